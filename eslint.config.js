@@ -1,0 +1,45 @@
+// Lint caps in the spirit of pepr: small functions, shallow nesting, no floating promises.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "test/kube/**/bin/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/consistent-type-imports": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      complexity: ["error", 12],
+      "max-depth": ["error", 3],
+      "max-params": ["error", 4],
+      "no-console": "off",
+    },
+  },
+  {
+    files: ["src/api/**", "src/manifest/**", "src/plan/**", "src/jobs/**"],
+    rules: {
+      "no-restricted-globals": ["error", "process", "Date", "setTimeout", "setInterval", "fetch"],
+      "no-restricted-imports": [
+        "error",
+        { patterns: ["node:fs*", "node:child_process", "node:net", "node:http*", "pino", "../git/*", "../runners/*", "../controller/*", "../cli/*"] },
+      ],
+    },
+  },
+  {
+    files: ["test/**", "bench/**"],
+    rules: {
+      "@typescript-eslint/no-unsafe-assignment": "off",
+      "@typescript-eslint/no-unsafe-member-access": "off",
+      "@typescript-eslint/no-non-null-assertion": "off",
+      complexity: "off",
+      "max-depth": "off",
+    },
+  },
+  { files: ["*.js", "*.config.ts"], ...tseslint.configs.disableTypeChecked },
+);

@@ -1,0 +1,7 @@
+/** The user contract: types and constants shared by every room. */
+export * from "./constants.js";
+export * from "./manifests.js";
+export * from "./records.js";
+export * from "./run.js";
+export * from "./paths.js";
+export * from "./names.js";

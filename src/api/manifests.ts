@@ -1,0 +1,85 @@
+/** Manifest types: what users write in the configuration repository (DESIGN.md 2.1). */
+import type { TargetDefinition } from "./constants.js";
+
+/** A named group of inventory members (node names, or image ids for image targets). */
+export interface TargetGroup {
+  name: string;
+  members: string[];
+}
+
+/** Maps a source image to the name of the image a session produces from it. */
+export interface ImageMapEntry {
+  source_id: string;
+  result_name: string;
+}
+
+/** `kind: Session`: one CFS session, immutable once started. */
+export interface SessionManifest {
+  apiVersion: string;
+  kind: "Session";
+  name: string;
+  configuration: { name: string; limit?: string };
+  ansible?: { config?: string; limit?: string; verbosity?: number; passthrough?: string };
+  target?: { definition?: TargetDefinition; groups?: TargetGroup[]; image_map?: ImageMapEntry[] };
+  tags?: Record<string, string>;
+  debug_on_failure?: boolean;
+}
+
+/** One layer of a configuration: a git repository, a commit (or branch) and a playbook. */
+export interface ConfigurationLayer {
+  name?: string;
+  clone_url: string;
+  commit?: string;
+  branch?: string;
+  playbook: string;
+  special_parameters?: { ims_require_dkms?: boolean };
+}
+
+/** Extra inventory cloned into `hosts/` beside the generated inventory. */
+export interface AdditionalInventory {
+  name?: string;
+  clone_url: string;
+  commit?: string;
+  branch?: string;
+}
+
+/** `kind: Configuration`: the ordered layers a session applies. */
+export interface ConfigurationManifest {
+  apiVersion: string;
+  kind: "Configuration";
+  name: string;
+  description?: string;
+  layers: ConfigurationLayer[];
+  additional_inventory?: AdditionalInventory;
+}
+
+/** `kind: Component`: a node, its desired configuration and its inventory groups. */
+export interface ComponentManifest {
+  apiVersion: string;
+  kind: "Component";
+  id: string;
+  desired_config?: string;
+  enabled?: boolean;
+  retry_policy?: number;
+  tags?: Record<string, string>;
+  groups?: string[];
+  role?: string;
+  sub_role?: string;
+}
+
+/** `kind: Options` in `cfs.yaml`: controller-wide settings kept in the repository. */
+export interface OptionsManifest {
+  apiVersion: string;
+  kind: "Options";
+  session_ttl?: string;
+  default_ansible_config?: string;
+  default_batcher_retry_policy?: number;
+  batch_size?: number;
+  batch_window?: number;
+  batcher_disable?: boolean;
+  debug_wait_time?: number;
+  max_concurrent_sessions?: number;
+}
+
+/** Any manifest, discriminated by `kind`. */
+export type Manifest = SessionManifest | ConfigurationManifest | ComponentManifest | OptionsManifest;

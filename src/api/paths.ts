@@ -1,0 +1,63 @@
+/** Paths in the configuration repository and on the status branch (DESIGN.md 2.1, 2.2). */
+import { KIND_DIRS, OPTIONS_PATH, type DirKind, type Kind } from "./constants.js";
+
+/** Status branch path of a session record. */
+export function sessionRecordPath(name: string): string {
+  return `sessions/${name}.json`;
+}
+
+/** Status branch folder holding a session's step logs. */
+export function sessionLogDir(name: string): string {
+  return `logs/${name}`;
+}
+
+/** Status branch path of one step log. */
+export function sessionLogPath(name: string, step: string): string {
+  return `${sessionLogDir(name)}/${step}.log`;
+}
+
+/** Status branch path of the problem record for a manifest path. */
+export function problemPath(manifestPath: string): string {
+  return `problems/${manifestPath}.json`;
+}
+
+/** Status branch path of a session expired by session_ttl. */
+export function expiredPath(name: string): string {
+  return `expired/${name}.json`;
+}
+
+/** Status branch path of a component record. */
+export function componentRecordPath(id: string): string {
+  return `components/${id}.json`;
+}
+
+/** Repository path of the ansible.cfg named by `ansible.config`. */
+export function ansibleConfigPath(name: string): string {
+  return `ansible-configs/${name}.cfg`;
+}
+
+/** Which manifest kind a repository path holds, or null if the controller does not read it. */
+export function kindOfPath(path: string): Kind | null {
+  if (path === OPTIONS_PATH) return "Options";
+  for (const [kind, dir] of Object.entries(KIND_DIRS) as Array<[DirKind, string]>) {
+    if (isManifestFileIn(path, dir)) return kind;
+  }
+  return null;
+}
+
+/** The file stem of a manifest path (`sessions/x.yaml` -> `x`). */
+export function manifestStem(path: string): string {
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  return base.replace(/\.ya?ml$/, "");
+}
+
+/** Repository path of a manifest of a kind and name. */
+export function manifestPath(kind: DirKind, name: string): string {
+  return `${KIND_DIRS[kind]}/${name}.yaml`;
+}
+
+function isManifestFileIn(path: string, dir: string): boolean {
+  if (!path.startsWith(`${dir}/`)) return false;
+  const rest = path.slice(dir.length + 1);
+  return !rest.includes("/") && /\.ya?ml$/.test(rest);
+}

@@ -1,0 +1,57 @@
+/**
+ * The contract between the planner and a runner: what to run (RunSpec) and what was seen (RunObservation).
+ * Both runners (local processes, Kubernetes Jobs) take the same spec and report the same observation.
+ */
+import type { Succeeded } from "./constants.js";
+import type {
+  ComponentManifest,
+  ConfigurationLayer,
+  AdditionalInventory,
+  SessionManifest,
+} from "./manifests.js";
+import type { Artifact, LayerStatus, StepStatus } from "./records.js";
+
+/** A layer chosen to run, with its index in the configuration (kept under a configuration.limit). */
+export interface PlannedLayer extends ConfigurationLayer {
+  index: number;
+  /** `name` if given, else a stable name derived from the index. */
+  displayName: string;
+}
+
+/** Everything a runner needs to run one session, as plain data. */
+export interface RunSpec {
+  /** Session name. */
+  name: string;
+  /** Deterministic job name (`cfs-<name>-<hash>`), the same across restarts and runners. */
+  job: string;
+  session: SessionManifest;
+  configurationName: string;
+  layers: PlannedLayer[];
+  additionalInventory: AdditionalInventory | null;
+  /** Components for dynamic inventory. */
+  components: ComponentManifest[];
+  /** Name of the ansible config (ConfigMap in Kubernetes, `ansible-configs/<name>.cfg` locally). */
+  ansibleConfig: string;
+  /** Contents of `ansible-configs/<ansibleConfig>.cfg` from the configuration repository, if present. */
+  ansibleConfigText: string | null;
+  /** The commit of the watched branch that introduced the manifest. */
+  sourceCommit: string;
+}
+
+/** Where a run is. */
+export type RunPhase = "pending" | "running" | "complete";
+
+/** What a runner reports about one run. */
+export interface RunObservation {
+  name: string;
+  job: string;
+  phase: RunPhase;
+  succeeded: Succeeded;
+  startTime: string | null;
+  completionTime: string | null;
+  layers: LayerStatus[];
+  steps: StepStatus[];
+  artifacts: Artifact[];
+  reason: string | null;
+  imsJob?: string;
+}

@@ -1,0 +1,78 @@
+/** What the rest of the controller needs from Git: a configuration source and a status store. */
+
+/** A file that differs between two commits of the watched branch. */
+export interface ChangedFile {
+  path: string;
+  status: "added" | "modified" | "deleted";
+  /** Blob id after the change (null when deleted). */
+  oid: string | null;
+  /** Blob id before the change (null when added). */
+  oldOid: string | null;
+  /** Git mode after the change ("100644", "100755", "120000" symlink, "160000" submodule), or before it when deleted. */
+  mode: string;
+}
+
+/** One blob as read; `data` is null when the blob is larger than the limit asked for. */
+export interface BlobRead {
+  oid: string;
+  size: number;
+  data: Buffer | null;
+}
+
+/** The configuration repository: a local path (watched) or a remote over http(s) (polled). */
+export interface ConfigSource {
+  /** Where the source is, safe to log (credentials removed). */
+  readonly description: string;
+  /** The tip of the watched branch, fetching first when remote; null if the branch does not exist. */
+  fetchTip(): Promise<string | null>;
+  /** Every file that differs between `from` and `to`; `from` null lists every file of `to` as added. */
+  diff(from: string | null, to: string): Promise<ChangedFile[]>;
+  /** Read blobs by id; a blob larger than `maxBytes` comes back with `data: null` and its size. */
+  readBlobs(oids: readonly string[], maxBytes: number): Promise<Map<string, BlobRead>>;
+  /** Call `onChange` whenever the branch may have moved. Returns a function that stops watching. */
+  watch(onChange: () => void): () => Promise<void>;
+  /** Release processes and watchers. */
+  close(): Promise<void>;
+}
+
+/** The status branch as last read: its tip and the blob id of every file on it. */
+export interface StatusSnapshot {
+  tip: string | null;
+  files: Map<string, string>;
+}
+
+/** Resolves a conflict when the status branch moved under us: `theirs` is the file at the new tip. */
+export type MergeFn = (path: string, theirs: Buffer | null, ours: Buffer | null) => Buffer | null;
+
+/** What to commit to the status branch. `null` content deletes the path. */
+export interface StatusCommitInput {
+  changes: ReadonlyMap<string, Buffer | null>;
+  /** Builds the commit message from the changes that are really committed (after merges). */
+  message: (changes: ReadonlyMap<string, Buffer | null>) => string;
+  /** Commit time (committer and author). */
+  now: Date;
+  /** Called for each changed path whose file moved on the branch since `load()`; default: ours wins. */
+  merge?: MergeFn;
+}
+
+/** A status commit that was made and published. */
+export interface StatusCommitResult {
+  commit: string;
+  /** How many times the branch had moved and the commit was rebuilt. */
+  retries: number;
+  changes: ReadonlyMap<string, Buffer | null>;
+}
+
+/** The status branch (`cfs-status`): an orphan branch only the controller writes. */
+export interface StatusStore {
+  /** Read the branch tip and its file list (fetching first when remote). */
+  load(): Promise<StatusSnapshot>;
+  /** Read blobs of the status branch by id. */
+  readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
+  /**
+   * Commit `changes` on top of the tip, never an empty commit (returns null when nothing would change).
+   * A rejected update (the branch moved) is retried at once on the new tip with jittered backoff.
+   */
+  commit(input: StatusCommitInput): Promise<StatusCommitResult | null>;
+  close(): Promise<void>;
+}
