@@ -24,10 +24,31 @@ export default tseslint.config(
   {
     files: ["src/api/**", "src/manifest/**", "src/plan/**", "src/jobs/**"],
     rules: {
-      "no-restricted-globals": ["error", "process", "Date", "setTimeout", "setInterval", "fetch"],
+      // Pure rooms: no clock, no env, no timers, no network. `now` arrives as data.
+      "no-restricted-globals": ["error", "process", "setTimeout", "setInterval", "fetch"],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: "pass `now` in",
+        },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "pass `now` in" },
+      ],
       "no-restricted-imports": [
         "error",
-        { patterns: ["node:fs*", "node:child_process", "node:net", "node:http*", "pino", "../git/*", "../runners/*", "../controller/*", "../cli/*"] },
+        {
+          patterns: [
+            "node:fs*",
+            "node:child_process",
+            "node:net",
+            "node:http*",
+            "pino",
+            "../git/*",
+            "../runners/*",
+            "../controller/*",
+            "../cli/*",
+          ],
+        },
       ],
     },
   },

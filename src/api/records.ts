@@ -4,12 +4,7 @@
  * `reason`) sit under `status`, which the CFS schema leaves open, so a record still validates
  * against V3SessionData.
  */
-import type {
-  ConfigurationStatus,
-  SessionStatus,
-  Succeeded,
-  TargetDefinition,
-} from "./constants.js";
+import type { ConfigurationStatus, SessionStatus, Succeeded, TargetDefinition } from "./constants.js";
 import type { ImageMapEntry, TargetGroup } from "./manifests.js";
 
 /** PLAY RECAP counts for one host. */
@@ -117,6 +112,7 @@ export interface ProblemRecord {
 /** `expired/<name>.json`: a session deleted by session_ttl while its manifest stays in the repository. */
 export interface ExpiredRecord {
   name: string;
+  path: string;
   blob: string;
   expired_at: string;
 }

@@ -1,0 +1,186 @@
+/**
+ * Desired state: what the manifests on the watched branch ask for, after the checks that need
+ * more than one file (duplicate names, unknown configurations, layer limits).
+ */
+import type {
+  ComponentManifest,
+  ConfigurationManifest,
+  DirKind,
+  Kind,
+  Manifest,
+  ManifestError,
+  OptionsManifest,
+  ProblemRecord,
+  SessionManifest,
+  SourceRef,
+} from "../api/index.js";
+import { selectLayers } from "./layers.js";
+
+/** A manifest file as the controller read it: where, which blob, and its parse result. */
+export interface RepoFile {
+  path: string;
+  blob: string;
+  /** The commit of the watched branch in which this blob was first seen at this path. */
+  commit: string;
+  parsed: ParsedFile;
+}
+
+/** The outcome of parsing one file (the manifest room's ParseResult, restated as plain data). */
+export type ParsedFile =
+  | { ok: true; kind: Kind; name: string; manifest: Manifest }
+  | { ok: false; kind: Kind | null; name: string | null; errors: ManifestError[] };
+
+/** Finds the line and column of a JSON pointer inside a file, for errors found across files. */
+export type Locate = (path: string, pointer: string) => { line: number; column: number };
+
+/** A session the controller may run: valid, unique, and naming a configuration that exists. */
+export interface DesiredSession {
+  manifest: SessionManifest;
+  source: SourceRef;
+}
+
+/** Everything the manifests at one commit ask for. */
+export interface DesiredState {
+  commit: string;
+  sessions: Map<string, DesiredSession>;
+  configurations: Map<string, ConfigurationManifest>;
+  components: ComponentManifest[];
+  options: OptionsManifest | null;
+  /** ansible.cfg texts by name (`ansible-configs/<name>.cfg`). */
+  ansibleConfigs: Map<string, string>;
+  /** Every manifest path present at the commit, valid or not. */
+  presentPaths: Set<string>;
+  /** Problems by manifest path. */
+  problems: Map<string, ProblemRecord>;
+}
+
+/** Inputs of assembleDesired. */
+export interface AssembleInput {
+  commit: string;
+  files: Iterable<RepoFile>;
+  locate: Locate;
+  ansibleConfigs?: Map<string, string>;
+}
+
+/** Builds the desired state from every manifest file at a commit. */
+export function assembleDesired(input: AssembleInput): DesiredState {
+  const problems = new Map<string, ProblemRecord>();
+  const addError = (file: RepoFile, error: ManifestError): void => {
+    const existing = problems.get(file.path);
+    if (existing) existing.errors.push(error);
+    else problems.set(file.path, { path: file.path, commit: file.commit, blob: file.blob, errors: [error] });
+  };
+  const files = [...input.files];
+  const valid: RepoFile[] = [];
+  for (const file of files) {
+    if (file.parsed.ok) valid.push(file);
+    else for (const error of file.parsed.errors) addError(file, error);
+  }
+  const unique = dropDuplicates(valid, input.locate, addError);
+  const configurations = collect<ConfigurationManifest>(unique, "Configuration");
+  const sessions = new Map<string, DesiredSession>();
+  for (const file of unique.get("Session") ?? []) {
+    const session = file.parsed.ok ? (file.parsed.manifest as SessionManifest) : null;
+    if (!session) continue;
+    const error = checkSessionReferences(session, configurations);
+    if (error) {
+      addError(file, { ...input.locate(file.path, error.pointer), message: error.message, code: error.code });
+      continue;
+    }
+    sessions.set(session.name, {
+      manifest: session,
+      source: { path: file.path, commit: file.commit, blob: file.blob },
+    });
+  }
+  const options = [...collect<OptionsManifest>(unique, "Options").values()][0] ?? null;
+  return {
+    commit: input.commit,
+    sessions,
+    configurations,
+    components: [...collect<ComponentManifest>(unique, "Component").values()],
+    options,
+    ansibleConfigs: input.ansibleConfigs ?? new Map<string, string>(),
+    presentPaths: new Set(files.map((file) => file.path)),
+    problems,
+  };
+}
+
+function collect<T extends Manifest>(byKind: Map<Kind, RepoFile[]>, kind: Kind): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const file of byKind.get(kind) ?? []) {
+    if (file.parsed.ok) out.set(file.parsed.name, file.parsed.manifest as T);
+  }
+  return out;
+}
+
+/** Groups valid files by kind, leaving out every file whose name another file of its kind also uses. */
+function dropDuplicates(
+  valid: RepoFile[],
+  locate: Locate,
+  addError: (file: RepoFile, error: ManifestError) => void,
+): Map<Kind, RepoFile[]> {
+  const byKey = new Map<string, RepoFile[]>();
+  for (const file of valid) {
+    if (!file.parsed.ok) continue;
+    const key = `${file.parsed.kind}\0${file.parsed.name}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), file]);
+  }
+  const byKind = new Map<Kind, RepoFile[]>();
+  for (const group of byKey.values()) {
+    if (group.length > 1) {
+      reportDuplicates(group, locate, addError);
+      continue;
+    }
+    const [file] = group;
+    if (!file?.parsed.ok) continue;
+    byKind.set(file.parsed.kind, [...(byKind.get(file.parsed.kind) ?? []), file]);
+  }
+  return byKind;
+}
+
+function reportDuplicates(
+  group: RepoFile[],
+  locate: Locate,
+  addError: (file: RepoFile, error: ManifestError) => void,
+): void {
+  for (const file of group) {
+    if (!file.parsed.ok) continue;
+    const others = group.filter((other) => other !== file).map((other) => other.path);
+    const pointer = file.parsed.kind === "Component" ? "/id" : "/name";
+    const label = kindLabel(file.parsed.kind);
+    addError(file, {
+      ...locate(file.path, pointer),
+      code: "duplicate",
+      message: `${label} name "${file.parsed.name}" is also used by ${others.join(", ")}: names must be unique, rename or remove one`,
+    });
+  }
+}
+
+function kindLabel(kind: Kind): string {
+  const labels: Record<DirKind | "Options", string> = {
+    Session: "session",
+    Configuration: "configuration",
+    Component: "component",
+    Options: "options",
+  };
+  return labels[kind];
+}
+
+function checkSessionReferences(
+  session: SessionManifest,
+  configurations: Map<string, ConfigurationManifest>,
+): { pointer: string; message: string; code: string } | null {
+  const configuration = configurations.get(session.configuration.name);
+  if (!configuration) {
+    const known = [...configurations.keys()].sort().slice(0, 10);
+    return {
+      pointer: "/configuration/name",
+      code: "unknown-configuration",
+      message: `configuration "${session.configuration.name}" does not exist: add configurations/${session.configuration.name}.yaml or name one of ${known.length > 0 ? known.map((n) => `"${n}"`).join(", ") : "(none defined yet)"}`,
+    };
+  }
+  const selection = selectLayers(configuration, session.configuration.limit ?? "");
+  if (!selection.ok)
+    return { pointer: "/configuration/limit", code: "unknown-layer", message: selection.message };
+  return null;
+}

@@ -1,0 +1,8 @@
+/** The planner room: pure functions from desired, recorded and observed state to actions and records. */
+export * from "./desired.js";
+export * from "./duration.js";
+export * from "./layers.js";
+export * from "./plan-pass.js";
+export * from "./records.js";
+export * from "./serialize.js";
+export * from "./status-message.js";

@@ -1,0 +1,47 @@
+/** Choosing the layers a session runs (`configuration.limit`). */
+import type { ConfigurationManifest, PlannedLayer } from "../api/index.js";
+
+/** The layers chosen by a limit, or a plain message saying which entry matched nothing. */
+export type LayerSelection = { ok: true; layers: PlannedLayer[] } | { ok: false; message: string };
+
+/** Name shown for a layer: its `name`, else `layer<i>`. */
+export function layerDisplayName(layer: { name?: string }, index: number): string {
+  return layer.name ?? `layer${index}`;
+}
+
+/**
+ * Layers selected by a CFS `configuration.limit`: a comma list of layer names OR of indices,
+ * matched exactly, in the order of the configuration. An empty limit selects every layer.
+ */
+export function selectLayers(configuration: ConfigurationManifest, limit: string): LayerSelection {
+  const all = configuration.layers.map((layer, index) => ({
+    ...layer,
+    index,
+    displayName: layerDisplayName(layer, index),
+  }));
+  const wanted = limit
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  if (wanted.length === 0) return { ok: true, layers: all };
+  const byIndex = wanted.every((entry) => /^[0-9]+$/.test(entry));
+  const missing = wanted.filter((entry) =>
+    byIndex ? Number(entry) >= all.length : !all.some((layer) => layer.name === entry),
+  );
+  if (missing.length > 0) {
+    const what = byIndex ? "index" : "name";
+    return {
+      ok: false,
+      message: `configuration.limit: no layer with ${what} ${missing.map((m) => `"${m}"`).join(", ")} in configuration "${configuration.name}" (it has ${describeLayers(configuration)})`,
+    };
+  }
+  const chosen = all.filter((layer) =>
+    byIndex ? wanted.includes(String(layer.index)) : layer.name !== undefined && wanted.includes(layer.name),
+  );
+  return { ok: true, layers: chosen };
+}
+
+function describeLayers(configuration: ConfigurationManifest): string {
+  const names = configuration.layers.map((layer, index) => `${index}: ${layer.name ?? "(unnamed)"}`);
+  return `layers ${names.join(", ")}`;
+}

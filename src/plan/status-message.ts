@@ -1,0 +1,63 @@
+/** The status commit message: a summary subject and trailers that link back to the source. */
+import { TRAILER_SESSION, TRAILER_SOURCE_COMMIT, SESSION_STATUSES } from "../api/index.js";
+
+const SESSION_FILE = /^sessions\/(.+)\.json$/;
+const decoder = new TextDecoder();
+
+/** Inputs of statusCommitMessage. */
+export interface MessageInput {
+  /** The files really committed: path -> new content, null for deleted. */
+  changes: ReadonlyMap<string, Uint8Array | null>;
+  sourceCommit: string | null;
+}
+
+/**
+ * `status: 2 running, 1 complete` (plus deleted and problem counts), then one
+ * `Cfs-Session: <name> <status>` trailer per changed session and `Cfs-Source-Commit: <sha>`.
+ */
+export function statusCommitMessage(input: MessageInput): string {
+  const sessions: Array<[string, string]> = [];
+  let problems = 0;
+  for (const [path, content] of input.changes) {
+    const match = SESSION_FILE.exec(path);
+    if (match?.[1]) sessions.push([match[1], content ? sessionState(content) : "deleted"]);
+    else if (path.startsWith("problems/")) problems += 1;
+  }
+  sessions.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const subject = `status: ${summarize(
+    sessions.map(([, state]) => state),
+    problems,
+  )}`;
+  const trailers = [
+    ...(input.sourceCommit ? [`${TRAILER_SOURCE_COMMIT}: ${input.sourceCommit}`] : []),
+    ...sessions.map(([name, state]) => `${TRAILER_SESSION}: ${name} ${state}`),
+  ];
+  return `${subject}\n\n${trailers.join("\n")}\n`;
+}
+
+function sessionState(content: Uint8Array): string {
+  try {
+    const record = JSON.parse(decoder.decode(content)) as {
+      status?: { session?: { status?: string; succeeded?: string } };
+    };
+    const session = record.status?.session;
+    if (!session?.status) return "unknown";
+    return session.status === "complete"
+      ? `complete succeeded=${session.succeeded ?? "unknown"}`
+      : session.status;
+  } catch {
+    return "unknown";
+  }
+}
+
+function summarize(states: string[], problems: number): string {
+  const counts = new Map<string, number>();
+  for (const state of states) {
+    const key = state.split(" ")[0] ?? state;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const order = [...SESSION_STATUSES, "deleted"];
+  const parts = order.filter((key) => counts.has(key)).map((key) => `${counts.get(key)} ${key}`);
+  if (problems > 0) parts.push(`${problems} problem${problems === 1 ? "" : "s"} updated`);
+  return parts.length > 0 ? parts.join(", ") : "updated";
+}
