@@ -231,12 +231,8 @@ describe("planPass", () => {
 });
 
 describe("applyObservation", () => {
-  const phases = fc.constantFrom("pending", "running", "complete") as fc.Arbitrary<
-    "pending" | "running" | "complete"
-  >;
-  const succ = fc.constantFrom("none", "true", "false", "unknown") as fc.Arbitrary<
-    "none" | "true" | "false" | "unknown"
-  >;
+  const phases = fc.constantFrom<"pending" | "running" | "complete">("pending", "running", "complete");
+  const succ = fc.constantFrom<"none" | "true" | "false" | "unknown">("none", "true", "false", "unknown");
 
   it("never moves status backward nor changes succeeded once set, whatever the order of observations", () => {
     fc.assert(
