@@ -1,0 +1,320 @@
+/**
+ * The reconcile loop: fetch -> read changes -> observe -> plan -> apply -> write status.
+ * One pass at a time; triggers that arrive during a pass (a new commit, a runner change, the
+ * resync timer) coalesce into one more pass.
+ */
+import type { Logger } from "pino";
+import {
+  problemPath,
+  sessionLogDir,
+  sessionLogPath,
+  sessionRecordPath,
+  expiredPath,
+  type RunObservation,
+  type SessionRecord,
+} from "../api/index.js";
+import type { ConfigSource, MergeFn, StatusStore } from "../git/types.js";
+import {
+  assembleDesired,
+  completeRecord,
+  formatTime,
+  laterRecord,
+  planPass,
+  stableJson,
+  statusCommitMessage,
+  type Action,
+  type Locate,
+  type PlanOutput,
+  type RecordedState,
+} from "../plan/index.js";
+import type { Runner } from "../runners/types.js";
+import { applyRecordFile, loadRecordedState } from "./recorded-state.js";
+import { SourceState, type ParseFn } from "./source-state.js";
+
+/** Largest tail of a step log kept on the status branch. */
+export const MAX_LOG_BYTES = 256 * 1024;
+
+/** Counters a pass reports (for logs and metrics). */
+export interface PassReport {
+  commit: string | null;
+  moved: boolean;
+  filesRead: number;
+  actions: number;
+  statusCommit: string | null;
+  durationMs: number;
+}
+
+/** Everything the controller needs, injected. */
+export interface ControllerOptions {
+  source: ConfigSource;
+  status: StatusStore;
+  runner: Runner;
+  parse: ParseFn;
+  /** Finds a JSON pointer's line and column in a manifest's text (for errors across files). */
+  locate?: (text: string, pointer: string) => { line: number; column: number };
+  log: Logger;
+  now?: () => Date;
+  /** Full resync interval (TTL expiry, lost events); default 60 s. */
+  resyncMs?: number;
+  onPass?: (report: PassReport) => void;
+}
+
+/** The GitOps controller for one configuration repository. */
+export class Controller {
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private readonly sourceState: SourceState;
+  private recorded: RecordedState = { sessions: new Map(), problems: new Map(), expired: new Map() };
+  private statusFiles = new Map<string, string>();
+  private loaded = false;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private stopWatch: (() => Promise<void>) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastError: unknown = null;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.log = options.log.child({ component: "controller" });
+    this.now = options.now ?? (() => new Date());
+    this.sourceState = new SourceState({ source: options.source, parse: options.parse, log: this.log });
+  }
+
+  /** The records as last written (read-only view for the server and tests). */
+  get records(): RecordedState {
+    return this.recorded;
+  }
+
+  /** The error of the last pass, or null when it succeeded. */
+  get error(): unknown {
+    return this.lastError;
+  }
+
+  /** Starts watching the source and the runner; passes run until stop(). */
+  async start(): Promise<void> {
+    this.stopWatch = this.options.source.watch(() => this.trigger("source"));
+    this.options.runner.onChange(() => this.trigger("runner"));
+    this.timer = setInterval(() => this.trigger("resync"), this.options.resyncMs ?? 60_000);
+    this.timer.unref();
+    await this.pass();
+  }
+
+  /** Requests a pass; coalesces with one in flight. */
+  trigger(reason: string): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.log.debug({ reason }, "pass requested");
+    void this.pass();
+  }
+
+  /** Runs one pass now (waiting for one in flight first) and any pass requested meanwhile. */
+  async pass(): Promise<void> {
+    while (this.running) await this.running;
+    this.running = this.loop();
+    try {
+      await this.running;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** Runs passes until every recorded session is complete (for `controller --once`). */
+  async runUntilSettled(input: { pollMs?: number; timeoutMs?: number } = {}): Promise<boolean> {
+    const deadline = Date.now() + (input.timeoutMs ?? Number.POSITIVE_INFINITY);
+    await this.pass();
+    while (this.hasUnfinished() && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, input.pollMs ?? 250));
+      await this.pass();
+    }
+    return !this.hasUnfinished();
+  }
+
+  /** Stops watching and waits for the pass in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.stopWatch) await this.stopWatch();
+    if (this.running) await this.running;
+  }
+
+  private hasUnfinished(): boolean {
+    return [...this.recorded.sessions.values()].some((r) => r.status.session.status !== "complete");
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.reconcile();
+        this.lastError = null;
+      } catch (error) {
+        this.lastError = error;
+        this.log.error({ err: error }, "pass failed; will retry on the next trigger");
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** One pass: the ordered steps. */
+  private async reconcile(): Promise<void> {
+    const started = performance.now();
+    await this.loadStatus();
+    const sync = await this.sourceState.sync();
+    if (!sync) {
+      this.log.warn({ source: this.options.source.description }, "watched branch not found; waiting for it");
+      return;
+    }
+    const observed = await this.options.runner.observe();
+    const plan = this.plan(sync.commit, observed);
+    await this.apply(plan);
+    const statusCommit = await this.writeStatus(plan, sync.commit);
+    const report: PassReport = {
+      commit: sync.commit,
+      moved: sync.moved,
+      filesRead: sync.read,
+      actions: plan.actions.length,
+      statusCommit,
+      durationMs: performance.now() - started,
+    };
+    if (sync.moved || plan.actions.length > 0 || statusCommit) this.log.info(report, "pass");
+    this.options.onPass?.(report);
+  }
+
+  private async loadStatus(): Promise<void> {
+    if (this.loaded) return;
+    const { state, snapshot } = await loadRecordedState(this.options.status, this.log);
+    this.recorded = state;
+    this.statusFiles = snapshot.files;
+    this.loaded = true;
+    this.log.info({ sessions: state.sessions.size, tip: snapshot.tip }, "status branch read");
+  }
+
+  private plan(commit: string, observed: Map<string, RunObservation>): PlanOutput {
+    const desired = assembleDesired({
+      commit,
+      files: this.sourceState.files.values(),
+      locate: this.locator(),
+      ansibleConfigs: this.sourceState.ansibleConfigs,
+    });
+    return planPass({ desired, recorded: this.recorded, observed, now: this.now() });
+  }
+
+  private locator(): Locate {
+    const locate = this.options.locate;
+    return (path, pointer) => {
+      const file = this.sourceState.files.get(path);
+      if (!locate || !file) return { line: 1, column: 1 };
+      return locate(Buffer.from(file.bytes).toString("utf8"), pointer);
+    };
+  }
+
+  private async apply(plan: PlanOutput): Promise<void> {
+    for (const action of plan.actions) {
+      try {
+        await this.applyAction(action);
+      } catch (error) {
+        this.failAction(plan, action, error);
+      }
+    }
+  }
+
+  private async applyAction(action: Action): Promise<void> {
+    if (action.type === "start") {
+      this.log.info({ session: action.spec.name, job: action.spec.job }, "starting session");
+      await this.options.runner.start(action.spec);
+      return;
+    }
+    this.log.info({ session: action.name, job: action.job, why: action.why }, "removing run");
+    await this.options.runner.remove(action.name, action.job);
+  }
+
+  private failAction(plan: PlanOutput, action: Action, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (action.type !== "start") {
+      this.log.error({ session: action.name, err: error }, "could not remove run; will retry");
+      return;
+    }
+    const name = action.spec.name;
+    this.log.error({ session: name, err: error }, "could not start session");
+    const record = plan.sessions.get(name) ?? this.recorded.sessions.get(name);
+    if (!record) return;
+    const reason = `the runner could not start the session: ${message}`;
+    plan.sessions.set(
+      name,
+      completeRecord(record, { succeeded: "false", reason, now: formatTime(this.now()) }),
+    );
+    plan.completed.push(name);
+  }
+
+  /** Turns the plan's record changes into one status commit. */
+  private async writeStatus(plan: PlanOutput, commit: string): Promise<string | null> {
+    const changes = await this.statusChanges(plan);
+    if (changes.size === 0) return null;
+    const result = await this.options.status.commit({
+      changes,
+      now: this.now(),
+      merge: mergeStatusFile,
+      message: (final) => statusCommitMessage({ changes: final, sourceCommit: commit }),
+    });
+    if (!result) return null;
+    for (const [path, content] of result.changes) {
+      applyRecordFile(this.recorded, path, content, this.log);
+      if (content === null) this.statusFiles.delete(path);
+      else this.statusFiles.set(path, "");
+    }
+    return result.commit;
+  }
+
+  private async statusChanges(plan: PlanOutput): Promise<Map<string, Buffer | null>> {
+    const changes = new Map<string, Buffer | null>();
+    for (const [name, record] of plan.sessions) {
+      changes.set(sessionRecordPath(name), record ? Buffer.from(stableJson(record)) : null);
+      if (!record) this.deleteLogs(changes, name);
+    }
+    for (const [path, problem] of plan.problems) {
+      changes.set(problemPath(path), problem ? Buffer.from(stableJson(problem)) : null);
+    }
+    for (const [name, expired] of plan.expired) {
+      changes.set(expiredPath(name), expired ? Buffer.from(stableJson(expired)) : null);
+    }
+    for (const name of plan.completed) await this.addLogs(changes, plan.sessions.get(name) ?? null);
+    return changes;
+  }
+
+  private deleteLogs(changes: Map<string, Buffer | null>, name: string): void {
+    const prefix = `${sessionLogDir(name)}/`;
+    for (const path of this.statusFiles.keys()) if (path.startsWith(prefix)) changes.set(path, null);
+  }
+
+  private async addLogs(changes: Map<string, Buffer | null>, record: SessionRecord | null): Promise<void> {
+    const job = record?.status.session.job;
+    if (!record || !job) return;
+    for (const step of record.status.steps) {
+      const text = await this.options.runner.readLog(job, step.name).catch(() => null);
+      if (text !== null) changes.set(sessionLogPath(record.name, step.name), Buffer.from(tail(text)));
+    }
+  }
+}
+
+/** Keeps the last MAX_LOG_BYTES of a log, saying so on its first line. */
+export function tail(text: string): string {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= MAX_LOG_BYTES) return text;
+  const kept = bytes.subarray(bytes.length - MAX_LOG_BYTES).toString("utf8");
+  return `[cfs-gitops: log cut to its last ${MAX_LOG_BYTES} bytes]\n${kept}`;
+}
+
+/** When the status branch moved under us: session records keep the further-along version. */
+export const mergeStatusFile: MergeFn = (path, theirs, ours) => {
+  if (!path.startsWith("sessions/") || theirs === null || ours === null) return ours;
+  try {
+    const theirRecord = JSON.parse(theirs.toString("utf8")) as SessionRecord;
+    const ourRecord = JSON.parse(ours.toString("utf8")) as SessionRecord;
+    const winner = laterRecord(theirRecord, ourRecord);
+    return winner === ourRecord ? ours : theirs;
+  } catch {
+    return ours;
+  }
+};

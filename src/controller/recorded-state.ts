@@ -1,0 +1,57 @@
+/** The status branch as the controller holds it in memory: parsed records keyed as the planner wants them. */
+import type { Logger } from "pino";
+import type { ExpiredRecord, ProblemRecord, SessionRecord } from "../api/index.js";
+import type { StatusSnapshot, StatusStore } from "../git/types.js";
+import type { RecordedState } from "../plan/index.js";
+
+const SESSION_FILE = /^sessions\/([^/]+)\.json$/;
+const EXPIRED_FILE = /^expired\/([^/]+)\.json$/;
+const PROBLEM_FILE = /^problems\/(.+)\.json$/;
+
+/** Reads every record of the status branch (one batch read). */
+export async function loadRecordedState(
+  status: StatusStore,
+  log: Logger,
+): Promise<{ state: RecordedState; snapshot: StatusSnapshot }> {
+  const snapshot = await status.load();
+  const state: RecordedState = { sessions: new Map(), problems: new Map(), expired: new Map() };
+  const wanted = [...snapshot.files].filter(([path]) => recordKind(path) !== null);
+  const blobs = await status.readBlobs(wanted.map(([, oid]) => oid));
+  for (const [path, oid] of wanted) {
+    const data = blobs.get(oid);
+    if (data) applyRecordFile(state, path, data, log);
+  }
+  return { state, snapshot };
+}
+
+/** Puts one status file into the in-memory state (null content removes it). */
+export function applyRecordFile(
+  state: RecordedState,
+  path: string,
+  content: Buffer | null,
+  log: Logger,
+): void {
+  const kind = recordKind(path);
+  if (!kind) return;
+  const key = kind.key;
+  const map = state[kind.kind] as Map<string, unknown>;
+  if (content === null) {
+    map.delete(key);
+    return;
+  }
+  try {
+    map.set(key, JSON.parse(content.toString("utf8")) as SessionRecord | ProblemRecord | ExpiredRecord);
+  } catch (error) {
+    log.warn({ path, err: error }, "status file is not valid JSON; ignoring it");
+  }
+}
+
+function recordKind(path: string): { kind: keyof RecordedState; key: string } | null {
+  const session = SESSION_FILE.exec(path);
+  if (session?.[1]) return { kind: "sessions", key: session[1] };
+  const expired = EXPIRED_FILE.exec(path);
+  if (expired?.[1]) return { kind: "expired", key: expired[1] };
+  const problem = PROBLEM_FILE.exec(path);
+  if (problem?.[1]) return { kind: "problems", key: problem[1] };
+  return null;
+}
