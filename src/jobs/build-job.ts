@@ -1,0 +1,237 @@
+/**
+ * The batch/v1 Job of one session (the kubernetes runner). One pod runs the pipeline of DESIGN.md
+ * 2.4 as init containers, strictly in order, so `kubectl logs job/<job> -c ansible-2` shows layer 2
+ * and the pod's resource request is the largest step's, not the sum over layers.
+ */
+import type {
+  V1Container,
+  V1EnvVar,
+  V1Job,
+  V1PodSpec,
+  V1ResourceRequirements,
+  V1Volume,
+  V1VolumeMount,
+} from "@kubernetes/client-node";
+import {
+  LABEL_AEE,
+  LABEL_CONFIGURATION,
+  LABEL_MANAGED_BY,
+  LABEL_SESSION,
+  MANAGED_BY,
+  labelValue,
+  type RunSpec,
+} from "../api/index.js";
+import {
+  ANNOTATION_CONFIGURATION,
+  ANNOTATION_DEFAULT_CONTAINER,
+  ANNOTATION_RUN_SPEC,
+  ANNOTATION_SESSION,
+  ANNOTATION_SOURCE_COMMIT,
+  ANSIBLE_CONFIG_DIR,
+  APP_NAME,
+  ENV,
+  GIT_SECRET_PASSWORD_KEY,
+  GIT_SECRET_USERNAME_KEY,
+  LABEL_INSTANCE,
+  LABEL_NAME,
+  RESULTS_DIR,
+  RUN_SPEC_DIR,
+  RUN_SPEC_FILE,
+  TERMINATION_MESSAGE_PATH,
+  WORK_DIR,
+} from "./constants.js";
+import { checkRunSpec } from "./check-run-spec.js";
+import { jobSteps, stepCommand, type JobStep } from "./job-steps.js";
+import { terminationMessageBudget } from "./step-message.js";
+
+/** Container images: the step image (git, inventory, teardown, report) and the Ansible execution environment. */
+export interface JobImages {
+  step: string;
+  ansible: string;
+}
+
+/** Resource requirements per image kind; the ansible one applies to every `ansible-<i>` container. */
+export interface JobResources {
+  step?: V1ResourceRequirements;
+  ansible?: V1ResourceRequirements;
+}
+
+/** Site settings of the kubernetes runner. */
+export interface JobOptions {
+  /** Seconds a finished Job (and its pod and logs) is kept before Kubernetes deletes it. */
+  ttlSecondsAfterFinished: number;
+  /** Seconds the whole session may run before Kubernetes stops it (the Job fails with DeadlineExceeded). */
+  activeDeadlineSeconds: number;
+  /** A `kubernetes.io/basic-auth` Secret (keys `username`, `password`) the git-clone steps read as env. */
+  gitCredentialsSecret?: string;
+  /** The ConfigMap (key `ansible.cfg`) to mount; default: the one named by `spec.ansibleConfig`. */
+  ansibleConfigMap?: string;
+  resources?: JobResources;
+  /** Service account of the pod; its token is never mounted (the steps do not call the Kubernetes API). */
+  serviceAccountName?: string;
+}
+
+/** Everything buildJob needs, as one options object. */
+export interface BuildJobInput {
+  spec: RunSpec;
+  namespace: string;
+  images: JobImages;
+  options: JobOptions;
+}
+
+const WORK_VOLUME = "work";
+const RUN_SPEC_VOLUME = "run-spec";
+const ANSIBLE_CONFIG_VOLUME = "ansible-config";
+
+/**
+ * The Job that runs `spec`. Every init step records its result and exits 0, later steps skip
+ * themselves after a failure, and the last container (`teardown` for image targets, else `report`)
+ * always runs and fails the Job when any step failed. Throws BuildJobError for a spec that cannot
+ * become a valid Job (bad name, duplicate layer index, spec too large for an annotation).
+ */
+export function buildJob(input: BuildJobInput): V1Job {
+  const { spec, namespace, options } = input;
+  const runSpecJson = checkRunSpec(spec);
+  const steps = jobSteps(spec);
+  const containers = steps.map((step) =>
+    stepContainer({ step, input, budget: terminationMessageBudget(steps.length) }),
+  );
+  const labels = jobLabels(spec);
+  const annotations = jobAnnotations(spec);
+  const last = containers.at(-1)?.name ?? "";
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: spec.job, namespace, labels, annotations },
+    spec: {
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
+      activeDeadlineSeconds: options.activeDeadlineSeconds,
+      template: {
+        metadata: {
+          labels,
+          annotations: {
+            ...annotations,
+            [ANNOTATION_RUN_SPEC]: runSpecJson,
+            [ANNOTATION_DEFAULT_CONTAINER]: last,
+          },
+        },
+        spec: podSpec({ input, steps, containers }),
+      },
+    },
+  };
+}
+
+/** Labels of the Job and its pod: ours, and the ones CFS puts on its session pods. */
+export function jobLabels(spec: Pick<RunSpec, "name" | "job" | "configurationName">): Record<string, string> {
+  return {
+    [LABEL_NAME]: APP_NAME,
+    [LABEL_MANAGED_BY]: MANAGED_BY,
+    [LABEL_INSTANCE]: labelValue(spec.job),
+    [LABEL_SESSION]: labelValue(spec.name),
+    [LABEL_AEE]: labelValue(spec.name),
+    [LABEL_CONFIGURATION]: labelValue(spec.configurationName),
+  };
+}
+
+function jobAnnotations(spec: RunSpec): Record<string, string> {
+  return {
+    [ANNOTATION_SESSION]: spec.name,
+    [ANNOTATION_CONFIGURATION]: spec.configurationName,
+    [ANNOTATION_SOURCE_COMMIT]: spec.sourceCommit,
+  };
+}
+
+function podSpec(args: { input: BuildJobInput; steps: JobStep[]; containers: V1Container[] }): V1PodSpec {
+  const { input, steps, containers } = args;
+  const account = input.options.serviceAccountName;
+  return {
+    restartPolicy: "Never",
+    initContainers: containers.filter((_, i) => steps[i]?.init === true),
+    containers: containers.filter((_, i) => steps[i]?.init === false),
+    volumes: volumes(input, steps),
+    enableServiceLinks: false,
+    automountServiceAccountToken: false,
+    ...(account === undefined ? {} : { serviceAccountName: account }),
+  };
+}
+
+function volumes(input: BuildJobInput, steps: JobStep[]): V1Volume[] {
+  const fieldPath = `metadata.annotations['${ANNOTATION_RUN_SPEC}']`;
+  const list: V1Volume[] = [
+    { name: WORK_VOLUME, emptyDir: {} },
+    { name: RUN_SPEC_VOLUME, downwardAPI: { items: [{ path: RUN_SPEC_FILE, fieldRef: { fieldPath } }] } },
+  ];
+  if (steps.some((step) => step.kind === "ansible")) list.push(ansibleConfigVolume(input));
+  return list;
+}
+
+/**
+ * The ansible config ConfigMap. Optional when the configuration repository carries the config text
+ * (the step prefers that); required otherwise, so a missing ConfigMap holds the pod and is visible
+ * in its events, as in CFS.
+ */
+function ansibleConfigVolume(input: BuildJobInput): V1Volume {
+  const name = input.options.ansibleConfigMap ?? input.spec.ansibleConfig;
+  return {
+    name: ANSIBLE_CONFIG_VOLUME,
+    configMap: { name, optional: input.spec.ansibleConfigText !== null },
+  };
+}
+
+function stepContainer(args: { step: JobStep; input: BuildJobInput; budget: number }): V1Container {
+  const { step, input } = args;
+  const resources = input.options.resources?.[step.image];
+  return {
+    name: step.name,
+    image: input.images[step.image],
+    command: stepCommand(step),
+    workingDir: WORK_DIR,
+    env: [...baseEnv(args), ...gitEnv(step, input.options), ...ansibleEnv(step)],
+    volumeMounts: mounts(step),
+    terminationMessagePath: TERMINATION_MESSAGE_PATH,
+    terminationMessagePolicy: "File",
+    ...(resources === undefined ? {} : { resources }),
+  };
+}
+
+function baseEnv(args: { step: JobStep; input: BuildJobInput; budget: number }): V1EnvVar[] {
+  const { spec } = args.input;
+  return [
+    { name: ENV.session, value: spec.name },
+    { name: ENV.job, value: spec.job },
+    { name: ENV.step, value: args.step.name },
+    { name: ENV.workDir, value: WORK_DIR },
+    { name: ENV.resultsDir, value: RESULTS_DIR },
+    { name: ENV.runSpecFile, value: `${RUN_SPEC_DIR}/${RUN_SPEC_FILE}` },
+    { name: ENV.terminationMessageBytes, value: String(args.budget) },
+  ];
+}
+
+/** Git credentials by reference to the Secret, never as literal values, and only where git runs. */
+function gitEnv(step: JobStep, options: JobOptions): V1EnvVar[] {
+  const secret = options.gitCredentialsSecret;
+  if (secret === undefined || (step.kind !== "git-clone" && step.kind !== "git-clone-hosts")) return [];
+  const fromSecret = (name: string, key: string): V1EnvVar => ({
+    name,
+    valueFrom: { secretKeyRef: { name: secret, key, optional: false } },
+  });
+  return [
+    fromSecret(ENV.gitUsername, GIT_SECRET_USERNAME_KEY),
+    fromSecret(ENV.gitPassword, GIT_SECRET_PASSWORD_KEY),
+  ];
+}
+
+function ansibleEnv(step: JobStep): V1EnvVar[] {
+  return step.kind === "ansible" ? [{ name: ENV.ansibleConfigDir, value: ANSIBLE_CONFIG_DIR }] : [];
+}
+
+function mounts(step: JobStep): V1VolumeMount[] {
+  const list: V1VolumeMount[] = [
+    { name: WORK_VOLUME, mountPath: WORK_DIR },
+    { name: RUN_SPEC_VOLUME, mountPath: RUN_SPEC_DIR, readOnly: true },
+  ];
+  if (step.kind === "ansible")
+    list.push({ name: ANSIBLE_CONFIG_VOLUME, mountPath: ANSIBLE_CONFIG_DIR, readOnly: true });
+  return list;
+}

@@ -1,0 +1,77 @@
+/**
+ * The contract between the Job that `buildJob` writes and the `cfs-gitops step` command that runs in
+ * it: annotation keys, paths and environment variable names. Both sides import these, never literals.
+ */
+
+/** Pod template annotation holding the RunSpec as JSON (read back through a downward API file). */
+export const ANNOTATION_RUN_SPEC = "cfs-gitops/run-spec";
+/** Annotation with the commit of the watched branch that introduced the session's manifest. */
+export const ANNOTATION_SOURCE_COMMIT = "cfs-gitops/source-commit";
+/** Annotation with the full session name (the `cfsession` label value may be cut or rewritten). */
+export const ANNOTATION_SESSION = "cfs-gitops/session";
+/** Annotation with the full configuration name (label values are cut to 63 characters). */
+export const ANNOTATION_CONFIGURATION = "cfs-gitops/configuration";
+/** Kubernetes' own annotation: the container `kubectl logs` shows when none is given. */
+export const ANNOTATION_DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container";
+
+/** `app.kubernetes.io/name` label and its value on every object this project creates. */
+export const LABEL_NAME = "app.kubernetes.io/name";
+/** `app.kubernetes.io/instance` label: the job name, unique per session run. */
+export const LABEL_INSTANCE = "app.kubernetes.io/instance";
+/** Value of `app.kubernetes.io/name`. */
+export const APP_NAME = "cfs-gitops";
+
+/** The program every container runs; the first argument is always `step`. */
+export const STEP_PROGRAM = "cfs-gitops";
+
+/** Mount point of the shared emptyDir: `layer<i>/`, `hosts/`, `results/` live here. */
+export const WORK_DIR = "/cfs/work";
+/** Where each step writes `<container name>.json` with its result, for the steps after it. */
+export const RESULTS_DIR = `${WORK_DIR}/results`;
+/** Mount point of the downward API volume that holds the RunSpec. */
+export const RUN_SPEC_DIR = "/cfs/run";
+/** File (under RUN_SPEC_DIR) with the RunSpec JSON. */
+export const RUN_SPEC_FILE = "spec.json";
+/** Mount point of the ansible config ConfigMap in the ansible containers. */
+export const ANSIBLE_CONFIG_DIR = "/cfs/ansible-config";
+/** ConfigMap key holding ansible.cfg (as in CFS's `cfs-default-ansible-cfg`). */
+export const ANSIBLE_CONFIG_KEY = "ansible.cfg";
+/** Where the kubelet reads a container's termination message (policy `File`). */
+export const TERMINATION_MESSAGE_PATH = "/dev/termination-log";
+
+/** Keys of the `kubernetes.io/basic-auth` Secret that holds git credentials. */
+export const GIT_SECRET_USERNAME_KEY = "username";
+export const GIT_SECRET_PASSWORD_KEY = "password";
+
+/** Environment variables the step command reads. */
+export const ENV = {
+  /** Session name. */
+  session: "CFS_SESSION",
+  /** Job name. */
+  job: "CFS_JOB",
+  /** This container's name (`git-clone-0`, `ansible-2`, `teardown`, ...). */
+  step: "CFS_STEP",
+  /** The shared work directory. */
+  workDir: "CFS_WORK_DIR",
+  /** Directory of per-step result files. */
+  resultsDir: "CFS_RESULTS_DIR",
+  /** Path of the RunSpec JSON file. */
+  runSpecFile: "CFS_RUN_SPEC_FILE",
+  /** Byte budget of this container's termination message (see terminationMessageBudget). */
+  terminationMessageBytes: "CFS_TERMINATION_MESSAGE_BYTES",
+  /** Git credentials, from a Secret, only in git-clone containers. */
+  gitUsername: "CFS_GIT_USERNAME",
+  gitPassword: "CFS_GIT_PASSWORD",
+  /** Directory where the ansible config ConfigMap is mounted (ansible containers only). */
+  ansibleConfigDir: "CFS_ANSIBLE_CONFIG_DIR",
+} as const;
+
+/** Kubelet limit on one container's termination message. */
+export const MAX_TERMINATION_MESSAGE_BYTES = 4096;
+/** Kubelet limit on the termination messages of all containers of a pod together. */
+export const MAX_POD_TERMINATION_MESSAGE_BYTES = 12 * 1024;
+
+/** Kubernetes limit on all annotations of an object together (keys and values). */
+export const MAX_ANNOTATION_BYTES = 256 * 1024;
+/** Largest RunSpec JSON a Job can carry, leaving room for the other annotations. */
+export const MAX_RUN_SPEC_BYTES = MAX_ANNOTATION_BYTES - 8 * 1024;

@@ -1,0 +1,159 @@
+/**
+ * The termination message of a step container: a small JSON record of the step's result that the
+ * kubelet copies into the pod status, so the runner learns per-layer results without reading logs.
+ * The kubelet keeps at most 4096 bytes per container and 12 KiB per pod, split evenly between its
+ * containers (kubelet status_manager normalizeStatus), so the encoder fits a byte budget.
+ */
+import type { RecapCounts } from "../api/index.js";
+import { MAX_POD_TERMINATION_MESSAGE_BYTES, MAX_TERMINATION_MESSAGE_BYTES } from "./constants.js";
+
+/** How a step ended. */
+export type StepOutcome = "succeeded" | "failed" | "skipped";
+
+/** What one step reports (version 1 of the message format). */
+export interface StepMessage {
+  v: 1;
+  /** Container name (`ansible-2`). */
+  step: string;
+  status: StepOutcome;
+  /** Exit code of the step's work (ansible-playbook's for ansible steps); null when skipped. */
+  exit_code: number | null;
+  /** Why it failed or was skipped, in plain words; null on success. */
+  reason: string | null;
+  /** PLAY RECAP totals over all hosts (ansible steps), null for other steps. */
+  recap: RecapCounts | null;
+  /** PLAY RECAP per host, when it fits the budget (dropped first when it does not). */
+  hosts: Record<string, RecapCounts> | null;
+  failed_hosts: string[];
+  unreachable_hosts: string[];
+  /** Exact counts, even when the lists above were shortened. */
+  failed_host_count: number;
+  unreachable_host_count: number;
+  /** True when anything was dropped or shortened to fit the budget. */
+  truncated: boolean;
+}
+
+/** Fields a step fills in; the rest get defaults. */
+export type StepMessageInput = Pick<StepMessage, "step" | "status" | "exit_code"> &
+  Partial<Pick<StepMessage, "reason" | "recap" | "hosts" | "failed_hosts" | "unreachable_hosts">>;
+
+const OUTCOMES: readonly string[] = ["succeeded", "failed", "skipped"];
+const MAX_STEP_NAME = 63;
+const SHORT_REASON = 200;
+
+/**
+ * The byte budget of one container's termination message in a pod with `containerCount`
+ * containers: 4096, or less when the pod's 12 KiB must be shared by more than three containers.
+ */
+export function terminationMessageBudget(containerCount: number): number {
+  const share = Math.floor(MAX_POD_TERMINATION_MESSAGE_BYTES / Math.max(1, containerCount));
+  return Math.min(MAX_TERMINATION_MESSAGE_BYTES, share);
+}
+
+/** A complete message from what a step knows, with empty lists and nulls for the rest. */
+export function stepMessage(input: StepMessageInput): StepMessage {
+  const failed = input.failed_hosts ?? [];
+  const unreachable = input.unreachable_hosts ?? [];
+  return {
+    v: 1,
+    step: input.step,
+    status: input.status,
+    exit_code: input.exit_code,
+    reason: input.reason ?? null,
+    recap: input.recap ?? null,
+    hosts: input.hosts ?? null,
+    failed_hosts: failed,
+    unreachable_hosts: unreachable,
+    failed_host_count: failed.length,
+    unreachable_host_count: unreachable.length,
+    truncated: false,
+  };
+}
+
+/**
+ * JSON of a message in at most `budget` bytes (UTF-8). Shortens in this order until it fits: drop
+ * the per-host recap, halve the host lists, shorten the reason, drop it. Counts, status and exit
+ * code always survive; a budget under ~200 bytes may still be exceeded by the bare minimum.
+ */
+export function encodeStepMessage(message: StepMessage, budget = MAX_TERMINATION_MESSAGE_BYTES): string {
+  for (const candidate of shrinkSteps(message)) {
+    const text = JSON.stringify(candidate);
+    if (byteLength(text) <= budget) return text;
+  }
+  return JSON.stringify(minimal(message));
+}
+
+/** The message in a termination message, or null when it is not one (empty, cut, foreign text). */
+export function decodeStepMessage(text: string | undefined): StepMessage | null {
+  if (text === undefined || text.trim() === "") return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return isStepMessage(value) ? value : null;
+}
+
+function* shrinkSteps(message: StepMessage): Generator<StepMessage> {
+  yield message;
+  let current: StepMessage = message.hosts === null ? message : { ...message, hosts: null, truncated: true };
+  yield current;
+  let keep = Math.max(current.failed_hosts.length, current.unreachable_hosts.length);
+  while (keep > 0) {
+    keep = Math.floor(keep / 2);
+    current = withHostLists(current, keep);
+    yield current;
+  }
+  if (current.reason !== null && current.reason.length > SHORT_REASON) {
+    current = { ...current, reason: `${current.reason.slice(0, SHORT_REASON)}...`, truncated: true };
+    yield current;
+  }
+  yield { ...current, reason: null, truncated: current.truncated || current.reason !== null };
+}
+
+function withHostLists(message: StepMessage, keep: number): StepMessage {
+  const failed = message.failed_hosts.slice(0, keep);
+  const unreachable = message.unreachable_hosts.slice(0, keep);
+  const cut =
+    failed.length < message.failed_hosts.length || unreachable.length < message.unreachable_hosts.length;
+  return {
+    ...message,
+    failed_hosts: failed,
+    unreachable_hosts: unreachable,
+    truncated: message.truncated || cut,
+  };
+}
+
+function minimal(message: StepMessage): StepMessage {
+  return {
+    ...stepMessage({
+      step: message.step.slice(0, MAX_STEP_NAME),
+      status: message.status,
+      exit_code: message.exit_code,
+    }),
+    failed_host_count: message.failed_host_count,
+    unreachable_host_count: message.unreachable_host_count,
+    truncated: true,
+  };
+}
+
+function isStepMessage(value: unknown): value is StepMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const m = value as Record<string, unknown>;
+  return (
+    m["v"] === 1 &&
+    typeof m["step"] === "string" &&
+    typeof m["status"] === "string" &&
+    OUTCOMES.includes(m["status"]) &&
+    (m["exit_code"] === null || typeof m["exit_code"] === "number") &&
+    Array.isArray(m["failed_hosts"]) &&
+    Array.isArray(m["unreachable_hosts"])
+  );
+}
+
+const encoder = new TextEncoder();
+
+function byteLength(text: string): number {
+  return encoder.encode(text).length;
+}
