@@ -1,0 +1,130 @@
+/**
+ * Configuration parsed once: flags, environment and credential files become one frozen
+ * ResolvedConfig. Bad configuration fails at start with one clear line (exit code 2).
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { DEFAULT_BRANCH, DEFAULT_STATUS_BRANCH } from "../api/index.js";
+import { splitUrlCredentials, type Credentials } from "../git/credentials.js";
+import { parseDuration } from "../plan/index.js";
+
+/** A configuration mistake the user must fix; the CLI prints it in one line and exits 2. */
+export class ConfigError extends Error {
+  readonly code = "config";
+}
+
+/** Options common to every command that reads or writes the configuration repository. */
+export interface RepoFlags {
+  repo?: string;
+  branch?: string;
+  statusBranch?: string;
+  dataDir?: string;
+  gitCredentialsFile?: string;
+}
+
+/** Where the configuration repository is and how to reach it. */
+export interface RepoConfig {
+  /** A local path (absolute) or an http(s) URL without credentials. */
+  repo: string;
+  kind: "local" | "remote";
+  branch: string;
+  statusBranch: string;
+  dataDir: string;
+  credentials: Credentials | null;
+}
+
+/** Controller settings on top of the repository. */
+export interface ControllerConfig extends RepoConfig {
+  once: boolean;
+  pollIntervalMs: number;
+  maxConcurrent: number;
+  runner: "local";
+  listen: string | null;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Resolves the repository flags with the environment (`CFS_GITOPS_*`) as fallback. */
+export function resolveRepoConfig(flags: RepoFlags, env: Env): Readonly<RepoConfig> {
+  const raw = flags.repo ?? env.CFS_GITOPS_REPO;
+  if (!raw) throw new ConfigError("no repository: pass --repo <path|url> or set CFS_GITOPS_REPO");
+  const remote = /^https?:\/\//i.test(raw);
+  const split = remote ? splitUrlCredentials(raw) : { url: resolve(raw), credentials: null };
+  if (!remote && !existsSync(split.url)) throw new ConfigError(`--repo ${split.url}: no such directory`);
+  const credentials = readCredentials(flags, env) ?? split.credentials;
+  return Object.freeze({
+    repo: split.url,
+    kind: remote ? "remote" : "local",
+    branch: flags.branch ?? env.CFS_GITOPS_BRANCH ?? DEFAULT_BRANCH,
+    statusBranch: flags.statusBranch ?? env.CFS_GITOPS_STATUS_BRANCH ?? DEFAULT_STATUS_BRANCH,
+    dataDir: resolve(flags.dataDir ?? env.CFS_GITOPS_DATA_DIR ?? defaultDataDir(split.url, env)),
+    credentials,
+  } satisfies RepoConfig);
+}
+
+/** Controller flags. */
+export interface ControllerFlags extends RepoFlags {
+  once?: boolean;
+  pollInterval?: string;
+  maxConcurrent?: string;
+  listen?: string;
+}
+
+/** Resolves the controller's configuration. */
+export function resolveControllerConfig(flags: ControllerFlags, env: Env): Readonly<ControllerConfig> {
+  const repo = resolveRepoConfig(flags, env);
+  const poll = flags.pollInterval ?? env.CFS_GITOPS_POLL_INTERVAL ?? "30s";
+  const pollIntervalMs = parseDuration(poll);
+  if (pollIntervalMs === null || pollIntervalMs <= 0) {
+    throw new ConfigError(`--poll-interval ${poll}: not a duration (use e.g. 30s, 5m)`);
+  }
+  const concurrentText = flags.maxConcurrent ?? env.CFS_GITOPS_MAX_CONCURRENT ?? "4";
+  const maxConcurrent = Number(concurrentText);
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
+    throw new ConfigError(`--max-concurrent ${concurrentText}: must be a whole number of at least 1`);
+  }
+  return Object.freeze({
+    ...repo,
+    once: flags.once ?? false,
+    pollIntervalMs,
+    maxConcurrent,
+    runner: "local",
+    listen: flags.listen ?? env.CFS_GITOPS_LISTEN ?? null,
+  } satisfies ControllerConfig);
+}
+
+/**
+ * Credentials from `--git-credentials-file` / `CFS_GITOPS_GIT_CREDENTIALS_FILE` (a line
+ * `username:password`, or a git-credential-store URL line `https://user:pass@host`), else from
+ * `CFS_GITOPS_GIT_USERNAME` with `CFS_GITOPS_GIT_PASSWORD` or `CFS_GITOPS_GIT_TOKEN`.
+ */
+export function readCredentials(flags: RepoFlags, env: Env): Credentials | null {
+  const file = flags.gitCredentialsFile ?? env.CFS_GITOPS_GIT_CREDENTIALS_FILE;
+  if (file) return parseCredentialsFile(file);
+  const password = env.CFS_GITOPS_GIT_PASSWORD ?? env.CFS_GITOPS_GIT_TOKEN;
+  if (password === undefined) return null;
+  return { username: env.CFS_GITOPS_GIT_USERNAME ?? "git", password };
+}
+
+function parseCredentialsFile(file: string): Credentials {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigError(`git credentials file ${file}: cannot be read`);
+  }
+  const line = text.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+  const fromUrl = /^https?:\/\//.test(line) ? splitUrlCredentials(line).credentials : null;
+  if (fromUrl) return fromUrl;
+  const colon = line.indexOf(":");
+  if (colon <= 0) throw new ConfigError(`git credentials file ${file}: expected one line "username:password"`);
+  return { username: line.slice(0, colon), password: line.slice(colon + 1) };
+}
+
+function defaultDataDir(repo: string, env: Env): string {
+  const base = env.XDG_STATE_HOME ?? join(env.HOME ?? homedir(), ".local", "state");
+  const id = createHash("sha256").update(repo).digest("hex").slice(0, 12);
+  return join(base, "cfs-gitops", id);
+}

@@ -1,0 +1,54 @@
+/** Opens the configuration repository a config names: its source and its status branch. */
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { createLocalSource } from "../git/local-source.js";
+import { createRemoteSource } from "../git/remote-source.js";
+import { createStatusStore } from "../git/status-store.js";
+import type { ConfigSource, StatusStore } from "../git/types.js";
+import type { RepoConfig } from "./config.js";
+
+/** An open repository; `close` releases its git processes and watchers. */
+export interface OpenRepository {
+  source: ConfigSource;
+  status: StatusStore;
+  gitDir: string;
+  close(): Promise<void>;
+}
+
+/** Inputs of openRepository. */
+export interface OpenInput {
+  config: RepoConfig;
+  log: Logger;
+  pollIntervalMs?: number;
+}
+
+/** Opens a local path in place, or a remote through a cache repository under the data directory. */
+export async function openRepository(input: OpenInput): Promise<OpenRepository> {
+  const { config, log } = input;
+  const source =
+    config.kind === "local"
+      ? await createLocalSource({ path: config.repo, branch: config.branch, log })
+      : await createRemoteSource({
+          url: config.repo,
+          branch: config.branch,
+          cacheDir: join(config.dataDir, "git"),
+          credentials: config.credentials,
+          log,
+          ...(input.pollIntervalMs !== undefined ? { pollIntervalMs: input.pollIntervalMs } : {}),
+        });
+  const status = await createStatusStore({
+    gitDir: source.gitDir,
+    branch: config.statusBranch,
+    log,
+    ...(config.kind === "remote" ? { remote: { url: config.repo, credentials: config.credentials } } : {}),
+  });
+  return {
+    source,
+    status,
+    gitDir: source.gitDir,
+    close: async () => {
+      await source.close();
+      await status.close();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/** `cfs-gitops validate`: the controller's checks on a working tree, before anything is committed. */
+import { lstat, readdir, readFile } from "node:fs/promises";
+import { join, relative, resolve, sep } from "node:path";
+import { KIND_DIRS, OPTIONS_PATH, type ManifestError } from "../api/index.js";
+import { formatManifestError, locateManifestPointer, parseManifest } from "../manifest/index.js";
+import { assembleDesired, type RepoFile } from "../plan/index.js";
+
+/** One error, ready to print as `file:line:col: message`. */
+export interface ValidationFinding {
+  path: string;
+  error: ManifestError;
+}
+
+/** Inputs of validateTree. */
+export interface ValidateInput {
+  /** Root of the configuration repository's working tree. */
+  root: string;
+  /** Only report on these files or folders (relative to cwd or absolute); all when empty. */
+  only: string[];
+}
+
+/** Every manifest problem in a working tree, the same ones the controller would record. */
+export async function validateTree(input: ValidateInput): Promise<{ findings: ValidationFinding[]; files: number }> {
+  const root = resolve(input.root);
+  const paths = await manifestPaths(root);
+  const texts = new Map<string, string>();
+  const files: RepoFile[] = [];
+  for (const path of paths) {
+    const full = join(root, path);
+    const info = await lstat(full);
+    const mode = info.isSymbolicLink() ? "120000" : info.isFile() ? "100644" : "040000";
+    const bytes = mode === "100644" ? await readFile(full) : new Uint8Array();
+    texts.set(path, Buffer.from(bytes).toString("utf8"));
+    const parsed = parseManifest({ path, bytes, mode });
+    files.push({ path, blob: "working-tree", commit: "working-tree", parsed });
+  }
+  const desired = assembleDesired({
+    commit: "working-tree",
+    files,
+    locate: (path, pointer) => locateManifestPointer(texts.get(path) ?? "", pointer),
+  });
+  const wanted = input.only.map((p) => relative(root, resolve(p)).split(sep).join("/"));
+  const selected = (path: string): boolean =>
+    wanted.length === 0 || wanted.some((w) => w === "" || path === w || path.startsWith(`${w}/`));
+  const findings = [...desired.problems.values()]
+    .filter((problem) => selected(problem.path))
+    .flatMap((problem) => problem.errors.map((error) => ({ path: problem.path, error })));
+  findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.error.line - b.error.line));
+  return { findings, files: paths.filter(selected).length };
+}
+
+/** Formats findings as `file:line:col: message` lines. */
+export function formatFindings(findings: ValidationFinding[]): string {
+  return findings.map((f) => `${formatManifestError(f.path, f.error)}\n`).join("");
+}
+
+async function manifestPaths(root: string): Promise<string[]> {
+  const out: string[] = [];
+  if (await exists(join(root, OPTIONS_PATH))) out.push(OPTIONS_PATH);
+  for (const dir of Object.values(KIND_DIRS)) {
+    const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const isYaml = /\.ya?ml$/.test(entry.name);
+      if (isYaml || entry.isSymbolicLink() || (dir === "sessions" && !entry.isFile())) out.push(`${dir}/${entry.name}`);
+    }
+  }
+  return out.sort();
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}
