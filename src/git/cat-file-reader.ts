@@ -1,0 +1,240 @@
+/**
+ * Reads objects through one long-lived `git cat-file --batch-command --buffer` process per
+ * repository: requests are pipelined (one write, one flush per batch), answers parsed as they
+ * stream back. `info` is asked first when a size limit is given, so an over-limit blob is never
+ * read at all. The process is started on first use and again after it dies.
+ */
+import type { ChildProcess } from "node:child_process";
+import type { Logger } from "pino";
+import { GitCommandError } from "./errors.js";
+import { spawnGit } from "./run-git.js";
+import type { BlobRead } from "./types.js";
+
+/** A 40 (SHA-1) or 64 (SHA-256) hex object id: anything else is answered "missing" without asking git. */
+const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+const NEWLINE = 0x0a;
+const CLOSE_GRACE_MS = 2_000;
+
+/** What `info` says about an object. */
+export interface ObjectInfo {
+  oid: string;
+  type: string;
+  size: number;
+}
+
+/** An object read whole. */
+export interface ObjectData extends ObjectInfo {
+  data: Buffer;
+}
+
+type Kind = "info" | "contents";
+type Answer = ObjectInfo | ObjectData | null;
+
+/** One pipelined request: `oids.length` answers, in order. */
+interface Batch {
+  kind: Kind;
+  answers: Answer[];
+  expected: number;
+  resolve: (answers: Answer[]) => void;
+  reject: (error: Error) => void;
+}
+
+/** A body being read: its header and the buffer it fills (size + the trailing newline). */
+interface Body {
+  info: ObjectInfo;
+  buffer: Buffer;
+  filled: number;
+}
+
+/** Options of `createCatFileReader`. */
+export interface CatFileReaderOptions {
+  gitDir: string;
+  log: Logger;
+}
+
+/** Reads objects of one repository; see the module comment. */
+export class CatFileReader {
+  private process: ChildProcess | null = null;
+  private readonly queue: Batch[] = [];
+  private rest: Buffer = Buffer.alloc(0);
+  private body: Body | null = null;
+  private stderr = "";
+  private closed = false;
+  private readonly log: Logger;
+
+  constructor(private readonly options: CatFileReaderOptions) {
+    this.log = options.log.child({ component: "git-cat-file" });
+  }
+
+  /** Type and size of each object; missing objects are absent from the map. */
+  async info(oids: readonly string[]): Promise<Map<string, ObjectInfo>> {
+    const unique = uniqueOids(oids);
+    const answers = await this.request("info", unique);
+    const out = new Map<string, ObjectInfo>();
+    for (const answer of answers) if (answer) out.set(answer.oid, answer);
+    return out;
+  }
+
+  /**
+   * Read blobs; one larger than `maxBytes` comes back with `data: null` (and is not read).
+   * Missing objects and objects that are not blobs are absent from the map.
+   */
+  async readBlobs(oids: readonly string[], maxBytes = Infinity): Promise<Map<string, BlobRead>> {
+    const out = new Map<string, BlobRead>();
+    let wanted = uniqueOids(oids);
+    if (Number.isFinite(maxBytes)) {
+      const infos = await this.info(wanted);
+      wanted = [];
+      for (const info of infos.values()) {
+        if (info.type !== "blob") continue;
+        if (info.size > maxBytes) out.set(info.oid, { oid: info.oid, size: info.size, data: null });
+        else wanted.push(info.oid);
+      }
+    }
+    for (const answer of await this.request("contents", wanted)) {
+      if (answer && "data" in answer && answer.type === "blob") {
+        out.set(answer.oid, { oid: answer.oid, size: answer.size, data: answer.data });
+      }
+    }
+    return out;
+  }
+
+  /** Stop the process (waits for it to exit). Further reads start a new one unless closed. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const child = this.process;
+    if (!child) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), CLOSE_GRACE_MS);
+      child.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.stdin?.end();
+    });
+  }
+
+  /** Send a batch; if the process died under it, start a new one and send it once more. */
+  private async request(kind: Kind, oids: string[]): Promise<Answer[]> {
+    if (oids.length === 0) return [];
+    try {
+      return await this.send(kind, oids);
+    } catch (error) {
+      if (!(error instanceof GitCommandError) || error.data["reason"] !== "exited" || this.closed)
+        throw error;
+      this.log.warn({ err: error.message }, "git cat-file died; restarting it");
+      return this.send(kind, oids);
+    }
+  }
+
+  private send(kind: Kind, oids: string[]): Promise<Answer[]> {
+    if (this.closed) {
+      return Promise.reject(new GitCommandError("cat-file reader is closed", { reason: "closed" }));
+    }
+    const valid = oids.filter((oid) => OID.test(oid));
+    const child = this.ensureProcess();
+    const promise = new Promise<Answer[]>((resolve, reject) => {
+      this.queue.push({ kind, answers: [], expected: valid.length, resolve, reject });
+    });
+    child.stdin?.write(`${valid.map((oid) => `${kind} ${oid}\n`).join("")}flush\n`);
+    this.settleEmptyBatches();
+    return promise;
+  }
+
+  private ensureProcess(): ChildProcess {
+    if (this.process) return this.process;
+    const child = spawnGit({
+      gitDir: this.options.gitDir,
+      args: ["cat-file", "--batch-command", "--buffer"],
+    });
+    this.process = child;
+    this.stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => this.onData(chunk));
+    child.stderr?.on("data", (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString("utf8")).slice(-2_000);
+    });
+    child.stdin?.on("error", () => undefined); // the exit handler reports the failure
+    child.on("error", (error) => this.onExit(child, `could not start: ${error.message}`));
+    child.on("close", (code, signal) => this.onExit(child, `exited (${signal ?? code ?? "?"})`));
+    return child;
+  }
+
+  private onExit(child: ChildProcess, what: string): void {
+    if (this.process !== child) return;
+    this.process = null;
+    this.rest = Buffer.alloc(0);
+    this.body = null;
+    const pending = this.queue.splice(0);
+    if (pending.length === 0) return;
+    const error = new GitCommandError(`git cat-file ${what}: ${this.stderr.trim()}`, {
+      reason: "exited",
+      gitDir: this.options.gitDir,
+    });
+    for (const batch of pending) batch.reject(error);
+  }
+
+  private onData(chunk: Buffer): void {
+    const data = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk;
+    let pos = 0;
+    while (pos < data.length) {
+      if (this.body) {
+        pos = this.fillBody(this.body, data, pos);
+        continue;
+      }
+      const newline = data.indexOf(NEWLINE, pos);
+      if (newline < 0) break;
+      this.onHeader(data.toString("latin1", pos, newline));
+      pos = newline + 1;
+    }
+    this.rest = pos < data.length ? Buffer.from(data.subarray(pos)) : Buffer.alloc(0);
+  }
+
+  private fillBody(body: Body, data: Buffer, pos: number): number {
+    const n = Math.min(body.buffer.length - body.filled, data.length - pos);
+    data.copy(body.buffer, body.filled, pos, pos + n);
+    body.filled += n;
+    if (body.filled === body.buffer.length) {
+      this.body = null;
+      this.answer({ ...body.info, data: body.buffer.subarray(0, body.info.size) });
+    }
+    return pos + n;
+  }
+
+  private onHeader(line: string): void {
+    const batch = this.queue[0];
+    const parts = line.split(" ");
+    if (!batch || parts.length !== 3) {
+      // "<oid> missing" / "<oid> ambiguous" (or a line we do not understand: answered as absent)
+      this.answer(null);
+      return;
+    }
+    const info: ObjectInfo = { oid: parts[0] ?? "", type: parts[1] ?? "", size: Number(parts[2]) };
+    if (batch.kind === "info") this.answer(info);
+    else this.body = { info, buffer: Buffer.allocUnsafe(info.size + 1), filled: 0 };
+  }
+
+  private answer(answer: Answer): void {
+    const batch = this.queue[0];
+    if (!batch) return;
+    batch.answers.push(answer);
+    if (batch.answers.length >= batch.expected) {
+      this.queue.shift();
+      batch.resolve(batch.answers);
+      this.settleEmptyBatches();
+    }
+  }
+
+  /** A batch of nothing but invalid ids expects no answer: settle it once it reaches the head. */
+  private settleEmptyBatches(): void {
+    while (this.queue[0]?.expected === 0) this.queue.shift()?.resolve([]);
+  }
+}
+
+/** Start a reader for a repository (the process itself starts on first use). */
+export function createCatFileReader(options: CatFileReaderOptions): CatFileReader {
+  return new CatFileReader(options);
+}
+
+function uniqueOids(oids: readonly string[]): string[] {
+  return [...new Set(oids)];
+}

@@ -1,0 +1,116 @@
+/**
+ * The configuration repository as a local path (work tree or bare), read in place: the tip is a
+ * rev-parse, diffs are diff-tree, blobs come from a long-lived cat-file, and changes are noticed by
+ * watching the branch's ref file and packed-refs.
+ */
+import { join } from "node:path";
+import { watch as watchFiles } from "chokidar";
+import type { Logger } from "pino";
+import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
+import { diffCommits } from "./diff-tree.js";
+import { assertBranchName, readRef, resolveGitDir } from "./repository.js";
+import type { BlobRead, ChangedFile, ConfigSource } from "./types.js";
+
+/** Quiet time after the last ref event before `onChange` runs (a commit touches several files). */
+const DEFAULT_DEBOUNCE_MS = 50;
+
+/** Options of `createLocalSource`. */
+export interface LocalSourceOptions {
+  /** The repository: a work tree, a linked work tree, or a bare repository. */
+  path: string;
+  branch: string;
+  log: Logger;
+  debounceMs?: number;
+}
+
+/** A ConfigSource over a local repository; `gitDir` is where its refs and objects live. */
+export interface LocalSource extends ConfigSource {
+  readonly gitDir: string;
+}
+
+/** Open the repository at `options.path` (fails with GitCommandError if it is not one). */
+export async function createLocalSource(options: LocalSourceOptions): Promise<LocalSource> {
+  assertBranchName(options.branch);
+  const gitDir = await resolveGitDir(options.path);
+  return new LocalSourceImpl({ ...options, gitDir });
+}
+
+class LocalSourceImpl implements LocalSource {
+  readonly description: string;
+  readonly gitDir: string;
+  private readonly ref: string;
+  private readonly log: Logger;
+  private readonly reader: CatFileReader;
+  private readonly stops = new Set<() => Promise<void>>();
+  /** The tip the caller last saw through fetchTip (undefined: never asked). */
+  private lastTip: string | null | undefined = undefined;
+
+  constructor(private readonly options: LocalSourceOptions & { gitDir: string }) {
+    this.gitDir = options.gitDir;
+    this.ref = `refs/heads/${options.branch}`;
+    this.description = `${options.path} (branch ${options.branch})`;
+    this.log = options.log.child({ component: "git", source: this.description });
+    this.reader = createCatFileReader({ gitDir: this.gitDir, log: this.log });
+  }
+
+  async fetchTip(): Promise<string | null> {
+    const tip = await readRef({ gitDir: this.gitDir, ref: this.ref });
+    this.lastTip = tip;
+    return tip;
+  }
+
+  diff(from: string | null, to: string): Promise<ChangedFile[]> {
+    return diffCommits({ gitDir: this.gitDir, from, to });
+  }
+
+  readBlobs(oids: readonly string[], maxBytes: number): Promise<Map<string, BlobRead>> {
+    return this.reader.readBlobs(oids, maxBytes);
+  }
+
+  watch(onChange: () => void): () => Promise<void> {
+    const refFile = join(this.gitDir, this.ref);
+    const packedRefs = join(this.gitDir, "packed-refs");
+    const watcher = watchFiles([join(this.gitDir, "refs", "heads"), packedRefs], { ignoreInitial: true });
+    let timer: NodeJS.Timeout | null = null;
+    let stopped = false;
+    const check = (): void => {
+      timer = null;
+      if (!stopped) void this.notifyIfMoved(onChange);
+    };
+    const schedule = (): void => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(check, this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
+    };
+    watcher.on("all", (_event, path) => {
+      if (path === refFile || path === packedRefs) schedule();
+    });
+    // A commit between watch() and the watcher being ready would go unseen: look once when ready.
+    watcher.on("ready", schedule);
+    watcher.on("error", (error) => this.log.warn({ err: String(error) }, "ref watcher error"));
+    const stop = async (): Promise<void> => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      this.stops.delete(stop);
+      await watcher.close();
+    };
+    this.stops.add(stop);
+    return stop;
+  }
+
+  /** Call onChange if the tip differs from what the caller last saw (or if we cannot tell). */
+  private async notifyIfMoved(onChange: () => void): Promise<void> {
+    try {
+      const tip = await readRef({ gitDir: this.gitDir, ref: this.ref });
+      if (tip === this.lastTip) return;
+      this.log.debug({ tip }, "branch moved");
+    } catch (error) {
+      this.log.warn({ err: String(error) }, "could not read the branch tip after a ref change");
+    }
+    onChange();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.stops].map((stop) => stop()));
+    await this.reader.close();
+  }
+}

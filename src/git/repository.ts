@@ -1,0 +1,80 @@
+/** Small repository queries shared by the sources and the status store. */
+import { realpath } from "node:fs/promises";
+import { dirname } from "node:path";
+import { GitCommandError } from "./errors.js";
+import { runGit } from "./run-git.js";
+
+/** The all-zero id git uses for "no object" (a ref that does not exist yet). */
+export const ZERO_OID = "0000000000000000000000000000000000000000";
+
+/** Reject branch names git would not accept (and anything that could pass for an option). */
+export function assertBranchName(branch: string): void {
+  const bad =
+    branch === "" ||
+    branch.startsWith("-") ||
+    branch.startsWith("/") ||
+    branch.endsWith("/") ||
+    branch.endsWith(".lock") ||
+    branch.includes("..") ||
+    branch.includes("@{") ||
+    // eslint-disable-next-line no-control-regex
+    /[\x00-\x20\x7f~^:?*[\\]/.test(branch);
+  if (bad) throw new GitCommandError(`invalid branch name ${JSON.stringify(branch)}`, { branch });
+}
+
+/**
+ * The absolute git directory that holds the refs and objects of the repository at `path`
+ * (a work tree, a linked work tree or a bare repository). Never looks above `path`.
+ */
+export async function resolveGitDir(path: string): Promise<string> {
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch {
+    throw new GitCommandError(`${path} does not exist`, { path });
+  }
+  try {
+    const { stdout } = await runGit({
+      cwd: real,
+      env: { GIT_CEILING_DIRECTORIES: dirname(real) },
+      args: ["rev-parse", "--path-format=absolute", "--git-common-dir"],
+      timeoutMs: 30_000,
+    });
+    return stdout.toString("utf8").trim();
+  } catch (error) {
+    throw new GitCommandError(`${path} is not a git repository`, { path }, { cause: error });
+  }
+}
+
+/** The commit a ref points at, or null when it does not exist. */
+export async function readRef(options: { gitDir: string; ref: string }): Promise<string | null> {
+  const { stdout, exitCode } = await runGit({
+    gitDir: options.gitDir,
+    args: ["rev-parse", "--verify", "--quiet", "--end-of-options", `${options.ref}^{commit}`],
+    okExitCodes: [1],
+    timeoutMs: 30_000,
+  });
+  const oid = stdout.toString("utf8").trim();
+  return exitCode === 0 && oid !== "" ? oid : null;
+}
+
+/** True if the object exists in the repository. */
+export async function hasObject(options: { gitDir: string; oid: string }): Promise<boolean> {
+  const { exitCode } = await runGit({
+    gitDir: options.gitDir,
+    args: ["cat-file", "-e", options.oid],
+    okExitCodes: [1, 128],
+    timeoutMs: 30_000,
+  });
+  return exitCode === 0;
+}
+
+/** Run async work one at a time, in call order (a fetch, a commit, ...). */
+export function serial(): <T>(work: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const next = tail.then(work, work);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
