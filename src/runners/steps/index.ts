@@ -1,0 +1,12 @@
+/**
+ * The pure parts of a session's pipeline, shared by every runner (the local runner runs them in
+ * process; the kubernetes runner's `cfs-gitops step <name>` containers run the same functions).
+ */
+export * from "./ansible-argv.js";
+export * from "./ansible-config.js";
+export * from "./build-inventory.js";
+export * from "./observation.js";
+export * from "./parse-recap.js";
+export * from "./reasons.js";
+export * from "./step-names.js";
+export * from "./work-layout.js";
