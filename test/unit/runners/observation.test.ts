@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  ansibleConfigText,
+  ansibleEnv,
   completeRun,
   endStep,
   initialObservation,
@@ -79,5 +81,30 @@ describe("layerPlaybookPath", () => {
     ["", null],
   ])("maps %s to %s", (playbook, path) => {
     expect(layerPlaybookPath({ index: 2, playbook })).toBe(path);
+  });
+});
+
+describe("ansible config", () => {
+  it("uses the repository's ansible.cfg, else a default without host key checking or retry files", () => {
+    expect(ansibleConfigText({ ansibleConfigText: "[defaults]\nforks = 3\n" })).toBe(
+      "[defaults]\nforks = 3\n",
+    );
+    expect(ansibleConfigText({ ansibleConfigText: null })).toMatch(
+      /host_key_checking = False\nretry_files_enabled = False/,
+    );
+  });
+
+  it("points ANSIBLE_CONFIG at the written file and turns colour off", () => {
+    const env = ansibleEnv(
+      { PATH: "/usr/bin", UNSET: undefined, ANSIBLE_FORCE_COLOR: "1" },
+      "/w/ansible.cfg",
+    );
+    expect(env).toEqual({
+      PATH: "/usr/bin",
+      ANSIBLE_CONFIG: "/w/ansible.cfg",
+      ANSIBLE_NOCOLOR: "1",
+      ANSIBLE_FORCE_COLOR: "0",
+      PYTHONUNBUFFERED: "1",
+    });
   });
 });

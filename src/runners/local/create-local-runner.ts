@@ -1,0 +1,271 @@
+/**
+ * The local runner, the embedded default: every step of a session runs as a process on this
+ * machine (real `git`, real `ansible-playbook`), one run directory per job under `<dataDir>/runs/`.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { RunObservation, RunSpec } from "../../api/index.js";
+import { parsePassthrough } from "../../manifest/passthrough.js";
+import { formatTime } from "../../plan/duration.js";
+import { ansibleMissing, initialObservation } from "../steps/index.js";
+import type { Runner } from "../types.js";
+import { findExecutable } from "./find-executable.js";
+import type { LocalRun, StepContext } from "./local-run.js";
+import { runPipeline } from "./pipeline.js";
+import { isGroupAlive, killGroup, processIdentity } from "./processes.js";
+import { liveInstances, recoverRuns } from "./recover-runs.js";
+import {
+  createRunDir,
+  isSafeJobName,
+  isSafeStepName,
+  listJobs,
+  logPath,
+  readPidFile,
+  readState,
+  runPaths,
+  writeState,
+  type RunPaths,
+  type RunState,
+} from "./run-files.js";
+
+/** Options of createLocalRunner. */
+export interface LocalRunnerOptions {
+  /** Run directories go in `<dataDir>/runs/<job>/`. */
+  dataDir: string;
+  log: Logger;
+  /** Sessions beyond this many wait, pending, in order of start(). */
+  maxConcurrent: number;
+  /** ansible-playbook to run; default: the first on PATH. */
+  ansiblePlaybookPath?: string;
+  /** git to run; default `git` on PATH. */
+  gitPath?: string;
+  /** Variables added to (or, when undefined, removed from) process.env for every step process. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Variables for git only, such as credentials (`GIT_CONFIG_COUNT`/`_KEY_n`/`_VALUE_n` with http.extraHeader). Never logged. */
+  gitEnv?: Readonly<Record<string, string>>;
+  /** The clock of every time in an observation. */
+  now?: () => Date;
+  /** Time between SIGTERM and SIGKILL when a run's processes are stopped (default 5 s). */
+  killGraceMs?: number;
+}
+
+const DEFAULT_KILL_GRACE_MS = 5_000;
+
+/**
+ * Create the local runner. Runs left unfinished by a previous controller on the same `dataDir`
+ * are ended first (their processes stopped, succeeded `unknown`); none is ever run again. When
+ * ansible-playbook cannot be found one line says so, and sessions fail at their first ansible step.
+ */
+export async function createLocalRunner(options: LocalRunnerOptions): Promise<Runner> {
+  const runsDir = join(options.dataDir, "runs");
+  await mkdir(runsDir, { recursive: true });
+  const self = { instance: randomUUID(), ...(await processIdentity(process.pid)) };
+  const runner = new LocalRunner(options, runsDir, self);
+  liveInstances.add(self.instance);
+  const now = formatTime((options.now ?? (() => new Date()))());
+  const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  await recoverRuns({ runsDir, self, now, log: options.log, killGraceMs });
+  await runner.checkAnsible();
+  return runner;
+}
+
+/** Runs sessions as local processes; see createLocalRunner. */
+class LocalRunner implements Runner {
+  private readonly runs = new Map<string, LocalRun>();
+  private readonly queue: LocalRun[] = [];
+  private readonly done = new Map<string, Promise<void>>();
+  private readonly listeners: Array<() => void> = [];
+  private readonly ctx: StepContext;
+  private readonly log: Logger;
+  private closed = false;
+
+  constructor(
+    private readonly options: LocalRunnerOptions,
+    private readonly runsDir: string,
+    private readonly self: RunState["runner"],
+  ) {
+    this.log = options.log.child({ component: "local-runner" });
+    this.ctx = stepContext(options, this.log, (run, next) => this.save(run, next));
+  }
+
+  /** Log one line when ansible-playbook is missing (sessions will fail at their first ansible step). */
+  async checkAnsible(): Promise<void> {
+    if ((await this.ctx.ansible.find()) !== null) return;
+    this.log.warn(`${this.ctx.ansible.missingReason}; sessions will fail at their first ansible step`);
+  }
+
+  async start(spec: RunSpec): Promise<void> {
+    if (this.closed) throw new Error("the local runner is closed");
+    if (!isSafeJobName(spec.job)) throw new Error(`job name "${spec.job}" cannot name a run directory`);
+    if (this.runs.has(spec.job)) return;
+    const run: LocalRun = {
+      spec,
+      paths: runPaths(this.runsDir, spec.job),
+      obs: initialObservation(spec),
+      created: Date.now(),
+      stopped: false,
+      current: null,
+    };
+    if (!(await createRunDir(this.runsDir, spec.job, this.state(run)))) return;
+    this.runs.set(spec.job, run);
+    this.queue.push(run);
+    this.log.info({ session: spec.name, job: spec.job }, "session queued");
+    this.notify();
+    this.pump();
+  }
+
+  async remove(_name: string, job: string): Promise<void> {
+    if (!isSafeJobName(job)) return;
+    const paths = runPaths(this.runsDir, job);
+    const run = this.runs.get(job);
+    if (run !== undefined) await this.stop(run);
+    else await this.stopRecorded(paths);
+    await rm(paths.dir, { recursive: true, force: true });
+    this.notify();
+  }
+
+  async observe(): Promise<Map<string, RunObservation>> {
+    const states: RunState[] = [];
+    for (const job of await listJobs(this.runsDir)) {
+      const state = await readState(runPaths(this.runsDir, job));
+      if (state !== null) states.push(state);
+    }
+    // Two runs of one session name (an old job not yet removed): the older is reported first, so
+    // the planner removes it, and the newer one is seen on the next pass.
+    states.sort((a, b) => b.created - a.created || (a.observation.job < b.observation.job ? 1 : -1));
+    return new Map(states.map((state) => [state.observation.name, state.observation]));
+  }
+
+  onChange(callback: () => void): void {
+    this.listeners.push(callback);
+  }
+
+  async readLog(job: string, step: string): Promise<string | null> {
+    if (!isSafeJobName(job) || !isSafeStepName(step)) return null;
+    return readFile(logPath(runPaths(this.runsDir, job), step), "utf8").catch(() => null);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    liveInstances.delete(this.self.instance);
+    for (const run of this.runs.values()) {
+      run.stopped = true;
+      run.current?.child.unref();
+    }
+    this.queue.length = 0;
+    return Promise.resolve();
+  }
+
+  /** Start queued runs while fewer than maxConcurrent run. */
+  private pump(): void {
+    while (
+      !this.closed &&
+      this.done.size < Math.max(1, this.options.maxConcurrent) &&
+      this.queue.length > 0
+    ) {
+      const run = this.queue.shift();
+      if (run === undefined) return;
+      this.log.info({ session: run.spec.name, job: run.spec.job }, "session starting");
+      const done = runPipeline(run, this.ctx)
+        .catch((error: unknown) =>
+          this.log.error({ err: error, job: run.spec.job }, "run failed unexpectedly"),
+        )
+        .finally(() => this.finished(run));
+      this.done.set(run.spec.job, done);
+    }
+  }
+
+  private finished(run: LocalRun): void {
+    this.done.delete(run.spec.job);
+    this.runs.delete(run.spec.job);
+    if (!run.stopped)
+      this.log.info(
+        { session: run.spec.name, job: run.spec.job, succeeded: run.obs.succeeded },
+        "session complete",
+      );
+    this.pump();
+  }
+
+  /** Stop a run of ours: take it off the queue, or stop its step's processes and wait for its pipeline. */
+  private async stop(run: LocalRun): Promise<void> {
+    run.stopped = true;
+    const queued = this.queue.indexOf(run);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    this.runs.delete(run.spec.job);
+    const pgid = run.current?.pgid ?? null;
+    if (pgid !== null) await killGroup({ pgid, graceMs: this.ctx.killGraceMs });
+    await this.done.get(run.spec.job);
+  }
+
+  /** Stop the processes a run dir records when the run is not ours (another instance left it). */
+  private async stopRecorded(paths: RunPaths): Promise<void> {
+    const pid = await readPidFile(paths);
+    if (pid !== null && isGroupAlive(pid.pid))
+      await killGroup({ pgid: pid.pid, graceMs: this.ctx.killGraceMs });
+  }
+
+  private state(run: LocalRun): RunState {
+    return { observation: run.obs, runner: this.self, created: run.created };
+  }
+
+  /** Record the next observation of a run (state.json, atomically), then tell the listeners. */
+  private async save(run: LocalRun, next: RunObservation): Promise<void> {
+    if (run.stopped) return;
+    run.obs = next;
+    await writeState(run.paths, this.state(run));
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.log.error({ err: error }, "onChange callback failed");
+      }
+    }
+  }
+}
+
+/** What every step gets: tools, environments and the save function. Environments are never logged. */
+function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext["save"]): StepContext {
+  const base = mergeEnv(process.env, options.env ?? {});
+  const explicit = options.ansiblePlaybookPath;
+  return {
+    log,
+    stamp: () => formatTime((options.now ?? (() => new Date()))()),
+    save,
+    git: { command: options.gitPath ?? "git", env: { ...base, ...GIT_SAFE_ENV, ...(options.gitEnv ?? {}) } },
+    ansible: {
+      find: () =>
+        findExecutable({
+          name: "ansible-playbook",
+          pathEnv: base["PATH"] ?? "",
+          ...(explicit === undefined ? {} : { explicit }),
+        }),
+      missingReason: ansibleMissing(explicit),
+      env: base,
+    },
+    parsePassthrough,
+    killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+  };
+}
+
+/** git never prompts for credentials and speaks English (its messages become reasons). */
+const GIT_SAFE_ENV: Readonly<Record<string, string>> = {
+  GIT_TERMINAL_PROMPT: "0",
+  GCM_INTERACTIVE: "never",
+  LC_ALL: "C",
+  LANGUAGE: "C",
+};
+
+function mergeEnv(
+  base: Readonly<Record<string, string | undefined>>,
+  extra: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...base, ...extra })) if (value !== undefined) env[key] = value;
+  return env;
+}

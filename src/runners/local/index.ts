@@ -1,0 +1,2 @@
+/** The local runner: every step of a session runs as a process on this machine. */
+export { createLocalRunner, type LocalRunnerOptions } from "./create-local-runner.js";

@@ -1,0 +1,78 @@
+/** One run as the local runner holds it in memory, and what its steps need from the runner. */
+import type { Logger } from "pino";
+import type { PlannedLayer, RunObservation, RunSpec } from "../../api/index.js";
+import type { PassthroughResult } from "../../manifest/passthrough.js";
+import { updateLayer } from "../steps/index.js";
+import type { StepProcess } from "./processes.js";
+import type { RunPaths } from "./run-files.js";
+
+/** A run this runner started (queued or running). */
+export interface LocalRun {
+  readonly spec: RunSpec;
+  readonly paths: RunPaths;
+  obs: RunObservation;
+  /** When start() created it (ms since the epoch). */
+  readonly created: number;
+  /** Set by remove() or close(): the pipeline starts nothing more and writes nothing more. */
+  stopped: boolean;
+  /** The process of the step running now. */
+  current: StepProcess | null;
+}
+
+/** Splits `ansible.passthrough` into argv tokens, or says why it cannot. */
+export type PassthroughParser = (
+  text: string,
+) => { ok: true; argv: string[] } | { ok: false; message: string };
+
+/** What the steps of a run need from the runner. */
+export interface StepContext {
+  log: Logger;
+  /** The current time, formatted for a RunObservation. */
+  stamp(): string;
+  /** Record the next observation of `run` (state.json, then onChange); nothing once the run is stopped. */
+  save(run: LocalRun, next: RunObservation): Promise<void>;
+  git: { command: string; env: Record<string, string> };
+  ansible: {
+    /** The ansible-playbook to run, looked up again for every step; null when there is none. */
+    find(): Promise<string | null>;
+    /** The reason a session fails with when `find` gives null. */
+    missingReason: string;
+    env: Record<string, string>;
+  };
+  /** Splits `ansible.passthrough` into argv tokens, or says why it cannot. */
+  parsePassthrough: (text: string) => PassthroughResult;
+  /** Time between SIGTERM and SIGKILL when a step's processes must stop. */
+  killGraceMs: number;
+}
+
+/** How a step ended. */
+export interface StepResult {
+  status: "succeeded" | "failed" | "skipped";
+  exitCode: number | null;
+  /** Why it failed, in plain words (the session's `reason`); null unless failed. */
+  reason: string | null;
+}
+
+/** A failed step result. */
+export function failedStep(reason: string, exitCode: number | null = null): StepResult {
+  return { status: "failed", exitCode, reason };
+}
+
+/** A succeeded step result. */
+export function succeededStep(exitCode: number | null = null): StepResult {
+  return { status: "succeeded", exitCode, reason: null };
+}
+
+/** Mark a layer failed (its clone or its playbook failed) and pass the step's result on. */
+export async function failLayer(
+  run: LocalRun,
+  ctx: StepContext,
+  layer: PlannedLayer,
+  result: StepResult,
+): Promise<StepResult> {
+  await ctx.save(
+    run,
+    updateLayer(run.obs, layer.index, (status) => ({ ...status, status: "failed" })),
+  );
+  return result;
+}

@@ -1,0 +1,163 @@
+/**
+ * Step processes: each runs in its own process group (`detached: true`) so cancelling a step stops
+ * everything it started, and a later controller can tell whether a recorded group is still alive.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** How a step process ended; `error` is set when it could not be started at all. */
+export interface ProcessExit {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  error: string | null;
+}
+
+/** How to start one step process. */
+export interface SpawnStepOptions {
+  command: string;
+  args: readonly string[];
+  cwd: string;
+  env: Readonly<Record<string, string>>;
+  /** File descriptor that receives stderr, and stdout unless `captureStdout`. */
+  logFd: number;
+  /** Pipe stdout back to the caller instead of the log (for `git ls-remote`). */
+  captureStdout?: boolean;
+}
+
+/** A started step process: its group id and how it will end. */
+export interface StepProcess {
+  child: ChildProcess;
+  /** The process group id (the child's pid), or null when it could not be started. */
+  pgid: number | null;
+  /** Resolves once the process has exited (or failed to start), with captured stdout if asked. */
+  exit: Promise<ProcessExit & { stdout: string }>;
+}
+
+/** Start a step process as the leader of a new process group, never through a shell. */
+export function spawnStep(options: SpawnStepOptions): StepProcess {
+  const child = spawn(options.command, [...options.args], {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ["ignore", options.captureStdout === true ? "pipe" : options.logFd, options.logFd],
+    windowsHide: true,
+  });
+  const chunks: Buffer[] = [];
+  child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk));
+  const exit = new Promise<ProcessExit & { stdout: string }>((resolve) => {
+    const stdout = (): string => Buffer.concat(chunks).toString("utf8");
+    child.once("error", (error) =>
+      resolve({ exitCode: null, signal: null, error: error.message, stdout: stdout() }),
+    );
+    child.once("close", (code, signal) => resolve({ exitCode: code, signal, error: null, stdout: stdout() }));
+  });
+  return { child, pgid: child.pid ?? null, exit };
+}
+
+/** Whether any process of group `pgid` is still alive (EPERM counts: it exists, it is not ours). */
+export function isGroupAlive(pgid: number): boolean {
+  return signalExists(-pgid);
+}
+
+/** Whether process `pid` is alive. */
+export function isProcessAlive(pid: number): boolean {
+  return signalExists(pid);
+}
+
+function signalExists(target: number): boolean {
+  try {
+    process.kill(target, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** How to stop a process group. */
+export interface KillGroupOptions {
+  pgid: number;
+  /** Time between SIGTERM and SIGKILL. */
+  graceMs: number;
+  /** How often to look whether the group is gone. */
+  pollMs?: number;
+}
+
+/** SIGTERM the whole group, then SIGKILL whatever is left after the grace period; resolves when it is gone. */
+export async function killGroup(options: KillGroupOptions): Promise<void> {
+  const poll = options.pollMs ?? 50;
+  if (!sendToGroup(options.pgid, "SIGTERM")) return;
+  if (await waitGone(options.pgid, options.graceMs, poll)) return;
+  sendToGroup(options.pgid, "SIGKILL");
+  await waitGone(options.pgid, 5_000, poll);
+}
+
+function sendToGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pgid: number, limitMs: number, pollMs: number): Promise<boolean> {
+  for (let waited = 0; waited < limitMs; waited += pollMs) {
+    if (!isGroupAlive(pgid)) return true;
+    await sleep(pollMs);
+  }
+  return !isGroupAlive(pgid);
+}
+
+/** Who a process is beyond its pid, so a pid reused after a reboot or a wrap is not mistaken for it. */
+export interface ProcessIdentity {
+  pid: number;
+  /** `/proc/sys/kernel/random/boot_id`; null where there is no /proc. */
+  boot: string | null;
+  /** Start time of the process in clock ticks since boot (`/proc/<pid>/stat` field 22); null where unknown. */
+  startTicks: string | null;
+}
+
+/** The identity of process `pid` as this machine sees it now. */
+export async function processIdentity(pid: number): Promise<ProcessIdentity> {
+  const [boot, startTicks] = await Promise.all([readBootId(), readStartTicks(pid)]);
+  return { pid, boot, startTicks };
+}
+
+/**
+ * Whether the process recorded as `recorded` still runs: same boot, pid alive, and (where /proc
+ * tells) the same start time. A group whose leader has exited is judged by `isGroupAlive`.
+ */
+export async function isSameProcessAlive(recorded: ProcessIdentity): Promise<boolean> {
+  const now = await processIdentity(recorded.pid);
+  if (recorded.boot !== null && now.boot !== null && recorded.boot !== now.boot) return false;
+  if (!isProcessAlive(recorded.pid)) return false;
+  return recorded.startTicks === null || now.startTicks === null || recorded.startTicks === now.startTicks;
+}
+
+/**
+ * Whether the process group led by `recorded` may still have members. Linux never hands out a pid
+ * that is still a group id, so a live group with that id is the recorded one unless a new process
+ * with that pid (another start time) leads it, or the machine has rebooted since.
+ */
+export async function isRecordedGroupAlive(recorded: ProcessIdentity): Promise<boolean> {
+  const now = await processIdentity(recorded.pid);
+  if (recorded.boot !== null && now.boot !== null && recorded.boot !== now.boot) return false;
+  if (!isGroupAlive(recorded.pid)) return false;
+  return now.startTicks === null || recorded.startTicks === null || recorded.startTicks === now.startTicks;
+}
+
+async function readBootId(): Promise<string | null> {
+  return readFile("/proc/sys/kernel/random/boot_id", "utf8").then(
+    (text) => text.trim(),
+    () => null,
+  );
+}
+
+async function readStartTicks(pid: number): Promise<string | null> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+  if (stat === null) return null;
+  // Fields after the command name, which is in parentheses and may itself hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return fields[19] ?? null;
+}

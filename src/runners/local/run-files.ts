@@ -1,0 +1,155 @@
+/**
+ * The files of one run under `<dataDir>/runs/<job>/`: `state.json` (the RunObservation plus who
+ * owns it), `pid` (the process group of the step running now), `logs/<step>.log`, and `work/`
+ * (`layer<i>/` clones, `hosts/`, `ansible.cfg`).
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { RunObservation } from "../../api/index.js";
+import type { ProcessIdentity } from "./processes.js";
+
+/** Job names become directory names: DNS-label characters only, so no job can name another path. */
+const SAFE_JOB = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** Step names become log file names. */
+const SAFE_STEP = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Prefix of a run directory being created (renamed into place once its state.json is written). */
+const CREATING_PREFIX = ".creating-";
+
+/** Whether `job` can name a run directory. */
+export function isSafeJobName(job: string): boolean {
+  return SAFE_JOB.test(job) && !job.includes("..");
+}
+
+/** Whether `step` can name a log file. */
+export function isSafeStepName(step: string): boolean {
+  return SAFE_STEP.test(step);
+}
+
+/** `state.json`: the observation, who wrote it, and when the run was created. */
+export interface RunState {
+  observation: RunObservation;
+  /** The runner instance that owns the run, and its process. */
+  runner: ProcessIdentity & { instance: string };
+  /** Milliseconds since the epoch when the run was created (orders two runs of one session name). */
+  created: number;
+}
+
+/** `pid`: the process group of the step running now. */
+export interface PidFile extends ProcessIdentity {
+  step: string;
+}
+
+/** Paths of one run. */
+export interface RunPaths {
+  dir: string;
+  state: string;
+  pid: string;
+  logs: string;
+  work: string;
+}
+
+/** The paths of run `job` under `runsDir`. */
+export function runPaths(runsDir: string, job: string): RunPaths {
+  const dir = join(runsDir, job);
+  return {
+    dir,
+    state: join(dir, "state.json"),
+    pid: join(dir, "pid"),
+    logs: join(dir, "logs"),
+    work: join(dir, "work"),
+  };
+}
+
+/** The log file of one step. */
+export function logPath(paths: RunPaths, step: string): string {
+  return join(paths.logs, `${step}.log`);
+}
+
+/** Write JSON so a reader sees the old file or the new one, never half of one: temp file, then rename. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(temp, path);
+}
+
+/** Write a run's state.json. */
+export async function writeState(paths: RunPaths, state: RunState): Promise<void> {
+  const { observation, runner, created } = state;
+  await writeJsonAtomic(paths.state, { ...observation, runner, created });
+}
+
+/** Read a run's state.json; null when it is missing or unreadable. */
+export async function readState(paths: RunPaths): Promise<RunState | null> {
+  const parsed = await readJson(paths.state);
+  if (!isRecord(parsed) || !isRecord(parsed["runner"]) || typeof parsed["job"] !== "string") return null;
+  const { runner, created, ...observation } = parsed;
+  return {
+    observation: observation as unknown as RunObservation,
+    runner: runner as unknown as RunState["runner"],
+    created: typeof created === "number" ? created : 0,
+  };
+}
+
+/** Read a run's pid file; null when no step is running. */
+export async function readPidFile(paths: RunPaths): Promise<PidFile | null> {
+  const parsed = await readJson(paths.pid);
+  return isRecord(parsed) && typeof parsed["pid"] === "number" ? (parsed as unknown as PidFile) : null;
+}
+
+/**
+ * Create run `job` with its first state in one step: the directory is built under a temporary
+ * name and renamed into place, so a run directory always has a state.json. Returns false (and
+ * changes nothing) when the run exists already.
+ */
+export async function createRunDir(runsDir: string, job: string, state: RunState): Promise<boolean> {
+  const paths = runPaths(runsDir, job);
+  const temp = runPaths(runsDir, `${CREATING_PREFIX}${job}-${randomBytes(4).toString("hex")}`);
+  await mkdir(temp.logs, { recursive: true });
+  await mkdir(temp.work, { recursive: true });
+  await writeState(temp, state);
+  try {
+    await rename(temp.dir, paths.dir);
+    return true;
+  } catch (error) {
+    await rm(temp.dir, { recursive: true, force: true });
+    if (isExistsError(error)) return false;
+    throw error;
+  }
+}
+
+/** The jobs that have a run directory (directories being created are not listed). */
+export async function listJobs(runsDir: string): Promise<string[]> {
+  const entries = await readdir(runsDir, { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isDirectory() && isSafeJobName(entry.name))
+    .map((entry) => entry.name);
+}
+
+/** Remove directories left half-created by a crash. */
+export async function removeUnfinishedRunDirs(runsDir: string): Promise<void> {
+  const entries = await readdir(runsDir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (entry.name.startsWith(CREATING_PREFIX))
+      await rm(join(runsDir, entry.name), { recursive: true, force: true });
+  }
+}
+
+async function readJson(path: string): Promise<unknown> {
+  const text = await readFile(path, "utf8").catch(() => null);
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isExistsError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "EEXIST" || code === "ENOTEMPTY";
+}
