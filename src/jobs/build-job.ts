@@ -167,16 +167,14 @@ function volumes(input: BuildJobInput, steps: JobStep[]): V1Volume[] {
 }
 
 /**
- * The ansible config ConfigMap. Optional when the configuration repository carries the config text
- * (the step prefers that); required otherwise, so a missing ConfigMap holds the pod and is visible
- * in its events, as in CFS.
+ * The ansible config ConfigMap, always optional: the ansible step prefers the repository's text
+ * (in the RunSpec), then this ConfigMap's `ansible.cfg`, and decides itself what a missing config
+ * means. A required ConfigMap that is missing would instead hold the pod in ContainerCreating,
+ * silently, until activeDeadlineSeconds.
  */
 function ansibleConfigVolume(input: BuildJobInput): V1Volume {
   const name = input.options.ansibleConfigMap ?? input.spec.ansibleConfig;
-  return {
-    name: ANSIBLE_CONFIG_VOLUME,
-    configMap: { name, optional: input.spec.ansibleConfigText !== null },
-  };
+  return { name: ANSIBLE_CONFIG_VOLUME, configMap: { name, optional: true } };
 }
 
 function stepContainer(args: { step: JobStep; input: BuildJobInput; budget: number }): V1Container {

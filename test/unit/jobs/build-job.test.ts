@@ -204,15 +204,17 @@ describe("buildJob", () => {
   });
 
   it.each([
-    { text: null, optional: false, configMap: undefined, name: "cfs-default-ansible-cfg" },
-    { text: "[defaults]\n", optional: true, configMap: undefined, name: "cfs-default-ansible-cfg" },
-    { text: null, optional: false, configMap: "site-ansible-cfg", name: "site-ansible-cfg" },
+    { configMap: undefined, name: "cfs-default-ansible-cfg" },
+    { configMap: "site-ansible-cfg", name: "site-ansible-cfg" },
   ])(
-    "mounts the ansible config ConfigMap $name into ansible steps (optional: $optional)",
-    ({ text, optional, configMap, name }) => {
+    "mounts the ansible config ConfigMap $name, optional, into the ansible steps only",
+    ({ configMap, name }) => {
       const options = configMap === undefined ? {} : { ansibleConfigMap: configMap };
-      const job = buildJob(input({ layers: 2, ansibleConfigText: text }, options));
-      expect(podOf(job).volumes).toContainEqual({ name: "ansible-config", configMap: { name, optional } });
+      const job = buildJob(input({ layers: 2 }, options));
+      expect(podOf(job).volumes).toContainEqual({
+        name: "ansible-config",
+        configMap: { name, optional: true },
+      });
       const mounted = allContainers(job).filter((c) =>
         c.volumeMounts?.some((m) => m.name === "ansible-config"),
       );
