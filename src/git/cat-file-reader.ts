@@ -13,6 +13,7 @@ import type { BlobRead } from "./types.js";
 /** A 40 (SHA-1) or 64 (SHA-256) hex object id: anything else is answered "missing" without asking git. */
 const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const NEWLINE = 0x0a;
+const EMPTY = Buffer.alloc(0);
 const CLOSE_GRACE_MS = 2_000;
 
 /** What `info` says about an object. */
@@ -39,13 +40,6 @@ interface Batch {
   reject: (error: Error) => void;
 }
 
-/** A body being read: its header and the buffer it fills (size + the trailing newline). */
-interface Body {
-  info: ObjectInfo;
-  buffer: Buffer;
-  filled: number;
-}
-
 /** Options of `createCatFileReader`. */
 export interface CatFileReaderOptions {
   gitDir: string;
@@ -56,8 +50,12 @@ export interface CatFileReaderOptions {
 export class CatFileReader {
   private process: ChildProcess | null = null;
   private readonly queue: Batch[] = [];
-  private rest: Buffer = Buffer.alloc(0);
-  private body: Body | null = null;
+  private rest: Buffer = EMPTY;
+  /** The object whose contents are arriving, and how many bytes of it have. */
+  private body: ObjectData | null = null;
+  private filled = 0;
+  /** Bytes still to drop (the newline after each object's contents). */
+  private skip = 0;
   private stderr = "";
   private closed = false;
   private readonly log: Logger;
@@ -92,9 +90,7 @@ export class CatFileReader {
       }
     }
     for (const answer of await this.request("contents", wanted)) {
-      if (answer && "data" in answer && answer.type === "blob") {
-        out.set(answer.oid, { oid: answer.oid, size: answer.size, data: answer.data });
-      }
+      if (answer && "data" in answer && answer.type === "blob") out.set(answer.oid, answer);
     }
     return out;
   }
@@ -162,8 +158,9 @@ export class CatFileReader {
   private onExit(child: ChildProcess, what: string): void {
     if (this.process !== child) return;
     this.process = null;
-    this.rest = Buffer.alloc(0);
+    this.rest = EMPTY;
     this.body = null;
+    this.skip = 0;
     const pending = this.queue.splice(0);
     if (pending.length === 0) return;
     const error = new GitCommandError(`git cat-file ${what}: ${this.stderr.trim()}`, {
@@ -177,40 +174,54 @@ export class CatFileReader {
     const data = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk;
     let pos = 0;
     while (pos < data.length) {
-      if (this.body) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, data.length - pos);
+        this.skip -= n;
+        pos += n;
+      } else if (this.body) {
         pos = this.fillBody(this.body, data, pos);
-        continue;
+      } else {
+        const newline = data.indexOf(NEWLINE, pos);
+        if (newline < 0) break;
+        this.onHeader(data.toString("latin1", pos, newline));
+        pos = newline + 1;
       }
-      const newline = data.indexOf(NEWLINE, pos);
-      if (newline < 0) break;
-      this.onHeader(data.toString("latin1", pos, newline));
-      pos = newline + 1;
     }
-    this.rest = pos < data.length ? Buffer.from(data.subarray(pos)) : Buffer.alloc(0);
+    this.rest = pos < data.length ? Buffer.from(data.subarray(pos)) : EMPTY;
   }
 
-  private fillBody(body: Body, data: Buffer, pos: number): number {
-    const n = Math.min(body.buffer.length - body.filled, data.length - pos);
-    data.copy(body.buffer, body.filled, pos, pos + n);
-    body.filled += n;
-    if (body.filled === body.buffer.length) {
+  /** Copy body bytes; when the body is whole, answer it and skip the newline that follows. */
+  private fillBody(body: ObjectData, data: Buffer, pos: number): number {
+    const n = Math.min(body.size - this.filled, data.length - pos);
+    data.copy(body.data, this.filled, pos, pos + n);
+    this.filled += n;
+    if (this.filled === body.size) {
       this.body = null;
-      this.answer({ ...body.info, data: body.buffer.subarray(0, body.info.size) });
+      this.skip = 1;
+      this.answer(body);
     }
     return pos + n;
   }
 
   private onHeader(line: string): void {
     const batch = this.queue[0];
-    const parts = line.split(" ");
-    if (!batch || parts.length !== 3) {
+    const first = line.indexOf(" ");
+    const second = line.indexOf(" ", first + 1);
+    if (!batch || first < 0 || second < 0) {
       // "<oid> missing" / "<oid> ambiguous" (or a line we do not understand: answered as absent)
       this.answer(null);
       return;
     }
-    const info: ObjectInfo = { oid: parts[0] ?? "", type: parts[1] ?? "", size: Number(parts[2]) };
-    if (batch.kind === "info") this.answer(info);
-    else this.body = { info, buffer: Buffer.allocUnsafe(info.size + 1), filled: 0 };
+    const oid = line.slice(0, first);
+    const type = line.slice(first + 1, second);
+    const size = Number(line.slice(second + 1));
+    if (batch.kind === "info") {
+      this.answer({ oid, type, size });
+    } else {
+      this.body = { oid, type, size, data: Buffer.allocUnsafe(size) };
+      this.filled = 0;
+      if (size === 0) this.fillBody(this.body, EMPTY, 0);
+    }
   }
 
   private answer(answer: Answer): void {
