@@ -57,11 +57,18 @@ export function resolveRepoConfig(flags: RepoFlags, env: Env): Readonly<RepoConf
   return Object.freeze({
     repo: split.url,
     kind: remote ? "remote" : "local",
-    branch: flags.branch ?? env.CFS_GITOPS_BRANCH ?? DEFAULT_BRANCH,
-    statusBranch: flags.statusBranch ?? env.CFS_GITOPS_STATUS_BRANCH ?? DEFAULT_STATUS_BRANCH,
+    ...branches(flags, env),
     dataDir: resolve(flags.dataDir ?? env.CFS_GITOPS_DATA_DIR ?? defaultDataDir(split.url, env)),
     credentials,
   } satisfies RepoConfig);
+}
+
+function branches(flags: RepoFlags, env: Env): { branch: string; statusBranch: string } {
+  const branch = flags.branch ?? env.CFS_GITOPS_BRANCH ?? DEFAULT_BRANCH;
+  const statusBranch = flags.statusBranch ?? env.CFS_GITOPS_STATUS_BRANCH ?? DEFAULT_STATUS_BRANCH;
+  if (branch === statusBranch)
+    throw new ConfigError(`--branch and --status-branch are both "${branch}": they must differ`);
+  return { branch, statusBranch };
 }
 
 /** Controller flags. */
@@ -115,11 +122,16 @@ function parseCredentialsFile(file: string): Credentials {
   } catch {
     throw new ConfigError(`git credentials file ${file}: cannot be read`);
   }
-  const line = text.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+  const line =
+    text
+      .split("\n")
+      .find((l) => l.trim() !== "")
+      ?.trim() ?? "";
   const fromUrl = /^https?:\/\//.test(line) ? splitUrlCredentials(line).credentials : null;
   if (fromUrl) return fromUrl;
   const colon = line.indexOf(":");
-  if (colon <= 0) throw new ConfigError(`git credentials file ${file}: expected one line "username:password"`);
+  if (colon <= 0)
+    throw new ConfigError(`git credentials file ${file}: expected one line "username:password"`);
   return { username: line.slice(0, colon), password: line.slice(colon + 1) };
 }
 

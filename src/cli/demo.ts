@@ -34,15 +34,26 @@ export function examplesDir(): string {
 /** Creates the layer repositories and the configuration repository; returns where they are. */
 export async function prepareDemo(rootDir?: string): Promise<DemoLayout> {
   const root = rootDir ?? (await mkdtemp(join(tmpdir(), "cfs-gitops-demo-")));
-  const layout = { root, config: join(root, "config"), gitRoot: join(root, "git"), out: join(root, "out"), data: join(root, "data") };
+  const layout = {
+    root,
+    config: join(root, "config"),
+    gitRoot: join(root, "git"),
+    out: join(root, "out"),
+    data: join(root, "data"),
+  };
   const examples = examplesDir();
   for (const layer of await readdir(join(examples, "layers"))) {
-    await makeRepository({ dir: join(root, "work", layer), from: join(examples, "layers", layer), bare: join(layout.gitRoot, `${layer}.git`) });
+    await makeRepository({
+      dir: join(root, "work", layer),
+      from: join(examples, "layers", layer),
+      bare: join(layout.gitRoot, `${layer}.git`),
+    });
   }
   await mkdir(layout.config, { recursive: true });
   await runGit({ args: ["init", "-q", "-b", "main", layout.config] });
   for (const entry of ["configurations", "sessions", "components", "cfs.yaml"]) {
-    if (existsSync(join(examples, entry))) await cp(join(examples, entry), join(layout.config, entry), { recursive: true });
+    if (existsSync(join(examples, entry)))
+      await cp(join(examples, entry), join(layout.config, entry), { recursive: true });
   }
   await rewriteCloneUrls(join(layout.config, "configurations"), layout.gitRoot);
   await commitAll(layout.config, "Add the demo configuration, components and sessions");
@@ -50,13 +61,22 @@ export async function prepareDemo(rootDir?: string): Promise<DemoLayout> {
 }
 
 /** Writes a file in the configuration repository and commits it (as a merged pull request would). */
-export async function commitFile(input: { repo: string; path: string; text: string | null; message: string; gitRoot: string }): Promise<void> {
+export async function commitFile(input: {
+  repo: string;
+  path: string;
+  text: string | null;
+  message: string;
+  gitRoot: string;
+}): Promise<void> {
   const full = join(input.repo, input.path);
   if (input.text === null) {
     await runGit({ args: ["rm", "-q", input.path], cwd: input.repo });
   } else {
     await mkdir(dirname(full), { recursive: true });
-    await writeFile(full, input.text.replace(PLACEHOLDER, (_m, name: string) => `file://${input.gitRoot}/${name}.git`));
+    await writeFile(
+      full,
+      input.text.replace(PLACEHOLDER, (_m, name: string) => `file://${input.gitRoot}/${name}.git`),
+    );
   }
   await commitAll(input.repo, input.message);
 }
@@ -77,6 +97,9 @@ async function rewriteCloneUrls(dir: string, gitRoot: string): Promise<void> {
   for (const name of await readdir(dir).catch(() => [])) {
     const path = join(dir, name);
     const text = await readFile(path, "utf8");
-    await writeFile(path, text.replace(PLACEHOLDER, (_m, layer: string) => `file://${gitRoot}/${layer}.git`));
+    await writeFile(
+      path,
+      text.replace(PLACEHOLDER, (_m, layer: string) => `file://${gitRoot}/${layer}.git`),
+    );
   }
 }

@@ -8,7 +8,15 @@ export function createLogger(input: { level: string }): Logger {
       level: input.level,
       base: { name: "cfs-gitops" },
       redact: {
-        paths: ["credentials", "*.credentials", "password", "*.password", "token", "*.token", "*.headers.authorization"],
+        paths: [
+          "credentials",
+          "*.credentials",
+          "password",
+          "*.password",
+          "token",
+          "*.token",
+          "*.headers.authorization",
+        ],
         censor: "[redacted]",
       },
     },

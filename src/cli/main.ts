@@ -11,7 +11,9 @@ import { isGitError } from "../git/errors.js";
 
 function buildProgram(): Command {
   const program = new Command("cfs-gitops")
-    .description("GitOps for the Configuration Framework Service: sessions as manifests in Git, status on a status branch")
+    .description(
+      "GitOps for the Configuration Framework Service: sessions as manifests in Git, status on a status branch",
+    )
     .version("0.1.0")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride();

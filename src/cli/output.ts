@@ -7,7 +7,9 @@ export type Format = "table" | "json" | "yaml";
 
 /** Renders rows as an aligned text table with a header. */
 export function renderTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...rows.map((row) => (row[i] ?? "").length)),
+  );
   const line = (cells: string[]): string =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
@@ -33,7 +35,10 @@ export function sessionTable(records: SessionRecord[]): string {
     r.status.session.completion_time ?? "-",
     layerSummary(r),
   ]);
-  return renderTable(["NAME", "STATUS", "SUCCEEDED", "CONFIGURATION", "TARGET", "START", "COMPLETION", "LAYERS"], rows);
+  return renderTable(
+    ["NAME", "STATUS", "SUCCEEDED", "CONFIGURATION", "TARGET", "START", "COMPLETION", "LAYERS"],
+    rows,
+  );
 }
 
 function layerSummary(record: SessionRecord): string {

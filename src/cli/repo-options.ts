@@ -14,7 +14,10 @@ export interface GlobalFlags extends RepoFlags {
 /** Adds --repo, --branch, --status-branch, --data-dir, --git-credentials-file and --log-level. */
 export function addRepoOptions(command: Command): Command {
   return command
-    .option("--repo <path|url>", "configuration repository: a local path or an http(s) URL [env CFS_GITOPS_REPO]")
+    .option(
+      "--repo <path|url>",
+      "configuration repository: a local path or an http(s) URL [env CFS_GITOPS_REPO]",
+    )
     .option("--branch <name>", "watched branch [env CFS_GITOPS_BRANCH]", undefined)
     .option("--status-branch <name>", "status branch [env CFS_GITOPS_STATUS_BRANCH] (default cfs-status)")
     .option("--data-dir <dir>", "where runs, logs and caches live [env CFS_GITOPS_DATA_DIR]")
@@ -34,7 +37,10 @@ export interface RepoContext {
 }
 
 /** Opens the repository named by the flags, runs `work`, and always releases it. */
-export async function withRepo(flags: GlobalFlags, work: (context: RepoContext) => Promise<void>): Promise<void> {
+export async function withRepo(
+  flags: GlobalFlags,
+  work: (context: RepoContext) => Promise<void>,
+): Promise<void> {
   const config = resolveRepoConfig(flags, process.env);
   const log = createLogger({ level: flags.logLevel ?? "warn" });
   const repo = await openRepository({ config, log });

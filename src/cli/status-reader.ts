@@ -58,7 +58,9 @@ export class StatusReader {
   }
 
   private async readJson<T>(paths: string[]): Promise<T[]> {
-    const oids = paths.map((p) => this.snapshot.files.get(p)).filter((oid): oid is string => oid !== undefined);
+    const oids = paths
+      .map((p) => this.snapshot.files.get(p))
+      .filter((oid): oid is string => oid !== undefined);
     const blobs = await this.store.readBlobs(oids);
     const out: T[] = [];
     for (const oid of oids) {

@@ -20,7 +20,9 @@ export interface ValidateInput {
 }
 
 /** Every manifest problem in a working tree, the same ones the controller would record. */
-export async function validateTree(input: ValidateInput): Promise<{ findings: ValidationFinding[]; files: number }> {
+export async function validateTree(
+  input: ValidateInput,
+): Promise<{ findings: ValidationFinding[]; files: number }> {
   const root = resolve(input.root);
   const paths = await manifestPaths(root);
   const texts = new Map<string, string>();
@@ -61,7 +63,8 @@ async function manifestPaths(root: string): Promise<string[]> {
     const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       const isYaml = /\.ya?ml$/.test(entry.name);
-      if (isYaml || entry.isSymbolicLink() || (dir === "sessions" && !entry.isFile())) out.push(`${dir}/${entry.name}`);
+      if (isYaml || entry.isSymbolicLink() || (dir === "sessions" && !entry.isFile()))
+        out.push(`${dir}/${entry.name}`);
     }
   }
   return out.sort();

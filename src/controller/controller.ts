@@ -56,6 +56,12 @@ export interface ControllerOptions {
   now?: () => Date;
   /** Full resync interval (TTL expiry, lost events); default 60 s. */
   resyncMs?: number;
+  /**
+   * Least time between two status commits that only carry progress (a step or layer finished while
+   * the session stays running); transitions (pending, running, complete, deleted) and problems are
+   * committed at once. Default 10 s.
+   */
+  progressIntervalMs?: number;
   onPass?: (report: PassReport) => void;
 }
 
@@ -73,6 +79,8 @@ export class Controller {
   private stopWatch: (() => Promise<void>) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastError: unknown = null;
+  private lastCommitAt = 0;
+  private progressTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ControllerOptions) {
     this.log = options.log.child({ component: "controller" });
@@ -136,6 +144,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.progressTimer) clearTimeout(this.progressTimer);
     if (this.stopWatch) await this.stopWatch();
     if (this.running) await this.running;
   }
@@ -250,6 +259,7 @@ export class Controller {
 
   /** Turns the plan's record changes into one status commit. */
   private async writeStatus(plan: PlanOutput, commit: string): Promise<string | null> {
+    if (this.deferProgress(plan)) return null;
     const changes = await this.statusChanges(plan);
     if (changes.size === 0) return null;
     const result = await this.options.status.commit({
@@ -258,6 +268,7 @@ export class Controller {
       merge: mergeStatusFile,
       message: (final) => statusCommitMessage({ changes: final, sourceCommit: commit }),
     });
+    this.lastCommitAt = Date.now();
     if (!result) return null;
     for (const [path, content] of result.changes) {
       applyRecordFile(this.recorded, path, content, this.log);
@@ -265,6 +276,25 @@ export class Controller {
       else this.statusFiles.set(path, "");
     }
     return result.commit;
+  }
+
+  /**
+   * True when the plan only carries progress of running sessions and the last status commit is
+   * recent: the records stay unwritten (the next pass derives them again) and a pass is scheduled
+   * for when the interval is over.
+   */
+  private deferProgress(plan: PlanOutput): boolean {
+    const interval = this.options.progressIntervalMs ?? 10_000;
+    const wait = this.lastCommitAt + interval - Date.now();
+    if (wait <= 0 || !isProgressOnly(plan, this.recorded)) return false;
+    if (!this.progressTimer) {
+      this.progressTimer = setTimeout(() => {
+        this.progressTimer = null;
+        this.trigger("progress");
+      }, wait);
+      this.progressTimer.unref();
+    }
+    return true;
   }
 
   private async statusChanges(plan: PlanOutput): Promise<Map<string, Buffer | null>> {
@@ -296,6 +326,19 @@ export class Controller {
       if (text !== null) changes.set(sessionLogPath(record.name, step.name), Buffer.from(tail(text)));
     }
   }
+}
+
+/** True when no record changes status or succeeded, none is created or deleted, and nothing else changes. */
+export function isProgressOnly(plan: PlanOutput, recorded: RecordedState): boolean {
+  if (plan.problems.size > 0 || plan.expired.size > 0 || plan.completed.length > 0) return false;
+  for (const [name, next] of plan.sessions) {
+    const previous = recorded.sessions.get(name);
+    if (!next || !previous) return false;
+    const a = previous.status.session;
+    const b = next.status.session;
+    if (a.status !== b.status || a.succeeded !== b.succeeded) return false;
+  }
+  return true;
 }
 
 /** Keeps the last MAX_LOG_BYTES of a log, saying so on its first line. */

@@ -16,7 +16,10 @@ export function registerController(program: Command): void {
       .command("controller")
       .description("watch the configuration repository, run its sessions and commit their status")
       .option("--once", "reconcile the current tip, wait for the sessions it started to finish, then exit")
-      .option("--poll-interval <duration>", "remote repositories: how often to poll (e.g. 30s, 5m) [env CFS_GITOPS_POLL_INTERVAL]")
+      .option(
+        "--poll-interval <duration>",
+        "remote repositories: how often to poll (e.g. 30s, 5m) [env CFS_GITOPS_POLL_INTERVAL]",
+      )
       .option("--max-concurrent <n>", "sessions running at once [env CFS_GITOPS_MAX_CONCURRENT]", undefined)
       .addHelpText(
         "after",
@@ -39,7 +42,11 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
   const config = resolveControllerConfig(flags, process.env);
   const log = createLogger({ level: flags.logLevel === "warn" ? "info" : (flags.logLevel ?? "info") });
   const repo = await openRepository({ config, log, pollIntervalMs: config.pollIntervalMs });
-  const runner = await createLocalRunner({ dataDir: join(config.dataDir, "runner"), log, maxConcurrent: config.maxConcurrent });
+  const runner = await createLocalRunner({
+    dataDir: join(config.dataDir, "runner"),
+    log,
+    maxConcurrent: config.maxConcurrent,
+  });
   const controller = new Controller({
     source: repo.source,
     status: repo.status,
@@ -48,7 +55,15 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
     locate: locateManifestPointer,
     log,
   });
-  log.info({ repo: repo.source.description, branch: config.branch, statusBranch: config.statusBranch, dataDir: config.dataDir }, "controller starting");
+  log.info(
+    {
+      repo: repo.source.description,
+      branch: config.branch,
+      statusBranch: config.statusBranch,
+      dataDir: config.dataDir,
+    },
+    "controller starting",
+  );
   const shutdown = async (): Promise<void> => {
     await controller.stop();
     await runner.close();

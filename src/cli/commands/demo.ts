@@ -42,7 +42,9 @@ target:
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("run the whole loop on this machine: a temporary config repository, real git and real Ansible")
+    .description(
+      "run the whole loop on this machine: a temporary config repository, real git and real Ansible",
+    )
     .option("--dir <dir>", "folder to build the demo in (default: a new temporary folder)")
     .option("--log-level <level>", "controller log level on stderr", "warn")
     .addHelpText("after", "\nExample:\n  npm start            # builds, then runs: cfs-gitops demo\n")
@@ -66,18 +68,43 @@ async function runDemo(flags: { dir?: string; logLevel: string }): Promise<void>
     dataDir: `${layout.data}/runner`,
     log,
     maxConcurrent: 4,
-    env: { ...process.env, CFS_DEMO_OUT: layout.out } as Record<string, string>,
+    env: { ...process.env, CFS_DEMO_OUT: layout.out },
   });
-  const controller = new Controller({ source: repo.source, status: repo.status, runner, parse: parseManifest, locate: locateManifestPointer, log });
+  const controller = new Controller({
+    source: repo.source,
+    status: repo.status,
+    runner,
+    parse: parseManifest,
+    locate: locateManifestPointer,
+    log,
+  });
   try {
     say("==> Starting the controller on the repository (local runner, watching refs)");
     await controller.start();
     await settle(controller, "the first sessions");
     await printSessions(repo.status);
     say("==> Merging a session whose configuration has a failing layer, and deleting demo-dynamic");
-    await commitFile({ repo: layout.config, path: "configurations/demo-broken.yaml", text: BROKEN_CONFIGURATION, message: "Add configuration demo-broken", gitRoot: layout.gitRoot });
-    await commitFile({ repo: layout.config, path: "sessions/demo-broken.yaml", text: BROKEN_SESSION, message: "Add session demo-broken", gitRoot: layout.gitRoot });
-    await commitFile({ repo: layout.config, path: "sessions/demo-dynamic.yaml", text: null, message: "Delete session demo-dynamic", gitRoot: layout.gitRoot });
+    await commitFile({
+      repo: layout.config,
+      path: "configurations/demo-broken.yaml",
+      text: BROKEN_CONFIGURATION,
+      message: "Add configuration demo-broken",
+      gitRoot: layout.gitRoot,
+    });
+    await commitFile({
+      repo: layout.config,
+      path: "sessions/demo-broken.yaml",
+      text: BROKEN_SESSION,
+      message: "Add session demo-broken",
+      gitRoot: layout.gitRoot,
+    });
+    await commitFile({
+      repo: layout.config,
+      path: "sessions/demo-dynamic.yaml",
+      text: null,
+      message: "Delete session demo-dynamic",
+      gitRoot: layout.gitRoot,
+    });
     await waitForSession(controller, "demo-broken");
     await settle(controller, "demo-broken");
     await printSessions(repo.status);
@@ -110,7 +137,10 @@ async function waitForSession(controller: Controller, name: string): Promise<voi
 
 function progressLine(controller: Controller): string {
   return [...controller.records.sessions.values()]
-    .map((r) => `${r.name}: ${r.status.session.status}${r.status.steps.find((s) => s.status === "running") ? ` (${r.status.steps.find((s) => s.status === "running")?.name})` : ""}`)
+    .map(
+      (r) =>
+        `${r.name}: ${r.status.session.status}${r.status.steps.find((s) => s.status === "running") ? ` (${r.status.steps.find((s) => s.status === "running")?.name})` : ""}`,
+    )
     .join(", ");
 }
 
@@ -123,12 +153,21 @@ async function printSessions(status: StatusStore): Promise<void> {
 
 async function printHistory(layout: DemoLayout): Promise<void> {
   say("==> git log cfs-status (the audit trail; one commit per pass that changed something)");
-  const log = await runGit({ args: ["log", "--format=%h %s%n%(trailers:key=Cfs-Session,valueonly,separator=%x2C )", "cfs-status"], cwd: layout.config });
+  const log = await runGit({
+    args: ["log", "--format=%h %s%n%(trailers:key=Cfs-Session,valueonly,separator=%x2C )", "cfs-status"],
+    cwd: layout.config,
+  });
   process.stdout.write(log.stdout.toString("utf8").replace(/\n\n/g, "\n"));
   say("");
   say("Try next:");
   say(`  git -C ${layout.config} log --stat cfs-status -- sessions/demo-broken.json`);
-  say(`  node dist/src/cli/main.js sessions describe demo-broken --repo ${layout.config} --data-dir ${layout.data}`);
-  say(`  node dist/src/cli/main.js sessions logs demo-broken -c ansible-1 --repo ${layout.config} --data-dir ${layout.data}`);
-  say(`  node dist/src/cli/main.js controller --repo ${layout.config} --data-dir ${layout.data}   # then commit to it`);
+  say(
+    `  node dist/src/cli/main.js sessions describe demo-broken --repo ${layout.config} --data-dir ${layout.data}`,
+  );
+  say(
+    `  node dist/src/cli/main.js sessions logs demo-broken -c ansible-1 --repo ${layout.config} --data-dir ${layout.data}`,
+  );
+  say(
+    `  node dist/src/cli/main.js controller --repo ${layout.config} --data-dir ${layout.data}   # then commit to it`,
+  );
 }

@@ -23,7 +23,9 @@ export function registerSessions(program: Command): void {
     const format = parseFormat(flags.format);
     await withRepo(flags, async ({ status }) => {
       const reader = await StatusReader.open(status);
-      const records = (await reader.sessions()).filter((r) => !flags.status || r.status.session.status === flags.status);
+      const records = (await reader.sessions()).filter(
+        (r) => !flags.status || r.status.session.status === flags.status,
+      );
       process.stdout.write(format === "table" ? sessionTable(records) : renderData(records, format));
     });
   });
@@ -48,7 +50,10 @@ export function registerSessions(program: Command): void {
       .command("logs <name>")
       .description("print the logs of a session's steps (git-clone-<i>, inventory, ansible-<i>, ...)")
       .option("-c, --step <step>", "only this step, e.g. ansible-0")
-      .addHelpText("after", "\nExample:\n  cfs-gitops sessions logs example-session -c ansible-1 --repo ./config\n"),
+      .addHelpText(
+        "after",
+        "\nExample:\n  cfs-gitops sessions logs example-session -c ansible-1 --repo ./config\n",
+      ),
   ).action(async (name: string, flags: GlobalFlags & { step?: string }) => {
     await withRepo(flags, async ({ status, config }) => {
       const reader = await StatusReader.open(status);
@@ -57,7 +62,10 @@ export function registerSessions(program: Command): void {
       const steps = flags.step ? [flags.step] : stepOrder(record, reader.logSteps(name));
       for (const step of steps) {
         const text = (await reader.log(name, step)) ?? (await liveLog(config.dataDir, record, step));
-        if (text === null) throw new CliError(`session ${name} has no log for step ${step} (steps: ${steps.join(", ") || "none yet"})`);
+        if (text === null)
+          throw new CliError(
+            `session ${name} has no log for step ${step} (steps: ${steps.join(", ") || "none yet"})`,
+          );
         if (!flags.step) process.stdout.write(`==> ${step} <==\n`);
         process.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`);
       }

@@ -25,7 +25,9 @@ Examples:
       const { findings, files } = await validateTree({ root: flags.root, only: paths });
       process.stdout.write(formatFindings(findings));
       if (findings.length > 0) {
-        throw new CliError(`${findings.length} error${findings.length === 1 ? "" : "s"} in ${new Set(findings.map((f) => f.path)).size} of ${files} files`);
+        throw new CliError(
+          `${findings.length} error${findings.length === 1 ? "" : "s"} in ${new Set(findings.map((f) => f.path)).size} of ${files} files`,
+        );
       }
       process.stderr.write(`${files} files valid\n`);
     });
