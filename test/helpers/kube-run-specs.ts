@@ -1,5 +1,5 @@
-/** RunSpec fixtures for the jobs room tests. */
-import { jobName, type PlannedLayer, type RunSpec, type TargetDefinition } from "../../../src/api/index.js";
+/** RunSpec fixtures for the jobs room: unit tests of buildJob and the Jobs sent to the test cluster. */
+import { jobName, type PlannedLayer, type RunSpec, type TargetDefinition } from "../../src/api/index.js";
 
 /** Options of runSpec: how many layers, which target, extra inventory. */
 export interface RunSpecFixture {

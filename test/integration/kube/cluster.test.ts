@@ -30,7 +30,7 @@ import {
   waitForJobDeleted,
   waitForJobPod,
 } from "../../helpers/kube-objects.js";
-import { runSpec, type RunSpecFixture } from "../../unit/jobs/fixtures.js";
+import { runSpec, type RunSpecFixture } from "../../helpers/kube-run-specs.js";
 
 const namespace = "cfs-sessions";
 

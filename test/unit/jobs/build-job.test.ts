@@ -12,7 +12,7 @@ import {
   MAX_ANNOTATION_BYTES,
   type BuildJobInput,
 } from "../../../src/jobs/index.js";
-import { runSpec, type RunSpecFixture } from "./fixtures.js";
+import { runSpec, type RunSpecFixture } from "../../helpers/kube-run-specs.js";
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 

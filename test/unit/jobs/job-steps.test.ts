@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isImageTarget, jobSteps, stepCommand } from "../../../src/jobs/index.js";
-import { runSpec } from "./fixtures.js";
+import { runSpec } from "../../helpers/kube-run-specs.js";
 
 describe("jobSteps", () => {
   it("orders clones, extra inventory, inventory, then layers, and ends with one regular container", () => {
