@@ -170,7 +170,7 @@ function findBinaries(binDir: string): Layout["bin"] {
   if (missing.length > 0) {
     throw new Error(
       `Kubernetes test binaries missing in ${binDir}: ${missing.join(", ")}. ` +
-        `Run test/kube/build.sh (builds them from Go modules; needs Go >= 1.26, ~15 min the first time).`,
+        `Run test/kube/build.sh (builds them from Go modules; needs Go >= 1.26, about 9 min on 2 cores the first time).`,
     );
   }
   const path = (name: (typeof BINARIES)[number]) => realpathSync(join(binDir, name));
