@@ -14,7 +14,7 @@ import type { Runner } from "../types.js";
 import { findExecutable } from "./find-executable.js";
 import type { LocalRun, StepContext } from "./local-run.js";
 import { runPipeline } from "./pipeline.js";
-import { isGroupAlive, killGroup, processIdentity } from "./processes.js";
+import { isRecordedGroupAlive, killGroup, processIdentity } from "./processes.js";
 import { liveInstances, recoverRuns } from "./recover-runs.js";
 import {
   createRunDir,
@@ -64,9 +64,8 @@ export async function createLocalRunner(options: LocalRunnerOptions): Promise<Ru
   const self = { instance: randomUUID(), ...(await processIdentity(process.pid)) };
   const runner = new LocalRunner(options, runsDir, self);
   liveInstances.add(self.instance);
-  const now = formatTime((options.now ?? (() => new Date()))());
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-  await recoverRuns({ runsDir, self, now, log: options.log, killGraceMs });
+  await recoverRuns({ runsDir, self, now: stamp(options), log: options.log, killGraceMs });
   await runner.checkAnsible();
   return runner;
 }
@@ -202,7 +201,7 @@ class LocalRunner implements Runner {
   /** Stop the processes a run dir records when the run is not ours (another instance left it). */
   private async stopRecorded(paths: RunPaths): Promise<void> {
     const pid = await readPidFile(paths);
-    if (pid !== null && isGroupAlive(pid.pid))
+    if (pid !== null && (await isRecordedGroupAlive(pid)))
       await killGroup({ pgid: pid.pid, graceMs: this.ctx.killGraceMs });
   }
 
@@ -235,7 +234,7 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
   const explicit = options.ansiblePlaybookPath;
   return {
     log,
-    stamp: () => formatTime((options.now ?? (() => new Date()))()),
+    stamp: () => stamp(options),
     save,
     git: { command: options.gitPath ?? "git", env: { ...base, ...GIT_SAFE_ENV, ...(options.gitEnv ?? {}) } },
     ansible: {
@@ -251,6 +250,11 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
     parsePassthrough,
     killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
   };
+}
+
+/** The current time from the injected clock, formatted for a RunObservation. */
+function stamp(options: LocalRunnerOptions): string {
+  return formatTime(options.now?.() ?? new Date());
 }
 
 /** git never prompts for credentials and speaks English (its messages become reasons). */

@@ -92,15 +92,21 @@ async function resolveBranch(
     capture: true,
   });
   if (exit.exitCode !== 0) return gitFailure(target, "resolve the branch of", exit);
-  const commit = /^([0-9a-f]{40,64})\s/m.exec(exit.stdout)?.[1];
-  if (commit === undefined) {
-    return failedStep(
-      scrubSecrets(`${target.step}: branch ${target.branch} was not found in ${target.url}`),
-      exit.exitCode,
-    );
+  const commit = refCommit(exit.stdout, `refs/heads/${target.branch}`);
+  if (commit === null) {
+    return failedStep(scrubSecrets(`${target.step}: branch ${target.branch} was not found in ${target.url}`));
   }
   await appendStepLog(run, target.step, `branch ${target.branch} is at ${commit}`);
   return commit;
+}
+
+/** The commit of exactly `ref` in `git ls-remote` output (its patterns also match longer names). */
+function refCommit(lsRemote: string, ref: string): string | null {
+  for (const line of lsRemote.split("\n")) {
+    const [commit, name] = line.split("\t");
+    if (name === ref && commit !== undefined && /^[0-9a-f]{40,64}$/.test(commit)) return commit;
+  }
+  return null;
 }
 
 /** Clone `url` into `dir` and check out `commit` (or the branch, or the default branch). */

@@ -212,6 +212,27 @@ describe("local runner", () => {
     expect(obs.layers.map((l) => l.status)).toEqual(["failed", "skipped"]);
   });
 
+  it("fails at git-clone-0 when the layer's branch does not exist (a longer ref that ends the same does not count)", async () => {
+    const root = tempDir();
+    const repo = makeLayerRepo(root, "branches", { "site.yml": writeFilePlaybook(join(root, "b.txt"), "b") });
+    execFileSync("git", ["-C", repo.path, "branch", "feature/main", repo.commit]);
+    const runner = await newRunner(join(root, "data"));
+    await runner.start(
+      runSpec("no-branch", [layer(0, { clone_url: repo.url, branch: "main2", playbook: "site.yml" })]),
+    );
+    const obs = await waitForRun(runner, "no-branch", isComplete);
+    expect(obs.reason).toBe(`git-clone-0: branch main2 was not found in ${repo.url}`);
+    expect(obs.layers[0]).toMatchObject({ status: "failed", commit: null, branch: "main2" });
+
+    execFileSync("git", ["-C", repo.path, "branch", "-D", "main"]);
+    await runner.start(
+      runSpec("suffix-only", [layer(0, { clone_url: repo.url, branch: "main", playbook: "site.yml" })]),
+    );
+    expect((await waitForRun(runner, "suffix-only", isComplete)).reason).toBe(
+      `git-clone-0: branch main was not found in ${repo.url}`,
+    );
+  });
+
   it("keeps credentials in a clone URL out of the reason and the logs", async () => {
     const root = tempDir();
     const runner = await newRunner(join(root, "data"));
