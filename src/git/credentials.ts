@@ -27,14 +27,19 @@ export function credentialSecrets(credentials: Credentials | null | undefined): 
 /**
  * Environment for a `git` child that talks to the remote: the Authorization header goes in through
  * `GIT_CONFIG_*` (never argv, never the URL), credential helpers are switched off so only these
- * credentials are ever used, and nothing can prompt.
+ * credentials are ever used, and nothing can prompt. With `url`, the header is scoped to it
+ * (`http.<url>.extraHeader`), so a redirect to another host does not receive it.
  */
-export function credentialEnv(credentials: Credentials | null | undefined): Record<string, string> {
+export function credentialEnv(
+  credentials: Credentials | null | undefined,
+  url?: string,
+): Record<string, string> {
   const config: Array<[string, string]> = [["credential.helper", ""]];
-  if (credentials) config.push(["http.extraHeader", `Authorization: ${basicAuthValue(credentials)}`]);
+  const key = url === undefined || /[\n\0]/.test(url) ? "http.extraHeader" : `http.${url}.extraHeader`;
+  if (credentials) config.push([key, `Authorization: ${basicAuthValue(credentials)}`]);
   const env: Record<string, string> = { GIT_CONFIG_COUNT: String(config.length) };
-  config.forEach(([key, value], i) => {
-    env[`GIT_CONFIG_KEY_${i}`] = key;
+  config.forEach(([name, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = name;
     env[`GIT_CONFIG_VALUE_${i}`] = value;
   });
   return env;

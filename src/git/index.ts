@@ -8,8 +8,8 @@ export {
   DEFAULT_POLL_JITTER,
   type RemoteSource,
   type RemoteSourceOptions,
-  type Sleep,
 } from "./remote-source.js";
+export type { Sleep } from "./sleep.js";
 export {
   createStatusStore,
   DEFAULT_MAX_RETRIES,

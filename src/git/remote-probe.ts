@@ -77,7 +77,7 @@ async function inProcessTip(query: TipQuery): Promise<string | null> {
 async function cliTip(query: TipQuery): Promise<string | null> {
   const { stdout } = await runGit({
     args: ["ls-remote", "--refs", query.url, query.ref],
-    env: credentialEnv(query.credentials),
+    env: credentialEnv(query.credentials, query.url),
     timeoutMs: query.timeoutMs,
     secrets: credentialSecrets(query.credentials),
     ...(query.signal ? { signal: query.signal } : {}),

@@ -4,29 +4,19 @@
  * does `git fetch` run. Diffs and blob reads then work on the cache exactly like a local source.
  */
 import { createHash } from "node:crypto";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "pino";
 import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
-import { credentialEnv, credentialSecrets, splitUrlCredentials, type Credentials } from "./credentials.js";
+import { splitUrlCredentials, type Credentials } from "./credentials.js";
 import { diffCommits } from "./diff-tree.js";
-import { toRemoteError } from "./remote-errors.js";
-import { createRemoteProbe, type RemoteProbe } from "./remote-probe.js";
-import { assertBranchName, readRef, serial } from "./repository.js";
-import { runGit } from "./run-git.js";
+import { RemoteMirror } from "./remote-mirror.js";
+import { assertBranchName, ensureBareRepository, serial } from "./repository.js";
+import { realSleep, type Sleep } from "./sleep.js";
 import { redactUrl } from "./scrub-secrets.js";
 import type { BlobRead, ChangedFile, ConfigSource } from "./types.js";
 
-/** Wait `ms`; rejects (or resolves early) when `signal` aborts. Injected so tests control time. */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
 export const DEFAULT_POLL_INTERVAL_MS = 30_000;
 export const DEFAULT_POLL_JITTER = 0.1;
-const DEFAULT_FETCH_TIMEOUT_MS = 10 * 60_000;
-
-/** The default Sleep: a timer that an abort cancels. */
-export const realSleep: Sleep = (ms, signal) => delay(ms, undefined, signal ? { signal } : {});
 
 /** Options of `createRemoteSource`. */
 export interface RemoteSourceOptions {
@@ -58,12 +48,6 @@ export function cacheRepoPath(options: { cacheDir: string; url: string }): strin
   return join(options.cacheDir, `${stem.slice(0, 40) || "repo"}-${hash}.git`);
 }
 
-/** Make sure a bare repository exists at `gitDir`. */
-export async function ensureBareRepository(gitDir: string): Promise<void> {
-  await mkdir(gitDir, { recursive: true });
-  await runGit({ args: ["init", "--bare", "--quiet", gitDir], timeoutMs: 30_000 });
-}
-
 /** Open (creating if needed) the cache for `options.url`; nothing is fetched until `fetchTip`. */
 export async function createRemoteSource(options: RemoteSourceOptions): Promise<RemoteSource> {
   assertBranchName(options.branch);
@@ -79,71 +63,36 @@ type ResolvedOptions = RemoteSourceOptions & { url: string; credentials: Credent
 class RemoteSourceImpl implements RemoteSource {
   readonly description: string;
   readonly gitDir: string;
-  private readonly ref: string;
   private readonly log: Logger;
   private readonly reader: CatFileReader;
-  private readonly probe: RemoteProbe;
-  private readonly secrets: string[];
+  private readonly mirror: RemoteMirror;
   private readonly once = serial();
   private readonly stops = new Set<() => Promise<void>>();
-  /** What the cache's branch ref holds (undefined: not read yet). */
-  private cachedTip: string | null | undefined = undefined;
   /** The tip the caller last saw through fetchTip (undefined: never asked). */
   private lastTip: string | null | undefined = undefined;
 
   constructor(private readonly options: ResolvedOptions) {
     this.gitDir = options.gitDir;
-    this.ref = `refs/heads/${options.branch}`;
     this.description = `${redactUrl(options.url)} (branch ${options.branch})`;
-    this.secrets = credentialSecrets(options.credentials);
     this.log = options.log.child({ component: "git", source: this.description });
     this.reader = createCatFileReader({ gitDir: this.gitDir, log: this.log });
-    this.probe = createRemoteProbe({ url: options.url, credentials: options.credentials, log: this.log });
+    this.mirror = new RemoteMirror({
+      gitDir: this.gitDir,
+      url: options.url,
+      credentials: options.credentials,
+      branch: options.branch,
+      log: this.log,
+      reader: this.reader,
+      ...(options.fetchTimeoutMs === undefined ? {} : { networkTimeoutMs: options.fetchTimeoutMs }),
+    });
   }
 
   fetchTip(): Promise<string | null> {
     return this.once(async () => {
-      const tip = await this.syncTip();
+      const tip = await this.mirror.sync();
       this.lastTip = tip;
       return tip;
     });
-  }
-
-  /** Ask the server; fetch only if its tip is not what the cache already has. */
-  private async syncTip(): Promise<string | null> {
-    const remoteTip = await this.probe(this.options.branch);
-    if (remoteTip === null) return null;
-    this.cachedTip ??= await readRef({ gitDir: this.gitDir, ref: this.ref });
-    if (remoteTip === this.cachedTip) return remoteTip;
-    const started = performance.now();
-    if (await this.hasCommit(remoteTip)) {
-      await runGit({ gitDir: this.gitDir, args: ["update-ref", this.ref, remoteTip] });
-    } else {
-      await this.fetch();
-    }
-    this.cachedTip = await readRef({ gitDir: this.gitDir, ref: this.ref });
-    this.log.debug({ tip: this.cachedTip, ms: Math.round(performance.now() - started) }, "fetched");
-    return this.cachedTip;
-  }
-
-  private async hasCommit(oid: string): Promise<boolean> {
-    const info = await this.reader.info([oid]);
-    return info.get(oid)?.type === "commit";
-  }
-
-  private async fetch(): Promise<void> {
-    const refspec = `+${this.ref}:${this.ref}`;
-    try {
-      await runGit({
-        gitDir: this.gitDir,
-        args: ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", this.options.url, refspec],
-        env: credentialEnv(this.options.credentials),
-        secrets: this.secrets,
-        timeoutMs: this.options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
-      });
-    } catch (error) {
-      throw toRemoteError(error, { operation: "fetch", url: this.options.url, secrets: this.secrets });
-    }
   }
 
   diff(from: string | null, to: string): Promise<ChangedFile[]> {
@@ -182,7 +131,7 @@ class RemoteSourceImpl implements RemoteSource {
   /** One poll: a single ref request; onChange only if the tip differs from what the caller saw. */
   private async pollOnce(onChange: () => void, signal: AbortSignal): Promise<void> {
     try {
-      const tip = await this.probe(this.options.branch, signal);
+      const tip = await this.mirror.remoteTip(signal);
       if (tip === this.lastTip || signal.aborted) return;
       this.log.debug({ tip }, "remote branch moved");
     } catch (error) {

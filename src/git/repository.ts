@@ -1,5 +1,5 @@
 /** Small repository queries shared by the sources and the status store. */
-import { realpath } from "node:fs/promises";
+import { mkdir, realpath } from "node:fs/promises";
 import { dirname } from "node:path";
 import { GitCommandError } from "./errors.js";
 import { runGit } from "./run-git.js";
@@ -77,4 +77,10 @@ export function serial(): <T>(work: () => Promise<T>) => Promise<T> {
     tail = next.catch(() => undefined);
     return next;
   };
+}
+
+/** Make sure a bare repository exists at `gitDir` (creating folders as needed). */
+export async function ensureBareRepository(gitDir: string): Promise<void> {
+  await mkdir(gitDir, { recursive: true });
+  await runGit({ args: ["init", "--bare", "--quiet", gitDir], timeoutMs: 30_000 });
 }

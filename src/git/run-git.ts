@@ -114,6 +114,14 @@ class GitRun {
     child.stderr?.on("data", (chunk: Buffer) => this.stderr.push(chunk));
     child.on("error", (error) => this.fail(`could not start: ${error.message}`, { spawnError: true }));
     child.on("close", (code, signalName) => this.finish(code, signalName));
+    // A stopped git may leave a grandchild (remote helper, alias) holding the pipes open:
+    // do not wait for them once git itself is gone.
+    child.on("exit", (code, signalName) => {
+      if (this.stopReason === null) return;
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      this.finish(code, signalName);
+    });
     this.timer = setTimeout(() => this.stop("timeout"), this.options.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS);
     signal?.addEventListener("abort", this.onAbort, { once: true });
     this.writeStdin(child);

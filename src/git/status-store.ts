@@ -7,16 +7,21 @@
  */
 import type { Logger } from "pino";
 import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
-import { credentialEnv, credentialSecrets, splitUrlCredentials, type Credentials } from "./credentials.js";
+import { splitUrlCredentials, type Credentials } from "./credentials.js";
 import { diffCommits, listTree } from "./diff-tree.js";
-import { GitAuthError, GitCommandError, PushRejectedError } from "./errors.js";
+import { GitCommandError, PushRejectedError } from "./errors.js";
 import { buildFastImportStream, hashBlob, isValidStatusPath } from "./fast-import.js";
-import { toRemoteError } from "./remote-errors.js";
-import { createRemoteProbe, type RemoteProbe } from "./remote-probe.js";
-import { ensureBareRepository, realSleep, type Sleep } from "./remote-source.js";
-import { assertBranchName, readRef, resolveGitDir, serial, ZERO_OID } from "./repository.js";
+import { RemoteMirror } from "./remote-mirror.js";
+import {
+  assertBranchName,
+  ensureBareRepository,
+  readRef,
+  resolveGitDir,
+  serial,
+  ZERO_OID,
+} from "./repository.js";
 import { runGit } from "./run-git.js";
-import { redactUrl } from "./scrub-secrets.js";
+import { realSleep, type Sleep } from "./sleep.js";
 import type { MergeFn, StatusCommitInput, StatusCommitResult, StatusSnapshot, StatusStore } from "./types.js";
 
 export const DEFAULT_MAX_RETRIES = 8;
@@ -25,7 +30,6 @@ const BACKOFF_MAX_MS = 2_000;
 /** Run `git gc --auto` after this many commits (fast-import leaves small loose objects). */
 const GC_EVERY_COMMITS = 100;
 const SCRATCH_REF = "refs/cfs-gitops/scratch";
-const NETWORK_TIMEOUT_MS = 5 * 60_000;
 /**
  * glibc trims the heap after nearly every blob fast-import frees (40,000 brk calls for 10,000
  * files, two thirds of its time); a 4 MiB top pad stops that (1.2 s -> 0.4 s). Ignored elsewhere.
@@ -105,7 +109,9 @@ class GitStatusStore implements StatusStore {
     this.log = options.log.child({ component: "git", statusBranch: options.branch });
     this.reader = createCatFileReader({ gitDir: options.gitDir, log: this.log });
     this.publisher = options.remote
-      ? new RemotePublisher({ gitDir: options.gitDir, ref: this.ref, remote: options.remote, log: this.log })
+      ? new RemotePublisher(
+          remoteMirror({ ...options, remote: options.remote, log: this.log, reader: this.reader }),
+        )
       : new LocalPublisher({ gitDir: options.gitDir, ref: this.ref });
   }
 
@@ -279,6 +285,20 @@ class GitStatusStore implements StatusStore {
   }
 }
 
+function remoteMirror(
+  input: ResolvedOptions & { remote: StatusRemote; reader: CatFileReader },
+): RemoteMirror {
+  const split = splitUrlCredentials(input.remote.url);
+  return new RemoteMirror({
+    gitDir: input.gitDir,
+    url: split.url,
+    credentials: input.remote.credentials ?? split.credentials,
+    branch: input.branch,
+    log: input.log,
+    reader: input.reader,
+  });
+}
+
 /** Default merge: our content wins. */
 const oursWins: MergeFn = (_path, _theirs, ours) => ours;
 
@@ -315,78 +335,13 @@ class LocalPublisher implements Publisher {
 
 /** A branch on a remote, mirrored in the cache: fetch to read, `push --force-with-lease` to publish. */
 class RemotePublisher implements Publisher {
-  private readonly url: string;
-  private readonly credentials: Credentials | null;
-  private readonly secrets: string[];
-  private readonly probe: RemoteProbe;
-  private readonly branch: string;
-  /** What the cache's copy of the branch holds (undefined: not read yet). */
-  private cachedTip: string | null | undefined = undefined;
+  constructor(private readonly mirror: RemoteMirror) {}
 
-  constructor(private readonly options: { gitDir: string; ref: string; remote: StatusRemote; log: Logger }) {
-    const split = splitUrlCredentials(options.remote.url);
-    this.url = split.url;
-    this.credentials = options.remote.credentials ?? split.credentials;
-    this.secrets = credentialSecrets(this.credentials);
-    this.branch = options.ref.slice("refs/heads/".length);
-    this.probe = createRemoteProbe({ url: this.url, credentials: this.credentials, log: options.log });
+  currentTip(): Promise<string | null> {
+    return this.mirror.sync();
   }
 
-  /** The remote tip, fetched into the cache if the cache does not have it yet. */
-  async currentTip(): Promise<string | null> {
-    const tip = await this.probe(this.branch);
-    if (tip === null) return null;
-    this.cachedTip ??= await readRef({ gitDir: this.options.gitDir, ref: this.options.ref });
-    if (tip !== this.cachedTip) {
-      await this.network("fetch", [
-        "fetch",
-        "--quiet",
-        "--no-tags",
-        "--no-write-fetch-head",
-        "--",
-        this.url,
-        `+${this.options.ref}:${this.options.ref}`,
-      ]);
-      this.cachedTip = await readRef({ gitDir: this.options.gitDir, ref: this.options.ref });
-    }
-    return this.cachedTip;
-  }
-
-  async publish(input: { commit: string; old: string | null }): Promise<boolean> {
-    const { ref, gitDir } = this.options;
-    const lease = `--force-with-lease=${ref}:${input.old ?? ""}`;
-    try {
-      await this.network("push", [
-        "push",
-        "--quiet",
-        "--no-verify",
-        lease,
-        "--",
-        this.url,
-        `${input.commit}:${ref}`,
-      ]);
-    } catch (error) {
-      if (error instanceof GitAuthError) throw error;
-      // Not matched by message: ask the server where the branch is now.
-      if ((await this.probe(this.branch)) !== input.old) return false;
-      throw error;
-    }
-    await runGit({ gitDir, args: ["update-ref", ref, input.commit] });
-    this.cachedTip = input.commit;
-    return true;
-  }
-
-  private async network(operation: string, args: string[]): Promise<void> {
-    try {
-      await runGit({
-        gitDir: this.options.gitDir,
-        args,
-        env: credentialEnv(this.credentials),
-        secrets: this.secrets,
-        timeoutMs: NETWORK_TIMEOUT_MS,
-      });
-    } catch (error) {
-      throw toRemoteError(error, { operation, url: redactUrl(this.url), secrets: this.secrets });
-    }
+  publish(input: { commit: string; old: string | null }): Promise<boolean> {
+    return this.mirror.push(input);
   }
 }

@@ -74,6 +74,11 @@ describe("credentialEnv", () => {
     });
   });
 
+  it("scopes the header to the remote's URL when given, so redirects elsewhere do not get it", () => {
+    const env = credentialEnv({ username: "bob", password: "pw" }, "https://git.example.org/x.git");
+    expect(env["GIT_CONFIG_KEY_1"]).toBe("http.https://git.example.org/x.git.extraHeader");
+  });
+
   it("sets no header without credentials", () => {
     expect(credentialEnv(null)).toEqual({
       GIT_CONFIG_COUNT: "1",
