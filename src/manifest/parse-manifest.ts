@@ -1,0 +1,244 @@
+/**
+ * Parse and validate one manifest file of the configuration repository. Every way a file can be
+ * unusable becomes a positioned ManifestError; nothing here throws.
+ */
+import type { Document, LineCounter } from "yaml";
+import {
+  API_VERSION,
+  MAX_MANIFEST_BYTES,
+  kindOfPath,
+  manifestStem,
+  type ComponentManifest,
+  type ConfigurationManifest,
+  type Kind,
+  type ManifestError,
+  type OptionsManifest,
+  type SessionManifest,
+} from "../api/index.js";
+import { decodeUtf8 } from "./decode-utf8.js";
+import { describeSchemaErrors, shown } from "./describe-schema-errors.js";
+import { locateNode } from "./locate-node.js";
+import { readYaml } from "./read-yaml.js";
+import { schemaValidator } from "./schema-validator.js";
+
+/** The stable codes of the errors parseManifest reports. */
+export type ManifestErrorCode =
+  "not-regular-file" | "too-large" | "encoding" | "yaml" | "not-an-object" | "schema" | "name-mismatch";
+
+/** The manifest type of each kind. */
+export interface ManifestsByKind {
+  Session: SessionManifest;
+  Configuration: ConfigurationManifest;
+  Component: ComponentManifest;
+  Options: OptionsManifest;
+}
+
+/** A valid manifest, typed by its kind; `name` is its name (Component: id; Options: the file stem). */
+export type ParsedManifest = {
+  [K in Kind]: { ok: true; kind: K; manifest: ManifestsByKind[K]; name: string };
+}[Kind];
+
+/** A file that cannot be used, with every error found; kind and name when they could be told. */
+export interface ParseFailure {
+  ok: false;
+  kind: Kind | null;
+  name: string | null;
+  errors: ManifestError[];
+}
+
+/** What parseManifest returns. */
+export type ParseResult = ParsedManifest | ParseFailure;
+
+/** One file to parse. */
+export interface ParseManifestInput {
+  /** Repository path: decides the kind expected and the name the manifest must carry. */
+  path: string;
+  /** The file's content; null when the reader skipped it for being larger than MAX_MANIFEST_BYTES. */
+  bytes: Uint8Array | string | null;
+  /** The file's size in bytes, when `bytes` is null. */
+  size?: number;
+  /** Git mode ("100644", or the number a tree walk gives); absent for files not read from Git. */
+  mode?: string | number;
+}
+
+const REGULAR_MODES: ReadonlySet<string> = new Set(["100644", "100755"]);
+const KINDS: readonly Kind[] = ["Session", "Configuration", "Component", "Options"];
+const encoder = new TextEncoder();
+
+/** Parse, validate and name-check one manifest; errors carry 1-based line and column. */
+export function parseManifest(input: ParseManifestInput): ParseResult {
+  const pathKind = kindOfPath(input.path);
+  try {
+    return parseChecked(input, pathKind);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    return failure(pathKind, null, [errorAt(1, 1, "yaml", `cannot read this file: ${detail}`)]);
+  }
+}
+
+function parseChecked(input: ParseManifestInput, pathKind: Kind | null): ParseResult {
+  const fileError = modeError(input.mode) ?? sizeError(input);
+  if (fileError !== null) return failure(pathKind, null, [fileError]);
+  const decoded = decode(input.bytes ?? "");
+  if (!decoded.ok) return failure(pathKind, null, [decoded.error]);
+  const read = readYaml(decoded.text);
+  if (!read.ok) {
+    const errors = read.problems.map((p) => positioned(read.lineCounter, p.offset, "yaml", p.message));
+    return failure(pathKind, null, errors);
+  }
+  return checkDocument({
+    path: input.path,
+    pathKind,
+    doc: read.doc,
+    value: read.value,
+    lines: read.lineCounter,
+  });
+}
+
+function modeError(mode: string | number | undefined): ManifestError | null {
+  if (mode === undefined) return null;
+  const text = typeof mode === "number" ? mode.toString(8) : mode;
+  if (REGULAR_MODES.has(text)) return null;
+  const what =
+    text === "120000"
+      ? "a symbolic link (git mode 120000); replace it with the file itself"
+      : text === "160000"
+        ? "a git submodule (git mode 160000); a manifest must be a file of this repository"
+        : `not a regular file (git mode ${text}); a manifest must be a regular file (mode 100644)`;
+  return errorAt(1, 1, "not-regular-file", `this is ${what}`);
+}
+
+function sizeError(input: ParseManifestInput): ManifestError | null {
+  const size =
+    input.bytes === null
+      ? (input.size ?? MAX_MANIFEST_BYTES + 1)
+      : typeof input.bytes === "string"
+        ? encoder.encode(input.bytes).length
+        : input.bytes.length;
+  if (size <= MAX_MANIFEST_BYTES) return null;
+  const message = `the file is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} bytes (1 MiB) a manifest may have: make it smaller`;
+  return errorAt(1, 1, "too-large", message);
+}
+
+function decode(
+  bytes: Uint8Array | string,
+): { ok: true; text: string } | { ok: false; error: ManifestError } {
+  if (typeof bytes === "string") return { ok: true, text: bytes.replace(/^\uFEFF/, "") };
+  const decoded = decodeUtf8(bytes);
+  if (decoded.ok) return decoded;
+  const before = decodeUtf8(bytes.subarray(0, decoded.offset));
+  const prefix = before.ok ? before.text : "";
+  const line = prefix.split("\n").length;
+  const column = prefix.length - prefix.lastIndexOf("\n");
+  const byte = (bytes[decoded.offset] ?? 0).toString(16).padStart(2, "0");
+  const message = `the file is not valid UTF-8 (byte 0x${byte} at offset ${decoded.offset}): save it as UTF-8`;
+  return { ok: false, error: errorAt(line, column, "encoding", message) };
+}
+
+interface DocumentInput {
+  path: string;
+  pathKind: Kind | null;
+  doc: Document.Parsed | null;
+  value: unknown;
+  lines: LineCounter;
+}
+
+function checkDocument(input: DocumentInput): ParseResult {
+  const { path, pathKind, value } = input;
+  if (!isPlainObject(value)) return failure(pathKind, null, [notAnObject(input)]);
+  const kind = pathKind ?? kindFrom(value);
+  const name = kind === null ? null : nameOf(kind, value, path);
+  if (kind === null) return failure(null, null, [unknownKind(input, value)]);
+  const errors = sortErrors([...schemaErrors(input, kind, value), ...nameErrors(input, kind, value)]);
+  if (errors.length > 0) return failure(kind, name, errors);
+  // The validator has just checked `value` against the schema of `kind`, which requires the name.
+  return { ok: true, kind, manifest: value, name: name ?? manifestStem(path) } as unknown as ParsedManifest;
+}
+
+function notAnObject(input: DocumentInput): ManifestError {
+  const { doc, value } = input;
+  if (doc === null || doc.contents === null || value === null) {
+    const message = `the file is empty: a manifest is a mapping that starts with apiVersion: ${API_VERSION} and kind`;
+    return errorAt(1, 1, "not-an-object", message);
+  }
+  const offset = doc.contents.range?.[0] ?? 0;
+  const message = `the document must be a mapping of fields (apiVersion, kind, ...), not ${shown(value)}`;
+  return positioned(input.lines, offset, "not-an-object", message);
+}
+
+function unknownKind(input: DocumentInput, value: Record<string, unknown>): ManifestError {
+  const where = input.doc === null ? null : locateNode(input.doc, "kind" in value ? ["kind"] : [], "value");
+  const message =
+    "kind" in value
+      ? `kind must be one of ${KINDS.join(", ")} (got ${shown(value.kind)})`
+      : `missing required field "kind": add kind: one of ${KINDS.join(", ")}`;
+  return positioned(input.lines, where ?? 0, "schema", message);
+}
+
+function schemaErrors(input: DocumentInput, kind: Kind, value: Record<string, unknown>): ManifestError[] {
+  const validate = schemaValidator(kind);
+  if (validate(value)) return [];
+  const ctx = { root: value, kind, pathKind: input.pathKind, stem: manifestStem(input.path) };
+  return describeSchemaErrors(validate.errors ?? [], ctx).map((issue) => {
+    const offset = input.doc === null ? null : locateNode(input.doc, issue.segments, issue.part);
+    return positioned(input.lines, offset ?? 0, "schema", issue.message);
+  });
+}
+
+function nameErrors(input: DocumentInput, kind: Kind, value: Record<string, unknown>): ManifestError[] {
+  if (kind === "Options") return [];
+  const field = kind === "Component" ? "id" : "name";
+  const name = value[field];
+  const stem = manifestStem(input.path);
+  if (typeof name !== "string" || name === stem) return [];
+  const file = input.path.slice(input.path.lastIndexOf("/") + 1);
+  const renamed = `${name}${/\.ya?ml$/.exec(file)?.[0] ?? ""}`;
+  const message = `${field} ${JSON.stringify(name)} does not match the file name ${JSON.stringify(file)}: set ${field}: ${stem}, or rename the file to ${renamed}`;
+  const offset = input.doc === null ? null : locateNode(input.doc, [field], "value");
+  return [positioned(input.lines, offset ?? 0, "name-mismatch", message)];
+}
+
+function kindFrom(value: Record<string, unknown>): Kind | null {
+  const kind = value.kind;
+  return KINDS.find((k) => k === kind) ?? null;
+}
+
+function nameOf(kind: Kind, value: Record<string, unknown>, path: string): string | null {
+  if (kind === "Options") return manifestStem(path);
+  const name = value[kind === "Component" ? "id" : "name"];
+  return typeof name === "string" ? name : null;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function positioned(
+  lines: LineCounter,
+  offset: number,
+  code: ManifestErrorCode,
+  message: string,
+): ManifestError {
+  const { line, col } = lines.linePos(offset);
+  return errorAt(Math.max(1, line), Math.max(1, col), code, message);
+}
+
+function errorAt(line: number, column: number, code: ManifestErrorCode, message: string): ManifestError {
+  return { line, column, message, code };
+}
+
+function sortErrors(errors: ManifestError[]): ManifestError[] {
+  const seen = new Set<string>();
+  return errors
+    .filter((e) => {
+      const id = `${e.line}:${e.column}:${e.message}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    })
+    .sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function failure(kind: Kind | null, name: string | null, errors: ManifestError[]): ParseFailure {
+  return { ok: false, kind, name, errors };
+}

@@ -1,0 +1,55 @@
+/** The JSON Schemas of the four manifest kinds, compiled once per process with ajv (draft 2020-12). */
+import type { SchemaValidateFunction } from "ajv";
+import Ajv2020Module, { type ValidateFunction } from "ajv/dist/2020.js";
+import type { Kind } from "../api/index.js";
+import componentSchema from "../../schemas/component.schema.json" with { type: "json" };
+import configurationSchema from "../../schemas/configuration.schema.json" with { type: "json" };
+import optionsSchema from "../../schemas/options.schema.json" with { type: "json" };
+import sessionSchema from "../../schemas/session.schema.json" with { type: "json" };
+import { parsePassthrough } from "./passthrough.js";
+
+/** The schema of each kind, as shipped in `schemas/` (editors use the same files). */
+export const MANIFEST_SCHEMAS: Readonly<Record<Kind, Readonly<Record<string, unknown>>>> = {
+  Session: sessionSchema,
+  Configuration: configurationSchema,
+  Component: componentSchema,
+  Options: optionsSchema,
+};
+
+/** Custom keyword on `ansible.passthrough`: the text must split into allowed flags (see passthrough.ts). */
+export const PASSTHROUGH_KEYWORD = "cfsPassthrough";
+
+let validators: Map<Kind, ValidateFunction> | null = null;
+
+/** The compiled validator of a kind; all four are compiled on first use and reused for the process. */
+export function schemaValidator(kind: Kind): ValidateFunction {
+  validators ??= compileAll();
+  const validate = validators.get(kind);
+  if (validate === undefined) throw new Error(`no schema for kind ${kind}`);
+  return validate;
+}
+
+function compileAll(): Map<Kind, ValidateFunction> {
+  const Ajv2020 = Ajv2020Module.default;
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true });
+  ajv.addKeyword({
+    keyword: PASSTHROUGH_KEYWORD,
+    type: "string",
+    schemaType: "boolean",
+    errors: true,
+    validate: validatePassthrough,
+  });
+  const compiled = new Map<Kind, ValidateFunction>();
+  for (const [kind, schema] of Object.entries(MANIFEST_SCHEMAS) as Array<[Kind, Record<string, unknown>]>) {
+    compiled.set(kind, ajv.compile(schema));
+  }
+  return compiled;
+}
+
+const validatePassthrough: SchemaValidateFunction = (_enabled: boolean, data: unknown) => {
+  const result = parsePassthrough(typeof data === "string" ? data : "");
+  validatePassthrough.errors = result.ok
+    ? []
+    : [{ keyword: PASSTHROUGH_KEYWORD, message: result.message, params: { passthrough: result.message } }];
+  return result.ok;
+};
