@@ -8,7 +8,7 @@ import { watch as watchFiles } from "chokidar";
 import type { Logger } from "pino";
 import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
 import { diffCommits } from "./diff-tree.js";
-import { assertBranchName, readRef, resolveGitDir } from "./repository.js";
+import { assertBranchName, assertGitVersion, readRef, resolveGitDir } from "./repository.js";
 import type { BlobRead, ChangedFile, ConfigSource } from "./types.js";
 
 /** Quiet time after the last ref event before `onChange` runs (a commit touches several files). */
@@ -31,6 +31,7 @@ export interface LocalSource extends ConfigSource {
 /** Open the repository at `options.path` (fails with GitCommandError if it is not one). */
 export async function createLocalSource(options: LocalSourceOptions): Promise<LocalSource> {
   assertBranchName(options.branch);
+  await assertGitVersion();
   const gitDir = await resolveGitDir(options.path);
   return new LocalSourceImpl({ ...options, gitDir });
 }

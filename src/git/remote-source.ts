@@ -10,7 +10,7 @@ import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
 import { splitUrlCredentials, type Credentials } from "./credentials.js";
 import { diffCommits } from "./diff-tree.js";
 import { RemoteMirror } from "./remote-mirror.js";
-import { assertBranchName, ensureBareRepository, serial } from "./repository.js";
+import { assertBranchName, assertGitVersion, ensureBareRepository, serial } from "./repository.js";
 import { realSleep, type Sleep } from "./sleep.js";
 import { redactUrl } from "./scrub-secrets.js";
 import type { BlobRead, ChangedFile, ConfigSource } from "./types.js";
@@ -51,6 +51,7 @@ export function cacheRepoPath(options: { cacheDir: string; url: string }): strin
 /** Open (creating if needed) the cache for `options.url`; nothing is fetched until `fetchTip`. */
 export async function createRemoteSource(options: RemoteSourceOptions): Promise<RemoteSource> {
   assertBranchName(options.branch);
+  await assertGitVersion();
   const split = splitUrlCredentials(options.url);
   const credentials = options.credentials ?? split.credentials;
   const gitDir = cacheRepoPath({ cacheDir: options.cacheDir, url: split.url });

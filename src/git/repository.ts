@@ -84,3 +84,34 @@ export async function ensureBareRepository(gitDir: string): Promise<void> {
   await mkdir(gitDir, { recursive: true });
   await runGit({ args: ["init", "--bare", "--quiet", gitDir], timeoutMs: 30_000 });
 }
+
+/** Oldest git this room works with: `cat-file --batch-command` (2.36), `GIT_CONFIG_COUNT` (2.31). */
+export const MIN_GIT_VERSION: readonly [number, number] = [2, 36];
+let versionCheck: Promise<void> | null = null;
+
+/** Parse `git version 2.39.5` (and vendor suffixes) into [major, minor], or null. */
+export function parseGitVersion(output: string): [number, number] | null {
+  const match = /git version (\d+)\.(\d+)/.exec(output);
+  return match ? [Number(match[1]), Number(match[2])] : null;
+}
+
+/** Fail once, clearly, when the installed git is too old (checked on first use, then remembered). */
+export function assertGitVersion(): Promise<void> {
+  versionCheck ??= (async () => {
+    const { stdout } = await runGit({ args: ["version"], timeoutMs: 30_000 });
+    const version = parseGitVersion(stdout.toString("utf8"));
+    const [major, minor] = MIN_GIT_VERSION;
+    if (!version || version[0] < major || (version[0] === major && version[1] < minor)) {
+      throw new GitCommandError(
+        `git ${major}.${minor} or newer is required (found: ${stdout.toString("utf8").trim()})`,
+        {
+          found: stdout.toString("utf8").trim(),
+        },
+      );
+    }
+  })().catch((error: unknown) => {
+    versionCheck = null;
+    throw error;
+  });
+  return versionCheck;
+}

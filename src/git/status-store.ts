@@ -14,6 +14,7 @@ import { buildFastImportStream, hashBlob, isValidStatusPath } from "./fast-impor
 import { RemoteMirror } from "./remote-mirror.js";
 import {
   assertBranchName,
+  assertGitVersion,
   ensureBareRepository,
   readRef,
   resolveGitDir,
@@ -69,6 +70,7 @@ export interface StatusStoreOptions {
 /** Open the status store (nothing is read until `load()` or `commit()`). */
 export async function createStatusStore(options: StatusStoreOptions): Promise<StatusStore> {
   assertBranchName(options.branch);
+  await assertGitVersion();
   let gitDir: string;
   if (options.remote) {
     await ensureBareRepository(options.gitDir);

@@ -157,6 +157,16 @@ describe("createRemoteSource", () => {
     }
   });
 
+  it("returns null for an empty repository", async () => {
+    await createFixtureRepo({ dir: `${dir}/srv/empty.git`, bare: true });
+    const source = await createRemoteSource(options({ url: server.url("empty.git") }));
+    try {
+      expect(await source.fetchTip()).toBeNull();
+    } finally {
+      await source.close();
+    }
+  });
+
   it("watch polls at the jittered interval and calls onChange only when the tip moved", async () => {
     const clock = manualClock();
     const source = await createRemoteSource(
