@@ -37,7 +37,7 @@ const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 const CONFIG_NAME_PATTERN = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$";
 
 /** What each schema pattern means, in words. */
-const PATTERN_WORDS: Readonly<Record<string, string>> = {
+export const PATTERN_WORDS: Readonly<Record<string, string>> = {
   [SESSION_NAME_PATTERN]:
     'a DNS subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
   [CONFIG_NAME_PATTERN]:

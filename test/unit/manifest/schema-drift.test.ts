@@ -25,6 +25,7 @@ import {
   type SessionManifest,
   type TargetGroup,
 } from "../../../src/api/index.js";
+import { PATTERN_WORDS } from "../../../src/manifest/describe-schema-errors.js";
 import { MANIFEST_SCHEMAS } from "../../../src/manifest/index.js";
 import componentSchema from "../../../schemas/component.schema.json" with { type: "json" };
 import configurationSchema from "../../../schemas/configuration.schema.json" with { type: "json" };
@@ -264,6 +265,19 @@ describe("the JSON Schemas", () => {
         expect(Object.keys(object.properties as object), `${path}: required ${key}`).toContain(key);
       }
     }
+  });
+
+  it("has every pattern explained in words for the error messages", () => {
+    const patterns = new Set<string>();
+    const collect = (node: unknown): void => {
+      if (node === null || typeof node !== "object") return;
+      const pattern = (node as { pattern?: unknown }).pattern;
+      if (typeof pattern === "string") patterns.add(pattern);
+      Object.values(node).forEach(collect);
+    };
+    files.forEach(([, schema]) => collect(schema));
+    expect(patterns.size).toBeGreaterThan(3);
+    expect([...patterns].filter((p) => PATTERN_WORDS[p] === undefined)).toEqual([]);
   });
 
   it("describes the maps (tags), whose values are the only open-ended objects", () => {
