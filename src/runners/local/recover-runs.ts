@@ -45,6 +45,15 @@ async function recoverRun(options: RecoverOptions, job: string): Promise<boolean
   const state = await readState(paths);
   if (state === null || state.observation.phase === "complete") return false;
   if (await isOwnerAlive(state.runner, options.self)) return false;
+  if (neverStarted(state)) {
+    // Queued behind max-concurrent and never begun: nothing ran, so the planner may start it again.
+    await rm(paths.dir, { recursive: true, force: true });
+    options.log.info(
+      { job, session: state.observation.name },
+      "queued session never started; it will start again",
+    );
+    return true;
+  }
   const pid = await readPidFile(paths);
   if (pid !== null && (await isRecordedGroupAlive(pid))) {
     options.log.warn(
@@ -65,6 +74,12 @@ async function recoverRun(options: RecoverOptions, job: string): Promise<boolean
     "session was running when the controller stopped; marked unknown",
   );
   return true;
+}
+
+/** A run still waiting in the queue: pending, and not one step begun. */
+function neverStarted(state: RunState): boolean {
+  const { observation } = state;
+  return observation.phase === "pending" && observation.steps.every((step) => step.status === "pending");
 }
 
 /** Whether the runner instance that owns a run is still alive (in this process or another). */

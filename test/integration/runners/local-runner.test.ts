@@ -409,6 +409,37 @@ describe("local runner", () => {
     expect((await second.observe()).get("crashed")).toEqual(obs);
   });
 
+  it("after a crash, a run still queued (no step begun) is forgotten so it can start again", async () => {
+    const root = tempDir();
+    const marker = join(root, "started");
+    const out = join(root, "queued.txt");
+    const slow = makeLayerRepo(root, "slow", { "site.yml": sleepingPlaybook(marker) });
+    const quick = makeLayerRepo(root, "quick", { "site.yml": writeFilePlaybook(out, "queued") });
+    const dataDir = join(root, "data");
+    const first = await newRunner(dataDir, { maxConcurrent: 1 });
+    const running = runSpec("running", [
+      layer(0, { clone_url: slow.path, commit: slow.commit, playbook: "site.yml" }),
+    ]);
+    const queued = runSpec("queued", [
+      layer(0, { clone_url: quick.path, commit: quick.commit, playbook: "site.yml" }),
+    ]);
+    await first.start(running);
+    await first.start(queued);
+    await waitForRun(first, "running", isStepRunning("ansible-0"));
+    const pgid = pidOf(dataDir, running);
+    await first.close();
+    process.kill(-pgid, "SIGKILL");
+    await until(() => !groupAlive(pgid), "the processes to die");
+
+    const second = await newRunner(dataDir, { maxConcurrent: 1 });
+    const seen = await second.observe();
+    expect(seen.get("running")?.succeeded).toBe("unknown");
+    expect(seen.has("queued")).toBe(false);
+    await second.start(queued);
+    expect((await waitForRun(second, "queued", isComplete)).succeeded).toBe("true");
+    expect(readFileSync(out, "utf8")).toBe("queued\n");
+  });
+
   it("on restart, stops the processes a dead controller left running before ending the run", async () => {
     const root = tempDir();
     const marker = join(root, "started");
