@@ -4,18 +4,12 @@ import { join } from "node:path";
 import type { PlannedLayer } from "../../api/index.js";
 import {
   ANSIBLE_CFG_FILE,
-  GENERATED_INVENTORY_PATH,
   HOSTS_DIR,
-  IMAGE_SERVICE_MISSING,
-  ansibleArgv,
-  ansibleConfigText,
   ansibleEnv,
+  ansibleOutcome,
+  ansibleRunArgv,
   ansibleStepName,
-  buildInventory,
-  isImageTarget,
-  layerFailureReason,
-  layerPlaybookPath,
-  parseRecap,
+  inventoryFiles,
   updateLayer,
 } from "../steps/index.js";
 import { failLayer, failedStep, type LocalRun, type StepContext, type StepResult } from "./local-run.js";
@@ -26,24 +20,14 @@ import { appendStepLog, runStepProcess } from "./step-process.js";
  * ansible.cfg. Image targets need the image service to stage their roots; without one they fail here.
  */
 export async function inventoryStep(run: LocalRun): Promise<StepResult> {
-  if (isImageTarget(run.spec)) return failedStep(`inventory: ${IMAGE_SERVICE_MISSING}`);
-  const hostsDir = join(run.paths.work, HOSTS_DIR);
-  await mkdir(hostsDir, { recursive: true });
-  const inventory = buildInventory(run.spec);
-  if (inventory === null) {
-    await appendStepLog(
-      run,
-      "inventory",
-      `target definition repo: no inventory generated; ${HOSTS_DIR} is used as cloned`,
-    );
-  } else {
-    await writeFile(join(run.paths.work, GENERATED_INVENTORY_PATH), inventory);
-    await appendStepLog(run, "inventory", `wrote ${GENERATED_INVENTORY_PATH}:\n${inventory}`);
+  const planned = inventoryFiles(run.spec);
+  if ("reason" in planned) return failedStep(planned.reason);
+  await mkdir(join(run.paths.work, HOSTS_DIR), { recursive: true });
+  for (const note of planned.notes) await appendStepLog(run, "inventory", note);
+  for (const file of planned.files) {
+    await writeFile(join(run.paths.work, file.path), file.text);
+    await appendStepLog(run, "inventory", file.note);
   }
-  await writeFile(join(run.paths.work, ANSIBLE_CFG_FILE), ansibleConfigText(run.spec));
-  const from =
-    run.spec.ansibleConfigText === null ? "the default" : `ansible-configs/${run.spec.ansibleConfig}.cfg`;
-  await appendStepLog(run, "inventory", `wrote ${ANSIBLE_CFG_FILE} from ${from}`);
   return { status: "succeeded", exitCode: null, reason: null };
 }
 
@@ -66,25 +50,12 @@ export async function ansibleStep(run: LocalRun, ctx: StepContext, layer: Planne
     cwd: run.paths.work,
     env: ansibleEnv(ctx.ansible.env, join(run.paths.work, ANSIBLE_CFG_FILE)),
   });
-  const recap = parseRecap(exit.output);
-  const ok = exit.exitCode === 0;
-  const reason = ok
-    ? null
-    : exit.error !== null
-      ? `${step}: could not run ansible-playbook: ${exit.error}`
-      : layerFailureReason(layer, exit, recap, exit.output);
+  const outcome = ansibleOutcome(layer, exit);
   await ctx.save(
     run,
-    updateLayer(run.obs, layer.index, (status) => ({
-      ...status,
-      status: ok ? "succeeded" : "failed",
-      exit_code: exit.exitCode,
-      recap: recap.hosts,
-      failed_hosts: recap.failedHosts,
-      unreachable_hosts: recap.unreachableHosts,
-    })),
+    updateLayer(run.obs, layer.index, (status) => ({ ...status, status: outcome.status, ...outcome.layer })),
   );
-  return { status: ok ? "succeeded" : "failed", exitCode: exit.exitCode, reason };
+  return { status: outcome.status, exitCode: outcome.exitCode, reason: outcome.reason };
 }
 
 /** The command and argv of an ansible step, or why it cannot run. */
@@ -93,22 +64,13 @@ async function prepareAnsible(
   ctx: StepContext,
   layer: PlannedLayer,
 ): Promise<{ command: string; argv: string[] } | { reason: string }> {
-  const step = ansibleStepName(layer.index);
-  const playbook = layerPlaybookPath(layer);
-  if (playbook === null) {
-    return { reason: `${step}: playbook ${layer.playbook} is not a path inside the layer's repository` };
-  }
-  const command = await ctx.ansible.find();
-  if (command === null) return { reason: `${step}: ${ctx.ansible.missingReason}` };
-  const ansible = run.spec.session.ansible ?? {};
-  const passthrough = ctx.parsePassthrough(ansible.passthrough ?? "");
-  if (!passthrough.ok) return { reason: `${step}: ansible.passthrough: ${passthrough.message}` };
-  const argv = ansibleArgv({
-    playbook,
-    inventoryDir: HOSTS_DIR,
-    limit: ansible.limit ?? null,
-    verbosity: ansible.verbosity ?? 0,
-    passthrough: passthrough.argv,
+  const prepared = ansibleRunArgv({
+    layer,
+    session: run.spec.session,
+    parsePassthrough: ctx.parsePassthrough,
   });
-  return { command, argv };
+  if ("reason" in prepared) return prepared;
+  const command = await ctx.ansible.find();
+  if (command === null) return { reason: `${ansibleStepName(layer.index)}: ${ctx.ansible.missingReason}` };
+  return { command, argv: prepared.argv };
 }

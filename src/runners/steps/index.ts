@@ -1,6 +1,7 @@
 /**
- * The pure parts of a session's pipeline, shared by every runner (the local runner runs them in
- * process; the kubernetes runner's `cfs-gitops step <name>` containers run the same functions).
+ * The parts of a session's pipeline shared by every runner (the local runner runs them in process;
+ * the kubernetes runner's `cfs-gitops step <name>` containers run the same functions). Pure, except
+ * the clone steps, which run git through the CloneIo their runner passes in.
  */
 export * from "./ansible-argv.js";
 export * from "./ansible-config.js";
@@ -10,3 +11,6 @@ export * from "./parse-recap.js";
 export * from "./reasons.js";
 export * from "./step-names.js";
 export * from "./work-layout.js";
+export * from "./ansible-run.js";
+export * from "./clone-steps.js";
+export * from "./inventory-files.js";
