@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { parseDuration, selectLayers, stableJson, statusCommitMessage } from "../../../src/plan/index.js";
+import { configuration } from "./fixtures.js";
+
+describe("parseDuration", () => {
+  it.each([
+    ["30m", 1_800_000],
+    ["6h", 21_600_000],
+    ["1d", 86_400_000],
+    ["2W", 1_209_600_000],
+    ["", null],
+    ["7", null],
+    ["1.5h", null],
+    ["h", null],
+  ])("%s -> %s", (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+});
+
+describe("selectLayers", () => {
+  const cfg = configuration("cfg", 4);
+  it.each([
+    ["", [0, 1, 2, 3]],
+    ["1,3", [1, 3]],
+    ["3,1", [1, 3]],
+    ["l2", [2]],
+    ["l0, l3", [0, 3]],
+  ])("limit %j selects %j", (limit, indices) => {
+    const selection = selectLayers(cfg, limit);
+    expect(selection.ok && selection.layers.map((l) => l.index)).toEqual(indices);
+  });
+
+  it.each([["9"], ["nope"], ["l1,nope"]])("limit %j names a missing layer", (limit) => {
+    const selection = selectLayers(cfg, limit);
+    expect(selection.ok).toBe(false);
+    expect(!selection.ok && selection.message).toContain("configuration.limit");
+  });
+});
+
+describe("stableJson", () => {
+  it("is the same text whatever the key order", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (value) => {
+        const reversed = Object.fromEntries(Object.entries(value).reverse());
+        return stableJson(value) === stableJson(reversed);
+      }),
+    );
+  });
+});
+
+describe("statusCommitMessage", () => {
+  it("summarizes by status and adds one trailer per session and the source commit", () => {
+    const rec = (status: string, succeeded = "none") =>
+      Buffer.from(JSON.stringify({ status: { session: { status, succeeded } } }));
+    const message = statusCommitMessage({
+      sourceCommit: "a".repeat(40),
+      changes: new Map([
+        ["sessions/b.json", rec("running")],
+        ["sessions/a.json", rec("complete", "true")],
+        ["sessions/c.json", rec("running")],
+        ["sessions/d.json", null],
+        ["problems/sessions/x.yaml.json", Buffer.from("{}")],
+        ["logs/a/ansible-0.log", Buffer.from("log")],
+      ]),
+    });
+    expect(message).toBe(
+      [
+        "status: 2 running, 1 complete, 1 deleted, 1 problem updated",
+        "",
+        `Cfs-Source-Commit: ${"a".repeat(40)}`,
+        "Cfs-Session: a complete succeeded=true",
+        "Cfs-Session: b running",
+        "Cfs-Session: c running",
+        "Cfs-Session: d deleted",
+        "",
+      ].join("\n"),
+    );
+  });
+});
