@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ProblemRecord, SessionRecord } from "../../src/api/index.js";
 import {
   ConfigRepo,
   configurationYaml,
+  git,
   makeLayerRepo,
   playbook,
   sessionYaml,
@@ -47,8 +48,20 @@ function layers(): { ok: string; second: string; broken: string } {
   return {
     ok: makeLayerRepo(dir.path, "ok", { "site.yml": playbook({ file: marks, line: "ok" }) }),
     second: makeLayerRepo(dir.path, "second", { "site.yml": playbook({ file: marks, line: "second" }) }),
-    broken: makeLayerRepo(dir.path, "broken", { "site.yml": playbook({ file: marks, line: "broken", fail: true }) }),
+    broken: makeLayerRepo(dir.path, "broken", {
+      "site.yml": playbook({ file: marks, line: "broken", fail: true }),
+    }),
   };
+}
+
+const codes = (path: string): string[] => problem(path)?.errors.map((e) => e.code) ?? [];
+
+/** Commits a symlink and a submodule entry under sessions/, as a careless merge could. */
+function symlinkAndSubmodule(config: ConfigRepo): void {
+  symlinkSync("good.yaml", join(config.path, "sessions", "link.yaml"));
+  git(config.path, ["add", "sessions/link.yaml"]);
+  git(config.path, ["update-index", "--add", "--cacheinfo", `160000,${"a".repeat(40)},sessions/sub`]);
+  git(config.path, ["commit", "-q", "-m", "symlink and submodule"]);
 }
 
 describe("controller with the local runner and real ansible-playbook", () => {
@@ -112,12 +125,15 @@ describe("controller with the local runner and real ansible-playbook", () => {
       "sessions/no-config.yaml": sessionYaml("no-config", "missing"),
       "sessions/bomb.yaml": `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n`,
       "sessions/huge.yaml": `# ${"x".repeat(1024 * 1024 + 10)}\n`,
-      "sessions/latin1.yaml": "name: caf\xe9\n",
+      "sessions/latin1.yaml": Buffer.from("name: caf\xe9\n", "latin1"),
     });
+    symlinkAndSubmodule(repo);
     harness = await startController({ repo: repo.path, dataDir: join(dir.path, "data") });
     await harness.controller.runUntilSettled({ timeoutMs: 120_000 });
     expect(record("good")?.status.session.succeeded).toBe("true");
-    const codes = (path: string): string[] => problem(path)?.errors.map((e) => e.code) ?? [];
+    expect(codes("sessions/link.yaml")).toContain("not-regular-file");
+    expect(codes("sessions/sub")).toContain("not-regular-file");
+    expect(codes("sessions/latin1.yaml")).toContain("encoding");
     expect(codes("sessions/broken-yaml.yaml")).toContain("yaml");
     expect(codes("sessions/list.yaml")).toContain("not-an-object");
     expect(codes("sessions/renamed.yaml")).toContain("name-mismatch");
@@ -140,7 +156,10 @@ describe("controller with the local runner and real ansible-playbook", () => {
     await harness.controller.runUntilSettled({ timeoutMs: 120_000 });
     expect(record("gone")?.status.session.status).toBe("complete");
 
-    repo.commit({ "sessions/gone.yaml": null, "sessions/keep.yaml": sessionYaml("keep", "c", "debug_on_failure: true\n") });
+    repo.commit({
+      "sessions/gone.yaml": null,
+      "sessions/keep.yaml": sessionYaml("keep", "c", "debug_on_failure: true\n"),
+    });
     await harness.controller.runUntilSettled({ timeoutMs: 60_000 });
     expect(record("gone")).toBeNull();
     expect(repo.statusFile("logs/gone/ansible-0.log")).toBeNull();
@@ -150,8 +169,30 @@ describe("controller with the local runner and real ansible-playbook", () => {
     expect(repo.statusLog()[0]).toContain("Cfs-Session: gone deleted");
   });
 
+  it("fails a session whose layer repository cannot be cloned, with that reason, and runs the others", async () => {
+    const l = layers();
+    repo.commit({
+      "configurations/c.yaml": configurationYaml("c", [{ name: "first", url: l.ok }]),
+      "configurations/gone.yaml": configurationYaml("gone", [
+        { name: "first", url: join(dir.path, "no-such-repo.git") },
+      ]),
+      "sessions/fine.yaml": sessionYaml("fine", "c"),
+      "sessions/unclonable.yaml": sessionYaml("unclonable", "gone"),
+    });
+    harness = await startController({ repo: repo.path, dataDir: join(dir.path, "data") });
+    await harness.controller.runUntilSettled({ timeoutMs: 120_000 });
+    expect(record("fine")?.status.session.succeeded).toBe("true");
+    const r = record("unclonable");
+    expect(r?.status.session).toMatchObject({ status: "complete", succeeded: "false" });
+    expect(r?.status.reason).toMatch(/git-clone-0/);
+    expect(r?.status.steps.find((s) => s.name === "git-clone-0")?.status).toBe("failed");
+    expect(repo.statusFile("logs/unclonable/git-clone-0.log")).toBeTruthy();
+  });
+
   it("cancels a running session when its manifest is deleted", async () => {
-    const slow = makeLayerRepo(dir.path, "slow", { "site.yml": playbook({ file: marks, line: "slow", sleep: 60 }) });
+    const slow = makeLayerRepo(dir.path, "slow", {
+      "site.yml": playbook({ file: marks, line: "slow", sleep: 60 }),
+    });
     repo.commit({
       "configurations/slow.yaml": configurationYaml("slow", [{ name: "slow", url: slow }]),
       "sessions/long.yaml": sessionYaml("long", "slow"),
@@ -159,7 +200,9 @@ describe("controller with the local runner and real ansible-playbook", () => {
     harness = await startController({ repo: repo.path, dataDir: join(dir.path, "data"), watch: true });
     await waitFor(() => marksOf().includes("slow"), { what: "the slow layer to start" });
     repo.commit({ "sessions/long.yaml": null });
-    await waitFor(() => !harness?.controller.records.sessions.has("long"), { what: "the session to be deleted" });
+    await waitFor(() => !harness?.controller.records.sessions.has("long"), {
+      what: "the session to be deleted",
+    });
     expect(record("long")).toBeNull();
     expect(repo.statusLog("sessions/long.json")[0]).toContain("Cfs-Session: long deleted");
   });

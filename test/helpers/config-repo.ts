@@ -57,7 +57,7 @@ export class ConfigRepo {
   }
 
   /** Writes (or with null, deletes) files and commits them; returns the commit id. */
-  commit(files: Record<string, string | null>, message = "change"): string {
+  commit(files: Record<string, string | Buffer | null>, message = "change"): string {
     for (const [path, text] of Object.entries(files)) {
       const full = join(this.path, path);
       if (text === null) rmSync(full, { force: true });
