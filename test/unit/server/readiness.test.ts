@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { readinessChecks, readinessResponse, type ReadinessState } from "../../../src/server/readiness.js";
+
+const ready: ReadinessState = {
+  gitFetch: { ok: true, error: null },
+  runner: null,
+  leader: { elect: false },
+};
+
+describe("readinessChecks", () => {
+  it("is ready when the fetch succeeded, the runner reports nothing and election is off", () => {
+    const response = readinessResponse(readinessChecks(ready));
+    expect(response.status).toBe(200);
+    expect(response.body).toBe(
+      "[+]git-fetch ok: last fetch succeeded\n[+]runner ok: runner reports no readiness\n[+]leader ok: leader election is off\nready\n",
+    );
+  });
+
+  it.each<[string, Partial<ReadinessState>, string]>([
+    ["before the first fetch", { gitFetch: { ok: null, error: null } }, "[-]git-fetch failed: no fetch yet"],
+    [
+      "after a failed fetch",
+      { gitFetch: { ok: false, error: "GitFetchError: could not reach https://***@git.example.org" } },
+      "[-]git-fetch failed: last fetch failed: GitFetchError: could not reach https://***@git.example.org",
+    ],
+    ["while the runner syncs", { runner: false }, "[-]runner failed: runner is not synced yet"],
+    [
+      "while another replica leads",
+      { leader: { elect: true, leading: false, lease: "cfs/cfs-gitops", holder: "pod-b_1" } },
+      "[-]leader failed: not the leader: lease cfs/cfs-gitops is held by pod-b_1",
+    ],
+    [
+      "before anyone holds the lease",
+      { leader: { elect: true, leading: false, lease: "cfs/cfs-gitops", holder: null } },
+      "[-]leader failed: not the leader: lease cfs/cfs-gitops is held by nobody yet",
+    ],
+  ])("is not ready %s, and says which check fails", (_when, change, line) => {
+    const response = readinessResponse(readinessChecks({ ...ready, ...change }));
+    expect(response.status).toBe(503);
+    expect(response.body.split("\n")).toContain(line);
+    expect(response.body.endsWith("not ready\n")).toBe(true);
+  });
+
+  it("is ready while holding the lease with a synced runner", () => {
+    const state: ReadinessState = {
+      ...ready,
+      runner: true,
+      leader: { elect: true, leading: true, lease: "cfs/cfs-gitops", holder: "me" },
+    };
+    expect(readinessResponse(readinessChecks(state)).status).toBe(200);
+  });
+});
