@@ -123,7 +123,7 @@ function dropDuplicates(
   for (const file of valid) {
     if (!file.parsed.ok) continue;
     const key = `${file.parsed.kind}\0${file.parsed.name}`;
-    byKey.set(key, [...(byKey.get(key) ?? []), file]);
+    appendTo(byKey, key, file);
   }
   const byKind = new Map<Kind, RepoFile[]>();
   for (const group of byKey.values()) {
@@ -133,9 +133,16 @@ function dropDuplicates(
     }
     const [file] = group;
     if (!file?.parsed.ok) continue;
-    byKind.set(file.parsed.kind, [...(byKind.get(file.parsed.kind) ?? []), file]);
+    appendTo(byKind, file.parsed.kind, file);
   }
   return byKind;
+}
+
+/** Adds to the list under `key` in place (copying the list on every add is quadratic: 10,000 sessions). */
+function appendTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 function reportDuplicates(

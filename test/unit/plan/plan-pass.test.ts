@@ -94,6 +94,15 @@ describe("planPass", () => {
     expect(out.problems.get("sessions/x.yaml")?.errors[0]?.code).toBe("duplicate");
   });
 
+  it("keeps every session of a large repository, leaving out only the duplicate pair", () => {
+    const files = Array.from({ length: 3_000 }, (_, i) => sessionFile(session(`s${i}`)));
+    const twin = { ...sessionFile(session("s7"), "other"), path: "sessions/s7.yml" };
+    const desired = desiredOf([configurationFile(configuration()), ...files, twin]);
+    expect(desired.sessions.size).toBe(2_999);
+    expect(desired.sessions.has("s7")).toBe(false);
+    expect(desired.problems.get("sessions/s7.yml")?.errors[0]?.code).toBe("duplicate");
+  });
+
   it("moves a record forward with the runner's observation", () => {
     const record = recordFor("x");
     const recorded = { ...empty(), sessions: new Map([["x", record]]) };
