@@ -14,7 +14,7 @@ import type {
   SessionManifest,
   SourceRef,
 } from "../api/index.js";
-import { selectLayers } from "./layers.js";
+import { selectLayers, selectsAllLayers } from "./layers.js";
 
 /** A manifest file as the controller read it: where, which blob, and its parse result. */
 export interface RepoFile {
@@ -186,7 +186,9 @@ function checkSessionReferences(
       message: `configuration "${session.configuration.name}" does not exist: add configurations/${session.configuration.name}.yaml or name one of ${known.length > 0 ? known.map((n) => `"${n}"`).join(", ") : "(none defined yet)"}`,
     };
   }
-  const selection = selectLayers(configuration, session.configuration.limit ?? "");
+  const limit = session.configuration.limit ?? "";
+  if (selectsAllLayers(limit)) return null; // the common case: no need to build the layers
+  const selection = selectLayers(configuration, limit);
   if (!selection.ok)
     return { pointer: "/configuration/limit", code: "unknown-layer", message: selection.message };
   return null;

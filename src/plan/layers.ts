@@ -19,10 +19,7 @@ export function selectLayers(configuration: ConfigurationManifest, limit: string
     index,
     displayName: layerDisplayName(layer, index),
   }));
-  const wanted = limit
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== "");
+  const wanted = limitEntries(limit);
   if (wanted.length === 0) return { ok: true, layers: all };
   const byIndex = wanted.every((entry) => /^[0-9]+$/.test(entry));
   const missing = wanted.filter((entry) =>
@@ -39,6 +36,18 @@ export function selectLayers(configuration: ConfigurationManifest, limit: string
     byIndex ? wanted.includes(String(layer.index)) : layer.name !== undefined && wanted.includes(layer.name),
   );
   return { ok: true, layers: chosen };
+}
+
+/** True when a limit selects every layer (empty, or nothing but commas and blanks). */
+export function selectsAllLayers(limit: string): boolean {
+  return limitEntries(limit).length === 0;
+}
+
+function limitEntries(limit: string): string[] {
+  return limit
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
 }
 
 function describeLayers(configuration: ConfigurationManifest): string {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { parseDuration, selectLayers, stableJson, statusCommitMessage } from "../../../src/plan/index.js";
+import {
+  parseDuration,
+  selectLayers,
+  selectsAllLayers,
+  stableJson,
+  statusCommitMessage,
+} from "../../../src/plan/index.js";
 import { configuration } from "./fixtures.js";
 
 describe("parseDuration", () => {
@@ -35,6 +41,32 @@ describe("selectLayers", () => {
     const selection = selectLayers(cfg, limit);
     expect(selection.ok).toBe(false);
     expect(!selection.ok && selection.message).toContain("configuration.limit");
+  });
+});
+
+describe("selectsAllLayers", () => {
+  it.each([
+    ["", true],
+    [" ", true],
+    [",", true],
+    [" , ,", true],
+    ["0", false],
+    ["l1", false],
+    [", l1", false],
+  ])("limit %j -> %s", (limit, all) => {
+    expect(selectsAllLayers(limit)).toBe(all);
+  });
+
+  it("agrees with selectLayers: a limit that selects all layers selects every one", () => {
+    const cfg = configuration("cfg", 3);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom("", " ", ",", "0", "l1", "9", "nope")), (parts) => {
+        const limit = parts.join("");
+        const selection = selectLayers(cfg, limit);
+        if (!selectsAllLayers(limit)) return true;
+        return selection.ok && selection.layers.length === 3;
+      }),
+    );
   });
 });
 

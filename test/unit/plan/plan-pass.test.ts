@@ -94,6 +94,26 @@ describe("planPass", () => {
     expect(out.problems.get("sessions/x.yaml")?.errors[0]?.code).toBe("duplicate");
   });
 
+  it("records a problem and runs nothing when configuration.limit names a missing layer", () => {
+    const desired = desiredOf([
+      configurationFile(configuration("cfg", 2)),
+      sessionFile(session("x", { configuration: { name: "cfg", limit: "l0,nope" } })),
+    ]);
+    const out = planPass({ desired, recorded: empty(), observed: new Map(), now: NOW });
+    expect(out.actions).toEqual([]);
+    expect(out.problems.get("sessions/x.yaml")?.errors[0]?.code).toBe("unknown-layer");
+  });
+
+  it("runs every layer when configuration.limit holds only commas and blanks", () => {
+    const desired = desiredOf([
+      configurationFile(configuration("cfg", 2)),
+      sessionFile(session("x", { configuration: { name: "cfg", limit: " , " } })),
+    ]);
+    const out = planPass({ desired, recorded: empty(), observed: new Map(), now: NOW });
+    const action = out.actions[0];
+    expect(action?.type === "start" && action.spec.layers.map((l) => l.index)).toEqual([0, 1]);
+  });
+
   it("keeps every session of a large repository, leaving out only the duplicate pair", () => {
     const files = Array.from({ length: 3_000 }, (_, i) => sessionFile(session(`s${i}`)));
     const twin = { ...sessionFile(session("s7"), "other"), path: "sessions/s7.yml" };
