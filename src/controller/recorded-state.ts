@@ -8,7 +8,13 @@ const SESSION_FILE = /^sessions\/([^/]+)\.json$/;
 const EXPIRED_FILE = /^expired\/([^/]+)\.json$/;
 const PROBLEM_FILE = /^problems\/(.+)\.json$/;
 
-/** Reads every record of the status branch (one batch read). */
+/**
+ * Records read per batch: the raw JSON of a batch is dropped once parsed, so the peak memory of a
+ * start does not hold every record twice (10,000 records are ~25 MiB of JSON).
+ */
+export const RECORD_BATCH = 500;
+
+/** Reads every record of the status branch (pipelined batch reads of RECORD_BATCH records). */
 export async function loadRecordedState(
   status: StatusStore,
   log: Logger,
@@ -16,10 +22,13 @@ export async function loadRecordedState(
   const snapshot = await status.load();
   const state: RecordedState = { sessions: new Map(), problems: new Map(), expired: new Map() };
   const wanted = [...snapshot.files].filter(([path]) => recordKind(path) !== null);
-  const blobs = await status.readBlobs(wanted.map(([, oid]) => oid));
-  for (const [path, oid] of wanted) {
-    const data = blobs.get(oid);
-    if (data) applyRecordFile(state, path, data, log);
+  for (let start = 0; start < wanted.length; start += RECORD_BATCH) {
+    const batch = wanted.slice(start, start + RECORD_BATCH);
+    const blobs = await status.readBlobs(batch.map(([, oid]) => oid));
+    for (const [path, oid] of batch) {
+      const data = blobs.get(oid);
+      if (data) applyRecordFile(state, path, data, log);
+    }
   }
   return { state, snapshot };
 }
