@@ -1,0 +1,8 @@
+/** The image service: the local image store (the embedded default) and the Cray IMS client. */
+export * from "./types.js";
+export * from "./errors.js";
+export * from "./names.js";
+export * from "./wait.js";
+export * from "./ssh.js";
+export * from "./ims-api.js";
+export * from "./ims-client.js";
