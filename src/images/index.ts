@@ -6,3 +6,7 @@ export * from "./wait.js";
 export * from "./ssh.js";
 export * from "./ims-api.js";
 export * from "./ims-client.js";
+export * from "./image-archive.js";
+export * from "./local-store.js";
+export * from "./local-image-service.js";
+export * from "./chroot-plugin.js";
