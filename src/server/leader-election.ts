@@ -105,13 +105,16 @@ type Attempt = "acquired" | "held" | "failed";
 
 const JITTER_FACTOR = 1.2;
 
+/** A timer that an abort ends early (resolving), leaving no listener behind. */
 const defaultSleep: Sleep = (ms, signal) =>
   new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
 
 /** One candidate for a lease. */
