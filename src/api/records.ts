@@ -66,6 +66,8 @@ export interface Artifact {
 export interface SessionRunStatus {
   job: string | null;
   ims_job?: string;
+  /** Extension: every IMS job of an image session, in image order (CFS records only one in `ims_job`). */
+  ims_jobs?: string[];
   start_time: string | null;
   completion_time: string | null;
   status: SessionStatus;

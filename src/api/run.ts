@@ -53,5 +53,8 @@ export interface RunObservation {
   steps: StepStatus[];
   artifacts: Artifact[];
   reason: string | null;
+  /** The first IMS job of an image session (CFS's `ims_job`). */
   imsJob?: string;
+  /** Every IMS job of an image session, in image order (CFS keeps only one). */
+  imsJobs?: string[];
 }

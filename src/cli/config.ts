@@ -2,13 +2,14 @@
  * Configuration parsed once: flags, environment and credential files become one frozen
  * ResolvedConfig. Bad configuration fails at start with one clear line (exit code 2).
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_BRANCH, DEFAULT_STATUS_BRANCH } from "../api/index.js";
 import { splitUrlCredentials, type Credentials } from "../git/credentials.js";
 import { parseDuration } from "../plan/index.js";
+import { parseListenAddress, type ListenAddress } from "../server/listen-address.js";
 
 /** A configuration mistake the user must fix; the CLI prints it in one line and exits 2. */
 export class ConfigError extends Error {
@@ -41,7 +42,14 @@ export interface ControllerConfig extends RepoConfig {
   pollIntervalMs: number;
   maxConcurrent: number;
   runner: "local";
-  listen: string | null;
+  /** Where the HTTP server (health, readiness, metrics, webhook) listens; null: no server. */
+  listen: ListenAddress | null;
+  /** Shared secret of `POST /hooks/git`; null: the receiver is off. */
+  webhookSecret: string | null;
+  /** The Kubernetes namespace of the Lease (and of the runner's Jobs). */
+  namespace: string;
+  /** Leader election over a Lease; null when off. */
+  leaderElection: { leaseName: string; identity: string } | null;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -77,6 +85,10 @@ export interface ControllerFlags extends RepoFlags {
   pollInterval?: string;
   maxConcurrent?: string;
   listen?: string;
+  webhookSecretFile?: string;
+  leaderElect?: boolean;
+  leaseName?: string;
+  namespace?: string;
 }
 
 /** Resolves the controller's configuration. */
@@ -98,8 +110,78 @@ export function resolveControllerConfig(flags: ControllerFlags, env: Env): Reado
     pollIntervalMs,
     maxConcurrent,
     runner: "local",
-    listen: flags.listen ?? env.CFS_GITOPS_LISTEN ?? null,
+    ...resolveServerConfig(flags, env),
   } satisfies ControllerConfig);
+}
+
+/** Where the service account's namespace is mounted in a pod. */
+export const SERVICE_ACCOUNT_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+type ServerConfig = Pick<ControllerConfig, "listen" | "webhookSecret" | "namespace" | "leaderElection">;
+
+/** The HTTP server, webhook and leader election settings. */
+function resolveServerConfig(flags: ControllerFlags, env: Env): ServerConfig {
+  return {
+    listen: resolveListen(flags.listen ?? env.CFS_GITOPS_LISTEN),
+    webhookSecret: readWebhookSecret(flags, env),
+    namespace: resolveNamespace(flags, env),
+    leaderElection: resolveLeaderElection(flags, env),
+  };
+}
+
+function resolveListen(text: string | undefined): ListenAddress | null {
+  if (text === undefined || text === "") return null;
+  const listen = parseListenAddress(text);
+  if (listen === null)
+    throw new ConfigError(`--listen ${text}: expected [host]:port, e.g. :8080 or 127.0.0.1:8080`);
+  return listen;
+}
+
+function resolveNamespace(flags: ControllerFlags, env: Env): string {
+  const namespace =
+    flags.namespace ?? env.CFS_GITOPS_NAMESPACE ?? env.POD_NAMESPACE ?? podNamespace() ?? "default";
+  if (!DNS_LABEL.test(namespace)) throw new ConfigError(`--namespace ${namespace}: not a namespace name`);
+  return namespace;
+}
+
+function resolveLeaderElection(flags: ControllerFlags, env: Env): ControllerConfig["leaderElection"] {
+  if (!(flags.leaderElect ?? isTrue(env.CFS_GITOPS_LEADER_ELECT))) return null;
+  if (flags.once) throw new ConfigError("--once and --leader-elect cannot be combined");
+  const leaseName = flags.leaseName ?? env.CFS_GITOPS_LEASE_NAME ?? "cfs-gitops";
+  if (!DNS_SUBDOMAIN.test(leaseName))
+    throw new ConfigError(`--lease-name ${leaseName}: not a Kubernetes object name`);
+  const identity = `${env.POD_NAME ?? env.HOSTNAME ?? hostname()}_${randomBytes(4).toString("hex")}`;
+  return { leaseName, identity };
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && ["1", "true", "yes"].includes(value.trim().toLowerCase());
+}
+
+function podNamespace(): string | null {
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE_FILE, "utf8").trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** The webhook secret from `--webhook-secret-file` / `CFS_GITOPS_WEBHOOK_SECRET_FILE`, else `CFS_GITOPS_WEBHOOK_SECRET`. */
+function readWebhookSecret(flags: ControllerFlags, env: Env): string | null {
+  const file = flags.webhookSecretFile ?? env.CFS_GITOPS_WEBHOOK_SECRET_FILE;
+  let secret = env.CFS_GITOPS_WEBHOOK_SECRET ?? null;
+  if (file) {
+    try {
+      secret = readFileSync(file, "utf8").trim();
+    } catch {
+      throw new ConfigError(`webhook secret file ${file}: cannot be read`);
+    }
+    if (secret === "") throw new ConfigError(`webhook secret file ${file}: is empty`);
+  }
+  return secret === "" ? null : secret;
 }
 
 /**

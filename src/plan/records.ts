@@ -92,6 +92,7 @@ export function applyObservation(record: SessionRecord, observed: RunObservation
     completion_time:
       observed.phase === "complete" ? (observed.completionTime ?? current.completion_time) : null,
     ...(observed.imsJob !== undefined ? { ims_job: observed.imsJob } : {}),
+    ...(observed.imsJobs !== undefined ? { ims_jobs: observed.imsJobs } : {}),
   } satisfies SessionRecord["status"]["session"];
   return {
     ...record,

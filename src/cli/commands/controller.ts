@@ -1,10 +1,13 @@
 /** `cfs-gitops controller`: watch the repository, run sessions, write the status branch. */
 import { join } from "node:path";
 import type { Command } from "commander";
+import type { Logger } from "pino";
 import { Controller } from "../../controller/index.js";
 import { locateManifestPointer, parseManifest } from "../../manifest/index.js";
 import { createLocalRunner } from "../../runners/local/index.js";
 import { resolveControllerConfig, type ControllerFlags } from "../config.js";
+import { ControllerServices } from "../controller-services.js";
+import { CliError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import { openRepository } from "../open-repo.js";
 import { addRepoOptions } from "../repo-options.js";
@@ -21,6 +24,26 @@ export function registerController(program: Command): void {
         "remote repositories: how often to poll (e.g. 30s, 5m) [env CFS_GITOPS_POLL_INTERVAL]",
       )
       .option("--max-concurrent <n>", "sessions running at once [env CFS_GITOPS_MAX_CONCURRENT]", undefined)
+      .option(
+        "--listen <[host]:port>",
+        "serve /healthz, /readyz, /metrics and POST /hooks/git, e.g. :8080 [env CFS_GITOPS_LISTEN] (default: off)",
+      )
+      .option(
+        "--webhook-secret-file <file>",
+        "shared secret of POST /hooks/git: GitHub/Gitea HMAC key, GitLab token [env CFS_GITOPS_WEBHOOK_SECRET_FILE or CFS_GITOPS_WEBHOOK_SECRET]",
+      )
+      .option(
+        "--leader-elect",
+        "run the loop only while holding a coordination.k8s.io Lease [env CFS_GITOPS_LEADER_ELECT=true]",
+      )
+      .option(
+        "--lease-name <name>",
+        "the Lease of --leader-elect (default cfs-gitops) [env CFS_GITOPS_LEASE_NAME]",
+      )
+      .option(
+        "--namespace <namespace>",
+        "Kubernetes namespace of the Lease (default: the pod's) [env CFS_GITOPS_NAMESPACE or POD_NAMESPACE]",
+      )
       .addHelpText(
         "after",
         `
@@ -31,7 +54,8 @@ CFS_GITOPS_GIT_PASSWORD (or CFS_GITOPS_GIT_TOKEN); they are never logged.
 Examples:
   cfs-gitops controller --repo ./site-config
   cfs-gitops controller --repo https://git.example.org/site/config.git --poll-interval 1m
-  cfs-gitops controller --repo ./site-config --once`,
+  cfs-gitops controller --repo ./site-config --once
+  cfs-gitops controller --repo https://git.example.org/site/config.git --listen :8080 --leader-elect`,
       ),
   ).action(async (flags: ControllerFlags & { logLevel?: string }) => {
     await runController(flags);
@@ -42,18 +66,18 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
   const config = resolveControllerConfig(flags, process.env);
   const log = createLogger({ level: flags.logLevel === "warn" ? "info" : (flags.logLevel ?? "info") });
   const repo = await openRepository({ config, log, pollIntervalMs: config.pollIntervalMs });
+  const services = new ControllerServices({ config, log, gitDir: repo.gitDir });
   const runner = await createLocalRunner({
     dataDir: join(config.dataDir, "runner"),
     log,
     maxConcurrent: config.maxConcurrent,
   });
-  const controller = new Controller({
-    source: repo.source,
-    status: repo.status,
-    runner,
+  const controller: Controller = new Controller({
+    ...services.instrument({ source: repo.source, status: repo.status, runner }),
     parse: parseManifest,
     locate: locateManifestPointer,
     log,
+    onPass: (report) => services.recordPass(report, controller.records),
   });
   log.info(
     {
@@ -75,13 +99,21 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
     if (!settled) log.warn("some sessions are still unfinished");
     return;
   }
-  await controller.start();
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      log.info({ signal }, "stopping; runs in flight keep going and are picked up on the next start");
-      void shutdown().then(resolve);
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
+  const outcome = await services.run({ controller, runner, signal: stopSignal(log) });
+  await runner.close();
+  await repo.close();
+  if (outcome === "lost")
+    throw new CliError("lost the leader lease; exiting so this replica starts again as a candidate");
+}
+
+/** Aborts on SIGINT or SIGTERM. */
+function stopSignal(log: Logger): AbortSignal {
+  const stop = new AbortController();
+  const onSignal = (signal: string): void => {
+    log.info({ signal }, "stopping; runs in flight keep going and are picked up on the next start");
+    stop.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return stop.signal;
 }

@@ -13,6 +13,8 @@ import { ansibleMissing, initialObservation } from "../steps/index.js";
 import type { Runner } from "../types.js";
 import { findExecutable } from "./find-executable.js";
 import type { LocalRun, StepContext } from "./local-run.js";
+import type { ImageService } from "../../images/types.js";
+import { cleanupRunImages } from "./image-steps.js";
 import { runPipeline } from "./pipeline.js";
 import { isRecordedGroupAlive, killGroup, processIdentity } from "./processes.js";
 import { liveInstances, recoverRuns } from "./recover-runs.js";
@@ -49,6 +51,8 @@ export interface LocalRunnerOptions {
   now?: () => Date;
   /** Time between SIGTERM and SIGKILL when a run's processes are stopped (default 5 s). */
   killGraceMs?: number;
+  /** The image service of image sessions; without one they fail at `inventory`. */
+  images?: ImageService | null;
 }
 
 const DEFAULT_KILL_GRACE_MS = 5_000;
@@ -65,7 +69,16 @@ export async function createLocalRunner(options: LocalRunnerOptions): Promise<Ru
   const runner = new LocalRunner(options, runsDir, self);
   liveInstances.add(self.instance);
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-  await recoverRuns({ runsDir, self, now: stamp(options), log: options.log, killGraceMs });
+  const images = options.images ?? null;
+  await recoverRuns({
+    runsDir,
+    self,
+    now: stamp(options),
+    log: options.log,
+    killGraceMs,
+    cleanupImages: ({ workDir, job }) =>
+      cleanupRunImages({ workDir, service: images, log: options.log, job }),
+  });
   await runner.checkAnsible();
   return runner;
 }
@@ -106,6 +119,8 @@ class LocalRunner implements Runner {
       created: Date.now(),
       stopped: false,
       current: null,
+      abort: new AbortController(),
+      ansibleExtraEnv: {},
     };
     if (!(await createRunDir(this.runsDir, spec.job, this.state(run)))) return;
     this.runs.set(spec.job, run);
@@ -121,6 +136,8 @@ class LocalRunner implements Runner {
     const run = this.runs.get(job);
     if (run !== undefined) await this.stop(run);
     else await this.stopRecorded(paths);
+    // Throws when IMS cannot be reached: the run directory stays and the next removal tries again.
+    await cleanupRunImages({ workDir: paths.work, service: this.ctx.images, log: this.log, job });
     await rm(paths.dir, { recursive: true, force: true });
     this.notify();
   }
@@ -151,6 +168,7 @@ class LocalRunner implements Runner {
     liveInstances.delete(this.self.instance);
     for (const run of this.runs.values()) {
       run.stopped = true;
+      run.abort.abort();
       run.current?.child.unref();
     }
     this.queue.length = 0;
@@ -190,6 +208,7 @@ class LocalRunner implements Runner {
   /** Stop a run of ours: take it off the queue, or stop its step's processes and wait for its pipeline. */
   private async stop(run: LocalRun): Promise<void> {
     run.stopped = true;
+    run.abort.abort();
     const queued = this.queue.indexOf(run);
     if (queued >= 0) this.queue.splice(queued, 1);
     this.runs.delete(run.spec.job);
@@ -249,6 +268,7 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
     },
     parsePassthrough,
     killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+    images: options.images ?? null,
   };
 }
 

@@ -1,6 +1,7 @@
 /** One run as the local runner holds it in memory, and what its steps need from the runner. */
 import type { Logger } from "pino";
 import type { PlannedLayer, RunObservation, RunSpec } from "../../api/index.js";
+import type { ImageService } from "../../images/types.js";
 import type { PassthroughResult } from "../../manifest/passthrough.js";
 import { updateLayer } from "../steps/index.js";
 import type { StepProcess } from "./processes.js";
@@ -17,6 +18,10 @@ export interface LocalRun {
   stopped: boolean;
   /** The process of the step running now. */
   current: StepProcess | null;
+  /** Aborted when the run is stopped, so image service waits end at once. */
+  readonly abort: AbortController;
+  /** Variables the image service adds to ansible-playbook's environment (set by `inventory`). */
+  ansibleExtraEnv: Record<string, string>;
 }
 
 /** Splits `ansible.passthrough` into argv tokens, or says why it cannot. */
@@ -43,6 +48,8 @@ export interface StepContext {
   parsePassthrough: (text: string) => PassthroughResult;
   /** Time between SIGTERM and SIGKILL when a step's processes must stop. */
   killGraceMs: number;
+  /** Stages and tears down the images of image sessions; null when none is configured. */
+  images: ImageService | null;
 }
 
 /** How a step ended. */

@@ -28,6 +28,8 @@ export interface RecoverOptions {
   now: string;
   log: Logger;
   killGraceMs: number;
+  /** Cleans up what an ended run had staged with the image service (IMS jobs and keys, work copies). */
+  cleanupImages?: (input: { workDir: string; job: string }) => Promise<void>;
 }
 
 /** End every run whose owner is gone; returns the jobs it ended. */
@@ -73,7 +75,20 @@ async function recoverRun(options: RecoverOptions, job: string): Promise<boolean
     { job, session: state.observation.name },
     "session was running when the controller stopped; marked unknown",
   );
+  await cleanupImages(options, { workDir: paths.work, job });
   return true;
+}
+
+/** What the ended run had staged goes now, not days later when its session is deleted. */
+async function cleanupImages(options: RecoverOptions, run: { workDir: string; job: string }): Promise<void> {
+  try {
+    await options.cleanupImages?.(run);
+  } catch (error) {
+    options.log.error(
+      { job: run.job, err: error },
+      "could not clean up the images the run had staged; retried when the session is deleted",
+    );
+  }
 }
 
 /** A run still waiting in the queue: pending, and not one step begun. */

@@ -6,6 +6,7 @@ import {
   ANSIBLE_CFG_FILE,
   HOSTS_DIR,
   ansibleEnv,
+  imageAnsibleEnv,
   ansibleOutcome,
   ansibleRunArgv,
   ansibleStepName,
@@ -48,7 +49,10 @@ export async function ansibleStep(run: LocalRun, ctx: StepContext, layer: Planne
     command: prepared.command,
     args: prepared.argv,
     cwd: run.paths.work,
-    env: ansibleEnv(ctx.ansible.env, join(run.paths.work, ANSIBLE_CFG_FILE)),
+    env: imageAnsibleEnv(
+      ansibleEnv(ctx.ansible.env, join(run.paths.work, ANSIBLE_CFG_FILE)),
+      run.ansibleExtraEnv,
+    ),
   });
   const outcome = ansibleOutcome(layer, exit);
   await ctx.save(
