@@ -1,25 +1,36 @@
 #!/usr/bin/env node
 /** The composition root: parses the command line and wires the rooms together. */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import { registerConfigurations } from "./commands/configurations.js";
 import { registerController } from "./commands/controller.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerDiff } from "./commands/diff.js";
 import { registerSessions } from "./commands/sessions.js";
 import { registerValidate } from "./commands/validate.js";
 import { ConfigError } from "./config.js";
 import { CliError } from "./errors.js";
+import { processIo, type CliIo } from "./io.js";
 import { isGitError } from "../git/errors.js";
 
-function buildProgram(): Command {
+function buildProgram(io: CliIo): Command {
   const program = new Command("cfs-gitops")
     .description(
       "GitOps for the Configuration Framework Service: sessions as manifests in Git, status on a status branch",
     )
     .version("0.1.0")
     .showHelpAfterError("(add --help for usage)")
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
   registerController(program);
   registerValidate(program);
-  registerSessions(program);
+  registerSessions(program, io);
+  registerConfigurations(program, io);
+  registerDiff(program, io);
   registerDemo(program);
   return program;
 }
@@ -34,10 +45,27 @@ function describeError(error: unknown): { code: number; line: string } {
   return { code: 1, line: `cfs-gitops: unexpected error (please report it): ${stack}` };
 }
 
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (error) {
-  const { code, line } = describeError(error);
-  if (line) process.stderr.write(`${line}\n`);
-  process.exitCode = code;
+/**
+ * Runs the command line `argv` (without `node` and the script) and returns the exit code. The seam
+ * tests run commands through in-process, with their own streams, environment and clock.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  try {
+    await buildProgram(io).parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (error) {
+    const { code, line } = describeError(error);
+    if (line) io.stderr.write(`${line}\n`);
+    return code;
+  }
 }
+
+function isEntryPoint(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? "") === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) process.exitCode = await runCli(process.argv.slice(2));

@@ -1,6 +1,7 @@
 /** Output formats of the read commands: a table for people, json or yaml for scripts (as `cray` offers). */
 import { stringify } from "yaml";
 import type { SessionRecord } from "../api/index.js";
+import { CliError } from "./errors.js";
 
 /** Output format flag values. */
 export type Format = "table" | "json" | "yaml";
@@ -47,4 +48,25 @@ function layerSummary(record: SessionRecord): string {
   const done = layers.filter((l) => l.status === "succeeded").length;
   const failed = layers.find((l) => l.status === "failed");
   return failed ? `${done}/${layers.length} (failed: ${failed.name})` : `${done}/${layers.length}`;
+}
+
+/** Parses a `--format` value among the allowed ones (exit code 2 otherwise). */
+export function parseFormatOf<T extends string>(text: string, allowed: readonly T[]): T {
+  const found = allowed.find((format) => format === text);
+  if (found === undefined) throw new CliError(`--format ${text}: use ${allowed.join(", ")}`, 2);
+  return found;
+}
+
+/**
+ * A page of a list as `cray cfs v3 ... list --format json` prints it: the items under `key` and
+ * `next` (null on the last page, else the parameters that fetch the next page, `after_id` included).
+ */
+export function pagedData(input: {
+  key: string;
+  items: unknown[];
+  next: string | null;
+  params: Record<string, string | number | null>;
+}): Record<string, unknown> {
+  const params = Object.fromEntries(Object.entries(input.params).filter(([, value]) => value !== null));
+  return { [input.key]: input.items, next: input.next === null ? null : { ...params, after_id: input.next } };
 }

@@ -1,8 +1,11 @@
 /** The repository options every repository command takes, and opening the repository they name. */
+import { isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { ConfigSource, StatusStore } from "../git/types.js";
 import { resolveRepoConfig, type RepoConfig, type RepoFlags } from "./config.js";
+import { withConfigFile } from "./config-file.js";
+import { processIo, type CliIo } from "./io.js";
 import { createLogger } from "./logger.js";
 import { openRepository } from "./open-repo.js";
 
@@ -11,14 +14,27 @@ export interface GlobalFlags extends RepoFlags {
   logLevel?: string;
 }
 
+/** Which kind of command the options are for: a write command's `--branch` names where to write. */
+export interface RepoOptionsMode {
+  write?: boolean;
+}
+
+const REPO_HELP =
+  "configuration repository: a local path or an http(s) URL [env CFS_GITOPS_REPO; config file .cfs-gitops.yaml or ~/.config/cfs-gitops/config.yaml]";
+const WRITE_BRANCH_HELP =
+  "branch to commit to: the watched branch by default; another name pushes a new branch (from the watched branch) for a pull request";
+
 /** Adds --repo, --branch, --status-branch, --data-dir, --git-credentials-file and --log-level. */
-export function addRepoOptions(command: Command): Command {
+export function addRepoOptions(command: Command, mode: RepoOptionsMode = {}): Command {
+  command.option("--repo <path|url>", REPO_HELP);
+  if (mode.write) {
+    command
+      .option("--branch <name>", WRITE_BRANCH_HELP)
+      .option("--base <name>", "the watched branch [env CFS_GITOPS_BRANCH] (default main)");
+  } else {
+    command.option("--branch <name>", "watched branch [env CFS_GITOPS_BRANCH] (default main)");
+  }
   return command
-    .option(
-      "--repo <path|url>",
-      "configuration repository: a local path or an http(s) URL [env CFS_GITOPS_REPO]",
-    )
-    .option("--branch <name>", "watched branch [env CFS_GITOPS_BRANCH]", undefined)
     .option("--status-branch <name>", "status branch [env CFS_GITOPS_STATUS_BRANCH] (default cfs-status)")
     .option("--data-dir <dir>", "where runs, logs and caches live [env CFS_GITOPS_DATA_DIR]")
     .option(
@@ -34,18 +50,44 @@ export interface RepoContext {
   log: Logger;
   source: ConfigSource;
   status: StatusStore;
+  /** The repository's git directory (local), or the bare cache of a remote. */
+  gitDir: string;
+  io: CliIo;
+}
+
+/**
+ * The repository configuration from flags, environment and config file (in that order of
+ * precedence); a relative `--repo` is relative to the command's folder.
+ */
+export function resolveCliRepoConfig(flags: RepoFlags, io: CliIo): Readonly<RepoConfig> {
+  const env = withConfigFile({ cwd: io.cwd, env: io.env });
+  const local = (path: string | undefined): string | undefined =>
+    path === undefined || /^https?:\/\//i.test(path) || isAbsolute(path) ? path : resolve(io.cwd, path);
+  const repo = local(flags.repo);
+  const dataDir = local(flags.dataDir);
+  const credentials = local(flags.gitCredentialsFile);
+  return resolveRepoConfig(
+    {
+      ...flags,
+      ...(repo === undefined ? {} : { repo }),
+      ...(dataDir === undefined ? {} : { dataDir }),
+      ...(credentials === undefined ? {} : { gitCredentialsFile: credentials }),
+    },
+    env,
+  );
 }
 
 /** Opens the repository named by the flags, runs `work`, and always releases it. */
 export async function withRepo(
   flags: GlobalFlags,
   work: (context: RepoContext) => Promise<void>,
+  io: CliIo = processIo(),
 ): Promise<void> {
-  const config = resolveRepoConfig(flags, process.env);
+  const config = resolveCliRepoConfig(flags, io);
   const log = createLogger({ level: flags.logLevel ?? "warn" });
   const repo = await openRepository({ config, log });
   try {
-    await work({ config, log, source: repo.source, status: repo.status });
+    await work({ config, log, source: repo.source, status: repo.status, gitDir: repo.gitDir, io });
   } finally {
     await repo.close();
   }

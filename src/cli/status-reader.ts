@@ -1,8 +1,11 @@
 /** Reads session records and logs from the status branch for the read commands. */
 import {
+  expiredPath,
+  problemPath,
   sessionLogDir,
   sessionLogPath,
   sessionRecordPath,
+  type ExpiredRecord,
   type ProblemRecord,
   type SessionRecord,
 } from "../api/index.js";
@@ -39,6 +42,24 @@ export class StatusReader {
   async problems(): Promise<ProblemRecord[]> {
     const paths = [...this.snapshot.files.keys()].filter((p) => p.startsWith("problems/"));
     return this.readJson<ProblemRecord>(paths);
+  }
+
+  /** The problem recorded for one manifest path, or null. */
+  async problem(manifestPath: string): Promise<ProblemRecord | null> {
+    const [record] = await this.readJson<ProblemRecord>([problemPath(manifestPath)]);
+    return record ?? null;
+  }
+
+  /** Sessions deleted by session_ttl whose manifests stay in the repository, by name. */
+  async expired(): Promise<Map<string, ExpiredRecord>> {
+    const paths = [...this.snapshot.files.keys()].filter((p) => p.startsWith("expired/"));
+    const records = await this.readJson<ExpiredRecord>(paths);
+    return new Map(records.map((record) => [record.name, record]));
+  }
+
+  /** True when the status branch holds a record (or an expiry note) for this session name. */
+  hasSession(name: string): boolean {
+    return this.snapshot.files.has(sessionRecordPath(name)) || this.snapshot.files.has(expiredPath(name));
   }
 
   /** Step names with a committed log for a session. */

@@ -1,0 +1,440 @@
+/**
+ * `cfs-gitops configurations create|describe|list|update|delete`: CFS configurations as
+ * `configurations/<name>.yaml` on the watched branch. Reads show CFS's V3ConfigurationData shape;
+ * writes are commits, checked with the controller's own rules first.
+ */
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import type { ConfigurationManifest, SessionManifest, SessionRecord } from "../../api/index.js";
+import { formatManifestError } from "../../manifest/index.js";
+import { formatTime } from "../../plan/index.js";
+import {
+  branchRefs,
+  configurationFromFile,
+  configurationFromLayers,
+  configurationYaml,
+  pinBranches,
+} from "../configuration-edit.js";
+import { lastUpdated, resolveBranch } from "../configuration-git.js";
+import { newProblems } from "../diff-preview.js";
+import { CliError } from "../errors.js";
+import { processIo, type CliIo } from "../io.js";
+import { pagedData, parseFormatOf, renderData, renderTable } from "../output.js";
+import { addRepoOptions, withRepo, type GlobalFlags, type RepoContext } from "../repo-options.js";
+import { configurationManifestPaths, readManifestTree, type ManifestTree } from "../repo-tree.js";
+import { pageByName, parseLimit } from "../session-filters.js";
+import { StatusReader } from "../status-reader.js";
+import {
+  commitChange,
+  readBase,
+  withWriteRepo,
+  type WriteContext,
+  type WriteFlags,
+} from "../write-change.js";
+
+/** Registers the `configurations` command group. */
+export function registerConfigurations(program: Command, io: CliIo = processIo()): void {
+  const group = program
+    .command("configurations")
+    .description("CFS configurations over Git: create, describe, list, update, delete")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cfs-gitops configurations create site --layer name=base,clone_url=https://git.example.org/base.git,branch=main,playbook=site.yml
+  cfs-gitops configurations update site --update-branches
+  cfs-gitops configurations list --in-use true`,
+    );
+  registerList(group, io);
+  registerDescribe(group, io);
+  registerCreate(group, io);
+  registerUpdate(group, io);
+  registerDelete(group, io);
+}
+
+/** The CFS V3ConfigurationData view of a manifest. */
+function configurationData(manifest: ConfigurationManifest, updated: string | null): Record<string, unknown> {
+  const { apiVersion: _apiVersion, kind: _kind, name, description, ...rest } = manifest;
+  return {
+    name,
+    ...(description === undefined ? {} : { description }),
+    ...(updated === null ? {} : { last_updated: updated }),
+    ...rest,
+  };
+}
+
+/** The watched branch's manifests, and when each configuration file last changed. */
+async function readConfigurations(
+  context: RepoContext,
+): Promise<{ tree: ManifestTree; updated: Map<string, string> }> {
+  const tip = await context.source.fetchTip();
+  if (tip === null)
+    throw new CliError(`branch ${context.config.branch} does not exist in ${context.source.description}`);
+  const tree = await readManifestTree({ source: context.source, commit: tip });
+  const paths = [...tree.blobs.keys()].filter((path) => path.startsWith("configurations/"));
+  return { tree, updated: await lastUpdated({ gitDir: context.gitDir, tip, paths }) };
+}
+
+function updatedOf(tree: ManifestTree, updated: Map<string, string>, name: string): string | null {
+  const [path] = configurationManifestPaths(tree, name);
+  return path === undefined ? null : (updated.get(path) ?? null);
+}
+
+type ListFlags = GlobalFlags & { format: string; limit?: string; after?: string; inUse?: string };
+
+function registerList(group: Command, io: CliIo): void {
+  addRepoOptions(
+    group
+      .command("list")
+      .description("list configurations (valid ones; see `cfs-gitops validate` for the rest)")
+      .option("--format <format>", "table, json or yaml", "table")
+      .option(
+        "--in-use <bool>",
+        "true: only those a component's desired_config names; false: only the others",
+      )
+      .option("--limit <n>", "at most n configurations (sorted by name)")
+      .option("--after <name>", "only configurations whose name sorts after this one")
+      .addHelpText("after", "\nExample:\n  cfs-gitops configurations list --format json --limit 50\n"),
+  ).action(async (flags: ListFlags) => {
+    const format = parseFormatOf(flags.format, ["table", "json", "yaml"] as const);
+    const limit = parseLimit(flags.limit);
+    const inUse = parseInUse(flags.inUse);
+    await withRepo(
+      flags,
+      async (context) => {
+        const { tree, updated } = await readConfigurations(context);
+        const used = new Set(tree.desired.components.map((c) => c.desired_config).filter(Boolean));
+        const all = [...tree.desired.configurations.values()].filter(
+          (c) => inUse === null || used.has(c.name) === inUse,
+        );
+        const page = pageByName(all, { limit, after: flags.after ?? null });
+        const items = page.items.map((c) => configurationData(c, updatedOf(tree, updated, c.name)));
+        if (format === "table") {
+          const rows = page.items.map((c) => [
+            c.name,
+            String(c.layers.length),
+            updatedOf(tree, updated, c.name) ?? "-",
+            c.description ?? "",
+          ]);
+          io.stdout.write(renderTable(["NAME", "LAYERS", "LAST UPDATED", "DESCRIPTION"], rows));
+          if (page.next !== null) io.stderr.write(`more configurations: add --after ${page.next}\n`);
+          return;
+        }
+        const params = { limit, in_use: flags.inUse ?? null };
+        io.stdout.write(
+          renderData(pagedData({ key: "configurations", items, next: page.next, params }), format),
+        );
+      },
+      io,
+    );
+  });
+}
+
+function parseInUse(value: string | undefined): boolean | null {
+  if (value === undefined) return null;
+  if (value === "true" || value === "false") return value === "true";
+  throw new CliError(`--in-use ${value}: use true or false`, 2);
+}
+
+function registerDescribe(group: Command, io: CliIo): void {
+  addRepoOptions(
+    group
+      .command("describe <name>")
+      .description("show one configuration in the shape of `cray cfs v3 configurations describe`")
+      .option("--format <format>", "json or yaml", "json")
+      .addHelpText("after", "\nExample:\n  cfs-gitops configurations describe site --format yaml\n"),
+  ).action(async (name: string, flags: GlobalFlags & { format: string }) => {
+    const format = parseFormatOf(flags.format, ["json", "yaml"] as const);
+    await withRepo(
+      flags,
+      async (context) => {
+        const { tree, updated } = await readConfigurations(context);
+        const manifest = tree.desired.configurations.get(name);
+        if (!manifest) throw notFound({ tree, name });
+        io.stdout.write(renderData(configurationData(manifest, updatedOf(tree, updated, name)), format));
+      },
+      io,
+    );
+  });
+}
+
+/** CFS's wording, or the file's problem when the manifest exists but cannot be used. */
+function notFound(input: { tree: ManifestTree; name: string }): CliError {
+  const [path] = configurationManifestPaths(input.tree, input.name);
+  const problem = path === undefined ? undefined : input.tree.desired.problems.get(path);
+  const first = problem?.errors[0];
+  if (path !== undefined && first)
+    return new CliError(`configuration ${input.name} cannot be used: ${formatManifestError(path, first)}`);
+  return new CliError(`Configuration ${input.name} could not be found`);
+}
+
+type ContentFlags = WriteFlags & { file?: string; layer?: string[]; description?: string };
+
+function addContentOptions(command: Command): Command {
+  return addRepoOptions(command, { write: true })
+    .option(
+      "--file <file>",
+      "the configuration as YAML or JSON: CFS's shape ({layers, additional_inventory, description}) or a manifest",
+    )
+    .option(
+      "--layer <spec>",
+      "a layer as name=...,clone_url=...,branch=...|commit=...,playbook=... (repeatable, in order)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option("--description <text>", "free text for people")
+    .option("-m, --message <subject>", "commit subject (default: says what the command does)");
+}
+
+/** The manifest from --file or --layer (exactly one of them). */
+async function contentOf(name: string, flags: ContentFlags): Promise<ConfigurationManifest | null> {
+  if (flags.file !== undefined && flags.layer !== undefined)
+    throw new CliError("give --file or --layer, not both", 2);
+  if (flags.file !== undefined) {
+    const text = await readFile(flags.file, "utf8").catch(() => {
+      throw new CliError(`--file ${flags.file}: cannot be read`, 2);
+    });
+    const manifest = configurationFromFile({ name, file: flags.file, text });
+    return flags.description === undefined ? manifest : { ...manifest, description: flags.description };
+  }
+  if (flags.layer !== undefined) {
+    return configurationFromLayers({
+      name,
+      layers: flags.layer,
+      ...(flags.description === undefined ? {} : { description: flags.description }),
+    });
+  }
+  return null;
+}
+
+/** The change must not bring a problem the tree did not have (in this file or in sessions using it). */
+function assertNoNewProblems(input: { before: ManifestTree; after: ManifestTree; what: string }): void {
+  const problems = newProblems(input.before.desired, input.after.desired);
+  if (problems.length === 0) return;
+  const lines = problems.map((p) => formatManifestError(p.path, p.error));
+  throw new CliError(`${input.what} would be invalid: ${lines.join("; ")}`, 2);
+}
+
+function registerCreate(group: Command, io: CliIo): void {
+  addContentOptions(
+    group
+      .command("create <name>")
+      .description("create a configuration: write configurations/<name>.yaml, commit and push it")
+      .addHelpText(
+        "after",
+        `
+Examples:
+  cfs-gitops configurations create site --file site.json
+  cfs-gitops configurations create site \\
+      --layer name=base,clone_url=https://git.example.org/base.git,branch=main,playbook=site.yml`,
+      ),
+  ).action(async (name: string, flags: ContentFlags) => {
+    const manifest = await contentOf(name, flags);
+    if (manifest === null) throw new CliError("give the layers with --file or --layer", 2);
+    await withWriteRepo(flags, io, async (context) => {
+      const path = `configurations/${name}.yaml`;
+      const changes = new Map([[path, Buffer.from(configurationYaml(manifest))]]);
+      const before = await readBase(context);
+      if (configurationManifestPaths(before, name).length > 0)
+        throw new CliError(`Configuration ${name} already exists: use configurations update`);
+      const check = (after: ManifestTree): void =>
+        assertNoNewProblems({ before, after, what: `configuration ${name}` });
+      check(await readBase(context, changes));
+      await commitChange(context, {
+        changes,
+        subject: `Add configuration ${name}`,
+        body: layerList(manifest),
+        check,
+      });
+    });
+  });
+}
+
+function layerList(manifest: ConfigurationManifest): string {
+  return manifest.layers
+    .map(
+      (layer, i) =>
+        `- ${layer.name ?? `layer${i}`}: ${layer.clone_url} ${layer.commit ?? `branch ${layer.branch ?? "?"}`} ${layer.playbook}`,
+    )
+    .join("\n");
+}
+
+type UpdateFlags = ContentFlags & { updateBranches?: boolean };
+
+function registerUpdate(group: Command, io: CliIo): void {
+  addContentOptions(
+    group
+      .command("update <name>")
+      .description("replace a configuration's layers, and/or pin its branch layers to their current commits")
+      .option(
+        "--update-branches",
+        "resolve every branch layer to its current commit (git ls-remote), in one commit",
+      )
+      .addHelpText(
+        "after",
+        `
+--update-branches replaces each "branch: X" with "commit: <sha>" (X's tip now) and a comment
+naming the branch, so sessions use exactly what was reviewed.
+
+Examples:
+  cfs-gitops configurations update site --update-branches
+  cfs-gitops configurations update site --file site.json --branch site-next   # as a pull request`,
+      ),
+  ).action(async (name: string, flags: UpdateFlags) => {
+    const manifest = await contentOf(name, flags);
+    if (manifest === null && !flags.updateBranches && flags.description === undefined)
+      throw new CliError("nothing to update: give --file, --layer, --description or --update-branches", 2);
+    await withWriteRepo(flags, io, async (context) => {
+      await updateConfiguration({ context, name, manifest, flags });
+    });
+  });
+}
+
+async function updateConfiguration(input: {
+  context: WriteContext;
+  name: string;
+  manifest: ConfigurationManifest | null;
+  flags: UpdateFlags;
+}): Promise<void> {
+  const { context, name } = input;
+  const before = await readBase(context);
+  const [path] = configurationManifestPaths(before, name);
+  const current = before.desired.configurations.get(name);
+  if (path === undefined || current === undefined) throw notFound({ tree: before, name });
+  const old = before.texts.get(path) ?? "";
+  const { text, pinned } = await updatedText({ ...input, current, old });
+  if (text === old) {
+    context.io.stderr.write(`configuration ${name}: nothing to update\n`);
+    return;
+  }
+  const changes = new Map([[path, Buffer.from(text)]]);
+  const check = (after: ManifestTree): void =>
+    assertNoNewProblems({ before, after, what: `configuration ${name}` });
+  check(await readBase(context, changes));
+  const subject =
+    pinned.length > 0 && !input.manifest
+      ? `Pin configuration ${name} to current commits`
+      : `Update configuration ${name}`;
+  await commitChange(context, { changes, subject, body: pinned.join("\n"), check });
+}
+
+/** The new text: the given manifest, or the old text (with a new description), then pinned. */
+async function updatedText(input: {
+  context: WriteContext;
+  manifest: ConfigurationManifest | null;
+  flags: UpdateFlags;
+  current: ConfigurationManifest;
+  old: string;
+}): Promise<{ text: string; pinned: string[] }> {
+  const { manifest, flags, current } = input;
+  const described =
+    manifest === null && flags.description !== undefined
+      ? { ...current, description: flags.description }
+      : null;
+  const next = manifest ?? described ?? current;
+  const text = manifest !== null || described !== null ? configurationYaml(next) : input.old;
+  if (!flags.updateBranches) return { text, pinned: [] };
+  return pin({ context: input.context, manifest: next, text });
+}
+
+/** Resolves every branch reference and rewrites the text; returns the text and one line per pin. */
+async function pin(input: {
+  context: WriteContext;
+  manifest: ConfigurationManifest;
+  text: string;
+}): Promise<{ text: string; pinned: string[] }> {
+  const { context } = input;
+  const commits = new Map<string, string>();
+  const pinned: string[] = [];
+  for (const ref of branchRefs(input.manifest)) {
+    const sha = await resolveBranch({
+      url: ref.clone_url,
+      branch: ref.branch,
+      credentials: context.config.credentials,
+      repoUrl: context.config.repo,
+    });
+    commits.set(ref.where, sha);
+    pinned.push(`- ${ref.label}: branch ${ref.branch} -> ${sha}`);
+  }
+  if (commits.size === 0) {
+    context.io.stderr.write(`configuration ${input.manifest.name} has no branch layers to pin\n`);
+    return { text: input.text, pinned };
+  }
+  const when = formatTime(context.io.now());
+  return { text: pinBranches({ text: input.text, commits, when }), pinned };
+}
+
+function registerDelete(group: Command, io: CliIo): void {
+  addRepoOptions(
+    group
+      .command("delete <name>")
+      .description("delete a configuration (refused while a component or an unfinished session uses it)")
+      .option("-m, --message <subject>", "commit subject")
+      .addHelpText("after", "\nExample:\n  cfs-gitops configurations delete old-site\n"),
+    { write: true },
+  ).action(async (name: string, flags: WriteFlags) => {
+    await withWriteRepo(flags, io, async (context) => {
+      const tree = await readBase(context);
+      const paths = configurationManifestPaths(tree, name);
+      if (paths.length === 0) throw new CliError(`Configuration ${name} could not be found`);
+      const records = new Map(
+        (await (await StatusReader.open(context.status)).sessions()).map((r) => [r.name, r]),
+      );
+      const check = (current: ManifestTree): void =>
+        refuseIfUsed(configurationUsage({ tree: current, records, name }), name);
+      const usage = configurationUsage({ tree, records, name });
+      refuseIfUsed(usage, name);
+      if (usage.completeSessions.length > 0) {
+        io.stderr.write(
+          `note: completed sessions ${usage.completeSessions.join(", ")} still name ${name}; their manifests will be reported as problems until deleted (cfs-gitops sessions delete NAME)\n`,
+        );
+      }
+      await commitChange(context, {
+        changes: new Map(paths.map((path) => [path, null])),
+        subject: `Delete configuration ${name}`,
+        check,
+      });
+    });
+  });
+}
+
+/** Who uses a configuration: components (desired_config) and session manifests, by session state. */
+export interface ConfigurationUsage {
+  components: string[];
+  unfinishedSessions: string[];
+  completeSessions: string[];
+}
+
+/** Components whose desired_config is `name`, and session manifests that name it (unrecorded ones count as unfinished). */
+export function configurationUsage(input: {
+  tree: ManifestTree;
+  records: ReadonlyMap<string, SessionRecord>;
+  name: string;
+}): ConfigurationUsage {
+  const { tree, records, name } = input;
+  const sessions = tree.files.flatMap((file) =>
+    file.parsed.ok &&
+    file.parsed.kind === "Session" &&
+    (file.parsed.manifest as SessionManifest).configuration.name === name
+      ? [file.parsed.name]
+      : [],
+  );
+  const isComplete = (session: string): boolean => records.get(session)?.status.session.status === "complete";
+  return {
+    components: tree.desired.components.filter((c) => c.desired_config === name).map((c) => c.id),
+    unfinishedSessions: sessions.filter((s) => !isComplete(s)),
+    completeSessions: sessions.filter(isComplete),
+  };
+}
+
+function refuseIfUsed(usage: ConfigurationUsage, name: string): void {
+  if (usage.components.length > 0) {
+    throw new CliError(
+      `Configuration ${name} is in use: it is the desired_config of components ${usage.components.join(", ")}`,
+    );
+  }
+  if (usage.unfinishedSessions.length > 0) {
+    throw new CliError(
+      `Configuration ${name} is in use by unfinished sessions ${usage.unfinishedSessions.join(", ")}: wait for them to complete, or delete them`,
+    );
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * `sessions create|delete|deleteall`: each is one commit on the watched branch (or on a new branch
+ * for a pull request), checked first with the controller's own parser, schemas and cross-file rules.
+ */
+import type { Command } from "commander";
+import { jobName, type SessionManifest, type SessionRecord } from "../../api/index.js";
+import { hashBlob } from "../../git/fast-import.js";
+import { formatManifestError } from "../../manifest/index.js";
+import { newSessionRecord, parseDuration } from "../../plan/index.js";
+import { askYesNo } from "../confirm.js";
+import { CliError } from "../errors.js";
+import type { CliIo } from "../io.js";
+import { parseFormatOf, renderData, sessionTable } from "../output.js";
+import { addRepoOptions } from "../repo-options.js";
+import {
+  configurationManifestPaths,
+  PROPOSED_BLOB,
+  sessionManifestPaths,
+  type ManifestTree,
+} from "../repo-tree.js";
+import { matchesSessionFilter, parseSessionFilter, type SessionFilterFlags } from "../session-filters.js";
+import {
+  manifestYaml,
+  sessionManifestFromFlags,
+  sessionPairs,
+  sessionPath,
+  type SessionCreateFlags,
+} from "../session-flags.js";
+import { sessionViews } from "../session-view.js";
+import { StatusReader } from "../status-reader.js";
+import { waitForSession } from "../wait.js";
+import {
+  commitChange,
+  readBase,
+  withWriteRepo,
+  type WriteContext,
+  type WriteFlags,
+} from "../write-change.js";
+
+/** Registers create, delete and deleteall under `sessions`. */
+export function registerSessionWrites(sessions: Command, io: CliIo): void {
+  registerCreate(sessions, io);
+  registerDelete(sessions, io);
+  registerDeleteAll(sessions, io);
+}
+
+/** Adds CFS's session filters (list and deleteall). */
+export function addFilterOptions(command: Command): Command {
+  return command
+    .option("--status <status>", "pending, running or complete")
+    .option("--succeeded <value>", "none (not complete yet), true, false or unknown")
+    .option("--min-age <age>", "only sessions that started at least this long ago (e.g. 30m, 6h, 1d, 2w)")
+    .option("--max-age <age>", "only sessions that started at most this long ago")
+    .option("--tags <k=v,...>", "only sessions with all these tags")
+    .option("--name-contains <text>", "only sessions whose name contains this text");
+}
+
+/** Adds the options of a command that commits. */
+function addWriteOptions(command: Command): Command {
+  return addRepoOptions(command, { write: true }).option(
+    "-m, --message <subject>",
+    "commit subject (default: says what the command does)",
+  );
+}
+
+type CreateFlags = WriteFlags &
+  SessionCreateFlags & { wait?: boolean; timeout?: string; format?: string; pollInterval?: string };
+
+function registerCreate(sessions: Command, io: CliIo): void {
+  addWriteOptions(
+    sessions
+      .command("create")
+      .description("create a session: write sessions/<name>.yaml, commit and push it")
+      .requiredOption("--name <name>", "session name: lowercase DNS subdomain, at most 45 characters")
+      .requiredOption(
+        "--configuration-name <name>",
+        "the configuration to apply (configurations/<name>.yaml)",
+      )
+      .option("--configuration-limit <layers>", "comma list of layer names or indices to run")
+      .option("--ansible-limit <hosts>", "ansible-playbook --limit")
+      .option("--ansible-verbosity <0-4>", "ansible verbosity (1 = -v ... 4 = -vvvv)")
+      .option(
+        "--ansible-passthrough <args>",
+        "extra ansible-playbook flags: -e, -f, --skip-tags, --start-at-task, -t",
+      )
+      .option("--ansible-config <name>", "ansible.cfg to use (default: the repository's default)")
+      .option("--target-definition <definition>", "dynamic (default), spec, repo or image")
+      .option(
+        "--target-group <name-and-members...>",
+        "NAME MEMBER[,MEMBER...]: an inventory group (repeatable)",
+      )
+      .option(
+        "--target-image-map <source-and-result...>",
+        "SOURCE_ID RESULT_NAME: name of an image's result (repeatable)",
+      )
+      .option("--tags <k=v,...>", "tags, e.g. requested_by=jane,ticket=OPS-12")
+      .option("--debug-on-failure", "keep a failed Ansible step around for debug_wait_time seconds")
+      .option("--wait", "follow the session until it completes; exit 1 if it did not succeed")
+      .option("--timeout <duration>", "with --wait: give up after this long (e.g. 30m)")
+      .option("--poll-interval <duration>", "with --wait: how often to read the status branch", "2s")
+      .option("--format <format>", "print the created (pending) session record as json or yaml"),
+  )
+    .addHelpText(
+      "after",
+      `
+Refused, with nothing written, when a session of that name exists or the manifest would be
+invalid (the controller's own checks). A push rejected because the branch moved is rebased and
+retried; if the same file changed upstream, it stops and says so.
+
+Examples:
+  cfs-gitops sessions create --name nodes-0427 --configuration-name site \\
+      --target-definition spec --target-group Compute x1000c0s0b0n0,x1000c0s0b0n1 --wait
+  cfs-gitops sessions create --name img-0427 --configuration-name image-cfg \\
+      --target-definition image --target-group Application 902b4a80-3ac2-40d5-b65e-86ac3e12f209 \\
+      --target-image-map 902b4a80-3ac2-40d5-b65e-86ac3e12f209 app-0427 --branch add-img-0427`,
+    )
+    .action(async (flags: CreateFlags, command: Command) => {
+      await createSession({ flags, argv: rootArgs(command), io });
+    });
+}
+
+function rootArgs(command: Command): readonly string[] {
+  let root = command;
+  while (root.parent) root = root.parent;
+  return (root as Command & { rawArgs?: string[] }).rawArgs ?? [];
+}
+
+async function createSession(input: {
+  flags: CreateFlags;
+  argv: readonly string[];
+  io: CliIo;
+}): Promise<void> {
+  const { flags, io } = input;
+  const manifest = sessionManifestFromFlags(flags, sessionPairs(input.argv));
+  const format = flags.format === undefined ? null : parseFormatOf(flags.format, ["json", "yaml"] as const);
+  const wait = waitSettings(flags);
+  const path = sessionPath(manifest.name);
+  const text = manifestYaml(manifest);
+  const changes = new Map([[path, Buffer.from(text)]]);
+  await withWriteRepo(flags, io, async (context) => {
+    if (wait && context.target !== context.watched) {
+      throw new CliError(
+        `--wait: a session on branch ${context.target} runs only once merged into ${context.watched}`,
+        2,
+      );
+    }
+    const reader = await StatusReader.open(context.status);
+    if (reader.hasSession(manifest.name)) throw exists(manifest.name);
+    const check = (tree: ManifestTree): void => assertCreatable({ tree, name: manifest.name, path });
+    check(await readBase(context, changes));
+    const result = await commitChange(context, {
+      changes,
+      subject: `Add session ${manifest.name}`,
+      body: `Configuration ${manifest.configuration.name}, target ${manifest.target?.definition ?? "dynamic"}.\nCreated with: cfs-gitops sessions create`,
+      check,
+    });
+    const blob = hashBlob(Buffer.from(text));
+    if (format !== null) {
+      const record = newSessionRecord({
+        session: manifest,
+        source: { path, commit: result.commit, blob },
+        job: jobName(manifest.name, blob),
+        options: null,
+      });
+      io.stdout.write(renderData(record, format));
+    } else if (!wait) {
+      io.stdout.write(`${manifest.name}\n`);
+    }
+    if (wait) await waitAndReport({ context, name: manifest.name, path, ...wait });
+  });
+}
+
+/** CFS's answer to a name that is taken. */
+function exists(name: string): CliError {
+  return new CliError(`A session with the name ${name} already exists`);
+}
+
+/** The new manifest must be the only one of its name and pass every check the controller makes. */
+function assertCreatable(input: { tree: ManifestTree; name: string; path: string }): void {
+  const { tree, name, path } = input;
+  const paths = [`sessions/${name}.yaml`, `sessions/${name}.yml`];
+  const others = paths.filter(
+    (p) => tree.replaced.has(p) || (tree.blobs.has(p) && tree.blobs.get(p) !== PROPOSED_BLOB),
+  );
+  if (others.length > 0) throw exists(name);
+  const problem = tree.desired.problems.get(path);
+  if (!problem) return;
+  if (problem.errors.some((error) => error.code === "unknown-configuration")) {
+    throw unknownConfiguration(tree, sessionConfiguration(tree, path));
+  }
+  const lines = problem.errors.map((error) => formatManifestError(path, error));
+  throw new CliError(`the session would be invalid: ${lines.join("; ")}`, 2);
+}
+
+/** CFS's wording when there is no such configuration; the file's own problem when it exists but is unusable. */
+function unknownConfiguration(tree: ManifestTree, name: string): CliError {
+  const [path] = configurationManifestPaths(tree, name);
+  const first = path === undefined ? undefined : tree.desired.problems.get(path)?.errors[0];
+  if (path !== undefined && first) {
+    return new CliError(`configuration ${name} cannot be used: ${formatManifestError(path, first)}`);
+  }
+  return new CliError(`No configurations exist named ${name}`);
+}
+
+function sessionConfiguration(tree: ManifestTree, path: string): string {
+  const file = tree.files.find((f) => f.path === path);
+  if (!file?.parsed.ok || file.parsed.kind !== "Session") return "";
+  return (file.parsed.manifest as SessionManifest).configuration.name;
+}
+
+interface WaitSettings {
+  intervalMs: number;
+  timeoutMs: number | null;
+}
+
+function waitSettings(flags: CreateFlags): WaitSettings | null {
+  if (!flags.wait) return null;
+  const interval = parseDuration(flags.pollInterval ?? "2s");
+  if (interval === null || interval <= 0)
+    throw new CliError(`--poll-interval ${flags.pollInterval}: not a duration (e.g. 2s)`, 2);
+  const timeout = flags.timeout === undefined ? null : parseDuration(flags.timeout);
+  if (flags.timeout !== undefined && timeout === null)
+    throw new CliError(`--timeout ${flags.timeout}: not a duration (e.g. 30m)`, 2);
+  return { intervalMs: interval, timeoutMs: timeout };
+}
+
+async function waitAndReport(
+  input: { context: WriteContext; name: string; path: string } & WaitSettings,
+): Promise<void> {
+  const { context, name } = input;
+  const record = await waitForSession({
+    name,
+    path: input.path,
+    status: context.status,
+    io: context.io,
+    intervalMs: input.intervalMs,
+    timeoutMs: input.timeoutMs,
+  });
+  const succeeded = record.status.session.succeeded;
+  if (succeeded === "true") return;
+  const reason = record.status.reason ? `: ${record.status.reason}` : "";
+  throw new CliError(
+    `session ${name} ${succeeded === "false" ? "failed" : `ended with succeeded=${succeeded}`}${reason}`,
+  );
+}
+
+function registerDelete(sessions: Command, io: CliIo): void {
+  addWriteOptions(
+    sessions
+      .command("delete <name>")
+      .description(
+        "delete a session: commit the removal of its manifest (the controller cancels and cleans up)",
+      )
+      .addHelpText(
+        "after",
+        `
+Example:
+  cfs-gitops sessions delete example-session
+  cfs-gitops sessions delete example-session --branch remove-example   # as a pull request`,
+      ),
+  ).action(async (name: string, flags: WriteFlags) => {
+    await withWriteRepo(flags, io, async (context) => {
+      const tree = await readBase(context);
+      const paths = sessionManifestPaths(tree, name);
+      if (paths.length === 0) {
+        const reader = await StatusReader.open(context.status);
+        if (reader.hasSession(name) && context.target === context.watched) {
+          throw new CliError(
+            `Session ${name} has no manifest on ${context.watched} any more: the controller is deleting it`,
+          );
+        }
+        throw new CliError(`Session ${name} could not be found`);
+      }
+      await commitChange(context, {
+        changes: new Map(paths.map((path) => [path, null])),
+        subject: `Delete session ${name}`,
+        body: "Deleted with: cfs-gitops sessions delete",
+      });
+    });
+  });
+}
+
+type DeleteAllFlags = WriteFlags & SessionFilterFlags & { yes?: boolean };
+
+function registerDeleteAll(sessions: Command, io: CliIo): void {
+  addWriteOptions(
+    addFilterOptions(
+      sessions
+        .command("deleteall")
+        .description("delete every session matching the filters (completed ones by default, as CFS)")
+        .option("-y, --yes", "do not ask for confirmation on a terminal"),
+    ),
+  )
+    .addHelpText(
+      "after",
+      `
+Without --status only complete sessions are deleted, as CFS does; --status "" means any status.
+Shows what it will delete, and on a terminal asks first. One commit removes every manifest.
+
+Examples:
+  cfs-gitops sessions deleteall --min-age 7d
+  cfs-gitops sessions deleteall --succeeded false --tags bos_session=abc --yes`,
+    )
+    .action(async (flags: DeleteAllFlags) => {
+      const filter = parseSessionFilter(flags, "complete");
+      await withWriteRepo(flags, io, async (context) => {
+        const reader = await StatusReader.open(context.status);
+        const tree = await readBase(context);
+        const now = io.now();
+        const all = sessionViews({
+          records: await reader.sessions(),
+          desired: tree.desired,
+          expired: await reader.expired(),
+        });
+        const chosen = all.filter(
+          (record) =>
+            matchesSessionFilter(record, filter, now) && sessionManifestPaths(tree, record.name).length > 0,
+        );
+        if (chosen.length === 0) {
+          io.stderr.write("no sessions match: nothing to delete\n");
+          return;
+        }
+        io.stdout.write(sessionTable(chosen));
+        if (!flags.yes && !(await confirmDelete(io, chosen))) throw new CliError("nothing deleted");
+        await commitChange(context, {
+          changes: new Map(
+            chosen.flatMap((record) => sessionManifestPaths(tree, record.name)).map((path) => [path, null]),
+          ),
+          subject: `Delete ${chosen.length} session${chosen.length === 1 ? "" : "s"}`,
+          body: `${chosen.map((record) => `- ${record.name}`).join("\n")}\n\nDeleted with: cfs-gitops sessions deleteall`,
+        });
+      });
+    });
+}
+
+/** On a terminal, ask; elsewhere (scripts, CI), go ahead as CFS does. */
+async function confirmDelete(io: CliIo, chosen: readonly SessionRecord[]): Promise<boolean> {
+  if (!io.stdin?.isTTY) return true;
+  return askYesNo(io, `Delete these ${chosen.length} session${chosen.length === 1 ? "" : "s"}? [y/N] `);
+}

@@ -1,0 +1,98 @@
+/**
+ * The manifests of the configuration repository at one commit (or tree), parsed and assembled the
+ * way the controller does, optionally with proposed changes laid over them: what the write commands
+ * validate against, and what `diff` compares.
+ */
+import { kindOfPath, MAX_MANIFEST_BYTES } from "../api/index.js";
+import type { ConfigSource } from "../git/types.js";
+import { locateManifestPointer, parseManifest } from "../manifest/index.js";
+import { assembleDesired, type DesiredState, type RepoFile } from "../plan/index.js";
+
+/** The manifests at a commit, with their texts (for error positions) and the assembled desired state. */
+export interface ManifestTree {
+  /** The commit (or tree id) read. */
+  commit: string;
+  /** Blob id of every manifest path (after the overlay, `proposed` for overlaid files). */
+  blobs: Map<string, string>;
+  /** Overlaid paths that existed at the commit (the overlay replaces or removes them). */
+  replaced: Set<string>;
+  texts: Map<string, string>;
+  files: RepoFile[];
+  desired: DesiredState;
+}
+
+/** Inputs of readManifestTree. */
+export interface ReadTreeInput {
+  source: Pick<ConfigSource, "diff" | "readBlobs">;
+  commit: string;
+  /** Proposed changes laid over the commit: path -> new content, null to remove it. */
+  overlay?: ReadonlyMap<string, Buffer | null>;
+}
+
+/** Blob id given to overlaid files (they are not in the repository yet). */
+export const PROPOSED_BLOB = "proposed";
+
+/** Reads and parses every manifest at `commit` (plus the overlay). */
+export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTree> {
+  const entries = (await input.source.diff(null, input.commit)).filter((f) => isManifestPath(f.path));
+  const overlay = input.overlay ?? new Map<string, Buffer | null>();
+  const kept = entries.filter((entry) => !overlay.has(entry.path));
+  const regular = kept.filter((entry) => isRegular(entry.mode) && entry.oid !== null);
+  const read = await input.source.readBlobs(
+    regular.map((entry) => entry.oid ?? ""),
+    MAX_MANIFEST_BYTES,
+  );
+  const blobs = new Map<string, string>();
+  const texts = new Map<string, string>();
+  const files: RepoFile[] = [];
+  const add = (file: {
+    path: string;
+    blob: string;
+    bytes: Uint8Array | null;
+    size?: number;
+    mode: string;
+  }) => {
+    blobs.set(file.path, file.blob);
+    texts.set(file.path, file.bytes === null ? "" : Buffer.from(file.bytes).toString("utf8"));
+    const parsed = parseManifest({ path: file.path, bytes: file.bytes, mode: file.mode, ...sizeOf(file) });
+    files.push({ path: file.path, blob: file.blob, commit: input.commit, parsed });
+  };
+  for (const entry of kept) {
+    const blob = entry.oid === null ? undefined : read.get(entry.oid);
+    const bytes = isRegular(entry.mode) ? (blob?.data ?? null) : new Uint8Array();
+    add({ path: entry.path, blob: entry.oid ?? "", bytes, mode: entry.mode, ...sizeOf(blob) });
+  }
+  for (const [path, content] of overlay) {
+    if (content !== null) add({ path, blob: PROPOSED_BLOB, bytes: content, mode: "100644" });
+  }
+  const desired = assembleDesired({
+    commit: input.commit,
+    files,
+    locate: (path, pointer) => locateManifestPointer(texts.get(path) ?? "", pointer),
+  });
+  const replaced = new Set(entries.filter((entry) => overlay.has(entry.path)).map((entry) => entry.path));
+  return { commit: input.commit, blobs, replaced, texts, files, desired };
+}
+
+/** The repository paths of a session's manifest (normally one: `sessions/<name>.yaml`). */
+export function sessionManifestPaths(tree: ManifestTree, name: string): string[] {
+  return [`sessions/${name}.yaml`, `sessions/${name}.yml`].filter((path) => tree.blobs.has(path));
+}
+
+/** The repository paths of a configuration's manifest. */
+export function configurationManifestPaths(tree: ManifestTree, name: string): string[] {
+  return [`configurations/${name}.yaml`, `configurations/${name}.yml`].filter((path) => tree.blobs.has(path));
+}
+
+/** Paths the controller reads: manifests, and anything odd under sessions/ (it reports those as problems). */
+export function isManifestPath(path: string): boolean {
+  return kindOfPath(path) !== null || (path.startsWith("sessions/") && /\.ya?ml$/.test(path));
+}
+
+function isRegular(mode: string): boolean {
+  return mode === "100644" || mode === "100755";
+}
+
+function sizeOf(blob: { size?: number } | undefined): { size?: number } {
+  return blob?.size === undefined ? {} : { size: blob.size };
+}

@@ -1,0 +1,92 @@
+/**
+ * `sessions logs`: a step's log comes from the local runner's data directory while the run is on
+ * this machine (the freshest, whole), else from the status branch (committed when the session
+ * completes). `--follow` prints what is new every interval until the session completes.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { SessionRecord } from "../api/index.js";
+import { CliError } from "./errors.js";
+import type { RepoContext } from "./repo-options.js";
+import { loadSessions } from "./session-source.js";
+import type { StatusReader } from "./status-reader.js";
+
+/** Inputs of printLogs and followLogs. */
+export interface LogsInput {
+  context: RepoContext;
+  name: string;
+  /** One step (`-c`), or null for every step in pipeline order. */
+  step: string | null;
+}
+
+/** Prints the logs once. */
+export async function printLogs(input: LogsInput): Promise<void> {
+  const { context, name } = input;
+  const { record, reader } = await sessionAndReader(context, name);
+  const steps = input.step ? [input.step] : stepOrder(record, reader.logSteps(name));
+  for (const step of steps) {
+    const text = await readStepLog({ context, reader, record, step });
+    if (text === null) {
+      throw new CliError(
+        `session ${name} has no log for step ${step} (steps: ${steps.join(", ") || "none yet"})`,
+      );
+    }
+    if (!input.step) context.io.stdout.write(`==> ${step} <==\n`);
+    context.io.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`);
+  }
+}
+
+/** Prints the logs as they grow, until the session completes. */
+export async function followLogs(input: LogsInput & { intervalMs: number }): Promise<void> {
+  const { context, name } = input;
+  const printed = new Map<string, number>();
+  let current: string | null = null;
+  for (;;) {
+    const { record, reader } = await sessionAndReader(context, name);
+    const steps = input.step ? [input.step] : stepOrder(record, reader.logSteps(name));
+    for (const step of steps) {
+      const text = (await readStepLog({ context, reader, record, step })) ?? "";
+      const done = printed.get(step) ?? 0;
+      if (text.length <= done) continue;
+      if (!input.step && current !== step) context.io.stdout.write(`==> ${step} <==\n`);
+      current = step;
+      context.io.stdout.write(text.slice(done));
+      printed.set(step, text.length);
+    }
+    if (record.status.session.status === "complete") return;
+    await context.io.sleep(input.intervalMs);
+  }
+}
+
+async function sessionAndReader(
+  context: RepoContext,
+  name: string,
+): Promise<{ record: SessionRecord; reader: StatusReader }> {
+  const { sessions, reader } = await loadSessions(context);
+  const record = sessions.find((session) => session.name === name);
+  if (!record) throw new CliError(`Session ${name} could not be found`);
+  return { record, reader };
+}
+
+/** Steps in pipeline order (as the record lists them), then any other committed log. */
+function stepOrder(record: SessionRecord, committed: string[]): string[] {
+  const fromRecord = record.status.steps.map((s) => s.name);
+  return [...fromRecord, ...committed.filter((s) => !fromRecord.includes(s))];
+}
+
+async function readStepLog(input: {
+  context: RepoContext;
+  reader: StatusReader;
+  record: SessionRecord;
+  step: string;
+}): Promise<string | null> {
+  const live = await liveLog(input.context.config.dataDir, input.record, input.step);
+  return live ?? (await input.reader.log(input.record.name, input.step));
+}
+
+/** The log in the local runner's data directory (`<data-dir>/runner/runs/<job>/logs/<step>.log`). */
+async function liveLog(dataDir: string, record: SessionRecord, step: string): Promise<string | null> {
+  const job = record.status.session.job;
+  if (!job || step.includes("/") || step.includes("..")) return null;
+  return readFile(join(dataDir, "runner", "runs", job, "logs", `${step}.log`), "utf8").catch(() => null);
+}

@@ -1,0 +1,27 @@
+/** Loads what the session commands show: the status branch's records and the watched branch's manifests. */
+import type { SessionRecord } from "../api/index.js";
+import { readManifestTree, type ManifestTree } from "./repo-tree.js";
+import type { RepoContext } from "./repo-options.js";
+import { sessionViews } from "./session-view.js";
+import { StatusReader } from "./status-reader.js";
+
+/** The sessions as a user sees them, and what they were read from. */
+export interface LoadedSessions {
+  sessions: SessionRecord[];
+  reader: StatusReader;
+  /** The watched branch's manifests, or null when the branch does not exist. */
+  tree: ManifestTree | null;
+}
+
+/** Reads the status branch and the watched branch's tip (fetching both when remote). */
+export async function loadSessions(context: Pick<RepoContext, "source" | "status">): Promise<LoadedSessions> {
+  const reader = await StatusReader.open(context.status);
+  const tip = await context.source.fetchTip();
+  const tree = tip === null ? null : await readManifestTree({ source: context.source, commit: tip });
+  const sessions = sessionViews({
+    records: await reader.sessions(),
+    desired: tree?.desired ?? null,
+    expired: await reader.expired(),
+  });
+  return { sessions, reader, tree };
+}
