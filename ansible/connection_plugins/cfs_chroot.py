@@ -15,7 +15,7 @@ DOCUMENTATION = """
         as C(/). As root it calls chroot directly; as another user it enters a user namespace first
         (C(unshare --map-root-user)), where files it creates belong to that user.
       - Modules other than C(raw) need a Python inside the image root (as on any real boot image);
-        a root without one (a busybox root, say) supports C(raw) tasks with C(gather_facts: false).
+        a root without one (a busybox root, say) supports C(raw) tasks, with fact gathering off.
       - Files are copied in and out through the image's own shell (C(cat)), so a symlink inside the
         image resolves inside the image, never on the host.
     author: cfs-gitops

@@ -14,3 +14,5 @@ export * from "./work-layout.js";
 export * from "./ansible-run.js";
 export * from "./clone-steps.js";
 export * from "./inventory-files.js";
+export * from "./image-session.js";
+export * from "./image-steps.js";
