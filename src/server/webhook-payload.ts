@@ -22,8 +22,8 @@ export function parsePushPayload(input: {
   contentType: string | undefined;
 }): PayloadResult {
   const text = Buffer.from(input.body).toString("utf8");
-  const json = isFormEncoded(input.contentType) ? new URLSearchParams(text).get("payload") : text;
-  if (json === null) return { ok: false, reason: "form-encoded body without a payload field" };
+  // A form without a `payload` field is read as JSON: `curl -d '{...}'` labels JSON as a form.
+  const json = (isFormEncoded(input.contentType) ? new URLSearchParams(text).get("payload") : null) ?? text;
   let value: unknown;
   try {
     value = JSON.parse(json);

@@ -64,8 +64,16 @@ describe("parsePushPayload", () => {
       parsePushPayload({ body: Buffer.from("a=b"), contentType: "application/x-www-form-urlencoded" }),
     ).toEqual({
       ok: false,
-      reason: "form-encoded body without a payload field",
+      reason: "body is not JSON",
     });
+  });
+
+  it("reads JSON sent with a form content type but no payload field (curl -d)", () => {
+    const result = parsePushPayload({
+      body: json(GITLAB_PUSH),
+      contentType: "application/x-www-form-urlencoded",
+    });
+    expect(result).toEqual({ ok: true, payload: { ref: "refs/heads/main", objectKind: "push" } });
   });
 
   it("never throws, whatever the bytes", () => {
