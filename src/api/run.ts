@@ -36,6 +36,11 @@ export interface RunSpec {
   ansibleConfigText: string | null;
   /** The commit of the watched branch that introduced the manifest. */
   sourceCommit: string;
+  /**
+   * `session_ttl` of the repository's `cfs.yaml` (`7d`; "" never expires); absent means the default.
+   * The kubernetes runner keeps a finished Job this long (`ttlSecondsAfterFinished`).
+   */
+  sessionTtl?: string;
 }
 
 /** Where a run is. */

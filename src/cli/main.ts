@@ -8,6 +8,7 @@ import { registerController } from "./commands/controller.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDiff } from "./commands/diff.js";
 import { registerSessions } from "./commands/sessions.js";
+import { registerStep } from "./commands/step.js";
 import { registerValidate } from "./commands/validate.js";
 import { ConfigError } from "./config.js";
 import { CliError } from "./errors.js";
@@ -32,6 +33,7 @@ function buildProgram(io: CliIo): Command {
   registerConfigurations(program, io);
   registerDiff(program, io);
   registerDemo(program);
+  registerStep(program);
   return program;
 }
 

@@ -58,8 +58,11 @@ export interface JobResources {
 
 /** Site settings of the kubernetes runner. */
 export interface JobOptions {
-  /** Seconds a finished Job (and its pod and logs) is kept before Kubernetes deletes it. */
-  ttlSecondsAfterFinished: number;
+  /**
+   * Seconds a finished Job (and its pod and logs) is kept before Kubernetes deletes it; null keeps
+   * it until the controller removes it (a `session_ttl` of "": sessions never expire).
+   */
+  ttlSecondsAfterFinished: number | null;
   /** Seconds the whole session may run before Kubernetes stops it (the Job fails with DeadlineExceeded). */
   activeDeadlineSeconds: number;
   /** A `kubernetes.io/basic-auth` Secret (keys `username`, `password`) the git-clone steps read as env. */
@@ -105,7 +108,9 @@ export function buildJob(input: BuildJobInput): V1Job {
     metadata: { name: spec.job, namespace, labels, annotations },
     spec: {
       backoffLimit: 0,
-      ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
+      ...(options.ttlSecondsAfterFinished === null
+        ? {}
+        : { ttlSecondsAfterFinished: options.ttlSecondsAfterFinished }),
       activeDeadlineSeconds: options.activeDeadlineSeconds,
       template: {
         metadata: {
@@ -203,6 +208,7 @@ function baseEnv(args: { step: JobStep; input: BuildJobInput; budget: number }):
     { name: ENV.resultsDir, value: RESULTS_DIR },
     { name: ENV.runSpecFile, value: `${RUN_SPEC_DIR}/${RUN_SPEC_FILE}` },
     { name: ENV.terminationMessageBytes, value: String(args.budget) },
+    { name: ENV.terminationMessagePath, value: TERMINATION_MESSAGE_PATH },
   ];
 }
 

@@ -59,6 +59,8 @@ export const ENV = {
   runSpecFile: "CFS_RUN_SPEC_FILE",
   /** Byte budget of this container's termination message (see terminationMessageBudget). */
   terminationMessageBytes: "CFS_TERMINATION_MESSAGE_BYTES",
+  /** Where this container writes its termination message (its `terminationMessagePath`). */
+  terminationMessagePath: "CFS_TERMINATION_MESSAGE_PATH",
   /** Git credentials, from a Secret, only in git-clone containers. */
   gitUsername: "CFS_GIT_USERNAME",
   gitPassword: "CFS_GIT_PASSWORD",

@@ -18,6 +18,8 @@ export interface StepMessage {
   status: StepOutcome;
   /** Exit code of the step's work (ansible-playbook's for ansible steps); null when skipped. */
   exit_code: number | null;
+  /** The commit a `git-clone-<i>` step checked out (a layer's branch resolved); null otherwise. */
+  commit: string | null;
   /** Why it failed or was skipped, in plain words; null on success. */
   reason: string | null;
   /** PLAY RECAP totals over all hosts (ansible steps), null for other steps. */
@@ -35,7 +37,7 @@ export interface StepMessage {
 
 /** Fields a step fills in; the rest get defaults. */
 export type StepMessageInput = Pick<StepMessage, "step" | "status" | "exit_code"> &
-  Partial<Pick<StepMessage, "reason" | "recap" | "hosts" | "failed_hosts" | "unreachable_hosts">>;
+  Partial<Pick<StepMessage, "commit" | "reason" | "recap" | "hosts" | "failed_hosts" | "unreachable_hosts">>;
 
 const OUTCOMES: readonly string[] = ["succeeded", "failed", "skipped"];
 const MAX_STEP_NAME = 63;
@@ -59,6 +61,7 @@ export function stepMessage(input: StepMessageInput): StepMessage {
     step: input.step,
     status: input.status,
     exit_code: input.exit_code,
+    commit: input.commit ?? null,
     reason: input.reason ?? null,
     recap: input.recap ?? null,
     hosts: input.hosts ?? null,
@@ -71,19 +74,25 @@ export function stepMessage(input: StepMessageInput): StepMessage {
 }
 
 /**
- * JSON of a message in at most `budget` bytes (UTF-8). Shortens in this order until it fits: drop
- * the per-host recap, halve the host lists, shorten the reason, drop it. Counts, status and exit
- * code always survive; a budget under ~200 bytes may still be exceeded by the bare minimum.
+ * JSON of a message in at most `budget` bytes (UTF-8), written compactly: fields at their default
+ * (null, empty lists, counts equal to the lists' lengths, not truncated) are left out, so that even
+ * the small share of a pod with many layers holds step, status, exit code and commit. Shortens in
+ * this order until it fits: drop the per-host recap, halve the host lists, shorten the reason, drop
+ * it. Counts, status, exit code and commit always survive; a budget under ~100 bytes may still be
+ * exceeded by the bare minimum.
  */
 export function encodeStepMessage(message: StepMessage, budget = MAX_TERMINATION_MESSAGE_BYTES): string {
   for (const candidate of shrinkSteps(message)) {
-    const text = JSON.stringify(candidate);
+    const text = JSON.stringify(compact(candidate));
     if (byteLength(text) <= budget) return text;
   }
-  return JSON.stringify(minimal(message));
+  return JSON.stringify(compact(minimal(message)));
 }
 
-/** The message in a termination message, or null when it is not one (empty, cut, foreign text). */
+/**
+ * The message in a termination message, or null when it is not one (empty, cut, foreign text).
+ * Fields left out (compact encoding, or added after version 1 first shipped) read as their defaults.
+ */
 export function decodeStepMessage(text: string | undefined): StepMessage | null {
   if (text === undefined || text.trim() === "") return null;
   let value: unknown;
@@ -92,7 +101,62 @@ export function decodeStepMessage(text: string | undefined): StepMessage | null 
   } catch {
     return null;
   }
-  return isStepMessage(value) ? value : null;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const m = value as Record<string, unknown>;
+  if (m["v"] !== 1 || typeof m["step"] !== "string" || !isOutcome(m["status"])) return null;
+  return withDefaults(m, { step: m["step"], status: m["status"] });
+}
+
+/** The message with every field at its default left out. */
+function compact(message: StepMessage): Partial<StepMessage> {
+  const out: Partial<StepMessage> = { v: 1, step: message.step, status: message.status };
+  if (message.exit_code !== null) out.exit_code = message.exit_code;
+  if (message.commit !== null) out.commit = message.commit;
+  if (message.reason !== null) out.reason = message.reason;
+  if (message.recap !== null) out.recap = message.recap;
+  if (message.hosts !== null) out.hosts = message.hosts;
+  if (message.failed_hosts.length > 0) out.failed_hosts = message.failed_hosts;
+  if (message.unreachable_hosts.length > 0) out.unreachable_hosts = message.unreachable_hosts;
+  if (message.failed_host_count !== message.failed_hosts.length)
+    out.failed_host_count = message.failed_host_count;
+  if (message.unreachable_host_count !== message.unreachable_hosts.length) {
+    out.unreachable_host_count = message.unreachable_host_count;
+  }
+  if (message.truncated) out.truncated = true;
+  return out;
+}
+
+/** A decoded message with the fields it left out at their defaults; fields of the wrong type read as absent. */
+function withDefaults(m: Record<string, unknown>, head: Pick<StepMessage, "step" | "status">): StepMessage {
+  const failed = stringList(m["failed_hosts"]);
+  const unreachable = stringList(m["unreachable_hosts"]);
+  return {
+    v: 1,
+    ...head,
+    exit_code: typeof m["exit_code"] === "number" ? m["exit_code"] : null,
+    commit: typeof m["commit"] === "string" ? m["commit"] : null,
+    reason: typeof m["reason"] === "string" ? m["reason"] : null,
+    recap: isObject(m["recap"]) ? (m["recap"] as RecapCounts) : null,
+    hosts: isObject(m["hosts"]) ? (m["hosts"] as Record<string, RecapCounts>) : null,
+    failed_hosts: failed,
+    unreachable_hosts: unreachable,
+    failed_host_count: typeof m["failed_host_count"] === "number" ? m["failed_host_count"] : failed.length,
+    unreachable_host_count:
+      typeof m["unreachable_host_count"] === "number" ? m["unreachable_host_count"] : unreachable.length,
+    truncated: m["truncated"] === true,
+  };
+}
+
+function isOutcome(value: unknown): value is StepOutcome {
+  return typeof value === "string" && OUTCOMES.includes(value);
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
 }
 
 function* shrinkSteps(message: StepMessage): Generator<StepMessage> {
@@ -131,25 +195,12 @@ function minimal(message: StepMessage): StepMessage {
       step: message.step.slice(0, MAX_STEP_NAME),
       status: message.status,
       exit_code: message.exit_code,
+      commit: message.commit,
     }),
     failed_host_count: message.failed_host_count,
     unreachable_host_count: message.unreachable_host_count,
     truncated: true,
   };
-}
-
-function isStepMessage(value: unknown): value is StepMessage {
-  if (typeof value !== "object" || value === null) return false;
-  const m = value as Record<string, unknown>;
-  return (
-    m["v"] === 1 &&
-    typeof m["step"] === "string" &&
-    typeof m["status"] === "string" &&
-    OUTCOMES.includes(m["status"]) &&
-    (m["exit_code"] === null || typeof m["exit_code"] === "number") &&
-    Array.isArray(m["failed_hosts"]) &&
-    Array.isArray(m["unreachable_hosts"])
-  );
 }
 
 const encoder = new TextEncoder();

@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import type { RunObservation, RunSpec } from "../../api/index.js";
 import { parsePassthrough } from "../../manifest/passthrough.js";
 import { formatTime } from "../../plan/duration.js";
-import { ansibleMissing, initialObservation } from "../steps/index.js";
+import { GIT_SAFE_ENV, ansibleMissing, initialObservation, notifyListeners } from "../steps/index.js";
 import type { Runner } from "../types.js";
 import { findExecutable } from "./find-executable.js";
 import type { LocalRun, StepContext } from "./local-run.js";
@@ -237,13 +237,7 @@ class LocalRunner implements Runner {
   }
 
   private notify(): void {
-    for (const listener of this.listeners) {
-      try {
-        listener();
-      } catch (error) {
-        this.log.error({ err: error }, "onChange callback failed");
-      }
-    }
+    notifyListeners(this.listeners, this.log);
   }
 }
 
@@ -276,14 +270,6 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
 function stamp(options: LocalRunnerOptions): string {
   return formatTime(options.now?.() ?? new Date());
 }
-
-/** git never prompts for credentials and speaks English (its messages become reasons). */
-const GIT_SAFE_ENV: Readonly<Record<string, string>> = {
-  GIT_TERMINAL_PROMPT: "0",
-  GCM_INTERACTIVE: "never",
-  LC_ALL: "C",
-  LANGUAGE: "C",
-};
 
 function mergeEnv(
   base: Readonly<Record<string, string | undefined>>,

@@ -1,17 +1,15 @@
 /** The `inventory` and `ansible-<i>` steps of the local runner. */
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PlannedLayer } from "../../api/index.js";
 import {
   ANSIBLE_CFG_FILE,
-  HOSTS_DIR,
   ansibleEnv,
   imageAnsibleEnv,
   ansibleOutcome,
   ansibleRunArgv,
   ansibleStepName,
-  inventoryFiles,
   updateLayer,
+  writeInventoryFiles,
 } from "../steps/index.js";
 import { failLayer, failedStep, type LocalRun, type StepContext, type StepResult } from "./local-run.js";
 import { appendStepLog, runStepProcess } from "./step-process.js";
@@ -21,14 +19,12 @@ import { appendStepLog, runStepProcess } from "./step-process.js";
  * ansible.cfg. Image targets need the image service to stage their roots; without one they fail here.
  */
 export async function inventoryStep(run: LocalRun): Promise<StepResult> {
-  const planned = inventoryFiles(run.spec);
-  if ("reason" in planned) return failedStep(planned.reason);
-  await mkdir(join(run.paths.work, HOSTS_DIR), { recursive: true });
-  for (const note of planned.notes) await appendStepLog(run, "inventory", note);
-  for (const file of planned.files) {
-    await writeFile(join(run.paths.work, file.path), file.text);
-    await appendStepLog(run, "inventory", file.note);
-  }
+  const failure = await writeInventoryFiles({
+    spec: run.spec,
+    workDir: run.paths.work,
+    note: (text) => appendStepLog(run, "inventory", text),
+  });
+  if (failure !== null) return failedStep(failure);
   return { status: "succeeded", exitCode: null, reason: null };
 }
 

@@ -2,9 +2,9 @@
  * The `ansible-<i>` step, shared by both runners: the argv of ansible-playbook for a layer, and
  * what its exit and output mean for the layer. The runner finds the program and runs it.
  */
-import type { LayerStatus, PlannedLayer, SessionManifest } from "../../api/index.js";
+import type { LayerStatus, PlannedLayer, RecapCounts, SessionManifest } from "../../api/index.js";
 import { ansibleArgv } from "./ansible-argv.js";
-import { parseRecap } from "./parse-recap.js";
+import { emptyCounts, parseRecap } from "./parse-recap.js";
 import { layerFailureReason, type ProcessEnd } from "./reasons.js";
 import { ansibleStepName } from "./step-names.js";
 import { HOSTS_DIR, layerPlaybookPath } from "./work-layout.js";
@@ -83,4 +83,15 @@ export function ansibleOutcome(layer: PlannedLayer, exit: AnsibleExit): AnsibleO
       unreachable_hosts: recap.unreachableHosts,
     },
   };
+}
+
+/** The PLAY RECAP counts of every host added up; null when the recap listed no host. */
+export function recapTotals(hosts: Readonly<Record<string, RecapCounts>>): RecapCounts | null {
+  const all = Object.values(hosts);
+  if (all.length === 0) return null;
+  const total = emptyCounts();
+  for (const counts of all) {
+    for (const key of Object.keys(total) as Array<keyof RecapCounts>) total[key] += counts[key];
+  }
+  return total;
 }

@@ -47,6 +47,14 @@ export interface CloneOutcome {
   commit: string | null;
 }
 
+/** git never prompts for credentials and speaks English (its messages become reasons). */
+export const GIT_SAFE_ENV: Readonly<Record<string, string>> = {
+  GIT_TERMINAL_PROMPT: "0",
+  GCM_INTERACTIVE: "never",
+  LC_ALL: "C",
+  LANGUAGE: "C",
+};
+
 /** A commit id as `git checkout` takes it (never an option). */
 const COMMIT_ID = /^[0-9a-f]{4,64}$/i;
 

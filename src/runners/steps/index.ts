@@ -16,3 +16,4 @@ export * from "./clone-steps.js";
 export * from "./inventory-files.js";
 export * from "./image-session.js";
 export * from "./image-steps.js";
+export * from "./notify-listeners.js";

@@ -1,7 +1,9 @@
 /**
  * The `inventory` step, shared by both runners: the files it writes into the work directory and
- * the lines it logs. The runner writes them.
+ * the lines it logs.
  */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { RunSpec } from "../../api/index.js";
 import { ansibleConfigText } from "./ansible-config.js";
 import { GENERATED_INVENTORY_PATH, buildInventory } from "./build-inventory.js";
@@ -43,4 +45,24 @@ export function inventoryFiles(
     note: `wrote ${ANSIBLE_CFG_FILE} from ${from}`,
   });
   return { files, notes };
+}
+
+/** Where the inventory step writes, and how it logs a line. */
+export interface InventoryTarget {
+  spec: RunSpec;
+  workDir: string;
+  note(text: string): Promise<void>;
+}
+
+/** Writes the inventory step's files into the work directory; returns why it failed, or null. */
+export async function writeInventoryFiles(target: InventoryTarget): Promise<string | null> {
+  const planned = inventoryFiles(target.spec);
+  if ("reason" in planned) return planned.reason;
+  await mkdir(join(target.workDir, HOSTS_DIR), { recursive: true });
+  for (const note of planned.notes) await target.note(note);
+  for (const file of planned.files) {
+    await writeFile(join(target.workDir, file.path), file.text);
+    await target.note(file.note);
+  }
+  return null;
 }

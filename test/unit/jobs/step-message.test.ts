@@ -104,6 +104,44 @@ describe("encodeStepMessage", () => {
   });
 });
 
+describe("the compact encoding", () => {
+  it("writes only the fields that differ from their defaults", () => {
+    const skipped = stepMessage({ step: "ansible-3", status: "skipped", exit_code: null });
+    expect(encodeStepMessage(skipped)).toBe('{"v":1,"step":"ansible-3","status":"skipped"}');
+    expect(decodeStepMessage(encodeStepMessage(skipped))).toEqual(skipped);
+  });
+
+  it("keeps status, exit code and commit in the share of a 40-layer pod", () => {
+    const budget = terminationMessageBudget(2 * 40 + 3);
+    const message = stepMessage({
+      step: "git-clone-39",
+      status: "succeeded",
+      exit_code: 0,
+      commit: "0123456789abcdef0123456789abcdef01234567",
+      reason: "x".repeat(500),
+    });
+    const text = encodeStepMessage(message, budget);
+    expect(bytes(text)).toBeLessThanOrEqual(budget);
+    expect(decodeStepMessage(text)).toMatchObject({
+      status: "succeeded",
+      exit_code: 0,
+      commit: message.commit,
+      truncated: true,
+    });
+  });
+
+  it("reads the full form, where every field is written out and commit is absent", () => {
+    const full =
+      '{"v":1,"step":"ansible-0","status":"failed","exit_code":2,"reason":"r","recap":null,"hosts":null,' +
+      '"failed_hosts":["a"],"unreachable_hosts":[],"failed_host_count":3,"unreachable_host_count":0,"truncated":true}';
+    expect(decodeStepMessage(full)).toEqual({
+      ...stepMessage({ step: "ansible-0", status: "failed", exit_code: 2, reason: "r", failed_hosts: ["a"] }),
+      failed_host_count: 3,
+      truncated: true,
+    });
+  });
+});
+
 describe("decodeStepMessage", () => {
   it.each([
     ["nothing", undefined],

@@ -1,0 +1,141 @@
+/**
+ * One step container of a session's Job (`cfs-gitops step <name>`): the same step code as the local
+ * runner, with the container's stdout as the step's log. Every step but the last records its result
+ * and exits 0, skipping itself after an earlier failure; the last (`report`, or `teardown` for image
+ * targets) exits 1 when any step failed, which fails the Job.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { RunSpec } from "../../../api/index.js";
+import { credentialEnv, credentialSecrets } from "../../../git/credentials.js";
+import { jobSteps, stepMessage, type StepMessage } from "../../../jobs/index.js";
+import {
+  GIT_SAFE_ENV,
+  cloneHosts,
+  cloneLayer,
+  writeInventoryFiles,
+  type CloneIo,
+  type CloneOutcome,
+} from "../../steps/index.js";
+import { runAnsibleLayer } from "./ansible-container-step.js";
+import { runContainerProcess } from "./container-process.js";
+import {
+  failedMessage,
+  logLine,
+  type ContainerStep,
+  type ContainerStepEnd,
+  type ContainerStepOptions,
+} from "./container-step.js";
+import { finalStep } from "./final-step.js";
+import { readStepResults, recordStepResult } from "./step-results.js";
+
+/** Runs one step container to its end: records its result and returns the container's exit code. */
+export async function runContainerStep(options: ContainerStepOptions): Promise<number> {
+  const { config, out } = options;
+  const end = await stepEnd(options);
+  await recordStepResult(config, end.message);
+  const reason = end.message.reason === null ? "" : `: ${end.message.reason}`;
+  out.write(`${config.name} ${end.message.status}${reason}\n`);
+  return end.exitCode;
+}
+
+/** Runs the step, or says why it could not (no RunSpec, not a step of this session, an error). */
+async function stepEnd(options: ContainerStepOptions): Promise<ContainerStepEnd> {
+  const name = options.config.name;
+  const exitCode = options.config.kind === "report" || options.config.kind === "teardown" ? 1 : 0;
+  try {
+    const spec = JSON.parse(await readFile(options.config.runSpecFile, "utf8")) as RunSpec;
+    const steps = jobSteps(spec);
+    const at = steps.findIndex((s) => s.name === name);
+    const step = steps[at];
+    if (step === undefined) {
+      return { message: failedMessage(name, `${name} is not a step of session ${spec.name}`), exitCode };
+    }
+    return await runStep({ ...options, spec, step, earlier: steps.slice(0, at) });
+  } catch (error) {
+    const reason = `${name}: ${error instanceof Error ? error.message : String(error)}`;
+    return { message: failedMessage(name, reason), exitCode };
+  }
+}
+
+async function runStep(run: ContainerStep): Promise<ContainerStepEnd> {
+  if (!run.step.init) return finalStep(run);
+  const results = await readStepResults(
+    run.config.resultsDir,
+    run.earlier.map((s) => s.name),
+  );
+  const failed = run.earlier.find((s) => results.get(s.name)?.status === "failed");
+  if (failed !== undefined) {
+    const message = stepMessage({
+      step: run.step.name,
+      status: "skipped",
+      exit_code: null,
+      reason: `skipped: ${failed.name} failed`,
+    });
+    return { message, exitCode: 0 };
+  }
+  return { message: await initStepMessage(run), exitCode: 0 };
+}
+
+function initStepMessage(run: ContainerStep): Promise<StepMessage> {
+  switch (run.step.kind) {
+    case "git-clone":
+      return cloneLayerMessage(run);
+    case "git-clone-hosts":
+      return cloneHostsMessage(run);
+    case "inventory":
+      return inventoryMessage(run);
+    default:
+      return runAnsibleLayer(run);
+  }
+}
+
+async function cloneLayerMessage(run: ContainerStep): Promise<StepMessage> {
+  const layer = run.spec.layers.find((l) => l.index === run.step.layer);
+  if (layer === undefined) return failedMessage(run.step.name, `${run.step.name}: no such layer`);
+  return cloneMessage(run, await cloneLayer(cloneIo(run, layer.clone_url), layer));
+}
+
+async function cloneHostsMessage(run: ContainerStep): Promise<StepMessage> {
+  const inventory = run.spec.additionalInventory;
+  if (inventory === null) return failedMessage(run.step.name, "git-clone-hosts: no additional inventory");
+  return cloneMessage(run, await cloneHosts(cloneIo(run, inventory.clone_url), inventory));
+}
+
+function cloneMessage(run: ContainerStep, outcome: CloneOutcome): StepMessage {
+  const { status, exitCode, reason, commit } = outcome;
+  return stepMessage({ step: run.step.name, status, exit_code: exitCode, reason, commit });
+}
+
+async function inventoryMessage(run: ContainerStep): Promise<StepMessage> {
+  const failure = await writeInventoryFiles({
+    spec: run.spec,
+    workDir: run.config.workDir,
+    note: (text) => logLine(run.out, text),
+  });
+  if (failure !== null) return failedMessage(run.step.name, failure);
+  return stepMessage({ step: run.step.name, status: "succeeded", exit_code: null });
+}
+
+/**
+ * git for a clone step: the Secret's credentials go in as an Authorization header scoped to `url`
+ * through GIT_CONFIG_* variables (never argv, never the log), and git never prompts.
+ */
+function cloneIo(run: ContainerStep, url: string): CloneIo {
+  const env = { ...run.env, ...GIT_SAFE_ENV, ...credentialEnv(run.config.gitCredentials, url) };
+  const secrets = credentialSecrets(run.config.gitCredentials);
+  return {
+    git: (command) =>
+      runContainerProcess({
+        command: "git",
+        args: command.args,
+        cwd: command.cwd === undefined ? run.config.workDir : join(run.config.workDir, command.cwd),
+        env,
+        out: run.out,
+        secrets,
+        ...(command.capture === true ? { capture: true } : {}),
+        ...(run.signal === undefined ? {} : { signal: run.signal }),
+      }),
+    note: (text) => logLine(run.out, text),
+  };
+}

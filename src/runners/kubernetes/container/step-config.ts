@@ -1,0 +1,121 @@
+/**
+ * What a `cfs-gitops step <name>` container is told through its environment (the Job that buildJob
+ * writes sets it), resolved once into a frozen StepConfig. Pure: the environment comes in as data.
+ */
+import type { Credentials } from "../../../git/credentials.js";
+import {
+  ENV,
+  MAX_TERMINATION_MESSAGE_BYTES,
+  TERMINATION_MESSAGE_PATH,
+  type StepKind,
+} from "../../../jobs/index.js";
+
+/** The step kinds a container runs, as `cfs-gitops step <kind>` takes them. */
+export const STEP_KINDS: readonly StepKind[] = [
+  "git-clone",
+  "git-clone-hosts",
+  "inventory",
+  "ansible",
+  "teardown",
+  "report",
+];
+
+/** Everything one step container needs. Credentials are never logged. */
+export interface StepConfig {
+  kind: StepKind;
+  /** The layer's index, for `git-clone` and `ansible`; else null. */
+  layer: number | null;
+  /** Container name: `git-clone-0`, `inventory`, `ansible-2`, `report`, ... */
+  name: string;
+  runSpecFile: string;
+  workDir: string;
+  resultsDir: string;
+  terminationMessagePath: string;
+  terminationMessageBytes: number;
+  gitCredentials: Credentials | null;
+  /** Where the ansible config ConfigMap is mounted (ansible steps); null when not mounted. */
+  ansibleConfigDir: string | null;
+}
+
+/** Inputs of resolveStepConfig: the command line and the environment. */
+export interface StepConfigInput {
+  kind: string;
+  layer?: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+const LAYER_KINDS: readonly StepKind[] = ["git-clone", "ansible"];
+
+/** The configuration of a step container, or the one line that says what is wrong. */
+export function resolveStepConfig(input: StepConfigInput): Readonly<StepConfig> | { error: string } {
+  const kind = STEP_KINDS.find((k) => k === input.kind);
+  if (kind === undefined)
+    return { error: `unknown step "${input.kind}": use one of ${STEP_KINDS.join(", ")}` };
+  const layer = stepLayer(kind, input.layer);
+  if (typeof layer === "string") return { error: layer };
+  const paths = requiredPaths(input.env);
+  if ("error" in paths) return paths;
+  const budget = messageBudget(input.env[ENV.terminationMessageBytes]);
+  if (typeof budget === "string") return { error: budget };
+  const credentials = gitCredentials(input.env);
+  if (credentials === "partial") {
+    return { error: `${ENV.gitUsername} and ${ENV.gitPassword} must be set together` };
+  }
+  return Object.freeze({
+    kind,
+    layer,
+    name: layer === null ? kind : `${kind}-${layer}`,
+    ...paths,
+    terminationMessagePath: nonEmpty(input.env[ENV.terminationMessagePath]) ?? TERMINATION_MESSAGE_PATH,
+    terminationMessageBytes: budget,
+    gitCredentials: credentials,
+    ansibleConfigDir: nonEmpty(input.env[ENV.ansibleConfigDir]),
+  });
+}
+
+/** The layer index of a step, or what is wrong with `--layer`. */
+function stepLayer(kind: StepKind, text: string | undefined): number | null | string {
+  const needsLayer = LAYER_KINDS.includes(kind);
+  if (!needsLayer) return text === undefined ? null : `step ${kind} takes no --layer`;
+  if (text === undefined) return `step ${kind} needs --layer <index>`;
+  if (!/^[0-9]{1,9}$/.test(text)) return `--layer ${text}: not a layer index (a whole number of at least 0)`;
+  return Number(text);
+}
+
+function requiredPaths(
+  env: StepConfigInput["env"],
+): Pick<StepConfig, "runSpecFile" | "workDir" | "resultsDir"> | { error: string } {
+  const runSpecFile = nonEmpty(env[ENV.runSpecFile]);
+  const workDir = nonEmpty(env[ENV.workDir]);
+  const resultsDir = nonEmpty(env[ENV.resultsDir]);
+  if (runSpecFile === null || workDir === null || resultsDir === null) {
+    const missing = [ENV.runSpecFile, ENV.workDir, ENV.resultsDir].filter(
+      (name) => nonEmpty(env[name]) === null,
+    );
+    return {
+      error: `${missing.join(", ")} not set: steps run inside the Jobs the kubernetes runner creates`,
+    };
+  }
+  return { runSpecFile, workDir, resultsDir };
+}
+
+function messageBudget(text: string | undefined): number | string {
+  if (text === undefined || text === "") return MAX_TERMINATION_MESSAGE_BYTES;
+  const bytes = Number(text);
+  if (!Number.isInteger(bytes) || bytes < 1) {
+    return `${ENV.terminationMessageBytes} ${text}: must be a whole number of bytes`;
+  }
+  return Math.min(bytes, MAX_TERMINATION_MESSAGE_BYTES);
+}
+
+function gitCredentials(env: StepConfigInput["env"]): Credentials | null | "partial" {
+  const username = nonEmpty(env[ENV.gitUsername]);
+  const password = nonEmpty(env[ENV.gitPassword]);
+  if (username === null && password === null) return null;
+  if (username === null || password === null) return "partial";
+  return { username, password };
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value === "" ? null : value;
+}
