@@ -50,6 +50,34 @@ export interface ControllerConfig extends RepoConfig {
   namespace: string;
   /** Leader election over a Lease; null when off. */
   leaderElection: { leaseName: string; identity: string } | null;
+  /** The image service of image sessions (`target.definition: image`). */
+  images: ImageServiceConfig;
+}
+
+/** The image service: the local image store (the default), the Cray IMS API, or none. */
+export type ImageServiceConfig =
+  | { service: "none" }
+  | { service: "local"; dir: string }
+  | {
+      service: "ims";
+      /** IMS base URL without `/v3` (`https://api-gw-service-nmn.local/apis/ims`). */
+      url: string;
+      /** File holding the bearer token, read for every request (tokens rotate); null: none sent. */
+      tokenFile: string | null;
+      /** The `connection_info` entry of the SSH jails to use (`cluster.local`, `customer_access`). */
+      sshNetwork: string;
+      timeouts: { jobReadyMs: number; sshReadyMs: number; resultMs: number };
+    };
+
+/** Image service flags (controller). */
+export interface ImageFlags {
+  imageService?: string;
+  imsUrl?: string;
+  imsTokenFile?: string;
+  imsSshNetwork?: string;
+  imsJobTimeout?: string;
+  imsSshTimeout?: string;
+  imsResultTimeout?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -80,7 +108,7 @@ function branches(flags: RepoFlags, env: Env): { branch: string; statusBranch: s
 }
 
 /** Controller flags. */
-export interface ControllerFlags extends RepoFlags {
+export interface ControllerFlags extends RepoFlags, ImageFlags {
   once?: boolean;
   pollInterval?: string;
   maxConcurrent?: string;
@@ -111,7 +139,82 @@ export function resolveControllerConfig(flags: ControllerFlags, env: Env): Reado
     maxConcurrent,
     runner: "local",
     ...resolveServerConfig(flags, env),
+    images: resolveImageConfig(flags, env, repo.dataDir),
   } satisfies ControllerConfig);
+}
+
+/** Where the local image store lives: `<dataDir>/images`. */
+export function imageStoreDir(dataDir: string): string {
+  return join(dataDir, "images");
+}
+
+/**
+ * The local image store of `cfs-gitops images`: under `--data-dir` (or CFS_GITOPS_DATA_DIR), else
+ * under the data directory the controller uses for `--repo`.
+ */
+export function resolveImageStoreDir(flags: Pick<RepoFlags, "repo" | "dataDir">, env: Env): string {
+  const dataDir = flags.dataDir ?? env.CFS_GITOPS_DATA_DIR;
+  if (dataDir !== undefined) return imageStoreDir(resolve(dataDir));
+  if (flags.repo === undefined && env.CFS_GITOPS_REPO === undefined) {
+    throw new ConfigError(
+      "the image store is in the controller's data directory: pass --data-dir <dir> or --repo <path|url>",
+    );
+  }
+  return imageStoreDir(resolveRepoConfig(flags, env).dataDir);
+}
+
+/** The image service from `--image-service` (local, ims or none; default local) and its flags. */
+export function resolveImageConfig(flags: ImageFlags, env: Env, dataDir: string): ImageServiceConfig {
+  const service = flags.imageService ?? env.CFS_GITOPS_IMAGE_SERVICE ?? "local";
+  if (service === "none") return { service };
+  if (service === "local") return { service, dir: imageStoreDir(dataDir) };
+  if (service === "ims") return resolveImsConfig(flags, env);
+  throw new ConfigError(`--image-service ${service}: use local, ims or none`);
+}
+
+function resolveImsConfig(flags: ImageFlags, env: Env): ImageServiceConfig {
+  const url = setting(flags.imsUrl, env.CFS_GITOPS_IMS_URL, "");
+  if (!/^https?:\/\/[^/@\s]+(\/\S*)?$/i.test(url)) {
+    const got = url === "" ? "" : `; got ${splitUrlCredentials(url).url}`;
+    throw new ConfigError(
+      `--image-service ims needs --ims-url <http(s)://host/apis/ims> without credentials (or CFS_GITOPS_IMS_URL)${got}`,
+    );
+  }
+  const tokenFile = flags.imsTokenFile ?? env.CFS_GITOPS_IMS_TOKEN_FILE ?? null;
+  if (tokenFile !== null && !existsSync(tokenFile))
+    throw new ConfigError(`--ims-token-file ${tokenFile}: no such file`);
+  return {
+    service: "ims",
+    url: url.replace(/\/+$/, ""),
+    tokenFile,
+    sshNetwork: setting(flags.imsSshNetwork, env.CFS_GITOPS_IMS_SSH_NETWORK, "cluster.local"),
+    timeouts: {
+      jobReadyMs: imsTimeout(
+        "--ims-job-timeout",
+        setting(flags.imsJobTimeout, env.CFS_GITOPS_IMS_JOB_TIMEOUT, "30m"),
+      ),
+      sshReadyMs: imsTimeout(
+        "--ims-ssh-timeout",
+        setting(flags.imsSshTimeout, env.CFS_GITOPS_IMS_SSH_TIMEOUT, "5m"),
+      ),
+      resultMs: imsTimeout(
+        "--ims-result-timeout",
+        setting(flags.imsResultTimeout, env.CFS_GITOPS_IMS_RESULT_TIMEOUT, "60m"),
+      ),
+    },
+  };
+}
+
+/** A flag, else its environment variable, else the default. */
+function setting(flag: string | undefined, fromEnv: string | undefined, fallback: string): string {
+  return flag ?? fromEnv ?? fallback;
+}
+
+function imsTimeout(flag: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null || ms <= 0)
+    throw new ConfigError(`${flag} ${text}: not a duration (use e.g. 90s, 30m, 2h)`);
+  return ms;
 }
 
 /** Where the service account's namespace is mounted in a pod. */

@@ -11,6 +11,7 @@ import { CliError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import { openRepository } from "../open-repo.js";
 import { addRepoOptions } from "../repo-options.js";
+import { openImageService } from "./images.js";
 
 /** Registers `controller`. */
 export function registerController(program: Command): void {
@@ -44,6 +45,28 @@ export function registerController(program: Command): void {
         "--namespace <namespace>",
         "Kubernetes namespace of the Lease (default: the pod's) [env CFS_GITOPS_NAMESPACE or POD_NAMESPACE]",
       )
+      .option(
+        "--image-service <service>",
+        "image sessions: local (the image store in the data directory), ims or none [env CFS_GITOPS_IMAGE_SERVICE] (default local)",
+      )
+      .option(
+        "--ims-url <url>",
+        "Cray IMS base URL, e.g. https://api-gw-service-nmn.local/apis/ims [env CFS_GITOPS_IMS_URL]",
+      )
+      .option(
+        "--ims-token-file <file>",
+        "bearer token for IMS, read for every request [env CFS_GITOPS_IMS_TOKEN_FILE]",
+      )
+      .option(
+        "--ims-ssh-network <name>",
+        "the connection_info entry of IMS SSH jails to use: cluster.local or customer_access [env CFS_GITOPS_IMS_SSH_NETWORK] (default cluster.local)",
+      )
+      .option(
+        "--ims-job-timeout <duration>",
+        "longest wait for an IMS job to reach waiting_on_user (default 30m)",
+      )
+      .option("--ims-ssh-timeout <duration>", "longest wait for an IMS job's SSH jail to answer (default 5m)")
+      .option("--ims-result-timeout <duration>", "longest wait for an IMS job's result image (default 60m)")
       .addHelpText(
         "after",
         `
@@ -71,6 +94,7 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
     dataDir: join(config.dataDir, "runner"),
     log,
     maxConcurrent: config.maxConcurrent,
+    images: await openImageService({ config: config.images, log }),
   });
   const controller: Controller = new Controller({
     ...services.instrument({ source: repo.source, status: repo.status, runner }),
