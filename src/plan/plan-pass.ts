@@ -15,7 +15,7 @@ import type { DesiredSession, DesiredState } from "./desired.js";
 import { formatTime, parseDuration } from "./duration.js";
 import { selectLayers } from "./layers.js";
 import { applyObservation, completeRecord, effectiveAnsibleConfig, newSessionRecord } from "./records.js";
-import { stableJson } from "./serialize.js";
+import { sameJson } from "./serialize.js";
 
 /** What the status branch says now. */
 export interface RecordedState {
@@ -182,7 +182,7 @@ function planExpired(pass: Pass): void {
 }
 
 function setRecord(pass: Pass, next: SessionRecord, previous: SessionRecord | undefined): void {
-  if (previous && stableJson(previous) === stableJson(next)) return;
+  if (previous && sameJson(previous, next)) return;
   pass.out.sessions.set(next.name, next);
   const wasComplete = previous?.status.session.status === "complete";
   if (next.status.session.status === "complete" && !wasComplete) pass.out.completed.push(next.name);
@@ -206,7 +206,7 @@ function addImmutableProblem(pass: Pass, desired: DesiredSession, startedBlob: s
 function diffProblems(pass: Pass): void {
   for (const [path, problem] of pass.problems) {
     const recorded = pass.recorded.problems.get(path);
-    if (!recorded || stableJson(recorded) !== stableJson(problem)) pass.out.problems.set(path, problem);
+    if (!recorded || !sameJson(recorded, problem)) pass.out.problems.set(path, problem);
   }
   for (const path of pass.recorded.problems.keys()) {
     if (!pass.problems.has(path)) pass.out.problems.set(path, null);

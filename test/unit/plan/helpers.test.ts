@@ -3,6 +3,7 @@ import fc from "fast-check";
 import {
   parseDuration,
   selectLayers,
+  sameJson,
   selectsAllLayers,
   stableJson,
   statusCommitMessage,
@@ -80,6 +81,48 @@ describe("stableJson", () => {
     );
   });
 });
+
+describe("sameJson", () => {
+  it("agrees with comparing stableJson texts, for equal and for changed values", () => {
+    const change = fc.tuple(fc.jsonValue(), fc.jsonValue(), fc.nat());
+    fc.assert(
+      fc.property(change, ([value, other, seed]) => {
+        const copy = JSON.parse(JSON.stringify(value)) as unknown;
+        const changed = replaceSomewhere(copy, other, seed);
+        const expected = stableJson(value) === stableJson(changed);
+        return sameJson(value, copy) && sameJson(value, changed) === expected;
+      }),
+    );
+  });
+
+  it.each([
+    [{ a: 1, b: undefined }, { a: 1 }, true],
+    [{ a: 1 }, { b: 1 }, false],
+    [{ a: [1, 2] }, { a: [2, 1] }, false],
+    [[undefined], [null], true],
+    [{ a: {} }, { a: [] }, false],
+    [{ a: null }, { a: {} }, false],
+    [{ x: "1" }, { x: 1 }, false],
+  ])("%j and %j: %s", (a, b, same) => {
+    expect(sameJson(a, b)).toBe(same);
+    expect(stableJson(a) === stableJson(b)).toBe(same);
+  });
+});
+
+/** A copy of `value` with one nested value (chosen by `seed`) replaced by `other`. */
+function replaceSomewhere(value: unknown, other: unknown, seed: number): unknown {
+  if (value === null || typeof value !== "object" || seed % 3 === 0) return other;
+  const entries = Object.entries(value);
+  if (entries.length === 0) return other;
+  const index = seed % entries.length;
+  const next = Math.floor(seed / 3);
+  if (Array.isArray(value)) {
+    return (value as unknown[]).map((v, i) => (i === index ? replaceSomewhere(v, other, next) : v));
+  }
+  return Object.fromEntries(
+    entries.map(([k, v], i) => [k, i === index ? replaceSomewhere(v, other, next) : v]),
+  );
+}
 
 describe("statusCommitMessage", () => {
   it("summarizes by status and adds one trailer per session and the source commit", () => {
