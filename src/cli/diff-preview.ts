@@ -143,16 +143,21 @@ function deletedSessions(input: {
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** Errors in `after` that `before` did not have (same path and message). */
+/**
+ * Errors in `after` that `before` did not have. An error is the same when its file, code and
+ * position are (its words may differ: "name one of ..." lists what exists on each side).
+ */
 export function newProblems(before: DesiredState, after: DesiredState): PreviewProblem[] {
+  const key = (path: string, error: ManifestError): string =>
+    `${path}\0${error.code}\0${error.line}\0${error.column}`;
   const seen = new Set(
     [...before.problems.values()].flatMap((problem) =>
-      problem.errors.map((error) => `${problem.path}\0${error.message}`),
+      problem.errors.map((error) => key(problem.path, error)),
     ),
   );
   return [...after.problems.values()]
     .flatMap((problem) => problem.errors.map((error) => ({ path: problem.path, error })))
-    .filter((problem) => !seen.has(`${problem.path}\0${problem.error.message}`))
+    .filter((problem) => !seen.has(key(problem.path, problem.error)))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.error.line - b.error.line));
 }
 
