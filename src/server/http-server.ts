@@ -69,7 +69,10 @@ const ROUTES: Readonly<Record<string, { methods: readonly string[]; handler: Han
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const log = options.log.child({ component: "http" });
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
-    void respond({ req, res, options: { ...options, log } });
+    respond({ req, res, options: { ...options, log } }).catch((error: unknown) => {
+      log.warn({ err: error, path: req.url }, "could not answer a request");
+      res.destroy();
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
