@@ -18,9 +18,9 @@ import {
   type StageRequest,
   type Staging,
 } from "../../../src/images/index.js";
-import { copyBusyboxRoot } from "../../helpers/image-busybox-root.js";
-import { freePort, startJailSshd, type JailSshd } from "../../helpers/ims-jail-sshd.js";
-import { startImsServer, type ImsTestServer, type JailInfo } from "../../helpers/ims-server.js";
+import { freePort } from "../../helpers/ims-jail-sshd.js";
+import type { ImsTestServer } from "../../helpers/ims-server.js";
+import { startImsWithJails, type ImsWithJails } from "../../helpers/ims-with-jails.js";
 
 const TOKEN = "test-token-0123456789";
 const FAST: ImsTimeouts = { jobReadyMs: 4_000, sshReadyMs: 4_000, resultMs: 3_000 };
@@ -28,9 +28,7 @@ const FAST: ImsTimeouts = { jobReadyMs: 4_000, sshReadyMs: 4_000, resultMs: 3_00
 let scratch: string;
 let key: SessionKey;
 let ims: ImsTestServer;
-const jails = new Map<string, JailSshd>();
-/** When false, new jobs get a port where no sshd listens. */
-let sshdUp = true;
+let world: ImsWithJails;
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), "cfs-ims-client-"));
@@ -39,22 +37,17 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function openJail(input: { jobId: string; publicKey: string }): Promise<JailInfo> {
-  const jail = copyBusyboxRoot(join(scratch, `jail-${input.jobId}`));
-  if (!sshdUp) return { host: "127.0.0.1", port: await freePort(), jail };
-  const sshd = await startJailSshd({ jail, authorizedKeys: [input.publicKey] });
-  jails.set(input.jobId, sshd);
-  return { host: sshd.host, port: sshd.port, jail };
-}
-
-async function closeJail(jobId: string): Promise<void> {
-  await jails.get(jobId)?.stop();
-  jails.delete(jobId);
-}
-
-async function newServer(): Promise<ImsTestServer> {
-  ims = await startImsServer({ openJail, closeJail, token: TOKEN });
+/** A fresh test IMS (with real sshd jails); `sshd: false` gives new jobs a port where nothing listens. */
+async function newServer(input: { sshd?: boolean } = {}): Promise<ImsTestServer> {
+  world = await startImsWithJails({ scratch, token: TOKEN });
+  world.setSshd(input.sshd ?? true);
+  ims = world.ims;
   return ims;
+}
+
+/** The jail directory of an IMS job. */
+function jailOf(jobId: string | null | undefined): string {
+  return world.jailDirs.get(jobId ?? "") ?? "";
 }
 
 function client(timeouts: Partial<ImsTimeouts> = {}): ImageService {
@@ -109,11 +102,9 @@ function expectNothingLeft(): void {
 }
 
 afterEach(async () => {
-  sshdUp = true;
   expect(ims.violations).toEqual([]);
   expect(ims.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
-  await ims.close();
-  for (const id of [...jails.keys()]) await closeJail(id);
+  await world.close();
 });
 
 describe("IMS client against the IMS API contract", () => {
@@ -166,8 +157,7 @@ describe("IMS client against the IMS API contract", () => {
     expect(outcomes.map((o) => o.status)).toEqual(["succeeded", "succeeded"]);
     const results = outcomes.map((o) => ims.images.get(o.resultId ?? "")?.name);
     expect(results).toEqual(["compute-customized", "sles15-uan_cfs_image-session"]);
-    const jailOf = (jobId: string | null) => jails.get(jobId ?? "")?.jail ?? "";
-    expect(existsSync(join(jailOf(outcomes[0]?.jobId ?? null), "tmp/complete"))).toBe(true);
+    expect(existsSync(join(jailOf(outcomes[0]?.jobId), "tmp/complete"))).toBe(true);
 
     await service.cleanup(staging);
     expectNothingLeft();
@@ -178,7 +168,7 @@ describe("IMS client against the IMS API contract", () => {
     const image = ims.addImage("sles15");
     const service = client();
     const staging = await service.stage(request([{ sourceId: image, resultName: null }]).req);
-    const jail = jails.get(staging.images[0]?.jobId ?? "")?.jail ?? "";
+    const jail = jailOf(staging.images[0]?.jobId);
 
     const outcomes = await service.teardown({
       staging,
@@ -211,8 +201,7 @@ describe("IMS client against the IMS API contract", () => {
   });
 
   it("times out, saying what it waited for, when the job's SSH jail never answers", async () => {
-    sshdUp = false;
-    await newServer();
+    await newServer({ sshd: false });
     const image = ims.addImage("sles15");
     const { req, latest } = request([{ sourceId: image, resultName: null }]);
     const started = Date.now();

@@ -1,0 +1,129 @@
+/**
+ * The local runner with the IMS client: real ansible-playbook over real SSH into each job's jail
+ * (a real sshd), against the contract-checked test IMS.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { RunSpec } from "../../../src/api/index.js";
+import { ImsApi, createImsClient, createSshRunner } from "../../../src/images/index.js";
+import { createLocalRunner } from "../../../src/runners/local/index.js";
+import type { Runner } from "../../../src/runners/types.js";
+import { isComplete, layer, makeLayerRepo, runSpec, waitForRun } from "../../helpers/ansible-fixtures.js";
+import { startImsWithJails, type ImsWithJails } from "../../helpers/ims-with-jails.js";
+
+let scratch: string;
+let world: ImsWithJails;
+let runner: Runner;
+
+beforeEach(async () => {
+  scratch = mkdtempSync(join(tmpdir(), "cfs-runner-ims-"));
+  world = await startImsWithJails({ scratch });
+  runner = await createLocalRunner({
+    dataDir: join(scratch, "data"),
+    log: pino({ level: "silent" }),
+    maxConcurrent: 2,
+    killGraceMs: 1_000,
+    images: createImsClient({
+      api: new ImsApi({ baseUrl: world.ims.url }),
+      ssh: createSshRunner(),
+      sshUser: userInfo().username,
+      timeouts: { jobReadyMs: 20_000, sshReadyMs: 5_000, resultMs: 5_000 },
+      pollMs: 50,
+    }),
+  });
+});
+
+afterEach(async () => {
+  await runner.close();
+  expect(world.ims.violations).toEqual([]);
+  await world.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const PLAYBOOK = `- hosts: cfs_image
+  gather_facts: false
+  tasks:
+    - name: change the image over SSH
+      ansible.builtin.raw: echo "customized over ssh" > /etc/motd
+`;
+
+function imageSession(name: string, image: string): RunSpec {
+  const repo = makeLayerRepo(scratch, `${name}-layer`, { "site.yml": PLAYBOOK });
+  const spec = runSpec(name, [
+    layer(0, { name: "base", clone_url: repo.url, commit: repo.commit, playbook: "site.yml" }),
+  ]);
+  return {
+    ...spec,
+    components: [],
+    session: {
+      ...spec.session,
+      target: { definition: "image", groups: [{ name: "Compute", members: [image] }] },
+    },
+  };
+}
+
+describe("local runner with the IMS client", () => {
+  it("runs ansible over SSH in the IMS jail, records the result as an artifact and every IMS job, and cleans up", async () => {
+    const image = world.ims.addImage("sles15-compute");
+    const spec = imageSession("ims-s1", image);
+
+    await runner.start(spec);
+    const obs = await waitForRun(runner, spec.name, isComplete, 60_000);
+
+    expect(obs).toMatchObject({ succeeded: "true", reason: null });
+    const jobId = obs.imsJobs?.[0] ?? "";
+    expect(obs.imsJobs).toEqual([jobId]);
+    expect(obs.imsJob).toBe(jobId);
+    const resultId = obs.artifacts[0]?.result_id ?? "";
+    expect(obs.artifacts).toEqual([{ image_id: image, result_id: resultId, type: "ims_customized_image" }]);
+    expect(world.ims.images.get(resultId)?.name).toBe("sles15-compute_cfs_ims-s1");
+    expect(readFileSync(join(world.jailDirs.get(jobId) ?? "", "etc/motd"), "utf8")).toBe(
+      "customized over ssh\n",
+    );
+    expect(world.ims.jobs.size).toBe(0);
+    expect(world.ims.publicKeys.size).toBe(0);
+  });
+
+  it("fails the session with IMS's error, tears down and leaves no job or key", async () => {
+    world.ims.setPlan({ errorAtPoll: 2 });
+    const image = world.ims.addImage("sles15-compute");
+    const spec = imageSession("ims-s2", image);
+
+    await runner.start(spec);
+    const obs = await waitForRun(runner, spec.name, isComplete, 60_000);
+
+    expect(obs.succeeded).toBe("false");
+    expect(obs.reason).toMatch(
+      /^inventory: IMS job [0-9a-f-]{36} for image [0-9a-f-]{36} failed \(status error\)/,
+    );
+    expect(obs.steps.map((s) => [s.name, s.status])).toEqual([
+      ["git-clone-0", "succeeded"],
+      ["inventory", "failed"],
+      ["ansible-0", "skipped"],
+      ["teardown", "succeeded"],
+    ]);
+    expect(obs.artifacts).toEqual([]);
+    expect(world.ims.jobs.size).toBe(0);
+    expect(world.ims.publicKeys.size).toBe(0);
+  });
+
+  it("removing the session mid-way stops the waits and deletes its IMS jobs and key", async () => {
+    world.ims.setPlan({ neverReady: true });
+    const image = world.ims.addImage("sles15-compute");
+    const spec = imageSession("ims-s3", image);
+
+    await runner.start(spec);
+    await waitForRun(runner, spec.name, (o) => (o.imsJobs?.length ?? 0) > 0, 30_000);
+    expect(world.ims.jobs.size).toBe(1);
+    const started = Date.now();
+    await runner.remove(spec.name, spec.job);
+
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(world.ims.jobs.size).toBe(0);
+    expect(world.ims.publicKeys.size).toBe(0);
+    expect(existsSync(join(scratch, "data", "runs", spec.job))).toBe(false);
+  });
+});
