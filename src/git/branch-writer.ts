@@ -12,7 +12,7 @@ import type { Credentials } from "./credentials.js";
 import { GitCommandError, GitError, PushRejectedError } from "./errors.js";
 import { buildFastImportStream } from "./fast-import.js";
 import { RemoteMirror } from "./remote-mirror.js";
-import { assertBranchName, readRef, ZERO_OID } from "./repository.js";
+import { assertBranchName, ensureBareRepository, readRef, ZERO_OID } from "./repository.js";
 import { runGit } from "./run-git.js";
 import { realSleep, type Sleep } from "./sleep.js";
 
@@ -98,6 +98,7 @@ interface Base {
 class GitBranchWriter implements BranchWriter {
   private readonly reader: CatFileReader;
   private readonly mirrors = new Map<string, RemoteMirror>();
+  private cache: Promise<void> | null = null;
 
   constructor(private readonly options: BranchWriterOptions) {
     this.reader = createCatFileReader({ gitDir: options.gitDir, log: options.log });
@@ -106,7 +107,11 @@ class GitBranchWriter implements BranchWriter {
   async tip(branch: string): Promise<string | null> {
     assertBranchName(branch);
     const mirror = this.mirror(branch);
-    if (mirror) return mirror.sync();
+    if (mirror) {
+      this.cache ??= ensureBareRepository(this.options.gitDir);
+      await this.cache;
+      return mirror.sync();
+    }
     return readRef({ gitDir: this.options.gitDir, ref: `refs/heads/${branch}` });
   }
 
