@@ -17,7 +17,7 @@ declare module "vitest" {
 /** Starts the cluster, provides its plain data as `kubeCluster`, and returns the teardown. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cluster = await startKubeCluster();
-  const { server, kubeconfigPath, adminToken, caPem, dataDir } = cluster;
-  project.provide("kubeCluster", { server, kubeconfigPath, adminToken, caPem, dataDir });
+  const { server, kubeconfigPath, adminToken, caPem, dataDir, etcdUrl } = cluster;
+  project.provide("kubeCluster", { server, kubeconfigPath, adminToken, caPem, dataDir, etcdUrl });
   return () => cluster.stop();
 }

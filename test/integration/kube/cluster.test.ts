@@ -9,7 +9,7 @@ import {
   RbacAuthorizationV1Api,
   type V1Pod,
 } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunSpec } from "../../../src/api/index.js";
 import {
   ANNOTATION_RUN_SPEC,
@@ -20,7 +20,7 @@ import {
   terminationMessageBudget,
   type BuildJobInput,
 } from "../../../src/jobs/index.js";
-import { startKubeCluster, type KubeCluster } from "../../helpers/kube-cluster.js";
+import { kubeConfigFor, serviceAccountToken } from "../../helpers/kube-cluster.js";
 import { finishPodAsKubelet, setPodContainerStates } from "../../helpers/kube-kubelet.js";
 import {
   createNamespace,
@@ -34,7 +34,7 @@ import { runSpec, type RunSpecFixture } from "../../helpers/kube-run-specs.js";
 
 const namespace = "cfs-sessions";
 
-let cluster: KubeCluster;
+const cluster = inject("kubeCluster");
 let batch: BatchV1Api;
 let core: CoreV1Api;
 
@@ -73,14 +73,9 @@ function message(pod: V1Pod, fields: Parameters<typeof stepMessage>[0]): string 
 }
 
 beforeAll(async () => {
-  cluster = await startKubeCluster();
-  batch = cluster.kubeConfig().makeApiClient(BatchV1Api);
-  core = cluster.kubeConfig().makeApiClient(CoreV1Api);
+  batch = kubeConfigFor(cluster).makeApiClient(BatchV1Api);
+  core = kubeConfigFor(cluster).makeApiClient(CoreV1Api);
   await createNamespace(core, namespace);
-}, 180_000);
-
-afterAll(async () => {
-  await cluster?.stop();
 });
 
 describe("buildJob on a real kube-apiserver", () => {
@@ -217,7 +212,7 @@ describe("buildJob on a real kube-apiserver", () => {
 
 describe("the test cluster's authentication", () => {
   it("issues ServiceAccount tokens that RBAC limits to what a Role grants", async () => {
-    const rbac = cluster.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+    const rbac = kubeConfigFor(cluster).makeApiClient(RbacAuthorizationV1Api);
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "runner" } } });
     await rbac.createNamespacedRole({
       namespace,
@@ -234,8 +229,8 @@ describe("the test cluster's authentication", () => {
         subjects: [{ kind: "ServiceAccount", name: "runner", namespace }],
       },
     });
-    const token = await cluster.tokenFor("runner", namespace);
-    const asRunner = cluster.kubeConfig(token).makeApiClient(BatchV1Api);
+    const token = await serviceAccountToken(cluster, { name: "runner", namespace });
+    const asRunner = kubeConfigFor(cluster, token).makeApiClient(BatchV1Api);
     const body = buildJob(jobInput(runSpec({ name: "as-runner" })));
     const created = await asRunner.createNamespacedJob({ namespace, body, dryRun: "All" });
     expect(created.metadata?.name).toBe(body.metadata?.name);

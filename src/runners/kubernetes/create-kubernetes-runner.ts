@@ -1,0 +1,333 @@
+/**
+ * The kubernetes runner: one batch/v1 Job per session (built by buildJob), observed through
+ * informers on the Jobs and pods labelled as ours, never by polling. A restarted controller finds
+ * its Jobs again (the Job name is deterministic, and 409 AlreadyExists means already started).
+ */
+import {
+  BatchV1Api,
+  CoreV1Api,
+  Watch,
+  type KubeConfig,
+  type V1Job,
+  type V1Pod,
+} from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import {
+  DEFAULT_SESSION_TTL,
+  LABEL_MANAGED_BY,
+  MANAGED_BY,
+  type RunObservation,
+  type RunSpec,
+} from "../../api/index.js";
+import { buildJob, type JobImages, type JobOptions } from "../../jobs/index.js";
+import { formatTime, parseDuration } from "../../plan/duration.js";
+import { notifyListeners } from "../steps/index.js";
+import type { Runner } from "../types.js";
+import { apiError, apiStatus, isTransient } from "./api-errors.js";
+import { Informer, type InformerEvent, type WatchClient } from "./informer.js";
+import { observeJob, sessionOfJob, vanishedObservation } from "./observe-job.js";
+
+/** Informer settings (tests shorten them). */
+export interface KubernetesWatchOptions {
+  /** Seconds after which the server ends each watch (default 300). */
+  timeoutSeconds?: number;
+  /** A watch with no line for this long is restarted (default: the timeout plus 30 s). */
+  quietMs?: number;
+  minRetryMs?: number;
+  maxRetryMs?: number;
+}
+
+/** Options of createKubernetesRunner. */
+export interface KubernetesRunnerOptions {
+  kubeConfig: KubeConfig;
+  /** The namespace the Jobs run in (and the only one the runner reads). */
+  namespace: string;
+  images: JobImages;
+  /** Site settings of every Job; its TTL comes from each session's `session_ttl`. */
+  options: Omit<JobOptions, "ttlSecondsAfterFinished">;
+  log: Logger;
+  /** The clock of the times the runner itself sets (a vanished Job's completion). */
+  now?: () => Date;
+  watch?: KubernetesWatchOptions;
+  /** How long to wait for the first list of Jobs and pods before giving up (default 60 s). */
+  syncTimeoutMs?: number;
+  /** The watch client (default client-node's Watch on `kubeConfig`). */
+  watchClient?: WatchClient;
+}
+
+/** Label selector of every Job and pod the runner creates and watches. */
+export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+
+const CREATE_ATTEMPTS = 3;
+const CREATE_RETRY_MS = 500;
+
+/**
+ * Create the kubernetes runner and wait until it has listed the namespace's Jobs and pods, so its
+ * first observe() already knows every run, including those of a previous controller. Throws when
+ * they cannot be listed within `syncTimeoutMs` (wrong namespace, missing RBAC, no API server).
+ */
+export async function createKubernetesRunner(options: KubernetesRunnerOptions): Promise<Runner> {
+  const runner = new KubernetesRunner(options);
+  await runner.sync(options.syncTimeoutMs ?? 60_000);
+  return runner;
+}
+
+/** Runs sessions as Jobs; see createKubernetesRunner. */
+class KubernetesRunner implements Runner {
+  private readonly log: Logger;
+  private readonly batch: BatchV1Api;
+  private readonly core: CoreV1Api;
+  private readonly jobs: Informer<V1Job>;
+  private readonly pods: Informer<V1Pod>;
+  private readonly listeners: Array<() => void> = [];
+  /** The newest pod seen of each Job, kept after the pod is gone so a finished run stays readable. */
+  private readonly lastPod = new Map<string, V1Pod>();
+  /** Jobs start() created that the informer has not delivered yet. */
+  private readonly created = new Map<string, V1Job>();
+  /** Jobs remove() is deleting: not reported, and their disappearance is expected. */
+  private readonly removing = new Set<string>();
+  /** Runs whose Job disappeared without remove(): reported until remove() forgets them. */
+  private readonly vanished = new Map<string, RunObservation>();
+  private closed = false;
+
+  constructor(private readonly options: KubernetesRunnerOptions) {
+    this.log = options.log.child({ component: "kubernetes-runner", namespace: options.namespace });
+    this.batch = options.kubeConfig.makeApiClient(BatchV1Api);
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    const watch = options.watchClient ?? new Watch(options.kubeConfig);
+    const namespace = options.namespace;
+    const common = {
+      labelSelector: MANAGED_SELECTOR,
+      watch,
+      log: this.log,
+      ...informerTuning(options.watch),
+    };
+    this.jobs = new Informer<V1Job>({
+      ...common,
+      name: "jobs",
+      path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
+      list: withApiErrors(`list Jobs in ${namespace}`, () =>
+        this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR }),
+      ),
+      onEvent: (event, job) => this.onJob(event, job),
+    });
+    this.pods = new Informer<V1Pod>({
+      ...common,
+      name: "pods",
+      path: `/api/v1/namespaces/${namespace}/pods`,
+      list: withApiErrors(`list pods in ${namespace}`, () =>
+        this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }),
+      ),
+      onEvent: (event, pod) => this.onPod(event, pod),
+    });
+  }
+
+  /** Start both informers and wait for their first lists. */
+  async sync(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    const synced = Promise.all([this.jobs.start(), this.pods.start()]).then(() => "synced" as const);
+    const result = await Promise.race([synced, timeout]).finally(() => clearTimeout(timer));
+    if (result === "synced") return;
+    const detail = this.jobs.lastError ?? this.pods.lastError ?? "no answer";
+    await this.close();
+    throw new Error(
+      `could not list Jobs and pods in namespace ${this.options.namespace} within ${timeoutMs} ms: ${detail}`,
+    );
+  }
+
+  async start(spec: RunSpec): Promise<void> {
+    if (this.closed) throw new Error("the kubernetes runner is closed");
+    const body = buildJob({
+      spec,
+      namespace: this.options.namespace,
+      images: this.options.images,
+      options: { ...this.options.options, ttlSecondsAfterFinished: ttlSeconds(spec.sessionTtl) },
+    });
+    const created = await this.createJob(body);
+    if (created === null) {
+      this.log.debug({ session: spec.name, job: spec.job }, "Job exists already");
+      return;
+    }
+    if (this.jobs.get(spec.job) === undefined) this.created.set(spec.job, created);
+    this.log.info({ session: spec.name, job: spec.job }, "Job created");
+    this.notify();
+  }
+
+  async remove(name: string, job: string): Promise<void> {
+    this.vanished.delete(job);
+    this.created.delete(job);
+    if (job === "") return;
+    this.removing.add(job);
+    try {
+      await this.batch.deleteNamespacedJob({
+        name: job,
+        namespace: this.options.namespace,
+        propagationPolicy: "Foreground",
+      });
+      this.log.info({ session: name, job }, "Job deleted");
+    } catch (error) {
+      if (apiStatus(error) !== 404) {
+        this.removing.delete(job);
+        throw apiError(`delete Job ${job}`, error);
+      }
+      this.removing.delete(job);
+    }
+    this.notify();
+  }
+
+  observe(): Promise<Map<string, RunObservation>> {
+    const runs: Array<{ obs: RunObservation; created: number }> = [];
+    const now = formatTime(this.now());
+    for (const job of this.knownJobs()) {
+      const name = job.metadata?.name ?? "";
+      if (this.removing.has(name)) continue;
+      const obs = observeJob({ job, pod: this.lastPod.get(name) ?? null });
+      if (obs === null) continue;
+      const deleting = job.metadata?.deletionTimestamp !== undefined;
+      runs.push({ obs: deleting ? vanishedObservation(obs, now) : obs, created: createdAt(job) });
+    }
+    for (const obs of this.vanished.values()) runs.push({ obs, created: 0 });
+    // Two runs of one session (an old Job not yet removed): the oldest is reported, so the
+    // planner removes it, and the newer one is seen on the next pass (as the local runner does).
+    runs.sort((a, b) => b.created - a.created);
+    return Promise.resolve(new Map(runs.map(({ obs }) => [obs.name, obs])));
+  }
+
+  onChange(callback: () => void): void {
+    this.listeners.push(callback);
+  }
+
+  async readLog(job: string, step: string): Promise<string | null> {
+    const pod = this.lastPod.get(job)?.metadata?.name;
+    if (pod === undefined) return null;
+    try {
+      return await this.core.readNamespacedPodLog({
+        name: pod,
+        namespace: this.options.namespace,
+        container: step,
+      });
+    } catch (error) {
+      this.log.debug({ job, step, err: apiError(`read the log of ${pod}/${step}`, error) }, "no log");
+      return null;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([this.jobs.stop(), this.pods.stop()]);
+  }
+
+  /** The Jobs the informer holds, plus those just created that it has not delivered yet. */
+  private knownJobs(): V1Job[] {
+    const listed = this.jobs.list();
+    const pending = [...this.created.entries()]
+      .filter(([name]) => this.jobs.get(name) === undefined)
+      .map(([, job]) => job);
+    return [...listed, ...pending];
+  }
+
+  /** Create the Job; null when it exists already. Retries what may pass (no answer, 429, 5xx). */
+  private async createJob(body: V1Job): Promise<V1Job | null> {
+    const namespace = this.options.namespace;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.batch.createNamespacedJob({ namespace, body });
+      } catch (error) {
+        if (apiStatus(error) === 409) return null;
+        if (!isTransient(error) || attempt >= CREATE_ATTEMPTS) {
+          throw apiError(`create Job ${body.metadata?.name ?? "?"}`, error);
+        }
+        await new Promise((resolve) => setTimeout(resolve, CREATE_RETRY_MS * attempt));
+      }
+    }
+  }
+
+  private onJob(event: InformerEvent, job: V1Job): void {
+    const name = job.metadata?.name ?? "";
+    this.created.delete(name);
+    if (event === "delete") this.jobGone(name, job);
+    this.notify();
+  }
+
+  /** A Job disappeared: expected after remove(); otherwise its run is recorded as vanished. */
+  private jobGone(name: string, job: V1Job): void {
+    const pod = this.lastPod.get(name) ?? null;
+    this.lastPod.delete(name);
+    if (this.removing.delete(name)) return;
+    const obs = observeJob({ job, pod });
+    if (obs === null || sessionOfJob(job) === null) return;
+    const vanished = vanishedObservation(obs, formatTime(this.now()));
+    if (vanished !== obs)
+      this.log.warn({ session: obs.name, job: name }, "Job deleted before the session ended");
+    this.vanished.set(name, vanished);
+  }
+
+  private onPod(event: InformerEvent, pod: V1Pod): void {
+    const job = jobOfPod(pod);
+    if (job === null) return;
+    if (event === "delete") {
+      if (this.jobs.get(job) === undefined) this.lastPod.delete(job);
+    } else if (isNewerPod(pod, this.lastPod.get(job))) {
+      this.lastPod.set(job, pod);
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    notifyListeners(this.listeners, this.log);
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+}
+
+/** `ttlSecondsAfterFinished` of a session: its `session_ttl` in seconds; null when it never expires. */
+export function ttlSeconds(sessionTtl: string | undefined): number | null {
+  const text = sessionTtl ?? DEFAULT_SESSION_TTL;
+  if (text.trim() === "") return null;
+  const ms = parseDuration(text) ?? parseDuration(DEFAULT_SESSION_TTL) ?? 0;
+  return Math.floor(ms / 1000);
+}
+
+/** `call`, with its failures as KubernetesApiError saying what was attempted. */
+function withApiErrors<T>(action: string, call: () => Promise<T>): () => Promise<T> {
+  return () =>
+    call().catch((error: unknown) => {
+      throw apiError(action, error);
+    });
+}
+
+/** The Job that owns a pod (its controller reference), or null. */
+function jobOfPod(pod: V1Pod): string | null {
+  const owner = pod.metadata?.ownerReferences?.find((ref) => ref.kind === "Job" && ref.controller === true);
+  return owner?.name ?? null;
+}
+
+/** Whether `pod` is the same pod as `known` (a newer state of it) or a pod created after it. */
+function isNewerPod(pod: V1Pod, known: V1Pod | undefined): boolean {
+  if (known === undefined || known.metadata?.uid === pod.metadata?.uid) return true;
+  return createdAt(pod) >= createdAt(known);
+}
+
+function createdAt(object: V1Job | V1Pod): number {
+  const stamp = object.metadata?.creationTimestamp;
+  return stamp === undefined ? 0 : new Date(stamp).getTime();
+}
+
+function informerTuning(watch: KubernetesWatchOptions | undefined): {
+  watchTimeoutSeconds?: number;
+  quietMs?: number;
+  minRetryMs?: number;
+  maxRetryMs?: number;
+} {
+  return {
+    ...(watch?.timeoutSeconds === undefined ? {} : { watchTimeoutSeconds: watch.timeoutSeconds }),
+    ...(watch?.quietMs === undefined ? {} : { quietMs: watch.quietMs }),
+    ...(watch?.minRetryMs === undefined ? {} : { minRetryMs: watch.minRetryMs }),
+    ...(watch?.maxRetryMs === undefined ? {} : { maxRetryMs: watch.maxRetryMs }),
+  };
+}

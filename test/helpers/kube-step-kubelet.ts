@@ -1,0 +1,208 @@
+/**
+ * A kubelet that really runs a session pod: each container's `cfs-gitops step` command runs the
+ * way the CLI runs it (resolveStepConfig, then runContainerStep, in this process) with real git and
+ * ansible-playbook, against host directories standing in for the pod's volumes. Its Secret and
+ * ConfigMap come from the API server; each container's state, exit code and termination message
+ * (the file the step wrote) go to the pod's status subresource, as a kubelet reports them.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
+import type { CoreV1Api, V1Container, V1EnvVar, V1Pod, V1Volume } from "@kubernetes/client-node";
+import { ENV } from "../../src/jobs/index.js";
+import { resolveStepConfig, runContainerStep } from "../../src/runners/kubernetes/container/index.js";
+import { setPodContainerStates, type ContainerOutcome } from "./kube-kubelet.js";
+
+/** Options of runPodSteps. */
+export interface RunPodInput {
+  core: CoreV1Api;
+  namespace: string;
+  pod: string;
+  /** Host directory for the pod's volumes and termination messages. */
+  dir: string;
+  /** Start this container and leave it running (the session stays running). */
+  holdAt?: string;
+}
+
+/** What the pod's containers printed, by container name. */
+export interface PodRun {
+  pod: V1Pod;
+  logs: Map<string, string>;
+}
+
+interface Container {
+  spec: V1Container;
+  init: boolean;
+}
+
+/**
+ * Runs the pod's init containers in order (stopping at the first that exits non-zero), then its
+ * container, as a kubelet does with `restartPolicy: Never`, and reports each state as it goes.
+ * Containers that already ended (a pod held by `holdAt` earlier) keep their state; pass the same
+ * `dir` to carry on where that run stopped.
+ */
+export async function runPodSteps(input: RunPodInput): Promise<PodRun> {
+  const pod = await input.core.readNamespacedPod({ name: input.pod, namespace: input.namespace });
+  const mounts = await prepareVolumes(input, pod);
+  const containers: Container[] = [
+    ...(pod.spec?.initContainers ?? []).map((spec) => ({ spec, init: true })),
+    ...(pod.spec?.containers ?? []).map((spec) => ({ spec, init: false })),
+  ];
+  const init: ContainerOutcome[] = [];
+  const main: ContainerOutcome[] = [];
+  const logs = new Map<string, string>();
+  let failed = false;
+  const ended = endedContainers(pod);
+  for (const container of containers) {
+    const list = container.init ? init : main;
+    const before = ended.get(container.spec.name);
+    if (before !== undefined) {
+      list.push(before);
+      failed ||= before.exitCode !== 0;
+      continue;
+    }
+    const report = (phase: "Pending" | "Running" | "Succeeded" | "Failed") =>
+      setPodContainerStates({ ...input, phase, initContainers: init, containers: main });
+    list.push({ name: container.spec.name, state: "running" });
+    const runningPod = await report(container.init ? "Pending" : "Running");
+    if (container.spec.name === input.holdAt) return { pod: runningPod, logs };
+    const exit = await runContainer({ input, container: container.spec, mounts });
+    logs.set(container.spec.name, exit.log);
+    list[list.length - 1] = {
+      name: container.spec.name,
+      state: "terminated",
+      exitCode: exit.code,
+      message: exit.message,
+    };
+    if (exit.code !== 0) failed = true;
+    if (failed && container.init) break;
+  }
+  const stored = await setPodContainerStates({
+    ...input,
+    phase: failed ? "Failed" : "Succeeded",
+    initContainers: init,
+    containers: main,
+  });
+  return { pod: stored, logs };
+}
+
+/** The containers the pod's status says have ended, with how. */
+function endedContainers(pod: V1Pod): Map<string, Extract<ContainerOutcome, { state: "terminated" }>> {
+  const ended = new Map<string, Extract<ContainerOutcome, { state: "terminated" }>>();
+  for (const status of [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ]) {
+    const terminated = status.state?.terminated;
+    if (terminated === undefined) continue;
+    ended.set(status.name, {
+      name: status.name,
+      state: "terminated",
+      exitCode: terminated.exitCode,
+      ...(terminated.message === undefined ? {} : { message: terminated.message }),
+    });
+  }
+  return ended;
+}
+
+/** Host paths of the pod's volumes by mount path, after filling them as the kubelet would. */
+async function prepareVolumes(input: RunPodInput, pod: V1Pod): Promise<Map<string, string>> {
+  const byVolume = new Map<string, string>();
+  for (const volume of pod.spec?.volumes ?? []) {
+    const path = join(input.dir, "volumes", volume.name);
+    await mkdir(path, { recursive: true });
+    await fillVolume({ input, pod, volume, path });
+    byVolume.set(volume.name, path);
+  }
+  const byMount = new Map<string, string>();
+  for (const container of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const mount of container.volumeMounts ?? [])
+      byMount.set(mount.mountPath, byVolume.get(mount.name) ?? "");
+  }
+  return byMount;
+}
+
+async function fillVolume(args: {
+  input: RunPodInput;
+  pod: V1Pod;
+  volume: V1Volume;
+  path: string;
+}): Promise<void> {
+  const { volume, path, pod, input } = args;
+  for (const item of volume.downwardAPI?.items ?? []) {
+    const key = /^metadata\.annotations\['(.+)'\]$/.exec(item.fieldRef?.fieldPath ?? "")?.[1] ?? "";
+    await writeFile(join(path, item.path), pod.metadata?.annotations?.[key] ?? "");
+  }
+  const configMap = volume.configMap?.name;
+  if (configMap === undefined) return;
+  const found = await input.core
+    .readNamespacedConfigMap({ name: configMap, namespace: input.namespace })
+    .catch(() => null);
+  for (const [key, text] of Object.entries(found?.data ?? {})) await writeFile(join(path, key), text);
+}
+
+/** Runs one container's step; its exit code, termination message and log. */
+async function runContainer(args: {
+  input: RunPodInput;
+  container: V1Container;
+  mounts: Map<string, string>;
+}): Promise<{ code: number; message: string; log: string }> {
+  const { input, container, mounts } = args;
+  const [, , kind = "", flag, layer] = container.command ?? [];
+  const terminationPath = join(input.dir, "termination", container.name);
+  await mkdir(dirname(terminationPath), { recursive: true });
+  await writeFile(terminationPath, "");
+  const env = await containerEnv({ input, container, mounts, terminationPath });
+  const config = resolveStepConfig({ kind, ...(flag === "--layer" ? { layer } : {}), env });
+  if ("error" in config) throw new Error(`${container.name}: ${config.error}`);
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on("data", (chunk: Buffer) => chunks.push(chunk));
+  const code = await runContainerStep({ config, env: stepProgramEnv(env), out });
+  const message = await readFile(terminationPath, "utf8");
+  return { code, message, log: Buffer.concat(chunks).toString("utf8") };
+}
+
+/** The container's environment, Secret references resolved and volume paths moved to the host. */
+async function containerEnv(args: {
+  input: RunPodInput;
+  container: V1Container;
+  mounts: Map<string, string>;
+  terminationPath: string;
+}): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const variable of args.container.env ?? []) {
+    const value = await envValue(args.input, variable);
+    env[variable.name] = hostPath(value, args);
+  }
+  return env;
+}
+
+async function envValue(input: RunPodInput, variable: V1EnvVar): Promise<string> {
+  const ref = variable.valueFrom?.secretKeyRef;
+  if (ref === undefined) return variable.value ?? "";
+  const secret = await input.core.readNamespacedSecret({ name: ref.name ?? "", namespace: input.namespace });
+  const data = secret.data?.[ref.key];
+  if (data === undefined) throw new Error(`Secret ${ref.name} has no key ${ref.key}`);
+  return Buffer.from(data, "base64").toString("utf8");
+}
+
+function hostPath(
+  value: string,
+  args: { container: V1Container; mounts: Map<string, string>; terminationPath: string },
+): string {
+  if (value === args.container.terminationMessagePath) return args.terminationPath;
+  for (const [mountPath, host] of args.mounts) {
+    if (value === mountPath || value.startsWith(`${mountPath}/`)) return host + value.slice(mountPath.length);
+  }
+  return value;
+}
+
+/** The environment of the programs a step runs: this process's (PATH, HOME) plus the container's, no credentials. */
+function stepProgramEnv(container: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...process.env, ...container })) {
+    if (value !== undefined && key !== ENV.gitUsername && key !== ENV.gitPassword) env[key] = value;
+  }
+  return env;
+}
