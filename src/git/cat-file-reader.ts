@@ -12,6 +12,12 @@ import type { BlobRead } from "./types.js";
 
 /** A 40 (SHA-1) or 64 (SHA-256) hex object id: anything else is answered "missing" without asking git. */
 const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+/** A full ref name as resolveCommit takes it: `refs/...`, no whitespace or control characters. */
+// eslint-disable-next-line no-control-regex
+const REF_NAME = /^refs\/[^\s\x00-\x1f\x7f]+$/;
+/** What resolveCommit sends: a ref name peeled to a commit. */
+// eslint-disable-next-line no-control-regex
+const REF_REQUEST = /^refs\/[^\s\x00-\x1f\x7f]+\^\{commit\}$/;
 const NEWLINE = 0x0a;
 const EMPTY = Buffer.alloc(0);
 const CLOSE_GRACE_MS = 2_000;
@@ -95,6 +101,18 @@ export class CatFileReader {
     return out;
   }
 
+  /**
+   * The commit `ref` (a full ref name, `refs/heads/main`) points at now, or null when it does not
+   * exist or does not name a commit: `rev-parse --verify` without starting a process. Git reads the
+   * loose ref, or the packed-refs file when it changed, afresh for each request. A spawn costs 5 to
+   * 15 ms of blocked event loop in a process holding 10,000 sessions, and a pass asks every time.
+   */
+  async resolveCommit(ref: string): Promise<string | null> {
+    if (!REF_NAME.test(ref)) throw new GitCommandError(`invalid ref name ${JSON.stringify(ref)}`, { ref });
+    const [answer] = await this.request("info", [`${ref}^{commit}`], "name");
+    return answer?.type === "commit" ? answer.oid : null;
+  }
+
   /** Stop the process (waits for it to exit). Further reads start a new one unless closed. */
   async close(): Promise<void> {
     this.closed = true;
@@ -111,23 +129,23 @@ export class CatFileReader {
   }
 
   /** Send a batch; if the process died under it, start a new one and send it once more. */
-  private async request(kind: Kind, oids: string[]): Promise<Answer[]> {
+  private async request(kind: Kind, oids: string[], what: "oid" | "name" = "oid"): Promise<Answer[]> {
     if (oids.length === 0) return [];
     try {
-      return await this.send(kind, oids);
+      return await this.send(kind, oids, what);
     } catch (error) {
       if (!(error instanceof GitCommandError) || error.data["reason"] !== "exited" || this.closed)
         throw error;
       this.log.warn({ err: error.message }, "git cat-file died; restarting it");
-      return this.send(kind, oids);
+      return this.send(kind, oids, what);
     }
   }
 
-  private send(kind: Kind, oids: string[]): Promise<Answer[]> {
+  private send(kind: Kind, oids: string[], what: "oid" | "name"): Promise<Answer[]> {
     if (this.closed) {
       return Promise.reject(new GitCommandError("cat-file reader is closed", { reason: "closed" }));
     }
-    const valid = oids.filter((oid) => OID.test(oid));
+    const valid = oids.filter((oid) => (what === "oid" ? OID : REF_REQUEST).test(oid));
     const child = this.ensureProcess();
     const promise = new Promise<Answer[]>((resolve, reject) => {
       this.queue.push({ kind, answers: [], expected: valid.length, resolve, reject });

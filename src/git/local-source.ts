@@ -1,6 +1,6 @@
 /**
- * The configuration repository as a local path (work tree or bare), read in place: the tip is a
- * rev-parse, diffs are diff-tree, blobs come from a long-lived cat-file, and changes are noticed by
+ * The configuration repository as a local path (work tree or bare), read in place: the tip and
+ * the blobs come from one long-lived cat-file, diffs are diff-tree, and changes are noticed by
  * watching the branch's ref file and packed-refs.
  */
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import { watch as watchFiles } from "chokidar";
 import type { Logger } from "pino";
 import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
 import { diffCommits } from "./diff-tree.js";
-import { assertBranchName, assertGitVersion, readRef, resolveGitDir } from "./repository.js";
+import { assertBranchName, assertGitVersion, resolveGitDir } from "./repository.js";
 import type { BlobRead, ChangedFile, ConfigSource } from "./types.js";
 
 /** Quiet time after the last ref event before `onChange` runs (a commit touches several files). */
@@ -55,7 +55,7 @@ class LocalSourceImpl implements LocalSource {
   }
 
   async fetchTip(): Promise<string | null> {
-    const tip = await readRef({ gitDir: this.gitDir, ref: this.ref });
+    const tip = await this.reader.resolveCommit(this.ref);
     this.lastTip = tip;
     return tip;
   }
@@ -101,7 +101,7 @@ class LocalSourceImpl implements LocalSource {
   /** Call onChange if the tip differs from what the caller last saw (or if we cannot tell). */
   private async notifyIfMoved(onChange: () => void): Promise<void> {
     try {
-      const tip = await readRef({ gitDir: this.gitDir, ref: this.ref });
+      const tip = await this.reader.resolveCommit(this.ref);
       if (tip === this.lastTip) return;
       this.log.debug({ tip }, "branch moved");
     } catch (error) {

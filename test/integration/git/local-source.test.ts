@@ -203,6 +203,44 @@ describe("CatFileReader", () => {
   });
 });
 
+describe("CatFileReader.resolveCommit", () => {
+  it("follows the branch as it moves, is packed and is deleted, without a new process", async () => {
+    const own = await createFixtureRepo({ dir: `${dir}/resolve`, bare: true });
+    const reader = createCatFileReader({ gitDir: own.gitDir, log });
+    try {
+      const one = await own.commit({ files: { "a.yaml": "a: 1\n" } });
+      expect(await reader.resolveCommit("refs/heads/main")).toBe(one);
+      const child = (reader as unknown as { process: ChildProcess }).process;
+      const two = await own.commit({ files: { "a.yaml": "a: 2\n" } });
+      expect(await reader.resolveCommit("refs/heads/main")).toBe(two);
+      await own.git(["pack-refs", "--all"]);
+      const three = await own.commit({ files: { "a.yaml": "a: 3\n" } });
+      expect(await reader.resolveCommit("refs/heads/main")).toBe(three);
+      await own.git(["update-ref", "-d", "refs/heads/main"]);
+      expect(await reader.resolveCommit("refs/heads/main")).toBeNull();
+      expect((reader as unknown as { process: ChildProcess }).process).toBe(child);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it("answers null for a ref that names a tree, and refuses names that are not full ref names", async () => {
+    const reader = createCatFileReader({ gitDir: repo.gitDir, log });
+    try {
+      const tree = (await repo.git(["rev-parse", "main^{tree}"])).trim();
+      await repo.git(["update-ref", "refs/tags/tree-ref", tree]);
+      expect(await reader.resolveCommit("refs/tags/tree-ref")).toBeNull();
+      expect(await reader.resolveCommit("refs/heads/main")).toBe(await repo.tip());
+      for (const bad of ["main", "refs/heads/a b", "refs/heads/a\ninfo HEAD", ""]) {
+        await expect(reader.resolveCommit(bad)).rejects.toBeInstanceOf(GitCommandError);
+      }
+    } finally {
+      await repo.git(["update-ref", "-d", "refs/tags/tree-ref"]);
+      await reader.close();
+    }
+  });
+});
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
     promise,
