@@ -112,7 +112,7 @@ function trailer(body: string, key: string): string | null {
   return line === undefined ? null : line.slice(key.length + 2).trim();
 }
 
-/** Inputs of buildTimeline. */
+/** Inputs of buildTimeline: the logs as git prints them (newest first). */
 export interface TimelineInput {
   manifest: readonly ManifestCommit[];
   /** The merge of each manifest commit (absent or null: committed to the branch directly). */
@@ -127,7 +127,8 @@ const KIND_ORDER = { manifest: 0, merge: 1, status: 2 } as const;
 export function buildTimeline(input: TimelineInput): TimelineEvent[] {
   const events: TimelineEvent[] = [];
   const mergesSeen = new Set<string>();
-  for (const commit of input.manifest) {
+  // git log prints newest first; oldest first keeps commits of the same second in their order.
+  for (const commit of [...input.manifest].reverse()) {
     for (const change of commit.changes) {
       const action = ACTIONS[change.status] ?? "changed";
       events.push({
@@ -153,7 +154,7 @@ export function buildTimeline(input: TimelineInput): TimelineEvent[] {
       });
     }
   }
-  for (const commit of input.status) {
+  for (const commit of [...input.status].reverse()) {
     events.push({
       time: commit.time,
       kind: "status",

@@ -37,6 +37,8 @@ export interface RunOptions {
   onSleep?: (count: number) => Promise<void> | void;
   now?: () => Date;
   cwd?: string;
+  /** Run on the real clock: `now` is the time of day and each sleep really waits. */
+  realTime?: boolean;
 }
 
 /** A served configuration repository and helpers to run the CLI on it. */
@@ -117,7 +119,8 @@ export async function startCliRepo(seed: Record<string, string> = {}): Promise<C
   return repo;
 }
 
-async function runIn(input: {
+/** Runs the CLI in-process on repository `url` (a URL or a path), with data under `dir`. */
+export async function runIn(input: {
   argv: string[];
   options: RunOptions;
   url: string;
@@ -145,10 +148,11 @@ async function runIn(input: {
       ...options.env,
     },
     cwd: options.cwd ?? input.dir,
-    now: options.now ?? (() => NOW),
-    sleep: async () => {
+    now: options.now ?? (options.realTime ? () => new Date() : () => NOW),
+    sleep: async (ms) => {
       sleeps += 1;
-      if (sleeps > 200) throw new Error("the command slept 200 times: it would never end");
+      if (sleeps > 600) throw new Error("the command slept 600 times: it would never end");
+      if (options.realTime) await new Promise((resolve) => setTimeout(resolve, ms));
       await options.onSleep?.(sleeps);
     },
   };

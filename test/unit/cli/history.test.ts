@@ -99,6 +99,15 @@ describe("buildTimeline", () => {
     ]);
   });
 
+  it("keeps transitions committed within the same second in the order they happened", () => {
+    const events = buildTimeline({
+      manifest: [],
+      merges: new Map(),
+      status: [status("2026-11-21T10:00:00Z", "running"), status("2026-11-21T10:00:00Z", "pending")],
+    });
+    expect(events.map((e) => (e.kind === "status" ? e.state : e.kind))).toEqual(["pending", "running"]);
+  });
+
   it("prints times in UTC whatever the committer's zone", () => {
     const manifest = parseManifestLog(
       `${RS}c1${US}${US}J <j@x>${US}2026-11-21T09:00:00+02:00${US}Add\n\nA\tsessions/s.yaml\n`,
