@@ -41,6 +41,7 @@ import {
   WORK_DIR,
 } from "./constants.js";
 import { checkRunSpec } from "./check-run-spec.js";
+import { imageStepEnv, imageStepMounts, imageVolumes, type JobImageService } from "./image-steps.js";
 import { jobSteps, stepCommand, type JobStep } from "./job-steps.js";
 import { terminationMessageBudget } from "./step-message.js";
 
@@ -72,6 +73,8 @@ export interface JobOptions {
   resources?: JobResources;
   /** Service account of the pod; its token is never mounted (the steps do not call the Kubernetes API). */
   serviceAccountName?: string;
+  /** Image targets: the IMS endpoint and the Secrets (token, SSH key) of `inventory`, `ansible-<i>` and `teardown`. */
+  imageService?: JobImageService;
 }
 
 /** Everything buildJob needs, as one options object. */
@@ -168,6 +171,7 @@ function volumes(input: BuildJobInput, steps: JobStep[]): V1Volume[] {
     { name: RUN_SPEC_VOLUME, downwardAPI: { items: [{ path: RUN_SPEC_FILE, fieldRef: { fieldPath } }] } },
   ];
   if (steps.some((step) => step.kind === "ansible")) list.push(ansibleConfigVolume(input));
+  list.push(...imageVolumes(imageInput(input)));
   return list;
 }
 
@@ -190,12 +194,23 @@ function stepContainer(args: { step: JobStep; input: BuildJobInput; budget: numb
     image: input.images[step.image],
     command: stepCommand(step),
     workingDir: WORK_DIR,
-    env: [...baseEnv(args), ...gitEnv(step, input.options), ...ansibleEnv(step)],
-    volumeMounts: mounts(step),
+    env: [
+      ...baseEnv(args),
+      ...gitEnv(step, input.options),
+      ...ansibleEnv(step),
+      ...imageStepEnv({ step, ...imageInput(input) }),
+    ],
+    volumeMounts: [...mounts(step), ...imageStepMounts({ step, ...imageInput(input) })],
     terminationMessagePath: TERMINATION_MESSAGE_PATH,
     terminationMessagePolicy: "File",
     ...(resources === undefined ? {} : { resources }),
   };
+}
+
+/** The spec and, when configured, the image service, for the image-step helpers. */
+function imageInput(input: BuildJobInput): { spec: RunSpec; service?: JobImageService } {
+  const service = input.options.imageService;
+  return service === undefined ? { spec: input.spec } : { spec: input.spec, service };
 }
 
 function baseEnv(args: { step: JobStep; input: BuildJobInput; budget: number }): V1EnvVar[] {

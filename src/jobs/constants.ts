@@ -66,7 +66,20 @@ export const ENV = {
   gitPassword: "CFS_GIT_PASSWORD",
   /** Directory where the ansible config ConfigMap is mounted (ansible containers only). */
   ansibleConfigDir: "CFS_ANSIBLE_CONFIG_DIR",
+  /** Image targets: the IMS base URL (`inventory` and `teardown`). */
+  imsUrl: "CFS_IMS_URL",
+  /** Image targets: the IMS bearer token, from a Secret (`inventory` and `teardown`). */
+  imsToken: "CFS_IMS_TOKEN",
+  /** Image targets: the `connection_info` entry of the IMS jails to use. */
+  imsSshNetwork: "CFS_IMS_SSH_NETWORK",
+  /** Image targets: where the SSH key Secret is mounted (`inventory`, `ansible-<i>`, `teardown`). */
+  sshKeyDir: "CFS_SSH_KEY_DIR",
 } as const;
+
+/** Key of the IMS token Secret that holds the bearer token. */
+export const IMS_TOKEN_SECRET_KEY = "token";
+/** Mount point of the SSH key Secret of image sessions (`id_ed25519`, `id_ed25519.pub`). */
+export const SSH_KEY_DIR = "/cfs/ssh";
 
 /** Kubelet limit on one container's termination message. */
 export const MAX_TERMINATION_MESSAGE_BYTES = 4096;

@@ -3,5 +3,6 @@ export * from "./build-job.js";
 export * from "./check-run-spec.js";
 export * from "./constants.js";
 export * from "./errors.js";
+export * from "./image-steps.js";
 export * from "./job-steps.js";
 export * from "./step-message.js";
