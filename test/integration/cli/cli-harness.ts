@@ -39,6 +39,8 @@ export interface RunOptions {
   cwd?: string;
   /** Run on the real clock: `now` is the time of day and each sleep really waits. */
   realTime?: boolean;
+  /** Environment variables to leave out. */
+  unset?: string[];
 }
 
 /** A served configuration repository and helpers to run the CLI on it. */
@@ -136,7 +138,7 @@ export async function runIn(input: {
     stdout: { write: (text) => void (stdout += text), isTTY: options.tty ?? false },
     stderr: { write: (text) => void (stderr += text), isTTY: options.tty ?? false },
     stdin: { isTTY: options.tty ?? false, readLine: () => Promise.resolve(lines.shift() ?? null) },
-    env: {
+    env: withoutKeys(options.unset ?? [], {
       HOME: input.home,
       PATH: process.env["PATH"],
       CFS_GITOPS_REPO: input.url,
@@ -146,7 +148,7 @@ export async function runIn(input: {
       GIT_AUTHOR_NAME: "Jane Operator",
       GIT_AUTHOR_EMAIL: "jane@example.org",
       ...options.env,
-    },
+    }),
     cwd: options.cwd ?? input.dir,
     now: options.now ?? (options.realTime ? () => new Date() : () => NOW),
     sleep: async (ms) => {
@@ -158,6 +160,13 @@ export async function runIn(input: {
   };
   const code = await runCli(input.argv, io);
   return { code, stdout, stderr };
+}
+
+function withoutKeys(
+  keys: string[],
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !keys.includes(key)));
 }
 
 async function pushFrom(input: {
