@@ -40,12 +40,15 @@ export function findConfigFile(input: { cwd: string; env: Env }): string | null 
 export function withConfigFile(input: { cwd: string; env: Env }): Env {
   const file = findConfigFile(input);
   if (file === null) return input.env;
-  const values = parseConfigFile(file, readFileSync(file, "utf8"));
+  const values = parseConfigFile(file, readFileSync(file, "utf8"), input.env["HOME"] ?? homedir());
   return { ...values, ...definedOnly(input.env) };
 }
 
-/** Parse a config file's text into environment variables; unknown keys and bad values fail (exit 2). */
-export function parseConfigFile(file: string, text: string): Record<string, string> {
+/**
+ * Parse a config file's text into environment variables; unknown keys and bad values fail (exit 2).
+ * Paths may start with `~/` (the home folder) or be relative to the file's folder.
+ */
+export function parseConfigFile(file: string, text: string, home = homedir()): Record<string, string> {
   let data: unknown;
   try {
     data = parse(text);
@@ -64,14 +67,15 @@ export function parseConfigFile(file: string, text: string): Record<string, stri
     }
     if (typeof value !== "string" || value === "")
       throw new ConfigError(`${file}: ${key} must be a non-empty string`);
-    out[CONFIG_FILE_KEYS[key as Key]] = resolveValue({ file, key: key as Key, value });
+    out[CONFIG_FILE_KEYS[key as Key]] = resolveValue({ file, key: key as Key, value, home });
   }
   return out;
 }
 
-function resolveValue(input: { file: string; key: Key; value: string }): string {
+function resolveValue(input: { file: string; key: Key; value: string; home: string }): string {
   const { file, key, value } = input;
   if (!PATH_KEYS.has(key) || /^https?:\/\//i.test(value) || isAbsolute(value)) return value;
+  if (value === "~" || value.startsWith("~/")) return join(input.home, value.slice(1));
   return resolve(dirname(file), value);
 }
 

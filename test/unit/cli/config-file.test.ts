@@ -23,6 +23,11 @@ describe("parseConfigFile", () => {
       CFS_GITOPS_REPO: "https://git.example.org/site.git",
     });
     expect(parseConfigFile("/x/c.yaml", "")).toEqual({});
+    expect(
+      parseConfigFile("/x/c.yaml", "git_credentials_file: ~/.config/cfs-gitops/credentials\n", "/home/jane"),
+    ).toEqual({
+      CFS_GITOPS_GIT_CREDENTIALS_FILE: "/home/jane/.config/cfs-gitops/credentials",
+    });
   });
 
   it.each([
