@@ -42,8 +42,18 @@ export interface ImsContract {
   responseSchema(name: string): ValidateFunction;
 }
 
-/** Load the spec; a missing spec fails with a sentence saying where it was looked for. */
+const loaded = new Map<string, ImsContract>();
+
+/** Load the spec (once per path and process); a missing spec fails with a sentence saying where it was looked for. */
 export function loadImsContract(path = imsOpenApiPath()): ImsContract {
+  const known = loaded.get(path);
+  if (known !== undefined) return known;
+  const contract = compileContract(path);
+  loaded.set(path, contract);
+  return contract;
+}
+
+function compileContract(path: string): ImsContract {
   if (!existsSync(path)) {
     throw new Error(
       `the IMS contract tests need the real IMS API spec, and ${path} does not exist; ` +

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunSpec } from "../../../src/api/index.js";
-import { ImsApi, createImsClient, createSshRunner } from "../../../src/images/index.js";
+import { ImsApi, createImsClient, createSshRunner, type ImageService } from "../../../src/images/index.js";
 import { createLocalRunner } from "../../../src/runners/local/index.js";
 import type { Runner } from "../../../src/runners/types.js";
 import { isComplete, layer, makeLayerRepo, runSpec, waitForRun } from "../../helpers/ansible-fixtures.js";
@@ -26,15 +26,19 @@ beforeEach(async () => {
     log: pino({ level: "silent" }),
     maxConcurrent: 2,
     killGraceMs: 1_000,
-    images: createImsClient({
-      api: new ImsApi({ baseUrl: world.ims.url }),
-      ssh: createSshRunner(),
-      sshUser: userInfo().username,
-      timeouts: { jobReadyMs: 20_000, sshReadyMs: 5_000, resultMs: 5_000 },
-      pollMs: 50,
-    }),
+    images: imsClient(),
   });
 });
+
+function imsClient(): ImageService {
+  return createImsClient({
+    api: new ImsApi({ baseUrl: world.ims.url }),
+    ssh: createSshRunner(),
+    sshUser: userInfo().username,
+    timeouts: { jobReadyMs: 20_000, sshReadyMs: 5_000, resultMs: 5_000 },
+    pollMs: 50,
+  });
+}
 
 afterEach(async () => {
   await runner.close();
@@ -106,6 +110,29 @@ describe("local runner with the IMS client", () => {
       ["teardown", "succeeded"],
     ]);
     expect(obs.artifacts).toEqual([]);
+    expect(world.ims.jobs.size).toBe(0);
+    expect(world.ims.publicKeys.size).toBe(0);
+  });
+
+  it("a restarted controller ends the run it found unfinished and deletes its IMS jobs and key", async () => {
+    world.ims.setPlan({ neverReady: true });
+    const image = world.ims.addImage("sles15-compute");
+    const spec = imageSession("ims-s4", image);
+    await runner.start(spec);
+    await waitForRun(runner, spec.name, (o) => (o.imsJobs?.length ?? 0) > 0, 30_000);
+    await runner.close();
+
+    runner = await createLocalRunner({
+      dataDir: join(scratch, "data"),
+      log: pino({ level: "silent" }),
+      maxConcurrent: 2,
+      images: imsClient(),
+    });
+
+    expect((await runner.observe()).get(spec.name)).toMatchObject({
+      phase: "complete",
+      succeeded: "unknown",
+    });
     expect(world.ims.jobs.size).toBe(0);
     expect(world.ims.publicKeys.size).toBe(0);
   });
