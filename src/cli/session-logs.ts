@@ -9,7 +9,7 @@ import type { SessionRecord } from "../api/index.js";
 import { CliError } from "./errors.js";
 import type { RepoContext } from "./repo-options.js";
 import { loadSessions } from "./session-source.js";
-import type { StatusReader } from "./status-reader.js";
+import { StatusReader } from "./status-reader.js";
 
 /** Inputs of printLogs and followLogs. */
 export interface LogsInput {
@@ -39,22 +39,41 @@ export async function printLogs(input: LogsInput): Promise<void> {
 /** Prints the logs as they grow, until the session completes. */
 export async function followLogs(input: LogsInput & { intervalMs: number }): Promise<void> {
   const { context, name } = input;
-  const printed = new Map<string, number>();
-  let current: string | null = null;
+  const state: FollowState = { printed: new Map(), current: null };
+  // The watched branch is read once (to know a session not recorded yet); then only the status branch.
+  let { record, reader } = await sessionAndReader(context, name);
   for (;;) {
-    const { record, reader } = await sessionAndReader(context, name);
-    const steps = input.step ? [input.step] : stepOrder(record, reader.logSteps(name));
-    for (const step of steps) {
-      const text = (await readStepLog({ context, reader, record, step })) ?? "";
-      const done = printed.get(step) ?? 0;
-      if (text.length <= done) continue;
-      if (!input.step && current !== step) context.io.stdout.write(`==> ${step} <==\n`);
-      current = step;
-      context.io.stdout.write(text.slice(done));
-      printed.set(step, text.length);
-    }
+    await printNew({ ...input, record, reader, state });
     if (record.status.session.status === "complete") return;
     await context.io.sleep(input.intervalMs);
+    reader = await StatusReader.open(context.status);
+    const next = await reader.session(name);
+    if (next === null && record.status.session.status !== "pending") {
+      throw new CliError(`session ${name} was deleted while following its logs`);
+    }
+    record = next ?? record;
+  }
+}
+
+/** How much of each step's log is printed, and the step whose header was printed last. */
+interface FollowState {
+  printed: Map<string, number>;
+  current: string | null;
+}
+
+async function printNew(
+  input: LogsInput & { record: SessionRecord; reader: StatusReader; state: FollowState },
+): Promise<void> {
+  const { context, name, record, reader, state } = input;
+  const steps = input.step ? [input.step] : stepOrder(record, reader.logSteps(name));
+  for (const step of steps) {
+    const text = (await readStepLog({ context, reader, record, step })) ?? "";
+    const done = state.printed.get(step) ?? 0;
+    if (text.length <= done) continue;
+    if (!input.step && state.current !== step) context.io.stdout.write(`==> ${step} <==\n`);
+    state.current = step;
+    context.io.stdout.write(text.slice(done));
+    state.printed.set(step, text.length);
   }
 }
 

@@ -84,7 +84,9 @@ function createDisplay(io: CliIo): Display {
     let drawn = false;
     return {
       show: (state) => {
-        out.write(`\r\x1b[2K${progressLine(state)}`);
+        const line = progressLine(state);
+        const width = (out.columns ?? 0) > 1 ? (out.columns ?? 0) - 1 : line.length;
+        out.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
         drawn = true;
       },
       end: () => {
