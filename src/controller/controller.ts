@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import {
+  manifestStem,
   problemPath,
   sessionLogDir,
   sessionLogPath,
@@ -82,12 +83,17 @@ export class Controller {
   private lastError: unknown = null;
   private lastCommitAt = 0;
   private progressTimer: NodeJS.Timeout | null = null;
-  private desired: { commit: string; state: DesiredState } | null = null;
+  private desired: { version: number; state: DesiredState } | null = null;
 
   constructor(private readonly options: ControllerOptions) {
     this.log = options.log.child({ component: "controller" });
     this.now = options.now ?? (() => new Date());
-    this.sourceState = new SourceState({ source: options.source, parse: options.parse, log: this.log });
+    this.sourceState = new SourceState({
+      source: options.source,
+      parse: options.parse,
+      log: this.log,
+      settled: (path, blob) => this.isSettled(path, blob),
+    });
   }
 
   /** The records as last written (read-only view for the server and tests). */
@@ -207,21 +213,39 @@ export class Controller {
   }
 
   /**
-   * The desired state at `commit`, assembled again only when the source moved: the manifests change
-   * only with the commit, and assembling walks all of them (10,000 sessions: ~15 ms of every pass
-   * that a runner change or the resync timer started).
+   * The desired state at `commit`, assembled again only when the source state changed (a new
+   * commit, or settled files read after all): assembling walks every manifest (10,000 sessions:
+   * ~15 ms of every pass that a runner change or the resync timer started).
    */
   private desiredAt(commit: string): DesiredState {
-    if (this.desired?.commit !== commit) {
+    const version = this.sourceState.version;
+    if (this.desired?.version !== version) {
       const state = assembleDesired({
         commit,
         files: this.sourceState.files.values(),
         locate: this.locator(),
         ansibleConfigs: this.sourceState.ansibleConfigs,
+        settledPaths: this.sourceState.settledPaths,
       });
-      this.desired = { commit, state };
+      this.desired = { version, state };
     }
     return this.desired.state;
+  }
+
+  /**
+   * True when the session file `path` at `blob` needs no reading: the status branch holds its session
+   * complete (or expired) from exactly this file and blob. Sessions are immutable, so the planner
+   * decides nothing from such a file's content.
+   */
+  private isSettled(path: string, blob: string): boolean {
+    const name = manifestStem(path);
+    const record = this.recorded.sessions.get(name);
+    if (record) {
+      const { source, session } = record.status;
+      return session.status === "complete" && source.path === path && source.blob === blob;
+    }
+    const expired = this.recorded.expired.get(name);
+    return expired !== undefined && expired.path === path && expired.blob === blob;
   }
 
   private locator(): Locate {

@@ -1,6 +1,12 @@
 /**
  * What the controller knows of the watched branch: every manifest file at the last processed commit,
  * kept up to date by diffs so each pass reads only what changed. Parsed manifests are cached by blob id.
+ *
+ * A session file whose session already completed from exactly its blob (the status branch says so)
+ * is not read at all: sessions are immutable, so nothing the planner decides about it depends on its
+ * content, only on its presence. Its path is kept in `settledPaths`; if its record goes away (say the
+ * status branch was reset) the next sync reads it like any other file. A restart on a repository of
+ * 10,000 completed sessions so reads and parses none of them.
  */
 import type { Logger } from "pino";
 import { MAX_MANIFEST_BYTES, kindOfPath } from "../api/index.js";
@@ -12,6 +18,9 @@ const MAX_ANSIBLE_CONFIG_BYTES = 256 * 1024;
 
 /** Parses one manifest file (the manifest room's parseManifest). */
 export type ParseFn = (input: { path: string; bytes: Uint8Array; mode?: string }) => ParsedFile;
+
+/** True when the session file `path` needs no reading: its session completed from blob `blob`. */
+export type SettledFn = (path: string, blob: string) => boolean;
 
 /** A manifest file with its bytes, kept for error positions across files. */
 export interface KnownFile extends RepoFile {
@@ -31,29 +40,90 @@ export interface SourceStateOptions {
   source: ConfigSource;
   parse: ParseFn;
   log: Logger;
+  /** Which session files may stay unread (default: none). */
+  settled?: SettledFn;
+}
+
+/** A session file left unread, and the commit in which its blob was first seen at its path. */
+interface UnreadFile {
+  change: ChangedFile;
+  commit: string;
 }
 
 /** The manifests at the last processed commit, updated incrementally. */
 export class SourceState {
   commit: string | null = null;
+  /** Goes up whenever `files`, `settledPaths` or `ansibleConfigs` change. */
+  version = 0;
   readonly files = new Map<string, KnownFile>();
   readonly ansibleConfigs = new Map<string, string>();
   private readonly parsedByBlob = new Map<string, ParsedFile>();
+  private readonly unread = new Map<string, UnreadFile>();
 
   constructor(private readonly options: SourceStateOptions) {}
 
-  /** Brings the state to the branch tip; null when the branch does not exist (nothing is changed then). */
+  /** Paths of the session files present at `commit` that were left unread (settled). */
+  get settledPaths(): Iterable<string> {
+    return this.unread.keys();
+  }
+
+  /**
+   * Brings the state to the branch tip, and reads the unread files that are no longer settled;
+   * null when the branch does not exist (nothing is changed then).
+   */
   async sync(): Promise<SyncResult | null> {
     const tip = await this.options.source.fetchTip();
     if (tip === null) return null;
-    if (tip === this.commit) return { commit: tip, moved: false, changed: 0, read: 0 };
+    const due = await this.readUnsettled();
+    if (tip === this.commit) return { commit: tip, moved: false, changed: 0, read: due };
     const changes = (await this.options.source.diff(this.commit, tip)).filter(isInteresting);
     const read = await this.apply(changes, tip);
     this.commit = tip;
-    return { commit: tip, moved: true, changed: changes.length, read };
+    this.version += 1;
+    return { commit: tip, moved: true, changed: changes.length, read: read + due };
+  }
+
+  /** Reads the unread files whose session is no longer settled (its record went away or changed). */
+  private async readUnsettled(): Promise<number> {
+    const settled = this.options.settled;
+    if (!settled || this.unread.size === 0) return 0;
+    const due = [...this.unread.values()].filter(({ change }) => !settled(change.path, change.oid ?? ""));
+    if (due.length === 0) return 0;
+    for (const { change } of due) this.unread.delete(change.path);
+    const commits = new Map(due.map(({ change, commit }) => [change.path, commit]));
+    const read = await this.read(
+      due.map(({ change }) => change),
+      (change) => commits.get(change.path) ?? "",
+    );
+    this.version += 1;
+    return read;
   }
 
   private async apply(changes: ChangedFile[], commit: string): Promise<number> {
+    const toRead = changes.filter((change) => !this.leaveUnread(change, commit));
+    return this.read(toRead, () => commit);
+  }
+
+  /** Records a settled session file as unread (true), or forgets an unread entry the change replaces. */
+  private leaveUnread(change: ChangedFile, commit: string): boolean {
+    const previous = this.unread.get(change.path);
+    this.unread.delete(change.path);
+    const settled = this.options.settled;
+    if (change.oid === null || !isSessionFile(change) || !settled?.(change.path, change.oid)) return false;
+    this.unread.set(change.path, { change, commit: this.firstSeen(change, previous, commit) });
+    this.files.delete(change.path);
+    return true;
+  }
+
+  /** The commit in which the blob of `change` was first seen at its path (`commit` if it is new there). */
+  private firstSeen(change: ChangedFile, unread: UnreadFile | undefined, commit: string): string {
+    if (unread?.change.oid === change.oid) return unread.commit;
+    const known = this.files.get(change.path);
+    return known?.blob === change.oid ? known.commit : commit;
+  }
+
+  /** Reads and parses `changes` (a deletion forgets its path); `commitOf` is the commit each was seen in. */
+  private async read(changes: ChangedFile[], commitOf: (change: ChangedFile) => string): Promise<number> {
     const wanted = changes.filter(
       (c) => c.oid !== null && isRegular(c.mode) && !this.parsedByBlob.has(c.oid),
     );
@@ -68,7 +138,7 @@ export class SourceState {
       }
       const blob = blobs.get(change.oid);
       const bytes = blob?.data ?? tooLargeMarker(blob?.size);
-      this.remember({ change, bytes, commit });
+      this.remember({ change, bytes, commit: commitOf(change) });
     }
     return wanted.length;
   }
@@ -107,6 +177,11 @@ function isInteresting(change: ChangedFile): boolean {
   if (kindOfPath(change.path) !== null || ANSIBLE_CONFIG_FILE.test(change.path)) return true;
   if (!change.path.startsWith("sessions/")) return false;
   return !isRegular(change.mode) || /\.ya?ml$/.test(change.path);
+}
+
+/** A regular file that holds a Session manifest (the only kind that may be left unread). */
+function isSessionFile(change: ChangedFile): boolean {
+  return isRegular(change.mode) && kindOfPath(change.path) === "Session";
 }
 
 function isRegular(mode: string): boolean {

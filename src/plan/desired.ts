@@ -60,6 +60,11 @@ export interface AssembleInput {
   files: Iterable<RepoFile>;
   locate: Locate;
   ansibleConfigs?: Map<string, string>;
+  /**
+   * Session files present at the commit that were not read: each one's session completed from
+   * exactly that blob, so only its presence matters (deleting it deletes the session).
+   */
+  settledPaths?: Iterable<string>;
 }
 
 /** Builds the desired state from every manifest file at a commit. */
@@ -100,7 +105,7 @@ export function assembleDesired(input: AssembleInput): DesiredState {
     components: [...collect<ComponentManifest>(unique, "Component").values()],
     options,
     ansibleConfigs: input.ansibleConfigs ?? new Map<string, string>(),
-    presentPaths: new Set(files.map((file) => file.path)),
+    presentPaths: new Set([...files.map((file) => file.path), ...(input.settledPaths ?? [])]),
     problems,
   };
 }
