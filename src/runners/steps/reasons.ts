@@ -12,8 +12,9 @@ export function ansibleMissing(path?: string): string {
   return `ansible-playbook was not found ${where}; install it with \`apt-get install ansible-core\` or \`pipx install ansible-core\``;
 }
 
-/** How a session with an image target fails while no image service is configured. */
-export const IMAGE_SERVICE_MISSING = "image targets need the image service (not yet configured)";
+/** How a session with an image target fails when the runner has no image service (`--image-service none`). */
+export const IMAGE_SERVICE_MISSING =
+  "image targets need an image service, and this controller runs without one (--image-service none)";
 
 /** Why a session ended `unknown` after a restart. */
 export const RESTARTED = "the controller restarted while this session was running; it was not run again";

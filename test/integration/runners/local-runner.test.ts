@@ -5,7 +5,7 @@ import { pino, type Logger } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunSpec } from "../../../src/api/index.js";
 import { createLocalRunner, type LocalRunnerOptions } from "../../../src/runners/local/index.js";
-import { RESTARTED } from "../../../src/runners/steps/index.js";
+import { IMAGE_SERVICE_MISSING, RESTARTED } from "../../../src/runners/steps/index.js";
 import type { Runner } from "../../../src/runners/types.js";
 import {
   failingPlaybook,
@@ -310,7 +310,7 @@ describe("local runner", () => {
     };
     await runner.start(spec);
     const obs = await waitForRun(runner, "image", isComplete);
-    expect(obs.reason).toBe("inventory: image targets need the image service (not yet configured)");
+    expect(obs.reason).toBe(`inventory: ${IMAGE_SERVICE_MISSING}`);
     expect(obs.steps.map((s) => [s.name, s.status])).toEqual([
       ["git-clone-0", "succeeded"],
       ["inventory", "failed"],
