@@ -60,7 +60,7 @@ export interface BranchChange {
   message: string;
   author: Identity;
   when: Date;
-  /** Checks the change's preconditions against each commit it is built on; throw to stop. */
+  /** Checks the change's preconditions against each commit it is built on (but `base`, checked already); throw to stop. */
   check?: (parent: string) => Promise<void>;
 }
 
@@ -122,7 +122,7 @@ class GitBranchWriter implements BranchWriter {
     let validated = change.base ?? base.parent;
     for (let retries = 0; ; retries++) {
       await this.assertUnchanged({ change, from: validated, to: base.parent });
-      await change.check?.(base.parent);
+      if (base.parent !== change.base) await change.check?.(base.parent);
       const commit = await this.build(change, base.parent);
       await this.options.beforePublish?.({ attempt: retries, commit, parent: base.parent });
       if (await this.publish({ branch: change.branch, commit, old: base.old })) {

@@ -45,6 +45,12 @@ Examples:
       await withRepo(
         flags,
         async (context) => {
+          if (flags.pr && range === undefined && context.config.kind === "remote") {
+            throw new CliError(
+              "--pr: name the pull request's branch (HEAD means something only in a local checkout)",
+              2,
+            );
+          }
           const sides = flags.pr
             ? { base: context.config.branch, head: range ?? "HEAD" }
             : parseRange(range ?? missingRange());

@@ -118,6 +118,31 @@ describe("createBranchWriter on a local repository", () => {
     expect(error).toBeInstanceOf(BranchConflictError);
   });
 
+  it("checks the change again only on a tip it was rebased onto, and stops when the check throws", async () => {
+    const repo = await localRepo();
+    const validated = await repo.tip();
+    const checked: string[] = [];
+    let moved = false;
+    const w = writer(repo, {
+      beforePublish: async () => {
+        if (moved) return;
+        moved = true;
+        await repo.commit({ files: { "configurations/c.yaml": "c\n" }, message: "someone else" });
+      },
+    });
+    const check = (parent: string) => {
+      checked.push(parent);
+      return Promise.reject(new Error("the configuration is gone on the new tip"));
+    };
+    const error = await w
+      .commit(change({ "sessions/b.yaml": "b\n" }, { base: validated, check }))
+      .catch((e: unknown) => e);
+    await w.close();
+    expect((error as Error).message).toBe("the configuration is gone on the new tip");
+    expect(checked).toEqual([await repo.tip()]);
+    expect(checked[0]).not.toBe(validated);
+  });
+
   it("gives up with PushRejectedError when the branch keeps moving", async () => {
     const repo = await localRepo();
     let n = 0;

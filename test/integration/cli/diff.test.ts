@@ -100,6 +100,9 @@ describe("diff", () => {
 
   it("explains a bad range or revision in one line", async () => {
     expect(await repo.run(["diff"])).toMatchObject({ code: 2 });
+    expect((await repo.run(["diff", "--pr"])).stderr).toBe(
+      "cfs-gitops: --pr: name the pull request's branch (HEAD means something only in a local checkout)\n",
+    );
     expect((await repo.run(["diff", "main"])).stderr).toBe(
       "cfs-gitops: main: expected BASE..HEAD (e.g. main..my-branch)\n",
     );
