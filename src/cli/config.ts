@@ -41,7 +41,10 @@ export interface ControllerConfig extends RepoConfig {
   once: boolean;
   pollIntervalMs: number;
   maxConcurrent: number;
-  runner: "local";
+  /** Where sessions run: processes on this machine, or one Kubernetes Job each. */
+  runner: "local" | "kubernetes";
+  /** The kubernetes runner's settings; null with the local runner. */
+  kubernetes: KubernetesRunnerConfig | null;
   /** Where the HTTP server (health, readiness, metrics, webhook) listens; null: no server. */
   listen: ListenAddress | null;
   /** Shared secret of `POST /hooks/git`; null: the receiver is off. */
@@ -117,6 +120,12 @@ export interface ControllerFlags extends RepoFlags, ImageFlags {
   leaderElect?: boolean;
   leaseName?: string;
   namespace?: string;
+  runner?: string;
+  kubeconfig?: string;
+  stepImage?: string;
+  ansibleImage?: string;
+  jobDeadline?: string;
+  gitCredentialsSecret?: string;
 }
 
 /** Resolves the controller's configuration. */
@@ -137,7 +146,7 @@ export function resolveControllerConfig(flags: ControllerFlags, env: Env): Reado
     once: flags.once ?? false,
     pollIntervalMs,
     maxConcurrent,
-    runner: "local",
+    ...resolveRunnerConfig(flags, env),
     ...resolveServerConfig(flags, env),
     images: resolveImageConfig(flags, env, repo.dataDir),
   } satisfies ControllerConfig);
@@ -215,6 +224,67 @@ function imsTimeout(flag: string, text: string): number {
   if (ms === null || ms <= 0)
     throw new ConfigError(`${flag} ${text}: not a duration (use e.g. 90s, 30m, 2h)`);
   return ms;
+}
+
+/** The kubernetes runner's settings (`--runner kubernetes`). */
+export interface KubernetesRunnerConfig {
+  /** A kubeconfig file; null: the pod's service account in a cluster, else KUBECONFIG or ~/.kube/config. */
+  kubeconfig: string | null;
+  /** The image with cfs-gitops that runs the git-clone, inventory, teardown and report steps. */
+  stepImage: string;
+  /** The Ansible execution environment (cfs-gitops plus ansible-core) that runs the ansible steps. */
+  ansibleImage: string;
+  /** `activeDeadlineSeconds` of every Job: a session running longer is stopped and fails. */
+  jobDeadlineSeconds: number;
+  /** The `kubernetes.io/basic-auth` Secret whose credentials the clone steps use; null: none. */
+  gitCredentialsSecret: string | null;
+}
+
+/** Default `--job-deadline`. */
+export const DEFAULT_JOB_DEADLINE = "6h";
+
+/** `--runner` and, for the kubernetes runner, its flags. */
+function resolveRunnerConfig(
+  flags: ControllerFlags,
+  env: Env,
+): Pick<ControllerConfig, "runner" | "kubernetes"> {
+  const runner = setting(flags.runner, env.CFS_GITOPS_RUNNER, "local");
+  if (runner === "local") return { runner, kubernetes: null };
+  if (runner !== "kubernetes") throw new ConfigError(`--runner ${runner}: use local or kubernetes`);
+  return { runner, kubernetes: resolveKubernetesRunner(flags, env) };
+}
+
+function resolveKubernetesRunner(flags: ControllerFlags, env: Env): KubernetesRunnerConfig {
+  const kubeconfig = flags.kubeconfig ?? env.CFS_GITOPS_KUBECONFIG ?? null;
+  if (kubeconfig !== null && !existsSync(kubeconfig))
+    throw new ConfigError(`--kubeconfig ${kubeconfig}: no such file`);
+  const secret = flags.gitCredentialsSecret ?? env.CFS_GITOPS_GIT_CREDENTIALS_SECRET ?? null;
+  if (secret !== null && !DNS_SUBDOMAIN.test(secret))
+    throw new ConfigError(`--git-credentials-secret ${secret}: not a Secret name`);
+  const deadline = setting(flags.jobDeadline, env.CFS_GITOPS_JOB_DEADLINE, DEFAULT_JOB_DEADLINE);
+  return {
+    kubeconfig,
+    stepImage: image("--step-image", flags.stepImage ?? env.CFS_GITOPS_STEP_IMAGE),
+    ansibleImage: image("--ansible-image", flags.ansibleImage ?? env.CFS_GITOPS_ANSIBLE_IMAGE),
+    jobDeadlineSeconds: jobDeadline(deadline),
+    gitCredentialsSecret: secret,
+  };
+}
+
+function image(flag: string, value: string | undefined): string {
+  if (value === undefined || value.trim() === "") {
+    const variable = `CFS_GITOPS_${flag.slice(2).replace(/-/g, "_").toUpperCase()}`;
+    throw new ConfigError(`--runner kubernetes needs ${flag} <image> (or ${variable})`);
+  }
+  if (/\s/.test(value)) throw new ConfigError(`${flag} ${value}: an image reference has no spaces`);
+  return value;
+}
+
+function jobDeadline(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null || ms < 1000)
+    throw new ConfigError(`--job-deadline ${text}: not a duration of at least 1s (use e.g. 90m, 6h)`);
+  return Math.floor(ms / 1000);
 }
 
 /** Where the service account's namespace is mounted in a pod. */

@@ -7,7 +7,9 @@ import { registerConfigurations } from "./commands/configurations.js";
 import { registerController } from "./commands/controller.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDiff } from "./commands/diff.js";
+import { registerImages } from "./commands/images.js";
 import { registerSessions } from "./commands/sessions.js";
+import { registerStep } from "./commands/step.js";
 import { registerValidate } from "./commands/validate.js";
 import { ConfigError } from "./config.js";
 import { CliError } from "./errors.js";
@@ -31,7 +33,9 @@ function buildProgram(io: CliIo): Command {
   registerSessions(program, io);
   registerConfigurations(program, io);
   registerDiff(program, io);
+  registerImages(program, io);
   registerDemo(program);
+  registerStep(program, io);
   return program;
 }
 

@@ -1,16 +1,15 @@
 /**
- * A kubelet that really runs a session pod: each container's `cfs-gitops step` command runs the
- * way the CLI runs it (resolveStepConfig, then runContainerStep, in this process) with real git and
+ * A kubelet that really runs a session pod: each container's command (`cfs-gitops step ...`) runs
+ * through the real CLI (in this process, with the container's environment) with real git and
  * ansible-playbook, against host directories standing in for the pod's volumes. Its Secret and
  * ConfigMap come from the API server; each container's state, exit code and termination message
  * (the file the step wrote) go to the pod's status subresource, as a kubelet reports them.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { PassThrough } from "node:stream";
 import type { CoreV1Api, V1Container, V1EnvVar, V1Pod, V1Volume } from "@kubernetes/client-node";
-import { ENV } from "../../src/jobs/index.js";
-import { resolveStepConfig, runContainerStep } from "../../src/runners/kubernetes/container/index.js";
+import type { CliIo } from "../../src/cli/io.js";
+import { runCli } from "../../src/cli/main.js";
 import { setPodContainerStates, type ContainerOutcome } from "./kube-kubelet.js";
 
 /** Options of runPodSteps. */
@@ -148,19 +147,25 @@ async function runContainer(args: {
   mounts: Map<string, string>;
 }): Promise<{ code: number; message: string; log: string }> {
   const { input, container, mounts } = args;
-  const [, , kind = "", flag, layer] = container.command ?? [];
   const terminationPath = join(input.dir, "termination", container.name);
   await mkdir(dirname(terminationPath), { recursive: true });
   await writeFile(terminationPath, "");
   const env = await containerEnv({ input, container, mounts, terminationPath });
-  const config = resolveStepConfig({ kind, ...(flag === "--layer" ? { layer } : {}), env });
-  if ("error" in config) throw new Error(`${container.name}: ${config.error}`);
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on("data", (chunk: Buffer) => chunks.push(chunk));
-  const code = await runContainerStep({ config, env: stepProgramEnv(env), out });
+  const [program, ...argv] = container.command ?? [];
+  if (program !== "cfs-gitops") throw new Error(`${container.name} runs ${program}, not cfs-gitops`);
+  let log = "";
+  const io: CliIo = {
+    stdout: { write: (text) => void (log += text) },
+    stderr: { write: (text) => void (log += text) },
+    stdin: null,
+    env: { PATH: process.env["PATH"], HOME: process.env["HOME"] ?? "/tmp", ...env },
+    cwd: container.workingDir ?? input.dir,
+    now: () => new Date(),
+    sleep: () => Promise.resolve(),
+  };
+  const code = await runCli(argv, io);
   const message = await readFile(terminationPath, "utf8");
-  return { code, message, log: Buffer.concat(chunks).toString("utf8") };
+  return { code, message, log };
 }
 
 /** The container's environment, Secret references resolved and volume paths moved to the host. */
@@ -196,13 +201,4 @@ function hostPath(
     if (value === mountPath || value.startsWith(`${mountPath}/`)) return host + value.slice(mountPath.length);
   }
   return value;
-}
-
-/** The environment of the programs a step runs: this process's (PATH, HOME) plus the container's, no credentials. */
-function stepProgramEnv(container: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...process.env, ...container })) {
-    if (value !== undefined && key !== ENV.gitUsername && key !== ENV.gitPassword) env[key] = value;
-  }
-  return env;
 }

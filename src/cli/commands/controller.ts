@@ -1,15 +1,14 @@
 /** `cfs-gitops controller`: watch the repository, run sessions, write the status branch. */
-import { join } from "node:path";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { Controller } from "../../controller/index.js";
 import { locateManifestPointer, parseManifest } from "../../manifest/index.js";
-import { createLocalRunner } from "../../runners/local/index.js";
 import { resolveControllerConfig, type ControllerFlags } from "../config.js";
 import { ControllerServices } from "../controller-services.js";
 import { CliError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import { openRepository } from "../open-repo.js";
+import { loadKubeConfig, openRunner } from "../open-runner.js";
 import { addRepoOptions } from "../repo-options.js";
 import { openImageService } from "./images.js";
 
@@ -43,7 +42,31 @@ export function registerController(program: Command): void {
       )
       .option(
         "--namespace <namespace>",
-        "Kubernetes namespace of the Lease (default: the pod's) [env CFS_GITOPS_NAMESPACE or POD_NAMESPACE]",
+        "Kubernetes namespace of the Lease and of the sessions' Jobs (default: the pod's) [env CFS_GITOPS_NAMESPACE or POD_NAMESPACE]",
+      )
+      .option(
+        "--runner <runner>",
+        "where sessions run: local (processes on this machine) or kubernetes (one Job each) [env CFS_GITOPS_RUNNER] (default local)",
+      )
+      .option(
+        "--kubeconfig <file>",
+        "kubernetes: the cluster (default: the pod's service account, else KUBECONFIG or ~/.kube/config) [env CFS_GITOPS_KUBECONFIG]",
+      )
+      .option(
+        "--step-image <image>",
+        "kubernetes: image of the git-clone, inventory and report steps [env CFS_GITOPS_STEP_IMAGE]",
+      )
+      .option(
+        "--ansible-image <image>",
+        "kubernetes: image of the ansible-<i> steps [env CFS_GITOPS_ANSIBLE_IMAGE]",
+      )
+      .option(
+        "--job-deadline <duration>",
+        "kubernetes: longest a session may run before its Job is stopped (activeDeadlineSeconds) [env CFS_GITOPS_JOB_DEADLINE] (default 6h)",
+      )
+      .option(
+        "--git-credentials-secret <name>",
+        "kubernetes: basic-auth Secret (username, password) the clone steps use [env CFS_GITOPS_GIT_CREDENTIALS_SECRET]",
       )
       .option(
         "--image-service <service>",
@@ -78,7 +101,10 @@ Examples:
   cfs-gitops controller --repo ./site-config
   cfs-gitops controller --repo https://git.example.org/site/config.git --poll-interval 1m
   cfs-gitops controller --repo ./site-config --once
-  cfs-gitops controller --repo https://git.example.org/site/config.git --listen :8080 --leader-elect`,
+  cfs-gitops controller --repo https://git.example.org/site/config.git --listen :8080 --leader-elect
+  cfs-gitops controller --repo https://git.example.org/site/config.git --runner kubernetes \\
+    --step-image registry.example.org/cfs-gitops:0.1.0 --ansible-image registry.example.org/cfs-gitops-ansible:0.1.0 \\
+    --git-credentials-secret cfs-gitops-git`,
       ),
   ).action(async (flags: ControllerFlags & { logLevel?: string }) => {
     await runController(flags);
@@ -89,12 +115,20 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
   const config = resolveControllerConfig(flags, process.env);
   const log = createLogger({ level: flags.logLevel === "warn" ? "info" : (flags.logLevel ?? "info") });
   const repo = await openRepository({ config, log, pollIntervalMs: config.pollIntervalMs });
-  const services = new ControllerServices({ config, log, gitDir: repo.gitDir });
-  const runner = await createLocalRunner({
-    dataDir: join(config.dataDir, "runner"),
+  const kubeConfig =
+    config.kubernetes === null ? null : loadKubeConfig(config.kubernetes.kubeconfig, process.env);
+  const services = new ControllerServices({
+    config,
     log,
-    maxConcurrent: config.maxConcurrent,
-    images: await openImageService({ config: config.images, log }),
+    gitDir: repo.gitDir,
+    ...(kubeConfig === null ? {} : { kubeConfig }),
+  });
+  const runner = await openRunner({
+    config,
+    log,
+    images: config.runner === "local" ? await openImageService({ config: config.images, log }) : null,
+    kubeConfig,
+    onJobCreated: services.metrics.jobCreated,
   });
   const controller: Controller = new Controller({
     ...services.instrument({ source: repo.source, status: repo.status, runner }),

@@ -3,9 +3,11 @@ import type { Command } from "commander";
 import { ENV } from "../../jobs/index.js";
 import { STEP_KINDS, resolveStepConfig, runContainerStep } from "../../runners/kubernetes/container/index.js";
 import { ConfigError } from "../config.js";
+import { CliError } from "../errors.js";
+import { processIo, type CliIo } from "../io.js";
 
 /** Registers `step`. */
-export function registerStep(program: Command): void {
+export function registerStep(program: Command, io: CliIo = processIo()): void {
   program
     .command("step <name>")
     .description(
@@ -15,34 +17,41 @@ export function registerStep(program: Command): void {
     .addHelpText(
       "after",
       `
-Steps: ${STEP_KINDS.join(", ")}. The Job the kubernetes runner creates sets the environment a step
-reads (${ENV.runSpecFile}, ${ENV.workDir}, ${ENV.resultsDir}, ...); git credentials come from the
-Secret named by --git-credentials-secret and are never logged. Every step but the last exits 0 and
-records its result; later steps skip themselves after a failure; the last (report, or teardown for
-image targets) exits 1 when any step failed.
+Steps: ${STEP_KINDS.join(", ")}.
+The Job the kubernetes runner creates sets the environment a step reads (${ENV.runSpecFile},
+${ENV.workDir}, ${ENV.resultsDir}, ...); git credentials come from the Secret named by
+--git-credentials-secret and are never logged. Every step but the last records its result and
+exits 0; later steps skip themselves after a failure; the last (report, or teardown for image
+targets) exits 1 when any step failed.
 
 Example (what the Job runs for layer 2):
   cfs-gitops step ansible --layer 2`,
     )
     .action(async (name: string, flags: { layer?: string }) => {
-      process.exitCode = await runStepCommand(name, flags);
+      await runStepCommand({ name, flags, io });
     });
 }
 
-async function runStepCommand(name: string, flags: { layer?: string }): Promise<number> {
-  const config = resolveStepConfig({ kind: name, ...flags, env: process.env });
+/** Runs the step; a container that must fail (the last one, after a failure) throws CliError. */
+async function runStepCommand(input: { name: string; flags: { layer?: string }; io: CliIo }): Promise<void> {
+  const { io } = input;
+  const config = resolveStepConfig({ kind: input.name, ...input.flags, env: io.env });
   if ("error" in config) throw new ConfigError(config.error);
   const abort = new AbortController();
   const stop = (): void => abort.abort();
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
   try {
-    return await runContainerStep({
+    const end = await runContainerStep({
       config,
-      env: childEnv(process.env),
-      out: process.stdout,
+      env: childEnv(io.env),
+      out: io.stdout,
       signal: abort.signal,
     });
+    if (end.exitCode !== 0) {
+      const reason = end.message.reason ?? "see the log above";
+      throw new CliError(`${config.name}: the session failed: ${reason}`, end.exitCode);
+    }
   } finally {
     process.off("SIGTERM", stop);
     process.off("SIGINT", stop);
@@ -50,7 +59,7 @@ async function runStepCommand(name: string, flags: { layer?: string }): Promise<
 }
 
 /** The environment of the programs a step runs: this one's, without the raw credential variables. */
-function childEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+function childEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const hidden = new Set<string>([ENV.gitUsername, ENV.gitPassword]);
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env))

@@ -53,6 +53,8 @@ export interface KubernetesRunnerOptions {
   syncTimeoutMs?: number;
   /** The watch client (default client-node's Watch on `kubeConfig`). */
   watchClient?: WatchClient;
+  /** Called after start() created a Job (not for one that existed already): a metric's hook. */
+  onJobCreated?: (spec: RunSpec) => void;
 }
 
 /** Label selector of every Job and pod the runner creates and watches. */
@@ -153,6 +155,7 @@ class KubernetesRunner implements Runner {
     }
     if (this.jobs.get(spec.job) === undefined) this.created.set(spec.job, created);
     this.log.info({ session: spec.name, job: spec.job }, "Job created");
+    this.options.onJobCreated?.(spec);
     this.notify();
   }
 

@@ -6,11 +6,12 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunSpec } from "../../../src/api/index.js";
 import { decodeStepMessage, ENV, jobSteps, type StepMessage } from "../../../src/jobs/index.js";
-import { resolveStepConfig, runContainerStep } from "../../../src/runners/kubernetes/container/index.js";
+import type { CliIo } from "../../../src/cli/io.js";
+import { runCli } from "../../../src/cli/main.js";
+import { resolveStepConfig } from "../../../src/runners/kubernetes/container/index.js";
 import {
   failingPlaybook,
   layer,
@@ -57,27 +58,37 @@ async function pod(spec: RunSpec, extra: Record<string, string> = {}) {
   return { dir, env };
 }
 
-/** Runs one step as the container would; its exit code, log and termination message. */
+/** Runs `cfs-gitops step ...` in-process, as the container runs it; exit code, stdout, stderr. */
+async function cli(argv: string[], env: Record<string, string>) {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: { write: (text) => void (stdout += text) },
+    stderr: { write: (text) => void (stderr += text) },
+    stdin: null,
+    env: { PATH: process.env["PATH"], HOME: process.env["HOME"] ?? "/tmp", ...env },
+    cwd: process.cwd(),
+    now: () => new Date(),
+    sleep: () => Promise.resolve(),
+  };
+  const code = await runCli(["step", ...argv], io);
+  return { code, stdout, stderr };
+}
+
+/** Runs one step as the container would; its exit code, log, stderr and termination message. */
 async function step(
   target: { dir: string; env: Record<string, string> },
   name: string,
   layerIndex?: number,
-): Promise<{ code: number; log: string; message: StepMessage | null; raw: string }> {
+): Promise<{ code: number; log: string; stderr: string; message: StepMessage | null; raw: string }> {
   const terminationPath = join(target.dir, `${name}-${layerIndex ?? ""}.termination`);
-  const env = { ...target.env, [ENV.terminationMessagePath]: terminationPath };
-  const config = resolveStepConfig({
-    kind: name,
-    ...(layerIndex === undefined ? {} : { layer: String(layerIndex) }),
-    env,
+  const layerFlag = layerIndex === undefined ? [] : ["--layer", String(layerIndex)];
+  const run = await cli([name, ...layerFlag], {
+    ...target.env,
+    [ENV.terminationMessagePath]: terminationPath,
   });
-  if ("error" in config) throw new Error(config.error);
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on("data", (chunk: Buffer) => chunks.push(chunk));
-  const programEnv = { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp" };
-  const code = await runContainerStep({ config, env: programEnv, out });
   const raw = existsSync(terminationPath) ? readFileSync(terminationPath, "utf8") : "";
-  return { code, log: Buffer.concat(chunks).toString("utf8"), message: decodeStepMessage(raw), raw };
+  return { code: run.code, log: run.stdout, stderr: run.stderr, message: decodeStepMessage(raw), raw };
 }
 
 /** Runs every container of the spec's pod in order, as the kubelet would. */
@@ -130,6 +141,10 @@ describe("cfs-gitops step", () => {
     expect(results[1]?.message?.reason).toBe("skipped: git-clone-0 failed");
     expect(results[3]?.message?.reason).toBe(results[0]?.message?.reason);
     expect(results[3]?.log).toContain("git-clone-0: failed");
+    expect(results[3]?.stderr).toBe(
+      `cfs-gitops: report: the session failed: ${results[0]?.message?.reason}\n`,
+    );
+    expect(results.slice(0, 3).map((r) => r.stderr)).toEqual(["", "", ""]);
   });
 
   it("exits 0 after a failed playbook, records its recap, and later layers skip themselves", async () => {
@@ -204,6 +219,18 @@ describe("cfs-gitops step", () => {
       status: "failed",
       reason: "ansible-7 is not a step of session nolayer",
     });
+  });
+});
+
+describe("cfs-gitops step on the command line", () => {
+  it("exits 2 with one line when it is not run inside a Job", async () => {
+    expect(await cli(["inventory"], {})).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        "cfs-gitops: CFS_RUN_SPEC_FILE, CFS_WORK_DIR, CFS_RESULTS_DIR not set: steps run inside the Jobs the kubernetes runner creates\n",
+    });
+    expect((await cli(["ansible"], {})).stderr).toBe("cfs-gitops: step ansible needs --layer <index>\n");
   });
 });
 

@@ -3,11 +3,12 @@
  * stdout, which `kubectl logs` shows) and is kept, up to a tail, for the step to read its result from.
  */
 import { spawn } from "node:child_process";
-import type { Writable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import { scrubSecrets } from "../../../git/scrub-secrets.js";
 import type { GitRunResult } from "../../steps/index.js";
+import type { StepLog } from "./container-step.js";
 
-/** Most output kept for reading results (the PLAY RECAP and git's errors are at the end). */
+/** Most output (characters) kept for reading results (the PLAY RECAP and git's errors are at the end). */
 export const MAX_KEPT_OUTPUT = 4 * 1024 * 1024;
 
 /** One program to run. */
@@ -17,7 +18,7 @@ export interface ContainerProcessOptions {
   cwd: string;
   env: Readonly<Record<string, string>>;
   /** Where the log goes. */
-  out: Writable;
+  out: StepLog;
   /** Keep stdout for the caller (not logged), as `git ls-remote` needs. */
   capture?: boolean;
   /** Stops the program (SIGTERM) when aborted: the container is being stopped. */
@@ -42,13 +43,15 @@ export function runContainerProcess(options: ContainerProcessOptions): Promise<C
     stdio: ["ignore", "pipe", "pipe"],
     ...(options.signal === undefined ? {} : { signal: options.signal, killSignal: "SIGTERM" as const }),
   });
-  const output = new OutputTail();
+  const output = new OutputTail(options.out);
   const stdout: Buffer[] = [];
+  const fromStdout = new StringDecoder("utf8");
+  const fromStderr = new StringDecoder("utf8");
   child.stdout.on("data", (chunk: Buffer) => {
     if (options.capture === true) stdout.push(chunk);
-    else output.write(chunk, options.out);
+    else output.write(fromStdout.write(chunk));
   });
-  child.stderr.on("data", (chunk: Buffer) => output.write(chunk, options.out));
+  child.stderr.on("data", (chunk: Buffer) => output.write(fromStderr.write(chunk)));
   return new Promise((resolve) => {
     const result = (end: Pick<GitRunResult, "exitCode" | "signal" | "error">): GitRunResult => ({
       ...end,
@@ -59,25 +62,31 @@ export function runContainerProcess(options: ContainerProcessOptions): Promise<C
       if (error.name === "AbortError") return;
       resolve(result({ exitCode: null, signal: null, error: error.message }));
     });
-    child.once("close", (code, signal) => resolve(result({ exitCode: code, signal, error: null })));
+    child.once("close", (code, signal) => {
+      output.write(fromStdout.end() + fromStderr.end());
+      resolve(result({ exitCode: code, signal, error: null }));
+    });
   });
 }
 
-/** Passes output on to the log and keeps its last MAX_KEPT_OUTPUT bytes. */
+/** Passes output on to the log and keeps about its last MAX_KEPT_OUTPUT characters. */
 class OutputTail {
-  private chunks: Buffer[] = [];
+  private chunks: string[] = [];
   private size = 0;
 
-  write(chunk: Buffer, out: Writable): void {
-    out.write(chunk);
-    this.chunks.push(chunk);
-    this.size += chunk.length;
+  constructor(private readonly out: StepLog) {}
+
+  write(text: string): void {
+    if (text === "") return;
+    this.out.write(text);
+    this.chunks.push(text);
+    this.size += text.length;
     while (this.size > MAX_KEPT_OUTPUT && this.chunks.length > 1) {
       this.size -= this.chunks.shift()?.length ?? 0;
     }
   }
 
   text(): string {
-    return Buffer.concat(this.chunks).toString("utf8");
+    return this.chunks.join("");
   }
 }

@@ -1,8 +1,12 @@
 /** What every step container has: its options, the session's RunSpec, its place in the Job. */
-import type { Writable } from "node:stream";
 import type { RunSpec } from "../../../api/index.js";
 import { stepMessage, type JobStep, type StepMessage } from "../../../jobs/index.js";
 import type { StepConfig } from "./step-config.js";
+
+/** Where a step's log goes: the container's stdout, which `kubectl logs` shows. */
+export interface StepLog {
+  write(text: string): unknown;
+}
 
 /** Everything a step container runs with. */
 export interface ContainerStepOptions {
@@ -10,7 +14,7 @@ export interface ContainerStepOptions {
   /** The environment of the programs it runs (git, ansible-playbook), without the credential variables. */
   env: Readonly<Record<string, string>>;
   /** The step's log: the container's stdout. */
-  out: Writable;
+  out: StepLog;
   /** Aborted when the container is asked to stop: the running program gets SIGTERM. */
   signal?: AbortSignal;
 }
@@ -30,7 +34,7 @@ export interface ContainerStepEnd {
 }
 
 /** Writes one line of the step's own to its log. */
-export function logLine(out: Writable, text: string): Promise<void> {
+export function logLine(out: StepLog, text: string): Promise<void> {
   out.write(text.endsWith("\n") ? text : `${text}\n`);
   return Promise.resolve();
 }

@@ -29,14 +29,14 @@ import {
 import { finalStep } from "./final-step.js";
 import { readStepResults, recordStepResult } from "./step-results.js";
 
-/** Runs one step container to its end: records its result and returns the container's exit code. */
-export async function runContainerStep(options: ContainerStepOptions): Promise<number> {
+/** Runs one step container to its end: records its result and returns it with the container's exit code. */
+export async function runContainerStep(options: ContainerStepOptions): Promise<ContainerStepEnd> {
   const { config, out } = options;
   const end = await stepEnd(options);
   await recordStepResult(config, end.message);
   const reason = end.message.reason === null ? "" : `: ${end.message.reason}`;
   out.write(`${config.name} ${end.message.status}${reason}\n`);
-  return end.exitCode;
+  return end;
 }
 
 /** Runs the step, or says why it could not (no RunSpec, not a step of this session, an error). */

@@ -1,0 +1,63 @@
+/** Runner selection for `controller`: the local runner, or the kubernetes runner and its cluster. */
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { RunSpec } from "../api/index.js";
+import type { ImageService } from "../images/types.js";
+import { createKubernetesRunner } from "../runners/kubernetes/index.js";
+import { createLocalRunner } from "../runners/local/index.js";
+import type { Runner } from "../runners/types.js";
+import type { ControllerConfig } from "./config.js";
+
+/** Inputs of openRunner. */
+export interface OpenRunnerInput {
+  config: Pick<ControllerConfig, "runner" | "kubernetes" | "namespace" | "dataDir" | "maxConcurrent">;
+  log: Logger;
+  /** The image service of image sessions (local runner). */
+  images: ImageService | null;
+  /** The cluster of the kubernetes runner (see loadKubeConfig). */
+  kubeConfig: KubeConfig | null;
+  /** Called for every Job the kubernetes runner creates (a metric). */
+  onJobCreated?: (spec: RunSpec) => void;
+}
+
+/** The runner `--runner` names. */
+export function openRunner(input: OpenRunnerInput): Promise<Runner> {
+  const { config, log } = input;
+  const kube = config.kubernetes;
+  if (config.runner === "local" || kube === null) {
+    return createLocalRunner({
+      dataDir: join(config.dataDir, "runner"),
+      log,
+      maxConcurrent: config.maxConcurrent,
+      images: input.images,
+    });
+  }
+  return createKubernetesRunner({
+    kubeConfig: input.kubeConfig ?? loadKubeConfig(kube.kubeconfig, process.env),
+    namespace: config.namespace,
+    images: { step: kube.stepImage, ansible: kube.ansibleImage },
+    options: {
+      activeDeadlineSeconds: kube.jobDeadlineSeconds,
+      ...(kube.gitCredentialsSecret === null ? {} : { gitCredentialsSecret: kube.gitCredentialsSecret }),
+    },
+    log,
+    ...(input.onJobCreated === undefined ? {} : { onJobCreated: input.onJobCreated }),
+  });
+}
+
+/**
+ * The cluster to talk to: the kubeconfig file when one is given; else, inside a pod, its service
+ * account; else KUBECONFIG or ~/.kube/config, as kubectl finds them.
+ */
+export function loadKubeConfig(
+  path: string | null,
+  env: Readonly<Record<string, string | undefined>>,
+): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (path !== null) kubeConfig.loadFromFile(path);
+  else if (env["KUBERNETES_SERVICE_HOST"] !== undefined && env["KUBECONFIG"] === undefined)
+    kubeConfig.loadFromCluster();
+  else kubeConfig.loadFromDefault();
+  return kubeConfig;
+}

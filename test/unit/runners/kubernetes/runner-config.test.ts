@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, resolveControllerConfig, type ControllerFlags } from "../../../../src/cli/config.js";
+import { ttlSeconds } from "../../../../src/runners/kubernetes/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "cfs-runner-config-"));
+const kubeconfig = join(dir, "kubeconfig");
+writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\n");
+const images = { stepImage: "registry.local/cfs-gitops:1", ansibleImage: "registry.local/cfs-aee:1" };
+
+function resolve(flags: ControllerFlags, env: Record<string, string> = {}) {
+  return resolveControllerConfig({ repo: dir, ...flags }, { POD_NAMESPACE: "cfs", ...env });
+}
+
+describe("resolveControllerConfig: the runner", () => {
+  it("runs sessions locally unless told otherwise", () => {
+    expect(resolve({})).toMatchObject({ runner: "local", kubernetes: null });
+  });
+
+  it("takes the kubernetes runner's flags, with a 6 h deadline by default", () => {
+    expect(resolve({ runner: "kubernetes", ...images })).toMatchObject({
+      runner: "kubernetes",
+      namespace: "cfs",
+      kubernetes: {
+        kubeconfig: null,
+        stepImage: images.stepImage,
+        ansibleImage: images.ansibleImage,
+        jobDeadlineSeconds: 21_600,
+        gitCredentialsSecret: null,
+      },
+    });
+  });
+
+  it("reads them from the environment too", () => {
+    const config = resolve(
+      {},
+      {
+        CFS_GITOPS_RUNNER: "kubernetes",
+        CFS_GITOPS_KUBECONFIG: kubeconfig,
+        CFS_GITOPS_STEP_IMAGE: "step:2",
+        CFS_GITOPS_ANSIBLE_IMAGE: "aee:2",
+        CFS_GITOPS_JOB_DEADLINE: "90m",
+        CFS_GITOPS_GIT_CREDENTIALS_SECRET: "vcs-user",
+      },
+    );
+    expect(config.kubernetes).toEqual({
+      kubeconfig,
+      stepImage: "step:2",
+      ansibleImage: "aee:2",
+      jobDeadlineSeconds: 5400,
+      gitCredentialsSecret: "vcs-user",
+    });
+  });
+
+  it.each([
+    [{ runner: "docker" }, "--runner docker: use local or kubernetes"],
+    [
+      { runner: "kubernetes", ansibleImage: "a:1" },
+      "--runner kubernetes needs --step-image <image> (or CFS_GITOPS_STEP_IMAGE)",
+    ],
+    [
+      { runner: "kubernetes", stepImage: "s:1" },
+      "--runner kubernetes needs --ansible-image <image> (or CFS_GITOPS_ANSIBLE_IMAGE)",
+    ],
+    [
+      { runner: "kubernetes", ...images, stepImage: "a b" },
+      "--step-image a b: an image reference has no spaces",
+    ],
+    [
+      { runner: "kubernetes", ...images, jobDeadline: "soon" },
+      "--job-deadline soon: not a duration of at least 1s (use e.g. 90m, 6h)",
+    ],
+    [
+      { runner: "kubernetes", ...images, jobDeadline: "0s" },
+      "--job-deadline 0s: not a duration of at least 1s (use e.g. 90m, 6h)",
+    ],
+    [
+      { runner: "kubernetes", ...images, kubeconfig: join(dir, "nope") },
+      `--kubeconfig ${join(dir, "nope")}: no such file`,
+    ],
+    [
+      { runner: "kubernetes", ...images, gitCredentialsSecret: "Vcs_User" },
+      "--git-credentials-secret Vcs_User: not a Secret name",
+    ],
+  ] as Array<[ControllerFlags, string]>)("rejects %o with one line", (flags, message) => {
+    expect(() => resolve(flags)).toThrow(new ConfigError(message));
+  });
+});
+
+describe("ttlSeconds", () => {
+  it.each([
+    [undefined, 604_800],
+    ["7d", 604_800],
+    ["2h", 7200],
+    ["0m", 0],
+    ["", null],
+    ["bogus", 604_800],
+  ])("keeps a Job of session_ttl %o for %o seconds", (ttl, seconds) => {
+    expect(ttlSeconds(ttl)).toBe(seconds);
+  });
+});
