@@ -40,19 +40,25 @@ export function applyRecordFile(
   content: Buffer | null,
   log: Logger,
 ): void {
-  const kind = recordKind(path);
-  if (!kind) return;
-  const key = kind.key;
-  const map = state[kind.kind] as Map<string, unknown>;
+  if (recordKind(path) === null) return;
   if (content === null) {
-    map.delete(key);
+    applyRecordValue(state, path, null);
     return;
   }
   try {
-    map.set(key, JSON.parse(content.toString("utf8")) as SessionRecord | ProblemRecord | ExpiredRecord);
+    applyRecordValue(state, path, JSON.parse(content.toString("utf8")) as object);
   } catch (error) {
     log.warn({ path, err: error }, "status file is not valid JSON; ignoring it");
   }
+}
+
+/** Puts one status record, already parsed, into the in-memory state (null removes it). */
+export function applyRecordValue(state: RecordedState, path: string, value: object | null): void {
+  const kind = recordKind(path);
+  if (!kind) return;
+  const map = state[kind.kind] as Map<string, SessionRecord | ProblemRecord | ExpiredRecord>;
+  if (value === null) map.delete(kind.key);
+  else map.set(kind.key, value as SessionRecord | ProblemRecord | ExpiredRecord);
 }
 
 function recordKind(path: string): { kind: keyof RecordedState; key: string } | null {
