@@ -160,6 +160,9 @@ function podSpec(args: { input: BuildJobInput; steps: JobStep[]; containers: V1C
     volumes: volumes(input, steps),
     enableServiceLinks: false,
     automountServiceAccountToken: false,
+    // The steps need no privileges, so Jobs run in namespaces that enforce the "restricted" Pod
+    // Security Standard; the images run as a numeric non-root user.
+    securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
     ...(account === undefined ? {} : { serviceAccountName: account }),
   };
 }
@@ -203,6 +206,7 @@ function stepContainer(args: { step: JobStep; input: BuildJobInput; budget: numb
     volumeMounts: [...mounts(step), ...imageStepMounts({ step, ...imageInput(input) })],
     terminationMessagePath: TERMINATION_MESSAGE_PATH,
     terminationMessagePolicy: "File",
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
     ...(resources === undefined ? {} : { resources }),
   };
 }

@@ -149,6 +149,25 @@ describe("buildJob", () => {
     expect(job.spec?.selector).toBeUndefined();
   });
 
+  it("leaves a session's TTL out when sessions never expire", () => {
+    const job = buildJob(input({}, { ttlSecondsAfterFinished: null }));
+    expect(job.spec && "ttlSecondsAfterFinished" in job.spec).toBe(false);
+  });
+
+  it("asks for no privileges, as the restricted Pod Security Standard requires", () => {
+    const job = buildJob(input({ layers: 2, additionalInventory: true }));
+    expect(podOf(job).securityContext).toEqual({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    for (const container of allContainers(job)) {
+      expect(container.securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+      });
+    }
+  });
+
   it("carries the RunSpec once, in a pod annotation read through a downward API file", () => {
     const spec = runSpec({ layers: 2 });
     const job = buildJob({ ...input(), spec });
