@@ -1,0 +1,119 @@
+/**
+ * `npm run bench`: generates its repositories under a temporary folder, runs every scenario a few
+ * times beside its baseline, prints one table and writes it to bench/results.md with a description
+ * of the machine. Flags: --quick (fewer runs), --only=<scenario,...>, --sessions=<n> (try the bench
+ * on a smaller repository), --keep (keep the data folder), --out=<file>.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { BenchContext } from "./lib/context.js";
+import { describeMachine, machineLines, type Machine } from "./lib/machine.js";
+import { renderTable, type Row } from "./lib/report.js";
+import { coldStartRows } from "./scenarios/cold-start.js";
+import { incrementalRows } from "./scenarios/incremental.js";
+import { pollRows } from "./scenarios/poll.js";
+import { statusCommitRows } from "./scenarios/status-commit.js";
+import { watchLocalRows } from "./scenarios/watch-local.js";
+
+/** Every scenario, in the order of the table. */
+const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) => Promise<Row[]> }> = [
+  { name: "cold", run: coldStartRows },
+  { name: "poll", run: pollRows },
+  { name: "incremental", run: incrementalRows },
+  { name: "status", run: statusCommitRows },
+  { name: "watch", run: watchLocalRows },
+];
+
+const ROOT = resolve(import.meta.dirname, "..", "..");
+
+interface Cli {
+  quick: boolean;
+  only: string[] | null;
+  sessions: number;
+  keep: boolean;
+  out: string;
+}
+
+function readCli(): Cli {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      sessions: { type: "string", default: "10000" },
+      keep: { type: "boolean", default: false },
+      out: { type: "string", default: join(ROOT, "bench", "results.md") },
+    },
+  });
+  const sessions = Number(values.sessions);
+  if (!Number.isInteger(sessions) || sessions < 1000)
+    throw new Error("--sessions must be an integer >= 1000");
+  return {
+    quick: values.quick,
+    only: values.only ? values.only.split(",") : null,
+    sessions,
+    keep: values.keep,
+    out: resolve(values.out),
+  };
+}
+
+async function runScenarios(ctx: BenchContext, only: string[] | null): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const scenario of SCENARIOS) {
+    if (only && !only.includes(scenario.name)) continue;
+    const started = performance.now();
+    rows.push(...(await scenario.run(ctx)));
+    ctx.progress(`${scenario.name} done in ${Math.round((performance.now() - started) / 1000)} s`);
+  }
+  return rows;
+}
+
+function resultsMarkdown(input: { table: string; machine: Machine; cli: Cli; seconds: number }): string {
+  const { table, machine, cli, seconds } = input;
+  return [
+    "# Benchmark results",
+    "",
+    `Written by \`npm run bench${cli.quick ? " -- --quick" : ""}\` (${seconds} s). Medians and spread of repeated runs;`,
+    "each baseline ran in the same run, on the same data. Reproduce and read the method in README.md, section Performance.",
+    "",
+    "## Machine",
+    "",
+    ...machineLines(machine, loadavg()),
+    "- the machine is shared with other engineers' builds and tests: a load average well above 0",
+    "  means the figures are noisy (higher and wider than on an idle machine)",
+    "",
+    "## Results",
+    "",
+    table,
+    "",
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const cli = readCli();
+  const machine = describeMachine(new Date());
+  const dataDir = await mkdtemp(join(tmpdir(), "cfs-bench-"));
+  const ctx = new BenchContext({
+    dataDir,
+    sessions: cli.sessions,
+    configurations: 100,
+    logsPerSession: 2,
+    quick: cli.quick,
+  });
+  const started = performance.now();
+  try {
+    const rows = await runScenarios(ctx, cli.only);
+    const table = renderTable(rows);
+    process.stdout.write(`${table}\n`);
+    const seconds = Math.round((performance.now() - started) / 1000);
+    await writeFile(cli.out, resultsMarkdown({ table, machine, cli, seconds }));
+    ctx.progress(`written to ${cli.out}`);
+  } finally {
+    await ctx.close();
+    if (cli.keep) ctx.progress(`data kept in ${dataDir}`);
+    else await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
