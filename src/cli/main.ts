@@ -72,4 +72,11 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) process.exitCode = await runCli(process.argv.slice(2));
+if (isEntryPoint()) {
+  // `cfs-gitops sessions list | head`: a reader that stops early ends the output quietly.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(0);
+  });
+  process.exitCode = await runCli(process.argv.slice(2));
+}
