@@ -8,9 +8,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { CoreV1Api, V1Container, V1EnvVar, V1Pod, V1Volume } from "@kubernetes/client-node";
-import type { CliIo } from "../../src/cli/io.js";
-import { runCli } from "../../src/cli/main.js";
 import { setPodContainerStates, type ContainerOutcome } from "./kube-kubelet.js";
+import { runContainerCommand } from "./kube-step-cli.js";
 
 /** Options of runPodSteps. */
 export interface RunPodInput {
@@ -153,19 +152,9 @@ async function runContainer(args: {
   const env = await containerEnv({ input, container, mounts, terminationPath });
   const [program, ...argv] = container.command ?? [];
   if (program !== "cfs-gitops") throw new Error(`${container.name} runs ${program}, not cfs-gitops`);
-  let log = "";
-  const io: CliIo = {
-    stdout: { write: (text) => void (log += text) },
-    stderr: { write: (text) => void (log += text) },
-    stdin: null,
-    env: { PATH: process.env["PATH"], HOME: process.env["HOME"] ?? "/tmp", ...env },
-    cwd: container.workingDir ?? input.dir,
-    now: () => new Date(),
-    sleep: () => Promise.resolve(),
-  };
-  const code = await runCli(argv, io);
+  const run = await runContainerCommand({ argv, env, cwd: container.workingDir ?? input.dir });
   const message = await readFile(terminationPath, "utf8");
-  return { code, message, log };
+  return { code: run.code, message, log: run.stdout + run.stderr };
 }
 
 /** The container's environment, Secret references resolved and volume paths moved to the host. */

@@ -9,8 +9,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunSpec } from "../../../src/api/index.js";
 import { decodeStepMessage, ENV, jobSteps, type StepMessage } from "../../../src/jobs/index.js";
-import type { CliIo } from "../../../src/cli/io.js";
-import { runCli } from "../../../src/cli/main.js";
 import { resolveStepConfig } from "../../../src/runners/kubernetes/container/index.js";
 import {
   failingPlaybook,
@@ -22,6 +20,7 @@ import {
   type LayerRepo,
 } from "../../helpers/ansible-fixtures.js";
 import { startGitHttpServer, type GitHttpServer } from "../../helpers/git-http-server.js";
+import { runContainerCommand } from "../../helpers/kube-step-cli.js";
 
 const USER = "cfs-user";
 const PASSWORD = "s3cret-Pa55word-xyz";
@@ -59,20 +58,8 @@ async function pod(spec: RunSpec, extra: Record<string, string> = {}) {
 }
 
 /** Runs `cfs-gitops step ...` in-process, as the container runs it; exit code, stdout, stderr. */
-async function cli(argv: string[], env: Record<string, string>) {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: { write: (text) => void (stdout += text) },
-    stderr: { write: (text) => void (stderr += text) },
-    stdin: null,
-    env: { PATH: process.env["PATH"], HOME: process.env["HOME"] ?? "/tmp", ...env },
-    cwd: process.cwd(),
-    now: () => new Date(),
-    sleep: () => Promise.resolve(),
-  };
-  const code = await runCli(["step", ...argv], io);
-  return { code, stdout, stderr };
+function cli(argv: string[], env: Record<string, string>) {
+  return runContainerCommand({ argv: ["step", ...argv], env });
 }
 
 /** Runs one step as the container would; its exit code, log, stderr and termination message. */
