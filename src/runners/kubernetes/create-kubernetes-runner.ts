@@ -61,6 +61,8 @@ export interface KubernetesRunnerOptions {
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
 const CREATE_ATTEMPTS = 3;
+/** How long a Job start() created is reported before the informer has delivered it. */
+const CREATED_GRACE_MS = 60_000;
 const CREATE_RETRY_MS = 500;
 
 /**
@@ -84,8 +86,8 @@ class KubernetesRunner implements Runner {
   private readonly listeners: Array<() => void> = [];
   /** The newest pod seen of each Job, kept after the pod is gone so a finished run stays readable. */
   private readonly lastPod = new Map<string, V1Pod>();
-  /** Jobs start() created that the informer has not delivered yet. */
-  private readonly created = new Map<string, V1Job>();
+  /** Jobs start() created that the informer has not delivered yet, with when (ms). */
+  private readonly created = new Map<string, { job: V1Job; at: number }>();
   /** Jobs remove() is deleting: not reported, and their disappearance is expected. */
   private readonly removing = new Set<string>();
   /** Runs whose Job disappeared without remove(): reported until remove() forgets them. */
@@ -153,7 +155,7 @@ class KubernetesRunner implements Runner {
       this.log.debug({ session: spec.name, job: spec.job }, "Job exists already");
       return;
     }
-    if (this.jobs.get(spec.job) === undefined) this.created.set(spec.job, created);
+    if (this.jobs.get(spec.job) === undefined) this.created.set(spec.job, { job: created, at: Date.now() });
     this.log.info({ session: spec.name, job: spec.job }, "Job created");
     this.options.onJobCreated?.(spec);
     this.notify();
@@ -223,13 +225,17 @@ class KubernetesRunner implements Runner {
     await Promise.all([this.jobs.stop(), this.pods.stop()]);
   }
 
-  /** The Jobs the informer holds, plus those just created that it has not delivered yet. */
+  /**
+   * The Jobs the informer holds, plus those just created that it has not delivered yet. A created
+   * Job the watch has not shown within a minute was deleted before it could: it is forgotten.
+   */
   private knownJobs(): V1Job[] {
-    const listed = this.jobs.list();
-    const pending = [...this.created.entries()]
-      .filter(([name]) => this.jobs.get(name) === undefined)
-      .map(([, job]) => job);
-    return [...listed, ...pending];
+    const jobs = this.jobs.list();
+    for (const [name, { job, at }] of this.created) {
+      if (this.jobs.get(name) !== undefined || Date.now() - at > CREATED_GRACE_MS) this.created.delete(name);
+      else jobs.push(job);
+    }
+    return jobs;
   }
 
   /** Create the Job; null when it exists already. Retries what may pass (no answer, 429, 5xx). */
