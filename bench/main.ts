@@ -13,9 +13,11 @@ import { describeMachine, machineLines, type Machine } from "./lib/machine.js";
 import { renderTable, type Row } from "./lib/report.js";
 import { coldStartRows } from "./scenarios/cold-start.js";
 import { incrementalRows } from "./scenarios/incremental.js";
+import { kubernetesRows } from "./scenarios/kubernetes.js";
 import { pollRows } from "./scenarios/poll.js";
 import { statusCommitRows } from "./scenarios/status-commit.js";
 import { watchLocalRows } from "./scenarios/watch-local.js";
+import { webhookRows } from "./scenarios/webhook.js";
 
 /** Every scenario, in the order of the table. */
 const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) => Promise<Row[]> }> = [
@@ -24,6 +26,8 @@ const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) => Promi
   { name: "incremental", run: incrementalRows },
   { name: "status", run: statusCommitRows },
   { name: "watch", run: watchLocalRows },
+  { name: "webhook", run: webhookRows },
+  { name: "kubernetes", run: kubernetesRows },
 ];
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
   const machine = describeMachine(new Date());
   const dataDir = await mkdtemp(join(tmpdir(), "cfs-bench-"));
   const ctx = new BenchContext({
+    root: ROOT,
     dataDir,
     sessions: cli.sessions,
     configurations: 100,

@@ -6,6 +6,8 @@ import { startServerProcess, type ServerProcess } from "./processes.js";
 
 /** Options from the command line. */
 export interface BenchOptions {
+  /** The project's root folder (test/kube/bin is found from it). */
+  root: string;
   dataDir: string;
   /** Sessions of the big repository (10,000 unless changed to try the bench quickly). */
   sessions: number;

@@ -12,7 +12,7 @@ import { measured, type Row } from "../lib/report.js";
 
 const MIB = 1024;
 
-/** Rows: restart, first start (to all started, to the status commit), peak memory. */
+/** Rows: restart, first start (to all started, to the status commit), peak memory of both. */
 export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
   const repo = await ctx.copyOfBig("cold");
   const n = ctx.options.sessions;
@@ -28,7 +28,8 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
     ctx.progress(`first start ${i + 1}`);
     firsts.push(await runChild<ColdStartOutput>("cold-start", input(repo.gitDir, `bench-first-${i}`)));
   }
-  const idle = await runChild<{ maxRssKiB: number }>("idle", {});
+  const idle: number[] = [];
+  for (let i = 0; i < 3; i++) idle.push((await runChild<{ maxRssKiB: number }>("idle", {})).maxRssKiB / MIB);
   const gitRead = {
     label: "`git ls-tree -r` + `git cat-file --batch` of the same blobs",
     figure: measured(baseline),
@@ -57,19 +58,27 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
       baseline: null,
     },
     {
-      scenario: `peak memory of the controller with ${n} sessions (restart and first start)`,
+      scenario: `peak memory of the controller, restart with ${n} sessions`,
       target: "< 200 MiB",
       limit: 200,
       compare: "max",
       figure: measured(
-        [...restarts, ...firsts].map((r) => r.maxRssKiB / MIB),
+        restarts.map((r) => r.maxRssKiB / MIB),
         "MiB",
       ),
-      baseline: {
-        label: "node with the same modules loaded, idle",
-        figure: measured([idle.maxRssKiB / MIB], "MiB"),
-      },
-      note: "Peak resident set size (getrusage maxrss) of the controller process over the whole cold start; git child processes not included. The target is checked against the largest run.",
+      baseline: { label: "node with the same modules loaded, idle", figure: measured(idle, "MiB") },
+      note: "Peak resident set size (getrusage maxrss) of the controller process over its cold start; git child processes not included. The target is checked against the largest run.",
+    },
+    {
+      scenario: `peak memory of the controller, first start: ${n} new sessions started and recorded in one pass`,
+      target: "(< 200 MiB)",
+      limit: 200,
+      compare: "max",
+      figure: measured(
+        firsts.map((r) => r.maxRssKiB / MIB),
+        "MiB",
+      ),
+      baseline: { label: "node with the same modules loaded, idle", figure: measured(idle, "MiB") },
     },
   ];
 }
