@@ -14,12 +14,28 @@ export interface Harness {
 }
 
 /** Starts a controller on a local repository with its data under `dataDir`. */
-export async function startController(input: { repo: string; dataDir: string; watch?: boolean; maxConcurrent?: number }): Promise<Harness> {
+export async function startController(input: {
+  repo: string;
+  dataDir: string;
+  watch?: boolean;
+  maxConcurrent?: number;
+}): Promise<Harness> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const source = await createLocalSource({ path: input.repo, branch: "main", log });
   const status = await createStatusStore({ gitDir: source.gitDir, branch: "cfs-status", log });
-  const runner = await createLocalRunner({ dataDir: join(input.dataDir, "runner"), log, maxConcurrent: input.maxConcurrent ?? 4 });
-  const controller = new Controller({ source, status, runner, parse: parseManifest, locate: locateManifestPointer, log });
+  const runner = await createLocalRunner({
+    dataDir: join(input.dataDir, "runner"),
+    log,
+    maxConcurrent: input.maxConcurrent ?? 4,
+  });
+  const controller = new Controller({
+    source,
+    status,
+    runner,
+    parse: parseManifest,
+    locate: locateManifestPointer,
+    log,
+  });
   if (input.watch) await controller.start();
   return {
     controller,
@@ -33,7 +49,10 @@ export async function startController(input: { repo: string; dataDir: string; wa
 }
 
 /** Waits until `check` is true, passing the controller when a trigger may be missed. */
-export async function waitFor(check: () => boolean, input: { timeoutMs?: number; what: string }): Promise<void> {
+export async function waitFor(
+  check: () => boolean,
+  input: { timeoutMs?: number; what: string },
+): Promise<void> {
   const deadline = Date.now() + (input.timeoutMs ?? 60_000);
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${input.what}`);

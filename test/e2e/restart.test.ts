@@ -3,7 +3,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SessionRecord } from "../../src/api/index.js";
-import { ConfigRepo, configurationYaml, makeLayerRepo, playbook, sessionYaml, tempDir } from "../helpers/config-repo.js";
+import {
+  ConfigRepo,
+  configurationYaml,
+  makeLayerRepo,
+  playbook,
+  sessionYaml,
+  tempDir,
+} from "../helpers/config-repo.js";
 import { waitFor } from "./harness.js";
 
 const CLI = resolve("dist/src/cli/main.js");
@@ -23,15 +30,31 @@ afterEach(() => {
 });
 
 function controller(repo: string, extra: string[] = []): ChildProcess {
-  return spawn(process.execPath, [CLI, "controller", "--repo", repo, "--data-dir", join(dir.path, "data"), "--log-level", "error", ...extra], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  return spawn(
+    process.execPath,
+    [
+      CLI,
+      "controller",
+      "--repo",
+      repo,
+      "--data-dir",
+      join(dir.path, "data"),
+      "--log-level",
+      "error",
+      ...extra,
+    ],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
 }
 
 describe("a controller killed mid-session and started again", () => {
   it("ends the cut-short session complete/unknown and never runs it twice", async () => {
     const marks = join(dir.path, "marks.txt");
-    const slow = makeLayerRepo(dir.path, "slow", { "site.yml": playbook({ file: marks, line: "started", sleep: 30 }) });
+    const slow = makeLayerRepo(dir.path, "slow", {
+      "site.yml": playbook({ file: marks, line: "started", sleep: 30 }),
+    });
     const repo = new ConfigRepo(join(dir.path, "config"));
     repo.commit({
       "configurations/slow.yaml": configurationYaml("slow", [{ name: "slow", url: slow }]),
