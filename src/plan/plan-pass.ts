@@ -243,5 +243,6 @@ export function buildRunSpec(desired: DesiredState, session: DesiredSession, job
     ansibleConfig,
     ansibleConfigText: desired.ansibleConfigs.get(ansibleConfig) ?? null,
     sourceCommit: session.source.commit,
+    sessionTtl: desired.options?.session_ttl ?? DEFAULT_SESSION_TTL,
   };
 }

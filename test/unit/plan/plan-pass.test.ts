@@ -45,6 +45,27 @@ describe("planPass", () => {
     }
   });
 
+  it("hands the runner the session_ttl of cfs.yaml, or CFS's default", () => {
+    const options = {
+      path: "cfs.yaml",
+      blob: "o",
+      commit: COMMIT,
+      parsed: {
+        ok: true as const,
+        kind: "Options" as const,
+        name: "cfs",
+        manifest: { apiVersion: "cfs-gitops/v1", kind: "Options" as const, session_ttl: "2d" },
+      },
+    };
+    const files = [configurationFile(configuration()), sessionFile(session("x"))];
+    const start = (desired: ReturnType<typeof desiredOf>) => {
+      const action = planPass({ desired, recorded: empty(), observed: new Map(), now: NOW }).actions[0];
+      return action?.type === "start" ? action.spec.sessionTtl : undefined;
+    };
+    expect(start(desiredOf([...files, options]))).toBe("2d");
+    expect(start(desiredOf(files))).toBe("7d");
+  });
+
   it("runs only the layers a configuration.limit names, keeping their indices", () => {
     const desired = desiredOf([
       configurationFile(configuration("cfg", 3)),
