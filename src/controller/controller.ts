@@ -29,6 +29,7 @@ import {
   type PlanOutput,
   type RecordedState,
 } from "../plan/index.js";
+import { locateManifestPointer, parseManifest } from "../manifest/index.js";
 import type { Runner } from "../runners/types.js";
 import { applyRecordFile, applyRecordValue, loadRecordedState } from "./recorded-state.js";
 import { SourceState, type ParseFn } from "./source-state.js";
@@ -51,8 +52,9 @@ export interface ControllerOptions {
   source: ConfigSource;
   status: StatusStore;
   runner: Runner;
-  parse: ParseFn;
-  /** Finds a JSON pointer's line and column in a manifest's text (for errors across files). */
+  /** Parses one manifest file; default: the manifest room's parseManifest. */
+  parse?: ParseFn;
+  /** Finds a JSON pointer's line and column in a manifest's text; default: locateManifestPointer. */
   locate?: (text: string, pointer: string) => { line: number; column: number };
   log: Logger;
   now?: () => Date;
@@ -90,7 +92,7 @@ export class Controller {
     this.now = options.now ?? (() => new Date());
     this.sourceState = new SourceState({
       source: options.source,
-      parse: options.parse,
+      parse: options.parse ?? parseManifest,
       log: this.log,
       settled: (path, blob) => this.isSettled(path, blob),
     });
@@ -249,7 +251,7 @@ export class Controller {
   }
 
   private locator(): Locate {
-    const locate = this.options.locate;
+    const locate = this.options.locate ?? locateManifestPointer;
     return (path, pointer) => {
       const file = this.sourceState.files.get(path);
       if (!locate || !file) return { line: 1, column: 1 };

@@ -4,7 +4,6 @@ import { pino } from "pino";
 import { Controller } from "../../src/controller/index.js";
 import { createLocalSource } from "../../src/git/local-source.js";
 import { createStatusStore } from "../../src/git/status-store.js";
-import { locateManifestPointer, parseManifest } from "../../src/manifest/index.js";
 import { createLocalRunner } from "../../src/runners/local/index.js";
 
 /** A running controller and what to close. */
@@ -32,8 +31,6 @@ export async function startController(input: {
     source,
     status,
     runner,
-    parse: parseManifest,
-    locate: locateManifestPointer,
     log,
   });
   if (input.watch) await controller.start();

@@ -5,7 +5,6 @@ import type { SessionRecord } from "../../src/api/index.js";
 import { resolveRepoConfig } from "../../src/cli/config.js";
 import { openRepository, type OpenRepository } from "../../src/cli/open-repo.js";
 import { Controller } from "../../src/controller/index.js";
-import { locateManifestPointer, parseManifest } from "../../src/manifest/index.js";
 import { createLocalRunner } from "../../src/runners/local/index.js";
 import type { Runner } from "../../src/runners/types.js";
 import {
@@ -55,8 +54,6 @@ async function startController(): Promise<Controller> {
     source: repo.source,
     status: repo.status,
     runner,
-    parse: parseManifest,
-    locate: locateManifestPointer,
     log,
   });
   return controller;

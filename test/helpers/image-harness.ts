@@ -13,7 +13,6 @@ import {
   findConnectionPluginDir,
   type ImageService,
 } from "../../src/images/index.js";
-import { locateManifestPointer, parseManifest } from "../../src/manifest/index.js";
 import { createLocalRunner } from "../../src/runners/local/index.js";
 import { busyboxRoot } from "./image-busybox-root.js";
 
@@ -51,8 +50,6 @@ export async function startImageController(input: { repo: string; dataDir: strin
     source,
     status,
     runner,
-    parse: parseManifest,
-    locate: locateManifestPointer,
     log,
   });
   return {

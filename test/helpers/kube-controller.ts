@@ -6,7 +6,6 @@ import { pino } from "pino";
 import { Controller } from "../../src/controller/index.js";
 import { createLocalSource } from "../../src/git/local-source.js";
 import { createStatusStore } from "../../src/git/status-store.js";
-import { locateManifestPointer, parseManifest } from "../../src/manifest/index.js";
 import { createKubernetesRunner, type KubernetesRunnerOptions } from "../../src/runners/kubernetes/index.js";
 import type { Runner } from "../../src/runners/types.js";
 import { kubeConfigFor, type KubeClusterInfo } from "./kube-cluster.js";
@@ -47,7 +46,7 @@ export async function startKubeController(input: KubeControllerInput): Promise<K
     ...(input.runner?.watch === undefined ? {} : { watch: input.runner.watch }),
     ...(input.runner?.now === undefined ? {} : { now: input.runner.now }),
   });
-  const io = { source, status, parse: parseManifest, locate: locateManifestPointer, log };
+  const io = { source, status, log };
   const controller = new Controller({ ...io, runner, progressIntervalMs: 0 });
   await controller.start();
   return {

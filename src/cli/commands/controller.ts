@@ -2,7 +2,6 @@
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { Controller } from "../../controller/index.js";
-import { locateManifestPointer, parseManifest } from "../../manifest/index.js";
 import { resolveControllerConfig, type ControllerFlags } from "../config.js";
 import { ControllerServices } from "../controller-services.js";
 import { CliError } from "../errors.js";
@@ -132,8 +131,6 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
   });
   const controller: Controller = new Controller({
     ...services.instrument({ source: repo.source, status: repo.status, runner }),
-    parse: parseManifest,
-    locate: locateManifestPointer,
     log,
     onPass: (report) => services.recordPass(report, controller.records),
   });

@@ -1,7 +1,6 @@
 /** `cfs-gitops demo`: the whole loop on this machine, in a temporary folder. */
 import type { Command } from "commander";
 import { Controller } from "../../controller/index.js";
-import { locateManifestPointer, parseManifest } from "../../manifest/index.js";
 import { createLocalRunner } from "../../runners/local/index.js";
 import { runGit } from "../../git/run-git.js";
 import { resolveRepoConfig } from "../config.js";
@@ -74,8 +73,6 @@ async function runDemo(flags: { dir?: string; logLevel: string }): Promise<void>
     source: repo.source,
     status: repo.status,
     runner,
-    parse: parseManifest,
-    locate: locateManifestPointer,
     log,
   });
   try {

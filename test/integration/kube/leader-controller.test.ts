@@ -13,7 +13,6 @@ import { ControllerServices } from "../../../src/cli/controller-services.js";
 import { Controller } from "../../../src/controller/index.js";
 import { createLocalSource } from "../../../src/git/local-source.js";
 import { createStatusStore } from "../../../src/git/status-store.js";
-import { locateManifestPointer, parseManifest } from "../../../src/manifest/index.js";
 import { createLocalRunner } from "../../../src/runners/local/index.js";
 import type { SupervisionOutcome } from "../../../src/server/index.js";
 import { ConfigRepo, sessionYaml, tempDir } from "../../helpers/config-repo.js";
@@ -70,8 +69,6 @@ async function replica(name: string, lease: string) {
   });
   const controller: Controller = new Controller({
     ...services.instrument({ source, status, runner }),
-    parse: parseManifest,
-    locate: locateManifestPointer,
     log,
     onPass: (report) => services.recordPass(report, controller.records),
   });

@@ -10,7 +10,6 @@ import { resolveControllerConfig } from "../../../src/cli/config.js";
 import { ControllerServices } from "../../../src/cli/controller-services.js";
 import { openRepository, type OpenRepository } from "../../../src/cli/open-repo.js";
 import { Controller } from "../../../src/controller/index.js";
-import { locateManifestPointer, parseManifest } from "../../../src/manifest/index.js";
 import { createLocalRunner } from "../../../src/runners/local/index.js";
 import type { Runner } from "../../../src/runners/types.js";
 import { hmacSha256Hex, type SupervisionOutcome } from "../../../src/server/index.js";
@@ -102,8 +101,6 @@ async function startServices(): Promise<ControllerServices> {
   runner = await createLocalRunner({ dataDir: join(dir.path, "data", "runner"), log, maxConcurrent: 1 });
   const controller: Controller = new Controller({
     ...services.instrument({ source: repo.source, status: repo.status, runner }),
-    parse: parseManifest,
-    locate: locateManifestPointer,
     log,
     onPass: (report) => services.recordPass(report, controller.records),
   });
