@@ -14,7 +14,12 @@ const GIT_ENV = {
 
 /** Runs git in a folder and returns its trimmed stdout. */
 export function git(cwd: string, args: string[]): string {
-  return execFileSync("git", args, { cwd, env: GIT_ENV, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  return execFileSync("git", args, {
+    cwd,
+    env: GIT_ENV,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim();
 }
 
 /** A temporary folder removed by `cleanup`. */
@@ -97,9 +102,15 @@ export class ConfigRepo {
 }
 
 /** A Configuration manifest. */
-export function configurationYaml(name: string, layers: Array<{ name: string; url: string; playbook?: string }>): string {
+export function configurationYaml(
+  name: string,
+  layers: Array<{ name: string; url: string; playbook?: string }>,
+): string {
   const items = layers
-    .map((l) => `  - name: ${l.name}\n    clone_url: ${l.url}\n    branch: main\n    playbook: ${l.playbook ?? "site.yml"}`)
+    .map(
+      (l) =>
+        `  - name: ${l.name}\n    clone_url: ${l.url}\n    branch: main\n    playbook: ${l.playbook ?? "site.yml"}`,
+    )
     .join("\n");
   return `apiVersion: cfs-gitops/v1\nkind: Configuration\nname: ${name}\nlayers:\n${items}\n`;
 }
