@@ -3,6 +3,7 @@
  * local repository, run its first pass, and print one JSON line with the timings and the process's
  * peak memory. Run by the bench as `node dist/bench/child/cold-start.js '<json>'`.
  */
+import { peakRssKiB } from "../lib/peak-memory.js";
 import { wireController } from "../lib/wire.js";
 
 /** What the parent passes in argv[2]. */
@@ -23,7 +24,7 @@ export interface ColdStartOutput {
   sessions: number;
   starts: number;
   statusCommit: string | null;
-  /** Peak resident set size of this process (KiB), from getrusage. */
+  /** Peak resident set size of this process (KiB): VmHWM, see peakRssKiB. */
   maxRssKiB: number;
 }
 
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     sessions: wired.controller.records.sessions.size,
     starts: starts.length,
     statusCommit: wired.reports[0]?.statusCommit ?? null,
-    maxRssKiB: process.resourceUsage().maxRSS,
+    maxRssKiB: peakRssKiB(),
   };
   await wired.close();
   process.stdout.write(`${JSON.stringify(output)}\n`);

@@ -41,7 +41,7 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
       limit: 3000,
       figure: measured(restarts.map((r) => r.passMs)),
       baseline: gitRead,
-      note: `Fresh process each run; from modules loaded to the end of the first pass (git version check, status branch read, every manifest read and parsed, plan). Node start and module loading add ${Math.round(median(restarts.map((r) => r.processMs - r.passMs)))} ms more.`,
+      note: `Fresh process each run; from modules loaded to the end of the first pass: git version check, every record of the status branch read and parsed, the watched branch listed, its configurations read and parsed (the manifests of sessions that completed from their current blob are left unread), plan of every session. Node start and module loading add ${Math.round(median(restarts.map((r) => r.processMs - r.passMs)))} ms more.`,
     },
     {
       scenario: `first start (no status branch): ${n} new sessions, to all ${n} runs started`,
@@ -49,6 +49,7 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
       limit: 3000,
       figure: measured(firsts.map((r) => r.lastStartMs ?? Number.NaN)),
       baseline: gitRead,
+      note: "Every manifest is read and parsed (YAML with positions, then JSON Schema), every session planned and started.",
     },
     {
       scenario: `first start: to the status commit of ${n} pending records`,
@@ -67,7 +68,7 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
         "MiB",
       ),
       baseline: { label: "node with the same modules loaded, idle", figure: measured(idle, "MiB") },
-      note: "Peak resident set size (getrusage maxrss) of the controller process over its cold start; git child processes not included. The target is checked against the largest run.",
+      note: "Peak resident set size (VmHWM) of the controller process over its cold start; git child processes not included. The target is checked against the largest run.",
     },
     {
       scenario: `peak memory of the controller, first start: ${n} new sessions started and recorded in one pass`,
