@@ -8,6 +8,7 @@ import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_BRANCH, DEFAULT_STATUS_BRANCH } from "../api/index.js";
 import { splitUrlCredentials, type Credentials } from "../git/credentials.js";
+import type { JobImageService } from "../jobs/index.js";
 import { parseDuration } from "../plan/index.js";
 import { parseListenAddress, type ListenAddress } from "../server/listen-address.js";
 
@@ -81,6 +82,8 @@ export interface ImageFlags {
   imsJobTimeout?: string;
   imsSshTimeout?: string;
   imsResultTimeout?: string;
+  imsTokenSecret?: string;
+  imsSshKeySecret?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -141,14 +144,15 @@ export function resolveControllerConfig(flags: ControllerFlags, env: Env): Reado
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
     throw new ConfigError(`--max-concurrent ${concurrentText}: must be a whole number of at least 1`);
   }
+  const images = resolveImageConfig(flags, env, repo.dataDir);
   return Object.freeze({
     ...repo,
     once: flags.once ?? false,
     pollIntervalMs,
     maxConcurrent,
-    ...resolveRunnerConfig(flags, env),
+    ...resolveRunnerConfig(flags, env, images),
     ...resolveServerConfig(flags, env),
-    images: resolveImageConfig(flags, env, repo.dataDir),
+    images,
   } satisfies ControllerConfig);
 }
 
@@ -238,6 +242,8 @@ export interface KubernetesRunnerConfig {
   jobDeadlineSeconds: number;
   /** The `kubernetes.io/basic-auth` Secret whose credentials the clone steps use; null: none. */
   gitCredentialsSecret: string | null;
+  /** Image sessions (`--image-service ims`): the IMS endpoint and the Secrets the Jobs read; null: none. */
+  imageService: JobImageService | null;
 }
 
 /** Default `--job-deadline`. */
@@ -247,14 +253,71 @@ export const DEFAULT_JOB_DEADLINE = "6h";
 function resolveRunnerConfig(
   flags: ControllerFlags,
   env: Env,
+  images: ImageServiceConfig,
 ): Pick<ControllerConfig, "runner" | "kubernetes"> {
   const runner = setting(flags.runner, env.CFS_GITOPS_RUNNER, "local");
-  if (runner === "local") return { runner, kubernetes: null };
+  const secrets = imsSecrets(flags, env);
+  if (runner === "local") {
+    if (secrets.token !== null || secrets.sshKey !== null) {
+      throw new ConfigError(
+        "--ims-token-secret and --ims-ssh-key-secret are for --runner kubernetes (the local runner reads --ims-token-file)",
+      );
+    }
+    return { runner, kubernetes: null };
+  }
   if (runner !== "kubernetes") throw new ConfigError(`--runner ${runner}: use local or kubernetes`);
-  return { runner, kubernetes: resolveKubernetesRunner(flags, env) };
+  const imageService = jobImageService(images, secrets);
+  return { runner, kubernetes: { ...resolveKubernetesRunner(flags, env), imageService } };
 }
 
-function resolveKubernetesRunner(flags: ControllerFlags, env: Env): KubernetesRunnerConfig {
+/** `--ims-token-secret` and `--ims-ssh-key-secret`, checked to be Secret names. */
+function imsSecrets(flags: ImageFlags, env: Env): { token: string | null; sshKey: string | null } {
+  const token = flags.imsTokenSecret ?? env.CFS_GITOPS_IMS_TOKEN_SECRET ?? null;
+  const sshKey = flags.imsSshKeySecret ?? env.CFS_GITOPS_IMS_SSH_KEY_SECRET ?? null;
+  if (token !== null && !DNS_SUBDOMAIN.test(token))
+    throw new ConfigError(`--ims-token-secret ${token}: not a Secret name`);
+  if (sshKey !== null && !DNS_SUBDOMAIN.test(sshKey))
+    throw new ConfigError(`--ims-ssh-key-secret ${sshKey}: not a Secret name`);
+  return { token, sshKey };
+}
+
+/**
+ * What the Jobs of image sessions get with `--runner kubernetes --image-service ims`: the IMS
+ * endpoint, and the token and SSH key by reference to Secrets (a token file on the controller's
+ * disk cannot reach a Job). Null with any other image service.
+ */
+function jobImageService(
+  images: ImageServiceConfig,
+  secrets: { token: string | null; sshKey: string | null },
+): JobImageService | null {
+  if (images.service !== "ims") {
+    if (secrets.token !== null || secrets.sshKey !== null)
+      throw new ConfigError("--ims-token-secret and --ims-ssh-key-secret need --image-service ims");
+    return null;
+  }
+  if (images.tokenFile !== null) {
+    throw new ConfigError(
+      "--ims-token-file is read by the local runner; with --runner kubernetes pass --ims-token-secret <name>",
+    );
+  }
+  if (secrets.sshKey === null) {
+    throw new ConfigError(
+      "--runner kubernetes --image-service ims needs --ims-ssh-key-secret <name> (a Secret with id_ed25519 and id_ed25519.pub)",
+    );
+  }
+  return {
+    imsUrl: images.url,
+    sshKeySecret: secrets.sshKey,
+    sshNetwork: images.sshNetwork,
+    timeouts: images.timeouts,
+    ...(secrets.token === null ? {} : { imsTokenSecret: secrets.token }),
+  };
+}
+
+function resolveKubernetesRunner(
+  flags: ControllerFlags,
+  env: Env,
+): Omit<KubernetesRunnerConfig, "imageService"> {
   const kubeconfig = flags.kubeconfig ?? env.CFS_GITOPS_KUBECONFIG ?? null;
   if (kubeconfig !== null && !existsSync(kubeconfig))
     throw new ConfigError(`--kubeconfig ${kubeconfig}: no such file`);

@@ -40,6 +40,7 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
     options: {
       activeDeadlineSeconds: kube.jobDeadlineSeconds,
       ...(kube.gitCredentialsSecret === null ? {} : { gitCredentialsSecret: kube.gitCredentialsSecret }),
+      ...(kube.imageService === null ? {} : { imageService: kube.imageService }),
     },
     log,
     ...(input.onJobCreated === undefined ? {} : { onJobCreated: input.onJobCreated }),

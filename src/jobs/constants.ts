@@ -72,6 +72,14 @@ export const ENV = {
   imsToken: "CFS_IMS_TOKEN",
   /** Image targets: the `connection_info` entry of the IMS jails to use. */
   imsSshNetwork: "CFS_IMS_SSH_NETWORK",
+  /** Image targets: the user the IMS jails log in as (default root). */
+  imsSshUser: "CFS_IMS_SSH_USER",
+  /** Image targets: milliseconds between two looks at an IMS job. */
+  imsPollMs: "CFS_IMS_POLL_MS",
+  /** Image targets: longest waits (milliseconds) for waiting_on_user, SSH, and the result image. */
+  imsJobTimeoutMs: "CFS_IMS_JOB_TIMEOUT_MS",
+  imsSshTimeoutMs: "CFS_IMS_SSH_TIMEOUT_MS",
+  imsResultTimeoutMs: "CFS_IMS_RESULT_TIMEOUT_MS",
   /** Image targets: where the SSH key Secret is mounted (`inventory`, `ansible-<i>`, `teardown`). */
   sshKeyDir: "CFS_SSH_KEY_DIR",
 } as const;

@@ -22,6 +22,12 @@ export interface JobImageService {
   sshKeySecret: string;
   /** The `connection_info` entry of the jails to use (default `cluster.local`). */
   sshNetwork?: string;
+  /** The user the jails log in as (default root, as in IMS). */
+  sshUser?: string;
+  /** Longest waits of the IMS client, in milliseconds (its defaults when absent). */
+  timeouts?: { jobReadyMs: number; sshReadyMs: number; resultMs: number };
+  /** Milliseconds between two looks at an IMS job (the client's default when absent). */
+  pollMs?: number;
 }
 
 const SSH_KEY_VOLUME = "ssh-key";
@@ -50,6 +56,7 @@ export function imageStepEnv(input: {
     { name: ENV.imsUrl, value: service.imsUrl },
     { name: ENV.imsSshNetwork, value: service.sshNetwork ?? "cluster.local" },
   );
+  env.push(...imsTuningEnv(service));
   if (service.imsTokenSecret !== undefined) {
     env.push({
       name: ENV.imsToken,
@@ -57,6 +64,22 @@ export function imageStepEnv(input: {
         secretKeyRef: { name: service.imsTokenSecret, key: IMS_TOKEN_SECRET_KEY, optional: false },
       },
     });
+  }
+  return env;
+}
+
+/** The optional IMS client settings, as plain values. */
+function imsTuningEnv(service: JobImageService): V1EnvVar[] {
+  const env: V1EnvVar[] = [];
+  if (service.sshUser !== undefined) env.push({ name: ENV.imsSshUser, value: service.sshUser });
+  if (service.pollMs !== undefined) env.push({ name: ENV.imsPollMs, value: String(service.pollMs) });
+  const t = service.timeouts;
+  if (t !== undefined) {
+    env.push(
+      { name: ENV.imsJobTimeoutMs, value: String(t.jobReadyMs) },
+      { name: ENV.imsSshTimeoutMs, value: String(t.sshReadyMs) },
+      { name: ENV.imsResultTimeoutMs, value: String(t.resultMs) },
+    );
   }
   return env;
 }

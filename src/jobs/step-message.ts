@@ -4,7 +4,7 @@
  * The kubelet keeps at most 4096 bytes per container and 12 KiB per pod, split evenly between its
  * containers (kubelet status_manager normalizeStatus), so the encoder fits a byte budget.
  */
-import type { RecapCounts } from "../api/index.js";
+import { ARTIFACT_TYPE, type Artifact, type RecapCounts } from "../api/index.js";
 import { MAX_POD_TERMINATION_MESSAGE_BYTES, MAX_TERMINATION_MESSAGE_BYTES } from "./constants.js";
 
 /** How a step ended. */
@@ -31,13 +31,31 @@ export interface StepMessage {
   /** Exact counts, even when the lists above were shortened. */
   failed_host_count: number;
   unreachable_host_count: number;
+  /** Image sessions (`teardown`): the result images, dropped only when they cannot fit the budget. */
+  artifacts: Artifact[];
+  /** Exact number of artifacts, even when the list was dropped (the result file keeps it all). */
+  artifact_count: number;
+  /** Image sessions (`inventory`, `teardown`): every IMS job id, in image order. */
+  ims_jobs: string[];
   /** True when anything was dropped or shortened to fit the budget. */
   truncated: boolean;
 }
 
 /** Fields a step fills in; the rest get defaults. */
 export type StepMessageInput = Pick<StepMessage, "step" | "status" | "exit_code"> &
-  Partial<Pick<StepMessage, "commit" | "reason" | "recap" | "hosts" | "failed_hosts" | "unreachable_hosts">>;
+  Partial<
+    Pick<
+      StepMessage,
+      | "commit"
+      | "reason"
+      | "recap"
+      | "hosts"
+      | "failed_hosts"
+      | "unreachable_hosts"
+      | "artifacts"
+      | "ims_jobs"
+    >
+  >;
 
 const OUTCOMES: readonly string[] = ["succeeded", "failed", "skipped"];
 const MAX_STEP_NAME = 63;
@@ -69,6 +87,9 @@ export function stepMessage(input: StepMessageInput): StepMessage {
     unreachable_hosts: unreachable,
     failed_host_count: failed.length,
     unreachable_host_count: unreachable.length,
+    artifacts: input.artifacts ?? [],
+    artifact_count: input.artifacts?.length ?? 0,
+    ims_jobs: input.ims_jobs ?? [],
     truncated: false,
   };
 }
@@ -78,7 +99,8 @@ export function stepMessage(input: StepMessageInput): StepMessage {
  * (null, empty lists, counts equal to the lists' lengths, not truncated) are left out, so that even
  * the small share of a pod with many layers holds step, status, exit code and commit. Shortens in
  * this order until it fits: drop the per-host recap, halve the host lists, shorten the reason, drop
- * it. Counts, status, exit code and commit always survive; a budget under ~100 bytes may still be
+ * it, drop the IMS job ids, drop the artifacts (last: they are the result of an image session).
+ * Counts, status, exit code and commit always survive; a budget under ~100 bytes may still be
  * exceeded by the bare minimum.
  */
 export function encodeStepMessage(message: StepMessage, budget = MAX_TERMINATION_MESSAGE_BYTES): string {
@@ -123,6 +145,15 @@ function compact(message: StepMessage): Partial<StepMessage> {
     out.unreachable_host_count = message.unreachable_host_count;
   }
   if (message.truncated) out.truncated = true;
+  return { ...out, ...compactImageFields(message) };
+}
+
+/** The image fields of a message that are not at their default. */
+function compactImageFields(message: StepMessage): Partial<StepMessage> {
+  const out: Partial<StepMessage> = {};
+  if (message.artifacts.length > 0) out.artifacts = message.artifacts;
+  if (message.artifact_count !== message.artifacts.length) out.artifact_count = message.artifact_count;
+  if (message.ims_jobs.length > 0) out.ims_jobs = message.ims_jobs;
   return out;
 }
 
@@ -143,8 +174,30 @@ function withDefaults(m: Record<string, unknown>, head: Pick<StepMessage, "step"
     failed_host_count: typeof m["failed_host_count"] === "number" ? m["failed_host_count"] : failed.length,
     unreachable_host_count:
       typeof m["unreachable_host_count"] === "number" ? m["unreachable_host_count"] : unreachable.length,
+    ...imageFields(m),
     truncated: m["truncated"] === true,
   };
+}
+
+/** The image fields of a decoded message; artifacts of the wrong shape are left out. */
+function imageFields(
+  m: Record<string, unknown>,
+): Pick<StepMessage, "artifacts" | "artifact_count" | "ims_jobs"> {
+  const artifacts = Array.isArray(m["artifacts"]) ? m["artifacts"].filter(isArtifact) : [];
+  const count = m["artifact_count"];
+  return {
+    artifacts,
+    artifact_count: typeof count === "number" ? count : artifacts.length,
+    ims_jobs: stringList(m["ims_jobs"]),
+  };
+}
+
+function isArtifact(value: unknown): value is Artifact {
+  if (!isObject(value)) return false;
+  const a = value as Record<string, unknown>;
+  return (
+    typeof a["image_id"] === "string" && typeof a["result_id"] === "string" && a["type"] === ARTIFACT_TYPE
+  );
 }
 
 function isOutcome(value: unknown): value is StepOutcome {
@@ -173,7 +226,13 @@ function* shrinkSteps(message: StepMessage): Generator<StepMessage> {
     current = { ...current, reason: `${current.reason.slice(0, SHORT_REASON)}...`, truncated: true };
     yield current;
   }
-  yield { ...current, reason: null, truncated: current.truncated || current.reason !== null };
+  current = { ...current, reason: null, truncated: current.truncated || current.reason !== null };
+  yield current;
+  if (current.ims_jobs.length > 0) {
+    current = { ...current, ims_jobs: [], truncated: true };
+    yield current;
+  }
+  if (current.artifacts.length > 0) yield { ...current, artifacts: [], truncated: true };
 }
 
 function withHostLists(message: StepMessage, keep: number): StepMessage {
@@ -199,6 +258,7 @@ function minimal(message: StepMessage): StepMessage {
     }),
     failed_host_count: message.failed_host_count,
     unreachable_host_count: message.unreachable_host_count,
+    artifact_count: message.artifact_count,
     truncated: true,
   };
 }

@@ -5,7 +5,7 @@
  * ConfigMap come from the API server; each container's state, exit code and termination message
  * (the file the step wrote) go to the pod's status subresource, as a kubelet reports them.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { CoreV1Api, V1Container, V1EnvVar, V1Pod, V1Volume } from "@kubernetes/client-node";
 import { setPodContainerStates, type ContainerOutcome } from "./kube-kubelet.js";
@@ -131,12 +131,28 @@ async function fillVolume(args: {
     const key = /^metadata\.annotations\['(.+)'\]$/.exec(item.fieldRef?.fieldPath ?? "")?.[1] ?? "";
     await writeFile(join(path, item.path), pod.metadata?.annotations?.[key] ?? "");
   }
+  if (volume.secret?.secretName !== undefined) await fillSecretVolume(args);
   const configMap = volume.configMap?.name;
   if (configMap === undefined) return;
   const found = await input.core
     .readNamespacedConfigMap({ name: configMap, namespace: input.namespace })
     .catch(() => null);
   for (const [key, text] of Object.entries(found?.data ?? {})) await writeFile(join(path, key), text);
+}
+
+/** A Secret volume: one file per key, with the volume's `defaultMode` (as ssh wants its key). */
+async function fillSecretVolume(args: { input: RunPodInput; volume: V1Volume; path: string }): Promise<void> {
+  const { input, volume, path } = args;
+  const secret = await input.core.readNamespacedSecret({
+    name: volume.secret?.secretName ?? "",
+    namespace: input.namespace,
+  });
+  for (const [key, data] of Object.entries(secret.data ?? {})) {
+    await rm(join(path, key), { force: true });
+    await writeFile(join(path, key), Buffer.from(data, "base64"), {
+      mode: volume.secret?.defaultMode ?? 0o644,
+    });
+  }
 }
 
 /** Runs one container's step; its exit code, termination message and log. */

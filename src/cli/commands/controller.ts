@@ -89,6 +89,14 @@ export function registerController(program: Command): void {
       )
       .option("--ims-ssh-timeout <duration>", "longest wait for an IMS job's SSH jail to answer (default 5m)")
       .option("--ims-result-timeout <duration>", "longest wait for an IMS job's result image (default 60m)")
+      .option(
+        "--ims-token-secret <name>",
+        "kubernetes + ims: Secret whose key token is the IMS bearer token, read by the Jobs [env CFS_GITOPS_IMS_TOKEN_SECRET]",
+      )
+      .option(
+        "--ims-ssh-key-secret <name>",
+        "kubernetes + ims: Secret with the image sessions' SSH key pair (id_ed25519, id_ed25519.pub) [env CFS_GITOPS_IMS_SSH_KEY_SECRET]",
+      )
       .addHelpText(
         "after",
         `

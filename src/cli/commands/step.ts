@@ -1,7 +1,13 @@
 /** `cfs-gitops step <name>`: the entrypoint of every container of a session's Kubernetes Job. */
 import type { Command } from "commander";
+import { ImsApi, createImsClient, createSshRunner, type ImageService } from "../../images/index.js";
 import { ENV } from "../../jobs/index.js";
-import { STEP_KINDS, resolveStepConfig, runContainerStep } from "../../runners/kubernetes/container/index.js";
+import {
+  STEP_KINDS,
+  resolveStepConfig,
+  runContainerStep,
+  type StepConfig,
+} from "../../runners/kubernetes/container/index.js";
 import { ConfigError } from "../config.js";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
@@ -47,6 +53,7 @@ async function runStepCommand(input: { name: string; flags: { layer?: string }; 
       env: childEnv(io.env),
       out: io.stdout,
       signal: abort.signal,
+      images: imsService(config),
     });
     if (end.exitCode !== 0) {
       const reason = end.message.reason ?? "see the log above";
@@ -58,9 +65,28 @@ async function runStepCommand(input: { name: string; flags: { layer?: string }; 
   }
 }
 
+/** The IMS client of an image step (`inventory`, `teardown`), or null when the Job gives no IMS endpoint. */
+function imsService(config: Readonly<StepConfig>): ImageService | null {
+  const ims = config.ims;
+  if (ims === null) return null;
+  const token = ims.token;
+  const api = new ImsApi({
+    baseUrl: ims.url,
+    ...(token === null ? {} : { token: () => Promise.resolve(token) }),
+  });
+  return createImsClient({
+    api,
+    ssh: createSshRunner(),
+    connection: ims.sshNetwork,
+    timeouts: ims.timeouts,
+    ...(ims.sshUser === null ? {} : { sshUser: ims.sshUser }),
+    ...(ims.pollMs === null ? {} : { pollMs: ims.pollMs }),
+  });
+}
+
 /** The environment of the programs a step runs: this one's, without the raw credential variables. */
 function childEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const hidden = new Set<string>([ENV.gitUsername, ENV.gitPassword]);
+  const hidden = new Set<string>([ENV.gitUsername, ENV.gitPassword, ENV.imsToken]);
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env))
     if (value !== undefined && !hidden.has(key)) out[key] = value;

@@ -29,6 +29,9 @@ export interface JobObservationInput {
 /** Container statuses of a pod by container name (init containers and containers). */
 type Statuses = ReadonlyMap<string, V1ContainerStatus>;
 
+const TEARDOWN_STEP = "teardown";
+const INVENTORY_STEP = "inventory";
+
 /** Container reasons that only say a container has not started yet, not why it cannot. */
 const ORDINARY_WAITING = new Set(["PodInitializing", "ContainerCreating"]);
 
@@ -69,6 +72,7 @@ export function observeJob(input: JobObservationInput): RunObservation | null {
     steps: obs.steps.map((step) => observeStep(step, statuses.get(step.name))),
     layers: obs.layers.map((layer) => observeLayer(layer, statuses)),
   };
+  obs = { ...obs, ...imageResults(statuses) };
   const started = startTime(statuses);
   if (started !== null) obs = { ...obs, phase: "running", startTime: started };
   const end = jobEnd(job, statuses);
@@ -151,6 +155,22 @@ function ansibleLayer(layer: LayerStatus, ansible: V1ContainerStatus | undefined
     failed_hosts: message.failed_hosts,
     unreachable_hosts: message.unreachable_hosts,
   };
+}
+
+/**
+ * What an image session's pod says of its images: the artifacts in `teardown`'s message, and the
+ * IMS job ids in `teardown`'s (else `inventory`'s) message. Empty for other sessions.
+ */
+function imageResults(
+  statuses: ReadonlyMap<string, V1ContainerStatus>,
+): Pick<RunObservation, "artifacts" | "imsJob" | "imsJobs"> {
+  const teardown = terminatedMessage(statuses.get(TEARDOWN_STEP));
+  const inventory = terminatedMessage(statuses.get(INVENTORY_STEP));
+  const artifacts = teardown?.artifacts ?? [];
+  const fromTeardown = teardown?.ims_jobs ?? [];
+  const jobs = fromTeardown.length > 0 ? fromTeardown : (inventory?.ims_jobs ?? []);
+  const first = jobs[0];
+  return first === undefined ? { artifacts } : { artifacts, imsJob: first, imsJobs: jobs };
 }
 
 function terminatedMessage(status: V1ContainerStatus | undefined): StepMessage | null {

@@ -281,6 +281,8 @@ describe("resolveStepConfig", () => {
       terminationMessageBytes: 4096,
       gitCredentials: null,
       ansibleConfigDir: null,
+      ims: null,
+      sshKeyDir: null,
     });
   });
 });

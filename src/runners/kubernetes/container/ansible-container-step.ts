@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ANSIBLE_CONFIG_KEY, stepMessage, type StepMessage } from "../../../jobs/index.js";
+import { ANSIBLE_CONFIG_KEY, isImageTarget, stepMessage, type StepMessage } from "../../../jobs/index.js";
 import { parsePassthrough } from "../../../manifest/passthrough.js";
 import {
   ANSIBLE_CFG_FILE,
@@ -13,6 +13,8 @@ import {
   ansibleMissing,
   ansibleOutcome,
   ansibleRunArgv,
+  imageAnsibleEnv,
+  readStaging,
   recapTotals,
 } from "../../steps/index.js";
 import { findExecutable } from "../../local/find-executable.js";
@@ -34,7 +36,7 @@ export async function runAnsibleLayer(run: ContainerStep): Promise<StepMessage> 
     command,
     args: prepared.argv,
     cwd: run.config.workDir,
-    env: ansibleEnv(run.env, config.path),
+    env: await imageEnv(run, ansibleEnv(run.env, config.path)),
     out: run.out,
     ...(run.signal === undefined ? {} : { signal: run.signal }),
   });
@@ -49,6 +51,13 @@ export async function runAnsibleLayer(run: ContainerStep): Promise<StepMessage> 
     failed_hosts: outcome.layer.failed_hosts,
     unreachable_hosts: outcome.layer.unreachable_hosts,
   });
+}
+
+/** Image sessions: ansible's environment with what the image service staged (the staging file's `ansibleEnv`). */
+async function imageEnv(run: ContainerStep, env: Record<string, string>): Promise<Record<string, string>> {
+  if (!isImageTarget(run.spec)) return env;
+  const staging = await readStaging(run.config.workDir);
+  return staging === null ? env : imageAnsibleEnv(env, staging.ansibleEnv);
 }
 
 /**

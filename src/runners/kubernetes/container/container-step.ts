@@ -1,5 +1,6 @@
 /** What every step container has: its options, the session's RunSpec, its place in the Job. */
 import type { RunSpec } from "../../../api/index.js";
+import type { ImageService } from "../../../images/types.js";
 import { stepMessage, type JobStep, type StepMessage } from "../../../jobs/index.js";
 import type { StepConfig } from "./step-config.js";
 
@@ -17,6 +18,8 @@ export interface ContainerStepOptions {
   out: StepLog;
   /** Aborted when the container is asked to stop: the running program gets SIGTERM. */
   signal?: AbortSignal;
+  /** The image service of image sessions (`inventory`, `teardown`); null or absent: none configured. */
+  images?: ImageService | null;
 }
 
 /** A step about to run: its options, the session's RunSpec and its place in the Job. */

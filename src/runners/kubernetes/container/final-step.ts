@@ -5,10 +5,8 @@
  */
 import { stepMessage, type StepMessage } from "../../../jobs/index.js";
 import type { ContainerStep, ContainerStepEnd } from "./container-step.js";
+import { imageTeardownMessage } from "./image-container-steps.js";
 import { readStepResults } from "./step-results.js";
-
-/** Why teardown does nothing yet: no image service stages image roots for it to tear down. */
-export const TEARDOWN_NOTHING_STAGED = "no image service is configured: nothing was staged to tear down";
 
 /** Runs `report` or `teardown`. */
 export async function finalStep(run: ContainerStep): Promise<ContainerStepEnd> {
@@ -18,13 +16,8 @@ export async function finalStep(run: ContainerStep): Promise<ContainerStepEnd> {
   const failure = firstFailure(names, results);
   const exitCode = failure === null ? 0 : 1;
   if (run.step.kind === "teardown") {
-    const message = stepMessage({
-      step: run.step.name,
-      status: "skipped",
-      exit_code: null,
-      reason: TEARDOWN_NOTHING_STAGED,
-    });
-    return { message, exitCode };
+    const teardown = await imageTeardownMessage(run, failure === null);
+    return { message: teardown.message, exitCode: teardown.failed ? 1 : exitCode };
   }
   const message = stepMessage({
     step: run.step.name,

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunSpec } from "../../../api/index.js";
 import { credentialEnv, credentialSecrets } from "../../../git/credentials.js";
-import { jobSteps, stepMessage, type StepMessage } from "../../../jobs/index.js";
+import { isImageTarget, jobSteps, stepMessage, type StepMessage } from "../../../jobs/index.js";
 import {
   GIT_SAFE_ENV,
   cloneHosts,
@@ -27,6 +27,7 @@ import {
   type ContainerStepOptions,
 } from "./container-step.js";
 import { finalStep } from "./final-step.js";
+import { imageInventoryMessage } from "./image-container-steps.js";
 import { readStepResults, recordStepResult } from "./step-results.js";
 
 /** Runs one step container to its end: records its result and returns it with the container's exit code. */
@@ -84,7 +85,7 @@ function initStepMessage(run: ContainerStep): Promise<StepMessage> {
     case "git-clone-hosts":
       return cloneHostsMessage(run);
     case "inventory":
-      return inventoryMessage(run);
+      return isImageTarget(run.spec) ? imageInventoryMessage(run) : inventoryMessage(run);
     default:
       return runAnsibleLayer(run);
   }

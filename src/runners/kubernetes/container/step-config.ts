@@ -35,6 +35,23 @@ export interface StepConfig {
   gitCredentials: Credentials | null;
   /** Where the ansible config ConfigMap is mounted (ansible steps); null when not mounted. */
   ansibleConfigDir: string | null;
+  /** Image targets: the IMS endpoint and client settings (`inventory`, `teardown`); null when not given. */
+  ims: StepImsConfig | null;
+  /** Image targets: where the SSH key Secret is mounted; null when not mounted. */
+  sshKeyDir: string | null;
+}
+
+/** How an image step reaches IMS. The token is never logged. */
+export interface StepImsConfig {
+  url: string;
+  /** Bearer token (from a Secret); null: none sent. */
+  token: string | null;
+  sshNetwork: string;
+  /** The user the jails log in as; null: the client's default (root). */
+  sshUser: string | null;
+  /** Milliseconds between two looks at a job; null: the client's default. */
+  pollMs: number | null;
+  timeouts: Partial<{ jobReadyMs: number; sshReadyMs: number; resultMs: number }>;
 }
 
 /** Inputs of resolveStepConfig: the command line and the environment. */
@@ -61,6 +78,8 @@ export function resolveStepConfig(input: StepConfigInput): Readonly<StepConfig> 
   if (credentials === "partial") {
     return { error: `${ENV.gitUsername} and ${ENV.gitPassword} must be set together` };
   }
+  const ims = imsConfig(input.env);
+  if ("error" in ims) return ims;
   return Object.freeze({
     kind,
     layer,
@@ -70,7 +89,42 @@ export function resolveStepConfig(input: StepConfigInput): Readonly<StepConfig> 
     terminationMessageBytes: budget,
     gitCredentials: credentials,
     ansibleConfigDir: nonEmpty(input.env[ENV.ansibleConfigDir]),
+    ims: ims.ims,
+    sshKeyDir: nonEmpty(input.env[ENV.sshKeyDir]),
   });
+}
+
+/** The IMS settings of an image step (none without CFS_IMS_URL), or the one line that says what is wrong. */
+function imsConfig(env: StepConfigInput["env"]): { ims: StepImsConfig | null } | { error: string } {
+  const url = nonEmpty(env[ENV.imsUrl]);
+  if (url === null) return { ims: null };
+  const numbers: Record<string, number> = {};
+  for (const name of [ENV.imsPollMs, ENV.imsJobTimeoutMs, ENV.imsSshTimeoutMs, ENV.imsResultTimeoutMs]) {
+    const text = nonEmpty(env[name]);
+    if (text === null) continue;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1)
+      return { error: `${name} ${text}: must be a whole number of milliseconds` };
+    numbers[name] = value;
+  }
+  const timeouts: StepImsConfig["timeouts"] = {};
+  const set = (key: keyof StepImsConfig["timeouts"], name: string): void => {
+    const value = numbers[name];
+    if (value !== undefined) timeouts[key] = value;
+  };
+  set("jobReadyMs", ENV.imsJobTimeoutMs);
+  set("sshReadyMs", ENV.imsSshTimeoutMs);
+  set("resultMs", ENV.imsResultTimeoutMs);
+  return {
+    ims: {
+      url,
+      token: nonEmpty(env[ENV.imsToken]),
+      sshNetwork: nonEmpty(env[ENV.imsSshNetwork]) ?? "cluster.local",
+      sshUser: nonEmpty(env[ENV.imsSshUser]),
+      pollMs: numbers[ENV.imsPollMs] ?? null,
+      timeouts,
+    },
+  };
 }
 
 /** The layer index of a step, or what is wrong with `--layer`. */

@@ -403,3 +403,79 @@ describe("vanishedObservation", () => {
     expect(vanishedObservation(obs!, "2024-05-01T11:00:00Z")).toBe(obs);
   });
 });
+
+describe("observeJob: the images of an image session", () => {
+  const IMAGE = "902b4a80-3ac2-40d5-b65e-86ac3e12f209";
+  const RESULT = "5a0b7c6e-1d2f-4e3a-9b8c-7d6e5f4a3b2c";
+  const JOB_A = "11111111-2222-4333-8444-555555555555";
+  const JOB_B = "66666666-7777-4888-9999-aaaaaaaaaaaa";
+  const ARTIFACT = { image_id: IMAGE, result_id: RESULT, type: "ims_customized_image" as const };
+  const early = [done("git-clone-0", ok("git-clone-0")), done("ansible-0", ansibleOk("ansible-0"))];
+  const inventory = (jobs: string[]) =>
+    done("inventory", { ...ok("inventory"), exit_code: null, ims_jobs: jobs });
+
+  it.each([
+    ["no image step has ended", [], [], {}],
+    ["inventory staged one IMS job", [inventory([JOB_A])], [], { imsJob: JOB_A, imsJobs: [JOB_A] }],
+    [
+      "teardown made the result image",
+      [inventory([JOB_A])],
+      [
+        done("teardown", {
+          step: "teardown",
+          status: "succeeded",
+          exit_code: null,
+          artifacts: [ARTIFACT],
+          ims_jobs: [JOB_A],
+        }),
+      ],
+      { artifacts: [ARTIFACT], imsJob: JOB_A, imsJobs: [JOB_A] },
+    ],
+    [
+      "teardown's job ids win over inventory's (every job, in image order)",
+      [inventory([JOB_A])],
+      [
+        done("teardown", {
+          step: "teardown",
+          status: "succeeded",
+          exit_code: null,
+          ims_jobs: [JOB_A, JOB_B],
+        }),
+      ],
+      { imsJob: JOB_A, imsJobs: [JOB_A, JOB_B] },
+    ],
+    [
+      "a failed layer: teardown records no artifact",
+      [inventory([JOB_A])],
+      [done("teardown", { step: "teardown", status: "succeeded", exit_code: null, ims_jobs: [JOB_A] }, 1)],
+      { imsJob: JOB_A, imsJobs: [JOB_A] },
+    ],
+    ["a teardown message that is not one", [inventory([])], [{ ...done("teardown", null, 1) }], {}],
+  ] as Array<[string, V1ContainerStatus[], V1ContainerStatus[], Partial<RunObservation>]>)(
+    "%s",
+    (_what, init, main, expected) => {
+      const obs = observeJob({
+        job: job({ layers: 1, definition: "image" }),
+        pod: pod([...early, ...init], main),
+      });
+      expect({ artifacts: obs?.artifacts, imsJob: obs?.imsJob, imsJobs: obs?.imsJobs }).toEqual({
+        artifacts: [],
+        imsJob: undefined,
+        imsJobs: undefined,
+        ...expected,
+      });
+    },
+  );
+
+  it("keeps the artifact count when the list does not fit the message, and records none", () => {
+    const artifacts = Array.from({ length: 40 }, () => ARTIFACT);
+    const text = encodeStepMessage(
+      stepMessage({ step: "teardown", status: "succeeded", exit_code: null, artifacts }),
+      terminationMessageBudget(5),
+    );
+    expect(JSON.parse(text)).toMatchObject({ artifact_count: 40, truncated: true });
+    const status = { ...done("teardown", null), state: { terminated: { exitCode: 0, message: text } } };
+    const obs = observeJob({ job: job({ layers: 1, definition: "image" }), pod: pod(early, [status]) });
+    expect(obs?.artifacts).toEqual([]);
+  });
+});

@@ -51,6 +51,7 @@ describe("resolveControllerConfig: the runner", () => {
       ansibleImage: "aee:2",
       jobDeadlineSeconds: 5400,
       gitCredentialsSecret: "vcs-user",
+      imageService: null,
     });
   });
 
@@ -99,5 +100,57 @@ describe("ttlSeconds", () => {
     ["bogus", 604_800],
   ])("keeps a Job of session_ttl %o for %o seconds", (ttl, seconds) => {
     expect(ttlSeconds(ttl)).toBe(seconds);
+  });
+});
+
+describe("resolveControllerConfig: IMS for the kubernetes runner", () => {
+  const ims = {
+    runner: "kubernetes",
+    ...images,
+    imageService: "ims",
+    imsUrl: "https://ims.example/apis/ims",
+  };
+
+  it("gives the Jobs the IMS endpoint, timeouts and the Secrets by name", () => {
+    const config = resolve({ ...ims, imsTokenSecret: "ims-token", imsSshKeySecret: "cfs-ssh" });
+    expect(config.kubernetes?.imageService).toEqual({
+      imsUrl: "https://ims.example/apis/ims",
+      imsTokenSecret: "ims-token",
+      sshKeySecret: "cfs-ssh",
+      sshNetwork: "cluster.local",
+      timeouts: { jobReadyMs: 1_800_000, sshReadyMs: 300_000, resultMs: 3_600_000 },
+    });
+  });
+
+  it("reads the Secret names from the environment, and needs no token Secret (in-mesh IMS)", () => {
+    const config = resolve(ims, { CFS_GITOPS_IMS_SSH_KEY_SECRET: "cfs-ssh" });
+    expect(config.kubernetes?.imageService).toMatchObject({ sshKeySecret: "cfs-ssh" });
+    expect(config.kubernetes?.imageService).not.toHaveProperty("imsTokenSecret");
+  });
+
+  it("gives the Jobs no image service with the default image service", () => {
+    expect(resolve({ runner: "kubernetes", ...images }).kubernetes?.imageService).toBeNull();
+  });
+
+  it.each([
+    [
+      ims,
+      "--runner kubernetes --image-service ims needs --ims-ssh-key-secret <name> (a Secret with id_ed25519 and id_ed25519.pub)",
+    ],
+    [
+      { ...ims, imsSshKeySecret: "cfs-ssh", imsTokenFile: kubeconfig },
+      "--ims-token-file is read by the local runner; with --runner kubernetes pass --ims-token-secret <name>",
+    ],
+    [{ ...ims, imsSshKeySecret: "Bad_Name" }, "--ims-ssh-key-secret Bad_Name: not a Secret name"],
+    [
+      { runner: "kubernetes", ...images, imsSshKeySecret: "cfs-ssh" },
+      "--ims-token-secret and --ims-ssh-key-secret need --image-service ims",
+    ],
+    [
+      { imageService: "ims", imsUrl: "https://ims.example/apis/ims", imsTokenSecret: "ims-token" },
+      "--ims-token-secret and --ims-ssh-key-secret are for --runner kubernetes (the local runner reads --ims-token-file)",
+    ],
+  ] as Array<[ControllerFlags, string]>)("rejects %o with one line", (flags, message) => {
+    expect(() => resolve(flags)).toThrow(new ConfigError(message));
   });
 });
