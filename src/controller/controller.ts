@@ -86,6 +86,8 @@ export class Controller {
   private lastCommitAt = 0;
   private progressTimer: NodeJS.Timeout | null = null;
   private desired: { version: number; state: DesiredState } | null = null;
+  /** Goes up whenever `recorded` changes (what isSettled answers can only change then). */
+  private recordsVersion = 0;
 
   constructor(private readonly options: ControllerOptions) {
     this.log = options.log.child({ component: "controller" });
@@ -95,6 +97,7 @@ export class Controller {
       parse: options.parse ?? parseManifest,
       log: this.log,
       settled: (path, blob) => this.isSettled(path, blob),
+      settledVersion: () => this.recordsVersion,
     });
   }
 
@@ -205,6 +208,7 @@ export class Controller {
     if (this.loaded) return;
     const { state, snapshot } = await loadRecordedState(this.options.status, this.log);
     this.recorded = state;
+    this.recordsVersion += 1;
     this.statusFiles = snapshot.files;
     this.loaded = true;
     this.log.info({ sessions: state.sessions.size, tip: snapshot.tip }, "status branch read");
@@ -310,6 +314,7 @@ export class Controller {
     });
     this.lastCommitAt = Date.now();
     if (!result) return null;
+    this.recordsVersion += 1;
     for (const [path, content] of result.changes) {
       // A record committed as we wrote it is kept as it is; one merged with another writer's is read back.
       const value = content === null ? undefined : values.get(content);

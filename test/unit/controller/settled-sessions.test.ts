@@ -127,4 +127,31 @@ describe("SourceState", () => {
     expect(state.files.has("sessions/a.yaml")).toBe(true);
     expect(state.version).toBe(version + 1);
   });
+
+  it("checks unread files again only when settledVersion changes", async () => {
+    const source = new MemorySource();
+    source.push({ "sessions/a.yaml": sessionText("a", "cfg") });
+    let settled = true;
+    let asked = 0;
+    let recordsVersion = 1;
+    const state = new SourceState({
+      source,
+      parse: parseManifest,
+      log,
+      settled: () => {
+        asked += 1;
+        return settled;
+      },
+      settledVersion: () => recordsVersion,
+    });
+    await state.sync();
+    await state.sync();
+    await state.sync();
+    expect(asked).toBe(2); // when first seen, then one check at version 1
+    settled = false;
+    expect(await state.sync()).toMatchObject({ read: 0 });
+    recordsVersion = 2;
+    expect(await state.sync()).toMatchObject({ read: 1 });
+    expect(state.files.has("sessions/a.yaml")).toBe(true);
+  });
 });
