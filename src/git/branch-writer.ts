@@ -12,7 +12,7 @@ import type { Credentials } from "./credentials.js";
 import { GitCommandError, GitError, PushRejectedError } from "./errors.js";
 import { buildFastImportStream } from "./fast-import.js";
 import { RemoteMirror } from "./remote-mirror.js";
-import { assertBranchName, ensureBareRepository, readRef, ZERO_OID } from "./repository.js";
+import { assertBranchName, compareAndSwapRef, ensureBareRepository, readRef } from "./repository.js";
 import { runGit } from "./run-git.js";
 import { realSleep, type Sleep } from "./sleep.js";
 
@@ -236,19 +236,14 @@ class GitBranchWriter implements BranchWriter {
   private async publish(input: { branch: string; commit: string; old: string | null }): Promise<boolean> {
     const mirror = this.mirror(input.branch);
     if (mirror) return mirror.push({ commit: input.commit, old: input.old });
-    const { gitDir } = this.options;
     const ref = `refs/heads/${input.branch}`;
-    try {
-      await runGit({
-        gitDir,
-        args: ["update-ref", "-m", "cfs-gitops", ref, input.commit, input.old ?? ZERO_OID],
-      });
-      return true;
-    } catch (error) {
-      // Not matched by message: the ref itself tells whether someone else moved it.
-      if ((await readRef({ gitDir, ref })) !== input.old) return false;
-      throw error;
-    }
+    return compareAndSwapRef({
+      gitDir: this.options.gitDir,
+      ref,
+      commit: input.commit,
+      old: input.old,
+      reason: "cfs-gitops",
+    });
   }
 
   /**

@@ -58,6 +58,31 @@ export async function readRef(options: { gitDir: string; ref: string }): Promise
   return exitCode === 0 && oid !== "" ? oid : null;
 }
 
+/**
+ * Moves a local ref from `old` (null: it must not exist) to `commit` in one compare-and-swap.
+ * False when someone else moved it first; other failures throw.
+ */
+export async function compareAndSwapRef(input: {
+  gitDir: string;
+  ref: string;
+  commit: string;
+  old: string | null;
+  reason: string;
+}): Promise<boolean> {
+  const { gitDir, ref } = input;
+  try {
+    await runGit({
+      gitDir,
+      args: ["update-ref", "-m", input.reason, ref, input.commit, input.old ?? ZERO_OID],
+    });
+    return true;
+  } catch (error) {
+    // Not matched by message: the ref itself tells whether someone else moved it.
+    if ((await readRef({ gitDir, ref })) !== input.old) return false;
+    throw error;
+  }
+}
+
 /** True if the object exists in the repository. */
 export async function hasObject(options: { gitDir: string; oid: string }): Promise<boolean> {
   const { exitCode } = await runGit({

@@ -14,12 +14,12 @@ import { buildFastImportStream, hashBlob, isValidStatusPath } from "./fast-impor
 import { RemoteMirror } from "./remote-mirror.js";
 import {
   assertBranchName,
+  compareAndSwapRef,
   assertGitVersion,
   ensureBareRepository,
   readRef,
   resolveGitDir,
   serial,
-  ZERO_OID,
 } from "./repository.js";
 import { runGit } from "./run-git.js";
 import { realSleep, type Sleep } from "./sleep.js";
@@ -321,17 +321,13 @@ class LocalPublisher implements Publisher {
 
   async publish(input: { commit: string; old: string | null }): Promise<boolean> {
     const { gitDir, ref } = this.options;
-    try {
-      await runGit({
-        gitDir,
-        args: ["update-ref", "-m", "cfs-gitops: status", ref, input.commit, input.old ?? ZERO_OID],
-      });
-      return true;
-    } catch (error) {
-      // Not matched by message: the ref itself tells whether someone else moved it.
-      if ((await readRef({ gitDir, ref })) !== input.old) return false;
-      throw error;
-    }
+    return compareAndSwapRef({
+      gitDir,
+      ref,
+      commit: input.commit,
+      old: input.old,
+      reason: "cfs-gitops: status",
+    });
   }
 }
 
