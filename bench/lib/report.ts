@@ -17,6 +17,11 @@ export interface Row {
   note?: string;
 }
 
+/** A count as the table writes it: `10,000`. */
+export function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
 /** A figure from samples. */
 export function measured(samples: readonly number[], unit = "ms"): Figure {
   return { summary: summarize(samples), unit };
@@ -59,6 +64,6 @@ export function renderTable(rows: readonly Row[]): string {
       `| ${[scenario, row.target, cell(row.figure), verdict(row), baseline].map(escape).join(" | ")} |`,
     );
   }
-  const footnotes = notes.map((note, i) => `[${i + 1}] ${note}`);
+  const footnotes = notes.map((note, i) => `- [${i + 1}] ${note}`);
   return [...lines, ...(footnotes.length > 0 ? ["", ...footnotes] : [])].join("\n");
 }

@@ -8,7 +8,7 @@ import type { ColdStartInput, ColdStartOutput } from "../child/cold-start.js";
 import type { BenchContext } from "../lib/context.js";
 import { git, timed } from "../lib/git.js";
 import { runChild } from "../lib/processes.js";
-import { measured, type Row } from "../lib/report.js";
+import { count, measured, type Row } from "../lib/report.js";
 
 const MIB = 1024;
 
@@ -36,7 +36,7 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
   };
   return [
     {
-      scenario: `cold start (restart): ${n} sessions with records, 100 configurations, to all known and planned`,
+      scenario: `cold start (restart): ${count(n)} sessions with records, 100 configurations, to all known and planned`,
       target: "< 3 s",
       limit: 3000,
       figure: measured(restarts.map((r) => r.passMs)),
@@ -44,7 +44,7 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
       note: `Fresh process each run; from modules loaded to the end of the first pass: git version check, every record of the status branch read and parsed, the watched branch listed, its configurations read and parsed (the manifests of sessions that completed from their current blob are left unread), plan of every session. Node start and module loading add ${Math.round(median(restarts.map((r) => r.processMs - r.passMs)))} ms more.`,
     },
     {
-      scenario: `first start (no status branch): ${n} new sessions, to all ${n} runs started`,
+      scenario: `first start (no status branch): ${count(n)} new sessions, to all ${count(n)} runs started`,
       target: "(< 3 s)",
       limit: 3000,
       figure: measured(firsts.map((r) => r.lastStartMs ?? Number.NaN)),
@@ -52,14 +52,14 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
       note: "Every manifest is read and parsed (YAML with positions, then JSON Schema), every session planned and started.",
     },
     {
-      scenario: `first start: to the status commit of ${n} pending records`,
+      scenario: `first start: to the status commit of ${count(n)} pending records`,
       target: "—",
       limit: null,
       figure: measured(firsts.map((r) => r.passMs)),
       baseline: null,
     },
     {
-      scenario: `peak memory of the controller, restart with ${n} sessions`,
+      scenario: `peak memory of the controller, restart with ${count(n)} sessions`,
       target: "< 200 MiB",
       limit: 200,
       compare: "max",
@@ -71,7 +71,7 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
       note: "Peak resident set size (VmHWM) of the controller process over its cold start; git child processes not included. The target is checked against the largest run.",
     },
     {
-      scenario: `peak memory of the controller, first start: ${n} new sessions started and recorded in one pass`,
+      scenario: `peak memory of the controller, first start: ${count(n)} new sessions started and recorded in one pass`,
       target: "(< 200 MiB)",
       limit: 200,
       compare: "max",

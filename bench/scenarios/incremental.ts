@@ -8,7 +8,7 @@ import { addSessions, type BenchRepo } from "../lib/bench-repo.js";
 import type { BenchContext } from "../lib/context.js";
 import { sessionName } from "../lib/generate.js";
 import { git, timed } from "../lib/git.js";
-import { measured, type Row } from "../lib/report.js";
+import { count, measured, type Row } from "../lib/report.js";
 import { formatSummary, summarize } from "../lib/stats.js";
 import { wireController, type Wired } from "../lib/wire.js";
 
@@ -25,7 +25,7 @@ export async function incrementalRows(ctx: BenchContext): Promise<Row[]> {
     const n = ctx.options.sessions;
     return [
       {
-        scenario: `one commit adding 1 session to the ${n}-session repository, to its run started`,
+        scenario: `one commit adding 1 session to the ${count(n)}-session repository, to its run started`,
         target: "< 100 ms + runner",
         limit: 100,
         figure: measured(one.toStart),

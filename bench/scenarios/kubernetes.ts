@@ -12,7 +12,6 @@ import { Controller } from "../../src/controller/index.js";
 import { createLocalSource } from "../../src/git/local-source.js";
 import { createStatusStore } from "../../src/git/status-store.js";
 import { buildJob } from "../../src/jobs/index.js";
-import { locateManifestPointer, parseManifest } from "../../src/manifest/index.js";
 import { createKubernetesRunner, MANAGED_SELECTOR } from "../../src/runners/kubernetes/index.js";
 import type { Runner } from "../../src/runners/types.js";
 import { startKubeCluster, type KubeCluster } from "../../test/helpers/kube-cluster.js";
@@ -21,7 +20,7 @@ import { createNamespace } from "../../test/helpers/kube-objects.js";
 import { createBenchRepo, type BenchRepo } from "../lib/bench-repo.js";
 import type { BenchContext } from "../lib/context.js";
 import { blobId, sessionManifest, sessionYaml, runSpecOf } from "../lib/generate.js";
-import { measured, notMeasured, type Row } from "../lib/report.js";
+import { count, measured, notMeasured, type Row } from "../lib/report.js";
 
 const SESSIONS = 1000;
 const JOB_OPTIONS = { activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: null };
@@ -30,7 +29,7 @@ const JOB_OPTIONS = { activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: null
 export async function kubernetesRows(ctx: BenchContext): Promise<Row[]> {
   const binDir = join(ctx.options.root, "test", "kube", "bin");
   const row = (figure: Row["figure"], baseline: Row["baseline"]): Row => ({
-    scenario: `${SESSIONS} new sessions to ${SESSIONS} Jobs created in the test API server`,
+    scenario: `${count(SESSIONS)} new sessions to ${count(SESSIONS)} Jobs created in the test API server`,
     target: "< 30 s",
     limit: 30,
     figure,
@@ -63,7 +62,7 @@ export async function kubernetesRows(ctx: BenchContext): Promise<Row[]> {
       );
     return [
       row(seconds(samples), {
-        label: `${SESSIONS} \`createNamespacedJob\` calls in a loop`,
+        label: `${count(SESSIONS)} \`createNamespacedJob\` calls in a loop`,
         figure: seconds(baseline),
       }),
     ];
@@ -99,8 +98,6 @@ async function controllerToJobs(input: RunInput): Promise<number> {
     source,
     status,
     runner: timing,
-    parse: parseManifest,
-    locate: locateManifestPointer,
     log,
   });
   try {

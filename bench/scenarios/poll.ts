@@ -9,7 +9,7 @@ import { pino } from "pino";
 import { createRemoteProbe } from "../../src/git/remote-probe.js";
 import type { BenchContext } from "../lib/context.js";
 import { git } from "../lib/git.js";
-import { measured, type Row } from "../lib/report.js";
+import { count, measured, type Row } from "../lib/report.js";
 import { wireController } from "../lib/wire.js";
 
 /** Wall and CPU milliseconds of repeated calls. */
@@ -55,7 +55,7 @@ export async function pollRows(ctx: BenchContext): Promise<Row[]> {
     const n = ctx.options.sessions;
     return [
       {
-        scenario: `poll with no new commit, remote over HTTP, ${n} sessions: watch tick (one ref request, no pass)`,
+        scenario: `poll with no new commit, remote over HTTP, ${count(n)} sessions: watch tick (one ref request, no pass)`,
         target: "< 20 ms of work",
         limit: 20,
         figure: measured(tick.cpu),
@@ -63,7 +63,7 @@ export async function pollRows(ctx: BenchContext): Promise<Row[]> {
         note: `Figure: CPU time of the controller process (the server runs in another process). Wall time, server included: ${text(tick.wall)}.`,
       },
       {
-        scenario: `poll with no new commit: a whole pass (resync: ref request, observe, plan of ${n} sessions, no commit)`,
+        scenario: `poll with no new commit: a whole pass (resync: ref request, observe, plan of ${count(n)} sessions, no commit)`,
         target: "(< 20 ms of work)",
         limit: 20,
         figure: measured(pass.cpu),

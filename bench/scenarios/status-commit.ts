@@ -10,7 +10,7 @@ import { createBenchRepo } from "../lib/bench-repo.js";
 import type { BenchContext } from "../lib/context.js";
 import { completedRecordFiles } from "../lib/generate.js";
 import { commitFiles, git, timed } from "../lib/git.js";
-import { measured, type Row } from "../lib/report.js";
+import { count, measured, type Row } from "../lib/report.js";
 import { wireController, type Wired } from "../lib/wire.js";
 
 const CHANGES = 1000;
@@ -18,7 +18,7 @@ const CHANGES = 1000;
 /** Rows: one per branch size. */
 export async function statusCommitRows(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const total of [CHANGES, ctx.options.sessions]) rows.push(await measureBranch(ctx, total));
+  for (const total of new Set([CHANGES, ctx.options.sessions])) rows.push(await measureBranch(ctx, total));
   return rows;
 }
 
@@ -52,17 +52,17 @@ async function measureBranch(ctx: BenchContext, total: number): Promise<Row> {
       baseline.push(await timed(() => pushWithGitCli({ wired, url, run, files })));
     }
     const row: Row = {
-      scenario: `${CHANGES} session status changes, ${total} sessions on the branch, to one status commit pushed`,
+      scenario: `${count(CHANGES)} session status changes, ${count(total)} sessions on the branch, to one status commit pushed`,
       target: "< 1 s",
       limit: 1000,
       figure: measured(samples),
       baseline: {
-        label: `\`git fast-import\` of ${CHANGES} records + \`git push\``,
+        label: `\`git fast-import\` of ${count(CHANGES)} records + \`git push\``,
         figure: measured(baseline),
       },
     };
     if (total !== CHANGES) {
-      row.note = `A whole pass: observe, plan of all ${total} sessions, build the commit of the ${CHANGES} changed records (fast-import, only the changed paths), push over HTTP with --force-with-lease.`;
+      row.note = `A whole pass: observe, plan of all ${count(total)} sessions, build the commit of the ${count(CHANGES)} changed records (fast-import, only the changed paths), push over HTTP with --force-with-lease.`;
     }
     return row;
   } finally {

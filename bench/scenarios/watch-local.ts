@@ -8,7 +8,7 @@ import { addSessions } from "../lib/bench-repo.js";
 import type { BenchContext } from "../lib/context.js";
 import { sessionName } from "../lib/generate.js";
 import { git } from "../lib/git.js";
-import { measured, type Row } from "../lib/report.js";
+import { count, measured, type Row } from "../lib/report.js";
 import { wireController } from "../lib/wire.js";
 
 const SETTLE_MS = 300;
@@ -41,7 +41,7 @@ export async function watchLocalRows(ctx: BenchContext): Promise<Row[]> {
     }
     return [
       {
-        scenario: `commit pushed to a local repository (${ctx.options.sessions}+ sessions), to its run started, watching refs`,
+        scenario: `commit pushed to a local repository (${count(ctx.options.sessions)}+ sessions), to its run started, watching refs`,
         target: "p50 < 200 ms",
         limit: 200,
         figure: measured(latency),

@@ -17,7 +17,7 @@ import { addSessions } from "../lib/bench-repo.js";
 import type { BenchContext } from "../lib/context.js";
 import { sessionName } from "../lib/generate.js";
 import { git, timed } from "../lib/git.js";
-import { measured, type Row } from "../lib/report.js";
+import { count, measured, type Row } from "../lib/report.js";
 import { wireController, type Wired } from "../lib/wire.js";
 import { withTimeout } from "./watch-local.js";
 
@@ -58,7 +58,7 @@ export async function webhookRows(ctx: BenchContext): Promise<Row[]> {
     }
     return [
       {
-        scenario: `commit pushed to a remote over HTTP (${ctx.options.sessions}+ sessions) with the webhook, to its run started`,
+        scenario: `commit pushed to a remote over HTTP (${count(ctx.options.sessions)}+ sessions) with the webhook, to its run started`,
         target: "p50 < 500 ms",
         limit: 500,
         figure: measured(latency),
