@@ -37,6 +37,8 @@ export interface ImsJobRecord {
   ssh_containers?: ImsSshContainer[];
   resultant_image_id?: string | null;
   kubernetes_job?: string;
+  /** The public key the job's SSH containers accept (customize jobs). */
+  public_key_id?: string;
 }
 
 /** The body of `POST /v3/jobs` for a customize job. */
@@ -109,6 +111,14 @@ export class ImsApi {
     return checkRecord<ImsPublicKeyRecord>(body, ["id", "name"], "public key record");
   }
 
+  /** `GET /v3/public-keys`: every key record (a removed session's key is found by its name). */
+  async listPublicKeys(): Promise<ImsPublicKeyRecord[]> {
+    const body = await this.call({ method: "GET", path: "/v3/public-keys" });
+    return checkList(body, "public key records").map((item) =>
+      checkRecord<ImsPublicKeyRecord>(item, ["id", "name"], "public key record"),
+    );
+  }
+
   /** `DELETE /v3/public-keys/{id}`; a key already gone is fine. */
   async deletePublicKey(id: string): Promise<void> {
     await this.call({ method: "DELETE", path: `/v3/public-keys/${encodeURIComponent(id)}`, missingOk: true });
@@ -124,6 +134,14 @@ export class ImsApi {
   async getJob(id: string): Promise<ImsJobRecord> {
     const body = await this.call({ method: "GET", path: `/v3/jobs/${encodeURIComponent(id)}` });
     return checkRecord<ImsJobRecord>(body, ["id", "status"], "job record");
+  }
+
+  /** `GET /v3/jobs`: every job record (a removed session's jobs are found by their public key). */
+  async listJobs(): Promise<ImsJobRecord[]> {
+    const body = await this.call({ method: "GET", path: "/v3/jobs" });
+    return checkList(body, "job records").map((item) =>
+      checkRecord<ImsJobRecord>(item, ["id", "status"], "job record"),
+    );
   }
 
   /** `DELETE /v3/jobs/{id}` (IMS also deletes the job's Kubernetes resources); a job already gone is fine. */
@@ -206,6 +224,14 @@ function causeText(error: unknown): string {
   if (error instanceof Error && error.name === "TimeoutError") return "the request timed out";
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : null;
   return cause ?? errorText(error);
+}
+
+function checkList(body: unknown, what: string): unknown[] {
+  if (Array.isArray(body)) return body;
+  throw new ImageServiceError({
+    code: "invalid-response",
+    message: `IMS answered with something other than a list of ${what}`,
+  });
 }
 
 function checkRecord<T>(body: unknown, keys: readonly string[], what: string): T {

@@ -260,12 +260,16 @@ class ImsState {
         return { status: 200, body: [...this.images.values()] };
       case "post /v3/public-keys":
         return this.createKey(body as Record<string, unknown>);
+      case "get /v3/public-keys":
+        return { status: 200, body: [...this.publicKeys.values()] };
       case "get /v3/public-keys/{public_key_id}":
         return this.found(this.publicKeys.get(params.public_key_id ?? ""));
       case "delete /v3/public-keys/{public_key_id}":
         return this.remove(this.publicKeys, params.public_key_id ?? "");
       case "post /v3/jobs":
         return this.createJob(body as Record<string, unknown>);
+      case "get /v3/jobs":
+        return { status: 200, body: [...this.jobs.values()].map((job) => job.record) };
       case "get /v3/jobs/{job_id}":
         return this.getJob(params.job_id ?? "");
       case "delete /v3/jobs/{job_id}":
