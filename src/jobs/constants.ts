@@ -82,6 +82,10 @@ export const ENV = {
   imsResultTimeoutMs: "CFS_IMS_RESULT_TIMEOUT_MS",
   /** Image targets: where the SSH key Secret is mounted (`inventory`, `ansible-<i>`, `teardown`). */
   sshKeyDir: "CFS_SSH_KEY_DIR",
+  /** IMS cleanup of a removed image session: the IMS job ids its inventory step reported (comma-separated). */
+  imsJobs: "CFS_IMS_JOBS",
+  /** IMS cleanup: milliseconds to wait before looking again, after a first look found something. */
+  imsCleanupSettleMs: "CFS_IMS_CLEANUP_SETTLE_MS",
 } as const;
 
 /** Key of the IMS token Secret that holds the bearer token. */

@@ -28,6 +28,11 @@ export interface JobImageService {
   timeouts?: { jobReadyMs: number; sshReadyMs: number; resultMs: number };
   /** Milliseconds between two looks at an IMS job (the client's default when absent). */
   pollMs?: number;
+  /**
+   * Removing a running image session: how long its IMS cleanup waits before a second look, for a
+   * job its stopping pod created meanwhile (the cleanup step's default when absent).
+   */
+  cleanupSettleMs?: number;
 }
 
 const SSH_KEY_VOLUME = "ssh-key";

@@ -1,11 +1,15 @@
 /** `cfs-gitops step <name>`: the entrypoint of every container of a session's Kubernetes Job. */
 import type { Command } from "commander";
 import { ImsApi, createImsClient, createSshRunner, type ImageService } from "../../images/index.js";
+import { realSleep } from "../../git/sleep.js";
 import { ENV } from "../../jobs/index.js";
 import {
+  IMS_CLEANUP_STEP,
   STEP_KINDS,
+  resolveImsCleanupConfig,
   resolveStepConfig,
   runContainerStep,
+  runImsCleanup,
   type StepConfig,
 } from "../../runners/kubernetes/container/index.js";
 import { ConfigError } from "../config.js";
@@ -23,7 +27,8 @@ export function registerStep(program: Command, io: CliIo = processIo()): void {
     .addHelpText(
       "after",
       `
-Steps: ${STEP_KINDS.join(", ")}.
+Steps: ${STEP_KINDS.join(", ")}; and ${IMS_CLEANUP_STEP}, the container of the Job that removes
+what a deleted image session left in IMS (its jobs and public key) when its teardown never ran.
 The Job the kubernetes runner creates sets the environment a step reads (${ENV.runSpecFile},
 ${ENV.workDir}, ${ENV.resultsDir}, ...); git credentials come from the Secret named by
 --git-credentials-secret and are never logged. Every step but the last records its result and
@@ -41,6 +46,10 @@ Example (what the Job runs for layer 2):
 /** Runs the step; a container that must fail (the last one, after a failure) throws CliError. */
 async function runStepCommand(input: { name: string; flags: { layer?: string }; io: CliIo }): Promise<void> {
   const { io } = input;
+  if (input.name === IMS_CLEANUP_STEP) {
+    await runImsCleanupCommand(io);
+    return;
+  }
   const config = resolveStepConfig({ kind: input.name, ...input.flags, env: io.env });
   if ("error" in config) throw new ConfigError(config.error);
   const abort = new AbortController();
@@ -62,6 +71,23 @@ async function runStepCommand(input: { name: string; flags: { layer?: string }; 
   } finally {
     process.off("SIGTERM", stop);
     process.off("SIGINT", stop);
+  }
+}
+
+/** `step ims-cleanup`: exits non-zero (so its Job retries) when IMS could not be cleaned up. */
+async function runImsCleanupCommand(io: CliIo): Promise<void> {
+  const config = resolveImsCleanupConfig(io.env);
+  if ("error" in config) throw new ConfigError(config.error);
+  const token = config.token;
+  const api = new ImsApi({
+    baseUrl: config.url,
+    ...(token === null ? {} : { token: () => Promise.resolve(token) }),
+  });
+  try {
+    await runImsCleanup({ config, api, out: io.stdout, sleep: (ms) => realSleep(ms) });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError(`${IMS_CLEANUP_STEP}: ${reason}`, 1);
   }
 }
 

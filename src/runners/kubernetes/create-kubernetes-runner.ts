@@ -24,6 +24,13 @@ import { formatTime, parseDuration } from "../../plan/duration.js";
 import { notifyListeners } from "../steps/index.js";
 import type { Runner } from "../types.js";
 import { apiError, apiStatus, isTransient } from "./api-errors.js";
+import {
+  buildImsCleanupJob,
+  imsCleanupOf,
+  isHelperObject,
+  type ImsCleanupJobInput,
+  type ImsCleanupTarget,
+} from "./ims-cleanup-job.js";
 import { Informer, type InformerEvent, type WatchClient } from "./informer.js";
 import { observeJob, sessionOfJob, vanishedObservation } from "./observe-job.js";
 
@@ -92,6 +99,8 @@ class KubernetesRunner implements Runner {
   private readonly removing = new Set<string>();
   /** Runs whose Job disappeared without remove(): reported until remove() forgets them. */
   private readonly vanished = new Map<string, RunObservation>();
+  /** Image runs whose Job disappeared before teardown: what remove() must clean up in IMS. */
+  private readonly vanishedCleanup = new Map<string, ImsCleanupTarget>();
   private closed = false;
 
   constructor(private readonly options: KubernetesRunnerOptions) {
@@ -161,10 +170,18 @@ class KubernetesRunner implements Runner {
     this.notify();
   }
 
+  /**
+   * Delete the run's Job. An image run stopped before its teardown first gets a cleanup Job that
+   * removes its IMS jobs and key (deleting the Job kills the pod that would have); when that
+   * cannot be created this throws before deleting anything, so the next pass retries both.
+   */
   async remove(name: string, job: string): Promise<void> {
+    const cleanup = this.cleanupTarget(job);
     this.vanished.delete(job);
     this.created.delete(job);
     if (job === "") return;
+    if (cleanup !== null) await this.startImsCleanup(name, cleanup);
+    this.vanishedCleanup.delete(job);
     this.removing.add(job);
     try {
       await this.batch.deleteNamespacedJob({
@@ -188,7 +205,7 @@ class KubernetesRunner implements Runner {
     const now = formatTime(this.now());
     for (const job of this.knownJobs()) {
       const name = job.metadata?.name ?? "";
-      if (this.removing.has(name)) continue;
+      if (this.removing.has(name) || isHelperObject(job)) continue;
       const obs = observeJob({ job, pod: this.lastPod.get(name) ?? null });
       if (obs === null) continue;
       const deleting = job.metadata?.deletionTimestamp !== undefined;
@@ -238,6 +255,35 @@ class KubernetesRunner implements Runner {
     return jobs;
   }
 
+  /** What removing `job` must clean up in IMS; null when nothing (or no image service is configured). */
+  private cleanupTarget(job: string): ImsCleanupTarget | null {
+    if (this.options.options.imageService === undefined || job === "") return null;
+    const live = this.jobs.get(job);
+    if (live === undefined) return this.vanishedCleanup.get(job) ?? null;
+    return imsCleanupOf({ job: live, pod: this.lastPod.get(job) ?? null });
+  }
+
+  /** Create the cleanup Job of an image run (one that exists already is fine: remove() is retried). */
+  private async startImsCleanup(name: string, target: ImsCleanupTarget): Promise<void> {
+    const { imageService, resources, serviceAccountName } = this.options.options;
+    if (imageService === undefined) return;
+    const site: ImsCleanupJobInput["site"] = {
+      service: imageService,
+      ...(resources === undefined ? {} : { resources }),
+      ...(serviceAccountName === undefined ? {} : { serviceAccountName }),
+    };
+    const body = buildImsCleanupJob({
+      target,
+      namespace: this.options.namespace,
+      image: this.options.images.step,
+      site,
+    });
+    const created = await this.createJob(body);
+    const cleanupJob = body.metadata?.name;
+    const what = created === null ? "IMS cleanup Job exists already" : "IMS cleanup Job created";
+    this.log.info({ session: name, job: cleanupJob, knownImsJobs: target.knownJobs.length }, what);
+  }
+
   /** Create the Job; null when it exists already. Retries what may pass (no answer, 429, 5xx). */
   private async createJob(body: V1Job): Promise<V1Job | null> {
     const namespace = this.options.namespace;
@@ -265,7 +311,9 @@ class KubernetesRunner implements Runner {
   private jobGone(name: string, job: V1Job): void {
     const pod = this.lastPod.get(name) ?? null;
     this.lastPod.delete(name);
-    if (this.removing.delete(name)) return;
+    if (this.removing.delete(name) || isHelperObject(job)) return;
+    const cleanup = this.options.options.imageService === undefined ? null : imsCleanupOf({ job, pod });
+    if (cleanup !== null) this.vanishedCleanup.set(name, cleanup);
     const obs = observeJob({ job, pod });
     if (obs === null || sessionOfJob(job) === null) return;
     const vanished = vanishedObservation(obs, formatTime(this.now()));
@@ -276,7 +324,7 @@ class KubernetesRunner implements Runner {
 
   private onPod(event: InformerEvent, pod: V1Pod): void {
     const job = jobOfPod(pod);
-    if (job === null) return;
+    if (job === null || isHelperObject(pod)) return;
     if (event === "delete") {
       if (this.jobs.get(job) === undefined) this.lastPod.delete(job);
     } else if (isNewerPod(pod, this.lastPod.get(job))) {

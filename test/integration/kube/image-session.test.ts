@@ -15,7 +15,13 @@ import { ConfigRepo, configurationYaml, makeLayerRepo, tempDir } from "../../hel
 import { startImsWithJails, type ImsWithJails } from "../../helpers/ims-with-jails.js";
 import { kubeConfigFor } from "../../helpers/kube-cluster.js";
 import { startKubeController, type KubeController } from "../../helpers/kube-controller.js";
-import { createNamespace, waitFor, waitForJobPod } from "../../helpers/kube-objects.js";
+import {
+  createNamespace,
+  waitFor,
+  waitForJobCondition,
+  waitForJobDeleted,
+  waitForJobPod,
+} from "../../helpers/kube-objects.js";
 import { runPodSteps } from "../../helpers/kube-step-kubelet.js";
 
 const cluster = inject("kubeCluster");
@@ -115,6 +121,7 @@ async function setup(name: string, playbook: string) {
           sshUser: userInfo().username,
           pollMs: 50,
           timeouts: { jobReadyMs: 20_000, sshReadyMs: 5_000, resultMs: 5_000 },
+          cleanupSettleMs: 100,
         },
       },
     },
@@ -123,7 +130,7 @@ async function setup(name: string, playbook: string) {
   return { namespace, repo, world, image };
 }
 
-async function playKubelet(namespace: string, session: string) {
+async function playKubelet(namespace: string, session: string, holdAt?: string) {
   const job = await waitFor(
     async () =>
       (
@@ -140,7 +147,19 @@ async function playKubelet(namespace: string, session: string) {
     namespace,
     pod: pod.metadata?.name ?? "",
     dir: join(dir.path, namespace, "pod"),
+    ...(holdAt === undefined ? {} : { holdAt }),
   });
+}
+
+/** Plays the kubelet for a Job's pod (the cleanup Job's): runs its real command. */
+async function playJobPod(namespace: string, job: string) {
+  const pod = await waitForJobPod(core, { namespace, name: job });
+  return runPodSteps({ core, namespace, pod: pod.metadata?.name ?? "", dir: join(dir.path, namespace, job) });
+}
+
+function recordOf(repo: ConfigRepo, name: string): SessionRecord | null {
+  const text = repo.statusFile(`sessions/${name}.json`);
+  return text === null ? null : (JSON.parse(text) as SessionRecord);
 }
 
 function completeRecord(repo: ConfigRepo, name: string): Promise<SessionRecord> {
@@ -208,5 +227,40 @@ describe("image sessions on the kubernetes runner", () => {
     expect(world.ims.images.size).toBe(1);
     expect(world.ims.jobs.size).toBe(0);
     expect(world.ims.publicKeys.size).toBe(0);
+  });
+
+  it("deleting a session mid-run removes its IMS jobs and key through a cleanup Job", async () => {
+    const { namespace, repo, world } = await setup("img-del", PLAYBOOK);
+    await playKubelet(namespace, "img-del", "ansible-0");
+    expect(world.ims.jobs.size).toBe(1);
+    expect(world.ims.publicKeys.size).toBe(1);
+    const staged = await waitFor(
+      () => {
+        const record = recordOf(repo, "img-del");
+        const inventory = record?.status.steps.find((s) => s.name === "inventory");
+        return Promise.resolve(inventory?.status === "succeeded" ? record : undefined);
+      },
+      { what: "img-del: inventory recorded", timeoutMs: 30_000 },
+    );
+    const job = staged?.status.session.job ?? "";
+
+    repo.commit({ "sessions/img-del.yaml": null }, "delete img-del");
+
+    const cleanup = `${job}-cleanup`;
+    const run = await playJobPod(namespace, cleanup);
+    const log = run.logs.get("ims-cleanup") ?? "";
+    expect(log).toMatch(/deleted IMS job [0-9a-f-]{36}/);
+    expect(log).toMatch(/deleted IMS public key [0-9a-f-]{36}/);
+    expect(log).not.toContain(TOKEN);
+    expect(world.ims.jobs.size).toBe(0);
+    expect(world.ims.publicKeys.size).toBe(0);
+    await waitForJobCondition(batch, { namespace, name: cleanup, type: "Complete" });
+    await waitForJobDeleted(batch, { namespace, name: job });
+    await waitFor(() => Promise.resolve(recordOf(repo, "img-del") === null ? true : undefined), {
+      what: "img-del: record deleted",
+    });
+    const jobs = await batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR });
+    expect(jobs.items.map((j) => j.metadata?.name)).toEqual([cleanup]);
+    expect(recordOf(repo, "img-del")).toBeNull();
   });
 });
