@@ -5,7 +5,6 @@ import { createLocalSource, type LocalSource } from "../../src/git/local-source.
 import { createRemoteSource, type RemoteSource } from "../../src/git/remote-source.js";
 import { createStatusStore } from "../../src/git/status-store.js";
 import type { ConfigSource, StatusStore } from "../../src/git/types.js";
-import { locateManifestPointer, parseManifest } from "../../src/manifest/index.js";
 import { RecordingRunner } from "./recording-runner.js";
 
 /** A controller under measurement and what to close after. */
@@ -49,8 +48,6 @@ export async function wireController(options: WireOptions): Promise<Wired> {
     source,
     status,
     runner,
-    parse: parseManifest,
-    locate: locateManifestPointer,
     log,
     progressIntervalMs: 0,
     resyncMs: 3_600_000,
