@@ -18,6 +18,7 @@ import { pollRows } from "./scenarios/poll.js";
 import { statusCommitRows } from "./scenarios/status-commit.js";
 import { watchLocalRows } from "./scenarios/watch-local.js";
 import { webhookRows } from "./scenarios/webhook.js";
+import { snapshotEnvironment } from "../src/cli/environment.js";
 
 /** Every scenario, in the order of the table. */
 const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) => Promise<Row[]> }> = [
@@ -121,4 +122,5 @@ async function main(): Promise<void> {
   }
 }
 
+snapshotEnvironment(); // as the CLI does at start (src/cli/environment.ts)
 await main();

@@ -5,6 +5,7 @@
  */
 import { peakRssKiB } from "../lib/peak-memory.js";
 import { wireController } from "../lib/wire.js";
+import { snapshotEnvironment } from "../../src/cli/environment.js";
 
 /** What the parent passes in argv[2]. */
 export interface ColdStartInput {
@@ -55,4 +56,5 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(output)}\n`);
 }
 
+snapshotEnvironment(); // as the CLI does at start (src/cli/environment.ts)
 await main();

@@ -12,6 +12,7 @@ import { registerSessions } from "./commands/sessions.js";
 import { registerStep } from "./commands/step.js";
 import { registerValidate } from "./commands/validate.js";
 import { ConfigError } from "./config.js";
+import { snapshotEnvironment } from "./environment.js";
 import { CliError } from "./errors.js";
 import { processIo, type CliIo } from "./io.js";
 import { isGitError } from "../git/errors.js";
@@ -73,6 +74,7 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  snapshotEnvironment();
   // `cfs-gitops sessions list | head`: a reader that stops early ends the output quietly.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;
