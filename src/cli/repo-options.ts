@@ -17,6 +17,8 @@ export interface GlobalFlags extends RepoFlags {
 /** Which kind of command the options are for: a write command's `--branch` names where to write. */
 export interface RepoOptionsMode {
   write?: boolean;
+  /** Default of --log-level: `warn` for commands, `info` for the long-running controller. */
+  logLevel?: string;
 }
 
 const REPO_HELP =
@@ -41,7 +43,7 @@ export function addRepoOptions(command: Command, mode: RepoOptionsMode = {}): Co
       "--git-credentials-file <file>",
       "file with username:password for the remote [env CFS_GITOPS_GIT_CREDENTIALS_FILE; or CFS_GITOPS_GIT_USERNAME + CFS_GITOPS_GIT_PASSWORD]",
     )
-    .option("--log-level <level>", "log level on stderr: debug, info, warn, error", "warn");
+    .option("--log-level <level>", "log level on stderr: debug, info, warn, error", mode.logLevel ?? "warn");
 }
 
 /** What a repository command works with. */

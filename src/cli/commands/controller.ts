@@ -113,6 +113,7 @@ Examples:
     --step-image registry.example.org/cfs-gitops:0.1.0 --ansible-image registry.example.org/cfs-gitops-ansible:0.1.0 \\
     --git-credentials-secret cfs-gitops-git`,
       ),
+    { logLevel: "info" },
   ).action(async (flags: ControllerFlags & { logLevel?: string }) => {
     await runController(flags);
   });
@@ -120,7 +121,7 @@ Examples:
 
 async function runController(flags: ControllerFlags & { logLevel?: string }): Promise<void> {
   const config = resolveControllerConfig(flags, process.env);
-  const log = createLogger({ level: flags.logLevel === "warn" ? "info" : (flags.logLevel ?? "info") });
+  const log = createLogger({ level: flags.logLevel ?? "info" });
   const repo = await openRepository({ config, log, pollIntervalMs: config.pollIntervalMs });
   const kubeConfig =
     config.kubernetes === null ? null : loadKubeConfig(config.kubernetes.kubeconfig, process.env);
