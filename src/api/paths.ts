@@ -6,6 +6,11 @@ export function sessionRecordPath(name: string): string {
   return `sessions/${name}.json`;
 }
 
+/** The session name of a status branch record path (`sessions/x.json` -> `x`), or null for any other path. */
+export function sessionNameOfRecordPath(path: string): string | null {
+  return /^sessions\/([^/]+)\.json$/.exec(path)?.[1] ?? null;
+}
+
 /** Status branch folder holding a session's step logs. */
 export function sessionLogDir(name: string): string {
   return `logs/${name}`;

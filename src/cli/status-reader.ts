@@ -4,14 +4,13 @@ import {
   problemPath,
   sessionLogDir,
   sessionLogPath,
+  sessionNameOfRecordPath,
   sessionRecordPath,
   type ExpiredRecord,
   type ProblemRecord,
   type SessionRecord,
 } from "../api/index.js";
 import type { StatusSnapshot, StatusStore } from "../git/types.js";
-
-const SESSION_FILE = /^sessions\/[^/]+\.json$/;
 
 /** The status branch, loaded once for one command. */
 export class StatusReader {
@@ -27,7 +26,7 @@ export class StatusReader {
 
   /** Every session record, sorted by name. */
   async sessions(): Promise<SessionRecord[]> {
-    const paths = [...this.snapshot.files.keys()].filter((p) => SESSION_FILE.test(p));
+    const paths = [...this.snapshot.files.keys()].filter((p) => sessionNameOfRecordPath(p) !== null);
     const records = await this.readJson<SessionRecord>(paths);
     return records.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }

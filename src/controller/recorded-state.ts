@@ -1,10 +1,14 @@
 /** The status branch as the controller holds it in memory: parsed records keyed as the planner wants them. */
 import type { Logger } from "pino";
-import type { ExpiredRecord, ProblemRecord, SessionRecord } from "../api/index.js";
+import {
+  sessionNameOfRecordPath,
+  type ExpiredRecord,
+  type ProblemRecord,
+  type SessionRecord,
+} from "../api/index.js";
 import type { StatusSnapshot, StatusStore } from "../git/types.js";
 import type { RecordedState } from "../plan/index.js";
 
-const SESSION_FILE = /^sessions\/([^/]+)\.json$/;
 const EXPIRED_FILE = /^expired\/([^/]+)\.json$/;
 const PROBLEM_FILE = /^problems\/(.+)\.json$/;
 
@@ -62,8 +66,8 @@ export function applyRecordValue(state: RecordedState, path: string, value: obje
 }
 
 function recordKind(path: string): { kind: keyof RecordedState; key: string } | null {
-  const session = SESSION_FILE.exec(path);
-  if (session?.[1]) return { kind: "sessions", key: session[1] };
+  const session = sessionNameOfRecordPath(path);
+  if (session) return { kind: "sessions", key: session };
   const expired = EXPIRED_FILE.exec(path);
   if (expired?.[1]) return { kind: "expired", key: expired[1] };
   const problem = PROBLEM_FILE.exec(path);

@@ -1,7 +1,11 @@
 /** The status commit message: a summary subject and trailers that link back to the source. */
-import { TRAILER_SESSION, TRAILER_SOURCE_COMMIT, SESSION_STATUSES } from "../api/index.js";
+import {
+  TRAILER_SESSION,
+  TRAILER_SOURCE_COMMIT,
+  SESSION_STATUSES,
+  sessionNameOfRecordPath,
+} from "../api/index.js";
 
-const SESSION_FILE = /^sessions\/(.+)\.json$/;
 const decoder = new TextDecoder();
 
 /** Inputs of statusCommitMessage. */
@@ -19,8 +23,8 @@ export function statusCommitMessage(input: MessageInput): string {
   const sessions: Array<[string, string]> = [];
   let problems = 0;
   for (const [path, content] of input.changes) {
-    const match = SESSION_FILE.exec(path);
-    if (match?.[1]) sessions.push([match[1], content ? sessionState(content) : "deleted"]);
+    const name = sessionNameOfRecordPath(path);
+    if (name) sessions.push([name, content ? sessionState(content) : "deleted"]);
     else if (path.startsWith("problems/")) problems += 1;
   }
   sessions.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
