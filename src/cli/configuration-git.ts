@@ -3,6 +3,7 @@ import { credentialEnv, credentialSecrets, type Credentials } from "../git/crede
 import { toRemoteError } from "../git/remote-errors.js";
 import { runGit } from "../git/run-git.js";
 import { redactUrl } from "../git/scrub-secrets.js";
+import { formatTime } from "../plan/index.js";
 import { CliError } from "./errors.js";
 
 /** The committer time (UTC, CFS's `%Y-%m-%dT%H:%M:%SZ`) of the last commit that touched each path. */
@@ -19,7 +20,7 @@ export async function lastUpdated(input: {
   });
   for (const record of stdout.toString("utf8").split("\x1e")) {
     const [time = "", ...files] = record.split("\n").filter((line) => line.trim() !== "");
-    const when = new Date(Number(time) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const when = formatTime(new Date(Number(time) * 1000));
     for (const file of files) if (!out.has(file)) out.set(file, when);
   }
   return out;

@@ -5,6 +5,7 @@
  * `git log` output and merges it.
  */
 import { TRAILER_SESSION, TRAILER_SOURCE_COMMIT } from "../api/index.js";
+import { formatTime } from "../plan/index.js";
 
 /** Field and record separators of the formats below. */
 const RS = "\x1e";
@@ -211,5 +212,5 @@ function detail(event: TimelineEvent): string {
 
 function utc(time: string): string {
   const ms = Date.parse(time);
-  return Number.isNaN(ms) ? time : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return Number.isNaN(ms) ? time : formatTime(new Date(ms));
 }
