@@ -41,6 +41,11 @@ export function ansibleConfigPath(name: string): string {
   return `ansible-configs/${name}.cfg`;
 }
 
+/** The name of an ansible.cfg from its repository path (`ansible-configs/x.cfg` -> `x`), or null for any other path. */
+export function ansibleConfigNameOfPath(path: string): string | null {
+  return /^ansible-configs\/([^/]+)\.cfg$/.exec(path)?.[1] ?? null;
+}
+
 /** Which manifest kind a repository path holds, or null if the controller does not read it. */
 export function kindOfPath(path: string): Kind | null {
   if (path === OPTIONS_PATH) return "Options";

@@ -9,11 +9,10 @@
  * 10,000 completed sessions so reads and parses none of them.
  */
 import type { Logger } from "pino";
-import { MAX_MANIFEST_BYTES, kindOfPath } from "../api/index.js";
+import { MAX_MANIFEST_BYTES, ansibleConfigNameOfPath, kindOfPath } from "../api/index.js";
 import type { ConfigSource, ChangedFile } from "../git/types.js";
 import type { ParsedFile, RepoFile } from "../plan/index.js";
 
-const ANSIBLE_CONFIG_FILE = /^ansible-configs\/([^/]+)\.cfg$/;
 const MAX_ANSIBLE_CONFIG_BYTES = 256 * 1024;
 
 /** Parses one manifest file (the manifest room's parseManifest). */
@@ -155,10 +154,10 @@ export class SourceState {
   private remember(input: { change: ChangedFile; bytes: Uint8Array; commit: string }): void {
     const { change, bytes, commit } = input;
     const oid = change.oid ?? "";
-    const config = ANSIBLE_CONFIG_FILE.exec(change.path);
-    if (config?.[1]) {
+    const config = ansibleConfigNameOfPath(change.path);
+    if (config) {
       if (bytes.length <= MAX_ANSIBLE_CONFIG_BYTES)
-        this.ansibleConfigs.set(config[1], Buffer.from(bytes).toString("utf8"));
+        this.ansibleConfigs.set(config, Buffer.from(bytes).toString("utf8"));
       return;
     }
     let parsed = this.parsedByBlob.get(oid);
@@ -175,15 +174,15 @@ export class SourceState {
   }
 
   private forget(path: string): void {
-    const config = ANSIBLE_CONFIG_FILE.exec(path);
-    if (config?.[1]) this.ansibleConfigs.delete(config[1]);
+    const config = ansibleConfigNameOfPath(path);
+    if (config) this.ansibleConfigs.delete(config);
     this.files.delete(path);
   }
 }
 
 /** Manifests, ansible configs, and anything odd under sessions/ (nested YAML, symlinks, submodules). */
 function isInteresting(change: ChangedFile): boolean {
-  if (kindOfPath(change.path) !== null || ANSIBLE_CONFIG_FILE.test(change.path)) return true;
+  if (kindOfPath(change.path) !== null || ansibleConfigNameOfPath(change.path) !== null) return true;
   if (!change.path.startsWith("sessions/")) return false;
   return !isRegular(change.mode) || /\.ya?ml$/.test(change.path);
 }
