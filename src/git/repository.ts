@@ -83,17 +83,6 @@ export async function compareAndSwapRef(input: {
   }
 }
 
-/** True if the object exists in the repository. */
-export async function hasObject(options: { gitDir: string; oid: string }): Promise<boolean> {
-  const { exitCode } = await runGit({
-    gitDir: options.gitDir,
-    args: ["cat-file", "-e", options.oid],
-    okExitCodes: [1, 128],
-    timeoutMs: 30_000,
-  });
-  return exitCode === 0;
-}
-
 /** Run async work one at a time, in call order (a fetch, a commit, ...). */
 export function serial(): <T>(work: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
