@@ -15,7 +15,7 @@ import {
   runImageTeardown,
   stagedJobIds,
 } from "../steps/index.js";
-import { failedStep, type LocalRun, type StepContext, type StepResult } from "./local-run.js";
+import { failedStep, succeededStep, type LocalRun, type StepContext, type StepResult } from "./local-run.js";
 import { appendStepLog } from "./step-process.js";
 
 /** `inventory` of an image session: stage the images, then write the inventory that reaches them. */
@@ -36,9 +36,7 @@ export async function imageInventoryStep(run: LocalRun, ctx: StepContext): Promi
       if (jobs.length > 0) await ctx.save(run, { ...run.obs, imsJob: jobs[0] ?? "", imsJobs: jobs });
     },
   });
-  return result.reason === null
-    ? { status: "succeeded", exitCode: null, reason: null }
-    : failedStep(result.reason);
+  return result.reason === null ? succeededStep() : failedStep(result.reason);
 }
 
 /**
@@ -62,9 +60,7 @@ export async function imageTeardownStep(
   });
   if (result.artifacts.length > 0) await ctx.save(run, { ...run.obs, artifacts: result.artifacts });
   if (!result.staged) return { status: "skipped", exitCode: null, reason: null };
-  return result.reason === null
-    ? { status: "succeeded", exitCode: null, reason: null }
-    : failedStep(result.reason);
+  return result.reason === null ? succeededStep() : failedStep(result.reason);
 }
 
 /**

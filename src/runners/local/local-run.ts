@@ -2,8 +2,7 @@
 import type { Logger } from "pino";
 import type { PlannedLayer, RunObservation, RunSpec } from "../../api/index.js";
 import type { ImageService } from "../../images/types.js";
-import type { PassthroughResult } from "../../manifest/passthrough.js";
-import { updateLayer } from "../steps/index.js";
+import { updateLayer, type PassthroughParse } from "../steps/index.js";
 import type { StepProcess } from "./processes.js";
 import type { RunPaths } from "./run-files.js";
 
@@ -24,11 +23,6 @@ export interface LocalRun {
   ansibleExtraEnv: Record<string, string>;
 }
 
-/** Splits `ansible.passthrough` into argv tokens, or says why it cannot. */
-export type PassthroughParser = (
-  text: string,
-) => { ok: true; argv: string[] } | { ok: false; message: string };
-
 /** What the steps of a run need from the runner. */
 export interface StepContext {
   log: Logger;
@@ -45,7 +39,7 @@ export interface StepContext {
     env: Record<string, string>;
   };
   /** Splits `ansible.passthrough` into argv tokens, or says why it cannot. */
-  parsePassthrough: (text: string) => PassthroughResult;
+  parsePassthrough: PassthroughParse;
   /** Time between SIGTERM and SIGKILL when a step's processes must stop. */
   killGraceMs: number;
   /** Stages and tears down the images of image sessions; null when none is configured. */

@@ -11,7 +11,14 @@ import {
   updateLayer,
   writeInventoryFiles,
 } from "../steps/index.js";
-import { failLayer, failedStep, type LocalRun, type StepContext, type StepResult } from "./local-run.js";
+import {
+  failLayer,
+  failedStep,
+  succeededStep,
+  type LocalRun,
+  type StepContext,
+  type StepResult,
+} from "./local-run.js";
 import { appendStepLog, runStepProcess } from "./step-process.js";
 
 /**
@@ -25,7 +32,7 @@ export async function inventoryStep(run: LocalRun): Promise<StepResult> {
     note: (text) => appendStepLog(run, "inventory", text),
   });
   if (failure !== null) return failedStep(failure);
-  return { status: "succeeded", exitCode: null, reason: null };
+  return succeededStep();
 }
 
 /**
