@@ -71,13 +71,8 @@ export interface StatusStoreOptions {
 export async function createStatusStore(options: StatusStoreOptions): Promise<StatusStore> {
   assertBranchName(options.branch);
   await assertGitVersion();
-  let gitDir: string;
-  if (options.remote) {
-    await ensureBareRepository(options.gitDir);
-    gitDir = await resolveGitDir(options.gitDir);
-  } else {
-    gitDir = await resolveGitDir(options.gitDir);
-  }
+  if (options.remote) await ensureBareRepository(options.gitDir);
+  const gitDir = await resolveGitDir(options.gitDir);
   const { stdout } = await runGit({ gitDir, args: ["rev-parse", "--show-object-format"] });
   const format = stdout.toString("utf8").trim() === "sha256" ? "sha256" : "sha1";
   return new GitStatusStore({ ...options, gitDir, format });
