@@ -5,7 +5,7 @@
  */
 import { kindOfPath, MAX_MANIFEST_BYTES } from "../api/index.js";
 import type { ConfigSource } from "../git/types.js";
-import { locateManifestPointer, parseManifest } from "../manifest/index.js";
+import { formatManifestError, locateManifestPointer, parseManifest } from "../manifest/index.js";
 import { assembleDesired, type DesiredState, type RepoFile } from "../plan/index.js";
 
 /** The manifests at a commit, with their texts (for error positions) and the assembled desired state. */
@@ -82,6 +82,16 @@ export function sessionManifestPaths(tree: ManifestTree, name: string): string[]
 /** The repository paths of a configuration's manifest. */
 export function configurationManifestPaths(tree: ManifestTree, name: string): string[] {
   return [`configurations/${name}.yaml`, `configurations/${name}.yml`].filter((path) => tree.blobs.has(path));
+}
+
+/**
+ * Why a configuration that has a manifest cannot be used: its file's first problem as
+ * `file:line:col: message`; null when it has no manifest or no problem.
+ */
+export function configurationProblem(tree: ManifestTree, name: string): string | null {
+  const [path] = configurationManifestPaths(tree, name);
+  const first = path === undefined ? undefined : tree.desired.problems.get(path)?.errors[0];
+  return path === undefined || first === undefined ? null : formatManifestError(path, first);
 }
 
 /** Paths the controller reads: manifests, and anything odd under sessions/ (it reports those as problems). */

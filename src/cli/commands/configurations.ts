@@ -21,7 +21,12 @@ import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
 import { pagedData, parseFormatOf, renderData, renderTable } from "../output.js";
 import { addRepoOptions, withRepo, type GlobalFlags, type RepoContext } from "../repo-options.js";
-import { configurationManifestPaths, readManifestTree, type ManifestTree } from "../repo-tree.js";
+import {
+  configurationManifestPaths,
+  configurationProblem,
+  readManifestTree,
+  type ManifestTree,
+} from "../repo-tree.js";
 import { pageByName, parseLimit } from "../session-filters.js";
 import { StatusReader } from "../status-reader.js";
 import {
@@ -160,11 +165,8 @@ function registerDescribe(group: Command, io: CliIo): void {
 
 /** CFS's wording, or the file's problem when the manifest exists but cannot be used. */
 function notFound(input: { tree: ManifestTree; name: string }): CliError {
-  const [path] = configurationManifestPaths(input.tree, input.name);
-  const problem = path === undefined ? undefined : input.tree.desired.problems.get(path);
-  const first = problem?.errors[0];
-  if (path !== undefined && first)
-    return new CliError(`configuration ${input.name} cannot be used: ${formatManifestError(path, first)}`);
+  const problem = configurationProblem(input.tree, input.name);
+  if (problem !== null) return new CliError(`configuration ${input.name} cannot be used: ${problem}`);
   return new CliError(`Configuration ${input.name} could not be found`);
 }
 

@@ -13,7 +13,7 @@ import type { CliIo } from "../io.js";
 import { parseFormatOf, renderData, sessionTable } from "../output.js";
 import { addRepoOptions } from "../repo-options.js";
 import {
-  configurationManifestPaths,
+  configurationProblem,
   PROPOSED_BLOB,
   sessionManifestPaths,
   type ManifestTree,
@@ -194,11 +194,8 @@ function assertCreatable(input: { tree: ManifestTree; name: string; path: string
 
 /** CFS's wording when there is no such configuration; the file's own problem when it exists but is unusable. */
 function unknownConfiguration(tree: ManifestTree, name: string): CliError {
-  const [path] = configurationManifestPaths(tree, name);
-  const first = path === undefined ? undefined : tree.desired.problems.get(path)?.errors[0];
-  if (path !== undefined && first) {
-    return new CliError(`configuration ${name} cannot be used: ${formatManifestError(path, first)}`);
-  }
+  const problem = configurationProblem(tree, name);
+  if (problem !== null) return new CliError(`configuration ${name} cannot be used: ${problem}`);
   return new CliError(`No configurations exist named ${name}`);
 }
 
