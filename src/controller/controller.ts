@@ -9,6 +9,7 @@ import {
   problemPath,
   sessionLogDir,
   sessionLogPath,
+  sessionNameOfRecordPath,
   sessionRecordPath,
   expiredPath,
   type RunObservation,
@@ -258,7 +259,7 @@ export class Controller {
     const locate = this.options.locate ?? locateManifestPointer;
     return (path, pointer) => {
       const file = this.sourceState.files.get(path);
-      if (!locate || !file) return { line: 1, column: 1 };
+      if (!file) return { line: 1, column: 1 };
       return locate(Buffer.from(file.bytes).toString("utf8"), pointer);
     };
   }
@@ -407,7 +408,7 @@ export function tail(text: string): string {
 
 /** When the status branch moved under us: session records keep the further-along version. */
 export const mergeStatusFile: MergeFn = (path, theirs, ours) => {
-  if (!path.startsWith("sessions/") || theirs === null || ours === null) return ours;
+  if (sessionNameOfRecordPath(path) === null || theirs === null || ours === null) return ours;
   try {
     const theirRecord = JSON.parse(theirs.toString("utf8")) as SessionRecord;
     const ourRecord = JSON.parse(ours.toString("utf8")) as SessionRecord;
