@@ -5,7 +5,12 @@
  */
 import { kindOfPath, MAX_MANIFEST_BYTES } from "../api/index.js";
 import type { ConfigSource } from "../git/types.js";
-import { formatManifestError, locateManifestPointer, parseManifest } from "../manifest/index.js";
+import {
+  formatManifestError,
+  isRegularFileMode,
+  locateManifestPointer,
+  parseManifest,
+} from "../manifest/index.js";
 import { assembleDesired, type DesiredState, type RepoFile } from "../plan/index.js";
 
 /** The manifests at a commit, with their texts (for error positions) and the assembled desired state. */
@@ -37,7 +42,7 @@ export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTr
   const entries = (await input.source.diff(null, input.commit)).filter((f) => isManifestPath(f.path));
   const overlay = input.overlay ?? new Map<string, Buffer | null>();
   const kept = entries.filter((entry) => !overlay.has(entry.path));
-  const regular = kept.filter((entry) => isRegular(entry.mode) && entry.oid !== null);
+  const regular = kept.filter((entry) => isRegularFileMode(entry.mode) && entry.oid !== null);
   const read = await input.source.readBlobs(
     regular.map((entry) => entry.oid ?? ""),
     MAX_MANIFEST_BYTES,
@@ -59,7 +64,7 @@ export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTr
   };
   for (const entry of kept) {
     const blob = entry.oid === null ? undefined : read.get(entry.oid);
-    const bytes = isRegular(entry.mode) ? (blob?.data ?? null) : new Uint8Array();
+    const bytes = isRegularFileMode(entry.mode) ? (blob?.data ?? null) : new Uint8Array();
     add({ path: entry.path, blob: entry.oid ?? "", bytes, mode: entry.mode, ...sizeOf(blob) });
   }
   for (const [path, content] of overlay) {
@@ -97,10 +102,6 @@ export function configurationProblem(tree: ManifestTree, name: string): string |
 /** Paths the controller reads: manifests, and anything odd under sessions/ (it reports those as problems). */
 export function isManifestPath(path: string): boolean {
   return kindOfPath(path) !== null || (path.startsWith("sessions/") && /\.ya?ml$/.test(path));
-}
-
-function isRegular(mode: string): boolean {
-  return mode === "100644" || mode === "100755";
 }
 
 function sizeOf(blob: { size?: number } | undefined): { size?: number } {

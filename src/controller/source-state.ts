@@ -11,6 +11,7 @@
 import type { Logger } from "pino";
 import { MAX_MANIFEST_BYTES, ansibleConfigNameOfPath, kindOfPath } from "../api/index.js";
 import type { ConfigSource, ChangedFile } from "../git/types.js";
+import { isRegularFileMode } from "../manifest/index.js";
 import type { ParsedFile, RepoFile } from "../plan/index.js";
 
 const MAX_ANSIBLE_CONFIG_BYTES = 256 * 1024;
@@ -133,7 +134,7 @@ export class SourceState {
   /** Reads and parses `changes` (a deletion forgets its path); `commitOf` is the commit each was seen in. */
   private async read(changes: ChangedFile[], commitOf: (change: ChangedFile) => string): Promise<number> {
     const wanted = changes.filter(
-      (c) => c.oid !== null && isRegular(c.mode) && !this.parsedByBlob.has(c.oid),
+      (c) => c.oid !== null && isRegularFileMode(c.mode) && !this.parsedByBlob.has(c.oid),
     );
     const blobs = await this.options.source.readBlobs(
       wanted.map((c) => c.oid ?? ""),
@@ -161,9 +162,9 @@ export class SourceState {
       return;
     }
     let parsed = this.parsedByBlob.get(oid);
-    if (!parsed || !isRegular(change.mode)) {
+    if (!parsed || !isRegularFileMode(change.mode)) {
       parsed = this.options.parse({ path: change.path, bytes, mode: change.mode });
-      if (isRegular(change.mode)) this.parsedByBlob.set(oid, parsed);
+      if (isRegularFileMode(change.mode)) this.parsedByBlob.set(oid, parsed);
     }
     const previous = this.files.get(change.path);
     const firstSeen = previous?.blob === oid ? previous.commit : commit;
@@ -184,16 +185,12 @@ export class SourceState {
 function isInteresting(change: ChangedFile): boolean {
   if (kindOfPath(change.path) !== null || ansibleConfigNameOfPath(change.path) !== null) return true;
   if (!change.path.startsWith("sessions/")) return false;
-  return !isRegular(change.mode) || /\.ya?ml$/.test(change.path);
+  return !isRegularFileMode(change.mode) || /\.ya?ml$/.test(change.path);
 }
 
 /** A regular file that holds a Session manifest (the only kind that may be left unread). */
 function isSessionFile(change: ChangedFile): boolean {
-  return isRegular(change.mode) && kindOfPath(change.path) === "Session";
-}
-
-function isRegular(mode: string): boolean {
-  return mode === "100644" || mode === "100755";
+  return isRegularFileMode(change.mode) && kindOfPath(change.path) === "Session";
 }
 
 /** A blob over the size limit is handed to the parser as a stand-in of its size, so it reports `too-large`. */

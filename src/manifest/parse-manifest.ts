@@ -62,6 +62,12 @@ export interface ParseManifestInput {
 }
 
 const REGULAR_MODES: ReadonlySet<string> = new Set(["100644", "100755"]);
+
+/** True for the git modes of a regular file (100644, 100755): the only files a manifest may be. */
+export function isRegularFileMode(mode: string): boolean {
+  return REGULAR_MODES.has(mode);
+}
+
 const KINDS: readonly Kind[] = ["Session", "Configuration", "Component", "Options"];
 const encoder = new TextEncoder();
 
@@ -98,7 +104,7 @@ function parseChecked(input: ParseManifestInput, pathKind: Kind | null): ParseRe
 function modeError(mode: string | number | undefined): ManifestError | null {
   if (mode === undefined) return null;
   const text = typeof mode === "number" ? mode.toString(8) : mode;
-  if (REGULAR_MODES.has(text)) return null;
+  if (isRegularFileMode(text)) return null;
   const what =
     text === "120000"
       ? "a symbolic link (git mode 120000); replace it with the file itself"
