@@ -5,3 +5,4 @@ export * from "./records.js";
 export * from "./run.js";
 export * from "./paths.js";
 export * from "./names.js";
+export * from "./step-names.js";

@@ -1,5 +1,5 @@
 /** The ordered steps (containers) of a session's Job, named as in the CFS seeds (DESIGN.md 2.4). */
-import type { RunSpec } from "../api/index.js";
+import { ansibleStepName, cloneStepName, isImageTarget, type RunSpec } from "../api/index.js";
 import { STEP_PROGRAM } from "./constants.js";
 
 /** What a step does; the `cfs-gitops step <kind>` subcommand that runs it. */
@@ -35,10 +35,8 @@ export function jobSteps(spec: StepsInput): JobStep[] {
   return [...clones, ...hosts, fixedStep("inventory"), ...ansible, { ...fixedStep(last), init: false }];
 }
 
-/** True when the session customizes images (target definition `image`). */
-export function isImageTarget(spec: Pick<RunSpec, "session">): boolean {
-  return spec.session.target?.definition === "image";
-}
+/** Defined in api/step-names.ts (shared with the other runner); re-exported for this room's importers. */
+export { isImageTarget };
 
 /** The container command of a step: `cfs-gitops step <kind> [--layer <i>]`, an argv, never a shell. */
 export function stepCommand(step: JobStep): string[] {
@@ -48,7 +46,7 @@ export function stepCommand(step: JobStep): string[] {
 
 function layerStep(kind: "git-clone" | "ansible", index: number): JobStep {
   return {
-    name: `${kind}-${index}`,
+    name: kind === "ansible" ? ansibleStepName(index) : cloneStepName(index),
     kind,
     layer: index,
     init: true,

@@ -1,5 +1,15 @@
 /** The steps of a session (DESIGN.md 2.4): the same names for every runner. */
-import type { AdditionalInventory, PlannedLayer, RunSpec } from "../../api/index.js";
+import {
+  ansibleStepName,
+  cloneStepName,
+  isImageTarget,
+  type AdditionalInventory,
+  type PlannedLayer,
+  type RunSpec,
+} from "../../api/index.js";
+
+/** Defined in api/step-names.ts (shared with the other runner); re-exported for this room's importers. */
+export { ansibleStepName, cloneStepName, isImageTarget };
 
 /** One step of a session's pipeline, with what it works on. */
 export type PlannedStep =
@@ -8,21 +18,6 @@ export type PlannedStep =
   | { name: "inventory"; kind: "inventory" }
   | { name: string; kind: "ansible"; layer: PlannedLayer }
   | { name: "teardown"; kind: "teardown" };
-
-/** The name of the step that clones layer `index`. */
-export function cloneStepName(index: number): string {
-  return `git-clone-${index}`;
-}
-
-/** The name of the step that runs the playbook of layer `index`. */
-export function ansibleStepName(index: number): string {
-  return `ansible-${index}`;
-}
-
-/** Whether the session customizes images (and so has a `teardown` step). */
-export function isImageTarget(spec: RunSpec): boolean {
-  return spec.session.target?.definition === "image";
-}
 
 /**
  * The steps of a session in the order they run: `git-clone-<i>` per layer, `git-clone-hosts` when
