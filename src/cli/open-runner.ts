@@ -15,7 +15,7 @@ export interface OpenRunnerInput {
   log: Logger;
   /** The image service of image sessions (local runner). */
   images: ImageService | null;
-  /** The cluster of the kubernetes runner (see loadKubeConfig). */
+  /** The cluster of the kubernetes runner (see loadKubeConfig); null for the local runner. */
   kubeConfig: KubeConfig | null;
   /** Called for every Job the kubernetes runner creates (a metric). */
   onJobCreated?: (spec: RunSpec) => void;
@@ -33,8 +33,9 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
       images: input.images,
     });
   }
+  if (input.kubeConfig === null) throw new Error("the kubernetes runner needs a kubeConfig (loadKubeConfig)");
   return createKubernetesRunner({
-    kubeConfig: input.kubeConfig ?? loadKubeConfig(kube.kubeconfig, process.env),
+    kubeConfig: input.kubeConfig,
     namespace: config.namespace,
     images: { step: kube.stepImage, ansible: kube.ansibleImage },
     options: {
