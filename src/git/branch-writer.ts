@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
 import type { Credentials } from "./credentials.js";
 import { GitCommandError, GitError, PushRejectedError } from "./errors.js";
-import { buildFastImportStream } from "./fast-import.js";
+import { importCommit } from "./import-commit.js";
 import { RemoteMirror } from "./remote-mirror.js";
 import { assertBranchName, compareAndSwapRef, ensureBareRepository, readRef } from "./repository.js";
 import { runGit } from "./run-git.js";
@@ -210,26 +210,17 @@ class GitBranchWriter implements BranchWriter {
 
   /** Build the commit with fast-import (no work tree, no index); returns its id. */
   private async build(change: BranchChange, parent: string): Promise<string> {
-    const stream = buildFastImportStream({
-      ref: SCRATCH_REF,
-      parent,
-      message: change.message,
-      when: change.when,
-      changes: [...change.changes],
-      identity: change.author,
-    });
-    const { stdout } = await runGit({
+    return importCommit({
       gitDir: this.options.gitDir,
-      args: ["fast-import", "--quiet", "--force", "--done", "--date-format=raw"],
-      stdin: stream,
+      commit: {
+        ref: SCRATCH_REF,
+        parent,
+        message: change.message,
+        when: change.when,
+        changes: [...change.changes],
+        identity: change.author,
+      },
     });
-    const commit = stdout.toString("utf8").trim().split("\n").pop() ?? "";
-    if (!/^[0-9a-f]{40,64}$/.test(commit)) {
-      throw new GitCommandError("git fast-import did not report the new commit", {
-        output: commit.slice(0, 200),
-      });
-    }
-    return commit;
   }
 
   /** Compare-and-swap `old` -> `commit`; false when the branch was no longer at `old`. */

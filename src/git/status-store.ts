@@ -10,7 +10,8 @@ import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
 import { splitUrlCredentials, type Credentials } from "./credentials.js";
 import { diffCommits, listTree } from "./diff-tree.js";
 import { GitCommandError, PushRejectedError } from "./errors.js";
-import { buildFastImportStream, hashBlob, isValidStatusPath } from "./fast-import.js";
+import { hashBlob, isValidStatusPath } from "./fast-import.js";
+import { importCommit } from "./import-commit.js";
 import { RemoteMirror } from "./remote-mirror.js";
 import {
   assertBranchName,
@@ -210,26 +211,17 @@ class GitStatusStore implements StatusStore {
 
   /** Build the commit object with fast-import (no work tree, no index); returns its id. */
   private async build(base: Snapshot, resolved: Resolved, input: StatusCommitInput): Promise<string> {
-    const stream = buildFastImportStream({
-      ref: SCRATCH_REF,
-      parent: base.tip,
-      message: input.message(resolved.changes),
-      when: input.now,
-      changes: [...resolved.changes],
-    });
-    const { stdout } = await runGit({
+    return importCommit({
       gitDir: this.options.gitDir,
-      args: ["fast-import", "--quiet", "--force", "--done", "--date-format=raw"],
+      commit: {
+        ref: SCRATCH_REF,
+        parent: base.tip,
+        message: input.message(resolved.changes),
+        when: input.now,
+        changes: [...resolved.changes],
+      },
       env: { GLIBC_TUNABLES: [process.env["GLIBC_TUNABLES"], FAST_IMPORT_MALLOC].filter(Boolean).join(":") },
-      stdin: stream,
     });
-    const commit = stdout.toString("utf8").trim().split("\n").pop() ?? "";
-    if (!/^[0-9a-f]{40,64}$/.test(commit)) {
-      throw new GitCommandError("git fast-import did not report the new commit", {
-        output: commit.slice(0, 200),
-      });
-    }
-    return commit;
   }
 
   /** After a publish: the snapshot is the new commit, updated in place from the known blob ids. */
