@@ -61,7 +61,7 @@ export function isGroupAlive(pgid: number): boolean {
 }
 
 /** Whether process `pid` is alive. */
-export function isProcessAlive(pid: number): boolean {
+function isProcessAlive(pid: number): boolean {
   return signalExists(pid);
 }
 
@@ -128,11 +128,8 @@ export async function processIdentity(pid: number): Promise<ProcessIdentity> {
  * Whether the process recorded as `recorded` still runs: same boot, pid alive, and (where /proc
  * tells) the same start time. A group whose leader has exited is judged by `isGroupAlive`.
  */
-export async function isSameProcessAlive(recorded: ProcessIdentity): Promise<boolean> {
-  const now = await processIdentity(recorded.pid);
-  if (recorded.boot !== null && now.boot !== null && recorded.boot !== now.boot) return false;
-  if (!isProcessAlive(recorded.pid)) return false;
-  return recorded.startTicks === null || now.startTicks === null || recorded.startTicks === now.startTicks;
+export function isSameProcessAlive(recorded: ProcessIdentity): Promise<boolean> {
+  return isRecordedAlive(recorded, isProcessAlive);
 }
 
 /**
@@ -140,11 +137,19 @@ export async function isSameProcessAlive(recorded: ProcessIdentity): Promise<boo
  * that is still a group id, so a live group with that id is the recorded one unless a new process
  * with that pid (another start time) leads it, or the machine has rebooted since.
  */
-export async function isRecordedGroupAlive(recorded: ProcessIdentity): Promise<boolean> {
+export function isRecordedGroupAlive(recorded: ProcessIdentity): Promise<boolean> {
+  return isRecordedAlive(recorded, isGroupAlive);
+}
+
+/** Same boot, `isAlive(pid)`, and (where both are known) the same start time as `recorded`. */
+async function isRecordedAlive(
+  recorded: ProcessIdentity,
+  isAlive: (pid: number) => boolean,
+): Promise<boolean> {
   const now = await processIdentity(recorded.pid);
   if (recorded.boot !== null && now.boot !== null && recorded.boot !== now.boot) return false;
-  if (!isGroupAlive(recorded.pid)) return false;
-  return now.startTicks === null || recorded.startTicks === null || recorded.startTicks === now.startTicks;
+  if (!isAlive(recorded.pid)) return false;
+  return recorded.startTicks === null || now.startTicks === null || recorded.startTicks === now.startTicks;
 }
 
 async function readBootId(): Promise<string | null> {
