@@ -3,7 +3,7 @@
  * way the controller does, optionally with proposed changes laid over them: what the write commands
  * validate against, and what `diff` compares.
  */
-import { kindOfPath, MAX_MANIFEST_BYTES } from "../api/index.js";
+import { KIND_DIRS, kindOfPath, MAX_MANIFEST_BYTES, type DirKind } from "../api/index.js";
 import type { ConfigSource } from "../git/types.js";
 import {
   formatManifestError,
@@ -79,14 +79,19 @@ export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTr
   return { commit: input.commit, blobs, replaced, texts, files, desired };
 }
 
+/** Every path a manifest of this kind and name may have (`<dir>/<name>.yaml` or `.yml`). */
+export function manifestPathsOf(kind: DirKind, name: string): string[] {
+  return [`${KIND_DIRS[kind]}/${name}.yaml`, `${KIND_DIRS[kind]}/${name}.yml`];
+}
+
 /** The repository paths of a session's manifest (normally one: `sessions/<name>.yaml`). */
 export function sessionManifestPaths(tree: ManifestTree, name: string): string[] {
-  return [`sessions/${name}.yaml`, `sessions/${name}.yml`].filter((path) => tree.blobs.has(path));
+  return manifestPathsOf("Session", name).filter((path) => tree.blobs.has(path));
 }
 
 /** The repository paths of a configuration's manifest. */
 export function configurationManifestPaths(tree: ManifestTree, name: string): string[] {
-  return [`configurations/${name}.yaml`, `configurations/${name}.yml`].filter((path) => tree.blobs.has(path));
+  return manifestPathsOf("Configuration", name).filter((path) => tree.blobs.has(path));
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type MergeInfo,
   type TimelineEvent,
 } from "./history.js";
+import { manifestPathsOf } from "./repo-tree.js";
 
 /** Inputs of readSessionHistory. */
 export interface HistoryInput {
@@ -36,8 +37,7 @@ export async function readSessionHistory(input: HistoryInput): Promise<TimelineE
             `--format=${MANIFEST_LOG_FORMAT}`,
             watchedTip,
             "--",
-            `sessions/${name}.yaml`,
-            `sessions/${name}.yml`,
+            ...manifestPathsOf("Session", name),
           ]),
         );
   const merges = new Map<string, MergeInfo | null>();

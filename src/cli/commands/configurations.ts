@@ -5,7 +5,12 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import type { ConfigurationManifest, SessionManifest, SessionRecord } from "../../api/index.js";
+import {
+  manifestPath,
+  type ConfigurationManifest,
+  type SessionManifest,
+  type SessionRecord,
+} from "../../api/index.js";
 import { formatManifestError } from "../../manifest/index.js";
 import { formatTime } from "../../plan/index.js";
 import {
@@ -233,7 +238,7 @@ Examples:
     const manifest = await contentOf(name, flags);
     if (manifest === null) throw new CliError("give the layers with --file or --layer", 2);
     await withWriteRepo(flags, io, async (context) => {
-      const path = `configurations/${name}.yaml`;
+      const path = manifestPath("Configuration", name);
       const changes = new Map([[path, Buffer.from(configurationYaml(manifest))]]);
       const before = await readBase(context);
       if (configurationManifestPaths(before, name).length > 0)

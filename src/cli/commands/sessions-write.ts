@@ -14,6 +14,7 @@ import { parseFormatOf, renderData, sessionTable } from "../output.js";
 import { addRepoOptions } from "../repo-options.js";
 import {
   configurationProblem,
+  manifestPathsOf,
   PROPOSED_BLOB,
   sessionManifestPaths,
   type ManifestTree,
@@ -178,8 +179,7 @@ function exists(name: string): CliError {
 /** The new manifest must be the only one of its name and pass every check the controller makes. */
 function assertCreatable(input: { tree: ManifestTree; name: string; path: string }): void {
   const { tree, name, path } = input;
-  const paths = [`sessions/${name}.yaml`, `sessions/${name}.yml`];
-  const others = paths.filter(
+  const others = manifestPathsOf("Session", name).filter(
     (p) => tree.replaced.has(p) || (tree.blobs.has(p) && tree.blobs.get(p) !== PROPOSED_BLOB),
   );
   if (others.length > 0) throw exists(name);
