@@ -2,8 +2,18 @@
 import { ansibleStepName, cloneStepName, isImageTarget, type RunSpec } from "../api/index.js";
 import { STEP_PROGRAM } from "./constants.js";
 
+/** The step kinds, as the `cfs-gitops step <kind>` subcommand takes them. */
+export const STEP_KINDS = [
+  "git-clone",
+  "git-clone-hosts",
+  "inventory",
+  "ansible",
+  "teardown",
+  "report",
+] as const;
+
 /** What a step does; the `cfs-gitops step <kind>` subcommand that runs it. */
-export type StepKind = "git-clone" | "git-clone-hosts" | "inventory" | "ansible" | "teardown" | "report";
+export type StepKind = (typeof STEP_KINDS)[number];
 
 /** One container of the Job's pod. */
 export interface JobStep {

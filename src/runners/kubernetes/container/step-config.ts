@@ -6,19 +6,13 @@ import type { Credentials } from "../../../git/credentials.js";
 import {
   ENV,
   MAX_TERMINATION_MESSAGE_BYTES,
+  STEP_KINDS,
   TERMINATION_MESSAGE_PATH,
   type StepKind,
 } from "../../../jobs/index.js";
 
-/** The step kinds a container runs, as `cfs-gitops step <kind>` takes them. */
-export const STEP_KINDS: readonly StepKind[] = [
-  "git-clone",
-  "git-clone-hosts",
-  "inventory",
-  "ansible",
-  "teardown",
-  "report",
-];
+/** Defined with StepKind in jobs/job-steps.ts; re-exported for the `step` command. */
+export { STEP_KINDS };
 
 /** Everything one step container needs. Credentials are never logged. */
 export interface StepConfig {
