@@ -1,7 +1,8 @@
 /**
  * The parts of a session's pipeline shared by every runner (the local runner runs them in process;
  * the kubernetes runner's `cfs-gitops step <name>` containers run the same functions). Pure, except
- * the clone steps, which run git through the CloneIo their runner passes in.
+ * the clone steps (git through the CloneIo their runner passes in), the inventory and image steps
+ * (files in the work directory; the image service passed in) and notifyListeners (the logger).
  */
 export * from "./ansible-argv.js";
 export * from "./ansible-config.js";
