@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { SessionRecord } from "../api/index.js";
 import { CliError } from "./errors.js";
 import type { RepoContext } from "./repo-options.js";
-import { loadSessions } from "./session-source.js";
+import { findSession, loadSessions } from "./session-source.js";
 import { StatusReader } from "./status-reader.js";
 
 /** Inputs of printLogs and followLogs. */
@@ -82,9 +82,7 @@ async function sessionAndReader(
   name: string,
 ): Promise<{ record: SessionRecord; reader: StatusReader }> {
   const { sessions, reader } = await loadSessions(context);
-  const record = sessions.find((session) => session.name === name);
-  if (!record) throw new CliError(`Session ${name} could not be found`);
-  return { record, reader };
+  return { record: findSession(sessions, name), reader };
 }
 
 /** Steps in pipeline order (as the record lists them), then any other committed log. */

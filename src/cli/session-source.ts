@@ -1,5 +1,6 @@
 /** Loads what the session commands show: the status branch's records and the watched branch's manifests. */
 import type { SessionRecord } from "../api/index.js";
+import { CliError } from "./errors.js";
 import { readManifestTree, type ManifestTree } from "./repo-tree.js";
 import type { RepoContext } from "./repo-options.js";
 import { sessionViews } from "./session-view.js";
@@ -24,4 +25,11 @@ export async function loadSessions(context: Pick<RepoContext, "source" | "status
     expired: await reader.expired(),
   });
   return { sessions, reader, tree };
+}
+
+/** The session named `name`, or CFS's "could not be found". */
+export function findSession(sessions: readonly SessionRecord[], name: string): SessionRecord {
+  const record = sessions.find((session) => session.name === name);
+  if (!record) throw new CliError(`Session ${name} could not be found`);
+  return record;
 }

@@ -3,7 +3,6 @@
  * status branch (and the watched branch, for sessions not recorded yet); writes are commits.
  */
 import type { Command } from "commander";
-import type { SessionRecord } from "../../api/index.js";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
 import { followLogs, printLogs } from "../session-logs.js";
@@ -11,7 +10,7 @@ import { pagedData, parseFormatOf, renderData, renderTable, sessionTable } from 
 import { addRepoOptions, withRepo, type GlobalFlags } from "../repo-options.js";
 import { timelineRows } from "../history.js";
 import { readSessionHistory } from "../session-history.js";
-import { loadSessions } from "../session-source.js";
+import { findSession, loadSessions } from "../session-source.js";
 import {
   matchesSessionFilter,
   pageByName,
@@ -128,13 +127,6 @@ Example:
       io,
     );
   });
-}
-
-/** The session named `name`, or CFS's "could not be found". */
-export function findSession(sessions: readonly SessionRecord[], name: string): SessionRecord {
-  const record = sessions.find((session) => session.name === name);
-  if (!record) throw new CliError(`Session ${name} could not be found`);
-  return record;
 }
 
 function registerLogs(sessions: Command, io: CliIo): void {
