@@ -1,5 +1,6 @@
 /** Loads what the session commands show: the status branch's records and the watched branch's manifests. */
 import type { SessionRecord } from "../api/index.js";
+import type { DesiredState } from "../plan/index.js";
 import { CliError } from "./errors.js";
 import { readManifestTree, type ManifestTree } from "./repo-tree.js";
 import type { RepoContext } from "./repo-options.js";
@@ -19,12 +20,16 @@ export async function loadSessions(context: Pick<RepoContext, "source" | "status
   const reader = await StatusReader.open(context.status);
   const tip = await context.source.fetchTip();
   const tree = tip === null ? null : await readManifestTree({ source: context.source, commit: tip });
-  const sessions = sessionViews({
-    records: await reader.sessions(),
-    desired: tree?.desired ?? null,
-    expired: await reader.expired(),
-  });
+  const sessions = await sessionsOf(reader, tree?.desired ?? null);
   return { sessions, reader, tree };
+}
+
+/** The status branch's records plus the pending ones of `desired` (expired sessions stay out). */
+export async function sessionsOf(
+  reader: StatusReader,
+  desired: DesiredState | null,
+): Promise<SessionRecord[]> {
+  return sessionViews({ records: await reader.sessions(), desired, expired: await reader.expired() });
 }
 
 /** The session named `name`, or CFS's "could not be found". */

@@ -27,7 +27,7 @@ import {
   sessionPath,
   type SessionCreateFlags,
 } from "../session-flags.js";
-import { sessionViews } from "../session-view.js";
+import { sessionsOf } from "../session-source.js";
 import { StatusReader } from "../status-reader.js";
 import { waitForSession } from "../wait.js";
 import {
@@ -304,11 +304,7 @@ Examples:
         const reader = await StatusReader.open(context.status);
         const tree = await readBase(context);
         const now = io.now();
-        const all = sessionViews({
-          records: await reader.sessions(),
-          desired: tree.desired,
-          expired: await reader.expired(),
-        });
+        const all = await sessionsOf(reader, tree.desired);
         const chosen = all.filter(
           (record) =>
             matchesSessionFilter(record, filter, now) && sessionManifestPaths(tree, record.name).length > 0,
