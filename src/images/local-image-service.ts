@@ -123,7 +123,7 @@ class LocalImageService implements ImageService {
  * Refuses to package or delete a directory with something mounted below it (a playbook that
  * mounted /proc inside the image, say): packaging would capture it and deleting would follow it.
  */
-export async function assertNoMounts(dir: string): Promise<void> {
+async function assertNoMounts(dir: string): Promise<void> {
   const table = await readFile("/proc/self/mountinfo", "utf8").catch(() => "");
   const prefix = dir.endsWith("/") ? dir : `${dir}/`;
   const mounted = table

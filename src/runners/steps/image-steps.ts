@@ -165,7 +165,7 @@ function outcomeLine(outcome: ImageOutcome, succeeded: boolean): string {
 }
 
 /** Write the staging file atomically (a reader sees the old file or the new one). */
-export async function writeStaging(workDir: string, staging: Staging): Promise<void> {
+async function writeStaging(workDir: string, staging: Staging): Promise<void> {
   const path = join(workDir, IMAGE_STAGING_FILE);
   await mkdir(workDir, { recursive: true });
   await writeFile(`${path}.tmp`, `${JSON.stringify(staging, null, 2)}\n`);
