@@ -37,12 +37,6 @@ export class StatusReader {
     return record ?? null;
   }
 
-  /** Every problem record. */
-  async problems(): Promise<ProblemRecord[]> {
-    const paths = [...this.snapshot.files.keys()].filter((p) => p.startsWith("problems/"));
-    return this.readJson<ProblemRecord>(paths);
-  }
-
   /** The problem recorded for one manifest path, or null. */
   async problem(manifestPath: string): Promise<ProblemRecord | null> {
     const [record] = await this.readJson<ProblemRecord>([problemPath(manifestPath)]);
