@@ -4,9 +4,10 @@
  * (`layer<i>/` clones, `hosts/`, `ansible.cfg`).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunObservation } from "../../api/index.js";
+import { writeJsonAtomic } from "../steps/index.js";
 import type { ProcessIdentity } from "./processes.js";
 
 /** Job names become directory names: DNS-label characters only, so no job can name another path. */
@@ -64,13 +65,6 @@ export function runPaths(runsDir: string, job: string): RunPaths {
 /** The log file of one step. */
 export function logPath(paths: RunPaths, step: string): string {
   return join(paths.logs, `${step}.log`);
-}
-
-/** Write JSON so a reader sees the old file or the new one, never half of one: temp file, then rename. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temp, path);
 }
 
 /** Write a run's state.json. */

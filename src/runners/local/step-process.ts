@@ -3,7 +3,8 @@ import { appendFile, open, readFile, rm } from "node:fs/promises";
 import { scrubSecrets } from "../../git/scrub-secrets.js";
 import type { LocalRun, StepContext } from "./local-run.js";
 import { isGroupAlive, killGroup, processIdentity, spawnStep, type ProcessExit } from "./processes.js";
-import { logPath, writeJsonAtomic } from "./run-files.js";
+import { writeJsonAtomic } from "../steps/index.js";
+import { logPath } from "./run-files.js";
 
 /** One process of a step. */
 export interface StepProcessOptions {

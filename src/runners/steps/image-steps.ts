@@ -3,7 +3,7 @@
  * image service and keep what it staged in `image-staging.json` in the work directory, written
  * before anything else happens so teardown, a removal or a later process can always clean up.
  */
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Artifact, RunSpec } from "../../api/index.js";
 import { errorText } from "../../images/errors.js";
@@ -17,6 +17,7 @@ import {
   teardownFailureReason,
 } from "./image-session.js";
 import { HOSTS_DIR } from "./work-layout.js";
+import { writeJsonAtomic } from "./write-json-atomic.js";
 
 /** What both image steps work with. */
 export interface ImageStepInput {
@@ -168,8 +169,7 @@ function outcomeLine(outcome: ImageOutcome, succeeded: boolean): string {
 async function writeStaging(workDir: string, staging: Staging): Promise<void> {
   const path = join(workDir, IMAGE_STAGING_FILE);
   await mkdir(workDir, { recursive: true });
-  await writeFile(`${path}.tmp`, `${JSON.stringify(staging, null, 2)}\n`);
-  await rename(`${path}.tmp`, path);
+  await writeJsonAtomic(path, staging);
 }
 
 /** The staging file of a work directory, or null when there is none (or it is unreadable). */

@@ -12,6 +12,7 @@ export * from "./parse-recap.js";
 export * from "./reasons.js";
 export * from "./step-names.js";
 export * from "./work-layout.js";
+export * from "./write-json-atomic.js";
 export * from "./ansible-run.js";
 export * from "./clone-steps.js";
 export * from "./inventory-files.js";

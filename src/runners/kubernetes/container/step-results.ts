@@ -4,9 +4,10 @@
  * message, shortened to the budget, as its termination message (read by the runner from the pod
  * status, never from logs).
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeStepMessage, encodeStepMessage, type StepMessage } from "../../../jobs/index.js";
+import { writeJsonAtomic } from "../../steps/index.js";
 
 /** Where results and the termination message go. */
 export interface ResultPaths {
@@ -19,8 +20,7 @@ export interface ResultPaths {
 export async function recordStepResult(paths: ResultPaths, message: StepMessage): Promise<void> {
   await mkdir(paths.resultsDir, { recursive: true });
   const file = resultFile(paths.resultsDir, message.step);
-  await writeFile(`${file}.tmp`, `${JSON.stringify(message, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
+  await writeJsonAtomic(file, message);
   await writeFile(paths.terminationMessagePath, encodeStepMessage(message, paths.terminationMessageBytes));
 }
 
