@@ -67,7 +67,7 @@ async function runDemo(flags: { dir?: string; logLevel: string }): Promise<void>
     dataDir: `${layout.data}/runner`,
     log,
     maxConcurrent: 4,
-    env: { ...process.env, CFS_DEMO_OUT: layout.out },
+    env: { CFS_DEMO_OUT: layout.out },
   });
   const controller = new Controller({
     source: repo.source,
