@@ -426,6 +426,7 @@ describe("local runner", () => {
     await first.start(running);
     await first.start(queued);
     await waitForRun(first, "running", isStepRunning("ansible-0"));
+    await until(() => existsSync(marker), "the playbook to start");
     const pgid = pidOf(dataDir, running);
     await first.close();
     process.kill(-pgid, "SIGKILL");
