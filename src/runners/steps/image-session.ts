@@ -4,7 +4,7 @@
  * groups, as CFS writes it), the artifacts teardown records, and ansible's environment.
  */
 import { stringify } from "yaml";
-import { ARTIFACT_TYPE, type Artifact, type RunSpec } from "../../api/index.js";
+import { ARTIFACT_TYPE, ansibleConfigPath, type Artifact, type RunSpec } from "../../api/index.js";
 import type { ImageOutcome, ImageTarget, StagedImage, Staging } from "../../images/types.js";
 import { ansibleConfigText } from "./ansible-config.js";
 import { GENERATED_INVENTORY_PATH } from "./build-inventory.js";
@@ -125,7 +125,7 @@ function hostSet(hosts: readonly string[]): Map<string, null> {
 /** The files of the `inventory` step of an image session: the image inventory and ansible.cfg. */
 export function imageInventoryFiles(spec: RunSpec, staging: Staging): InventoryFile[] {
   const inventory = buildImageInventory(spec, staging.images);
-  const from = spec.ansibleConfigText === null ? "the default" : `ansible-configs/${spec.ansibleConfig}.cfg`;
+  const from = spec.ansibleConfigText === null ? "the default" : ansibleConfigPath(spec.ansibleConfig);
   return [
     {
       path: GENERATED_INVENTORY_PATH,
