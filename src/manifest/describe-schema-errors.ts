@@ -149,7 +149,7 @@ function describeUnknownField(error: ErrorObject, ctx: IssueContext, segments: s
   const hint = allowed.length > 0 ? ` (allowed: ${allowed.join(", ")})` : "";
   return key(
     [...segments, field],
-    `unknown field "${field}"${where}: remove it or check the spelling${hint}`,
+    `unknown field ${shown(field)}${where}: remove it or check the spelling${hint}`,
   );
 }
 

@@ -78,7 +78,14 @@ function composeOne(
   lineCounter: LineCounter,
 ): { doc: Document.Parsed | null } | { problems: YamlProblem[] } {
   const parser = new Parser(lineCounter.addNewLine);
-  const composer = new Composer({ prettyErrors: false, uniqueKeys: false, schema: "core" });
+  // logLevel "error": the library's warnings (a mapping used as a key, say) would go to the process's
+  // stderr; what they describe reaches the user as a positioned schema error instead.
+  const composer = new Composer({
+    prettyErrors: false,
+    uniqueKeys: false,
+    schema: "core",
+    logLevel: "error",
+  });
   const docs: Document.Parsed[] = [];
   let seen = 0;
   for (const token of parser.parse(text)) {

@@ -1181,3 +1181,13 @@ describe("formatManifestError", () => {
     ).toBe("sessions/x.yaml:3:14: ansible.verbosity must be at most 4 (got 7)");
   });
 });
+
+describe("parseManifest with a mapping used as a key", () => {
+  it("reports it as an unknown field on one line (fast-check counterexample)", () => {
+    const result = parseManifest({ path: "sessions/s.yaml", bytes: "? configuration:\n#" });
+    expect(result.ok).toBe(false);
+    const unknown = result.ok ? undefined : result.errors.find((e) => e.message.startsWith("unknown field"));
+    expect(unknown?.message).toMatch(/^unknown field "\{\\n {2}configuration: #\\n\}": remove it/);
+    for (const error of result.ok ? [] : result.errors) expect(error.message).not.toMatch(/[\r\n]/);
+  });
+});
