@@ -8,7 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
-    reporters: ["default"],
+    // The second lists, after the summary, the tests skipped with a reason (a missing reference spec).
+    reporters: ["default", "./test/helpers/skip-reasons-reporter.ts"],
     projects: [
       {
         extends: true,

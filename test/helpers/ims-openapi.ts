@@ -1,21 +1,13 @@
 /**
- * The real IMS API spec (`../shared/reference/ims-openapi.yaml`, read in place, never copied) as
- * ajv validators: one for each operation's request body, path parameters and documented
+ * The real IMS API spec (`ims-openapi.yaml`, found by `reference-spec.ts`: `$IMS_OPENAPI` or
+ * `../shared/reference/`; read in place, never copied) as ajv validators: one for each operation's request body, path parameters and documented
  * responses. OpenAPI 3.0 schemas become JSON Schema: `nullable` adds `null`, `x-*` and `example`
  * go, and in requests a `readOnly` property may not be sent at all (IMS sets it).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import AjvModule, { type ValidateFunction } from "ajv";
 import { parse } from "yaml";
-
-/** Where the spec is: `$IMS_OPENAPI`, else `../shared/reference/ims-openapi.yaml` beside the project. */
-export function imsOpenApiPath(): string {
-  return (
-    process.env.IMS_OPENAPI ??
-    fileURLToPath(new URL("../../../shared/reference/ims-openapi.yaml", import.meta.url))
-  );
-}
+import { requireReferenceSpec } from "./reference-spec.js";
 
 type Json = Record<string, unknown>;
 
@@ -44,8 +36,11 @@ export interface ImsContract {
 
 const loaded = new Map<string, ImsContract>();
 
-/** Load the spec (once per path and process); a missing spec fails with a sentence saying where it was looked for. */
-export function loadImsContract(path = imsOpenApiPath()): ImsContract {
+/**
+ * Load the spec (once per path and process). Tests skip first when it is nowhere
+ * (`skipEachWithoutReferenceSpec("ims")`); a missing file fails with a sentence naming it.
+ */
+export function loadImsContract(path = requireReferenceSpec("ims")): ImsContract {
   const known = loaded.get(path);
   if (known !== undefined) return known;
   const contract = compileContract(path);
@@ -55,10 +50,7 @@ export function loadImsContract(path = imsOpenApiPath()): ImsContract {
 
 function compileContract(path: string): ImsContract {
   if (!existsSync(path)) {
-    throw new Error(
-      `the IMS contract tests need the real IMS API spec, and ${path} does not exist; ` +
-        `put ims-openapi.yaml there (../shared/reference/ beside the project) or set IMS_OPENAPI to its path`,
-    );
+    throw new Error(`the IMS contract tests need the real IMS API spec, and ${path} does not exist`);
   }
   const spec = parse(readFileSync(path, "utf8")) as Json;
   const components = (spec.components ?? {}) as Json;

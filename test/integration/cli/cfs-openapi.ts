@@ -1,39 +1,34 @@
 /**
- * Validators for schemas of the real CFS v3 API (`../shared/reference/cfs-openapi.yaml`, read in
- * place, never copied). OpenAPI 3.0 schemas compile with ajv as they are: `nullable` is an ajv
- * keyword, `example`/`readOnly` are annotations, and the two formats used get checking functions.
+ * Validators for schemas of the real CFS v3 API (`cfs-openapi.yaml`, found by `reference-spec.ts`:
+ * `$CFS_OPENAPI_SPEC` or `../shared/reference/`; read in place, never copied). OpenAPI 3.0 schemas
+ * compile with ajv as they are: `nullable` is an ajv keyword, `example`/`readOnly` are
+ * annotations, and the two formats used get checking functions. Tests get the path with
+ * `referenceSpecPath(context, "cfs")`, which skips them, with the reason, when there is none.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import AjvModule, { type ValidateFunction } from "ajv";
 import { parse } from "yaml";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-/** Where the CFS OpenAPI file is (override with CFS_OPENAPI_SPEC). */
-export const CFS_OPENAPI_PATH =
-  process.env["CFS_OPENAPI_SPEC"] ?? join(ROOT, "../shared/reference/cfs-openapi.yaml");
-
 type Json = Record<string, unknown>;
 
-/** The OpenAPI document; fails plainly when the file is not there. */
-export function loadCfsOpenApi(): Json {
-  if (!existsSync(CFS_OPENAPI_PATH)) {
-    throw new Error(
-      `the CFS OpenAPI file is not at ${CFS_OPENAPI_PATH}: this test validates CLI output against it (set CFS_OPENAPI_SPEC to its path)`,
-    );
+/** The OpenAPI document at `path`; fails plainly when the file is not there. */
+export function loadCfsOpenApi(path: string): Json {
+  if (!existsSync(path)) {
+    throw new Error(`the CFS OpenAPI file is not at ${path}: this test validates CLI output against it`);
   }
-  return parse(readFileSync(CFS_OPENAPI_PATH, "utf8")) as Json;
+  return parse(readFileSync(path, "utf8")) as Json;
 }
 
-/** A validator for `#/components/schemas/<name>`; `patch` may adjust a copy of the document first. */
-export function cfsSchemaValidator(
-  name: string,
-  patch?: (schemas: Record<string, Json>) => void,
-): ValidateFunction {
-  const document = structuredClone(loadCfsOpenApi());
+/** A validator for `#/components/schemas/<name>` of the spec at `input.spec`; `patch` may adjust a copy first. */
+export function cfsSchemaValidator(input: {
+  spec: string;
+  name: string;
+  patch?: (schemas: Record<string, Json>) => void;
+}): ValidateFunction {
+  const { spec, name, patch } = input;
+  const document = structuredClone(loadCfsOpenApi(spec));
   const schemas = (document["components"] as Json)["schemas"] as Record<string, Json>;
-  if (!schemas[name]) throw new Error(`${CFS_OPENAPI_PATH} has no schema ${name}`);
+  if (!schemas[name]) throw new Error(`${spec} has no schema ${name}`);
   patch?.(schemas);
   const Ajv = AjvModule.default;
   const ajv = new Ajv({ strict: false, allErrors: true });

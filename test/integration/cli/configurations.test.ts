@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionRecordPath } from "../../../src/api/index.js";
 import { git } from "../../helpers/git-fixture.js";
+import { referenceSpecPath } from "../../helpers/reference-spec.js";
 import { cfsSchemaValidator } from "./cfs-openapi.js";
 import { sessionManifest, sessionRecord, startCliRepo, type CliRepo } from "./cli-harness.js";
 
@@ -38,7 +39,7 @@ const show = (path: string, ref = "main") => repo.git(["show", `${ref}:${path}`]
 const tip = async () => (await repo.git(["rev-parse", "main"])).trim();
 
 describe("configurations create and describe", () => {
-  it("writes configurations/<name>.yaml from --layer flags, and describe prints CFS's V3ConfigurationData", async () => {
+  it("writes configurations/<name>.yaml from --layer flags, and describe prints CFS's keys", async () => {
     const created = await repo.run([
       "configurations",
       "create",
@@ -71,7 +72,14 @@ describe("configurations create and describe", () => {
     const data = JSON.parse(described.stdout) as Record<string, unknown>;
     expect(Object.keys(data)).toEqual(["name", "description", "last_updated", "layers"]);
     expect(data["last_updated"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    const validate = cfsSchemaValidator("V3ConfigurationData");
+  });
+
+  it("describe prints a record that validates against V3ConfigurationData from the CFS OpenAPI file", async (context) => {
+    const validate = cfsSchemaValidator({
+      spec: referenceSpecPath(context, "cfs"),
+      name: "V3ConfigurationData",
+    });
+    const data = JSON.parse((await repo.run(["configurations", "describe", "web"])).stdout) as unknown;
     expect(validate(data), JSON.stringify(validate.errors)).toBe(true);
   });
 

@@ -23,6 +23,9 @@ import {
   waitForJobPod,
 } from "../../helpers/kube-objects.js";
 import { runPodSteps } from "../../helpers/kube-step-kubelet.js";
+import { skipEachWithoutReferenceSpec } from "../../helpers/reference-spec.js";
+
+skipEachWithoutReferenceSpec("ims");
 
 const cluster = inject("kubeCluster");
 const batch = kubeConfigFor(cluster).makeApiClient(BatchV1Api);
