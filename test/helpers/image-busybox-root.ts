@@ -26,7 +26,7 @@ export function busyboxRoot(): string {
   if (existsSync(`${root}.stamp`)) return root;
   if (!existsSync(BUSYBOX)) {
     throw new Error(
-      `${BUSYBOX} is missing: image tests build a busybox root; install it with \`apt-get install busybox-static\``,
+      `${BUSYBOX} is missing: image tests build a busybox root; run ./setup --test (it installs busybox-static)`,
     );
   }
   const building = `${root}.building-${process.pid}`;
@@ -80,7 +80,7 @@ function checkStatic(root: string): void {
     execFileSync(chroot[0] ?? "chroot", [...chroot.slice(1), "/bin/sh", "-c", "true"], { stdio: "pipe" });
   } catch (error) {
     throw new Error(
-      `the busybox root at ${root} cannot run /bin/sh (${String(error)}); ${BUSYBOX} must be statically linked: \`apt-get install busybox-static\``,
+      `the busybox root at ${root} cannot run /bin/sh (${String(error)}); ${BUSYBOX} must be statically linked: run ./setup --test (it installs busybox-static)`,
       { cause: error },
     );
   }
