@@ -3,8 +3,7 @@ import { join } from "node:path";
 import type { PlannedLayer } from "../../api/index.js";
 import {
   ANSIBLE_CFG_FILE,
-  ansibleEnv,
-  imageAnsibleEnv,
+  ansibleStepEnv,
   ansibleOutcome,
   ansibleRunArgv,
   ansibleStepName,
@@ -52,10 +51,13 @@ export async function ansibleStep(run: LocalRun, ctx: StepContext, layer: Planne
     command: prepared.command,
     args: prepared.argv,
     cwd: run.paths.work,
-    env: imageAnsibleEnv(
-      ansibleEnv(ctx.ansible.env, join(run.paths.work, ANSIBLE_CFG_FILE)),
-      run.ansibleExtraEnv,
-    ),
+    env: ansibleStepEnv({
+      base: ctx.ansible.env,
+      spec: run.spec,
+      layer,
+      configPath: join(run.paths.work, ANSIBLE_CFG_FILE),
+      imageEnv: run.ansibleExtraEnv,
+    }),
   });
   const outcome = ansibleOutcome(layer, exit);
   await ctx.save(

@@ -9,11 +9,10 @@ import { ANSIBLE_CONFIG_KEY, isImageTarget, stepMessage, type StepMessage } from
 import { parsePassthrough } from "../../../manifest/passthrough.js";
 import {
   ANSIBLE_CFG_FILE,
-  ansibleEnv,
   ansibleMissing,
   ansibleOutcome,
   ansibleRunArgv,
-  imageAnsibleEnv,
+  ansibleStepEnv,
   readStaging,
   recapTotals,
 } from "../../steps/index.js";
@@ -36,7 +35,13 @@ export async function runAnsibleLayer(run: ContainerStep): Promise<StepMessage> 
     command,
     args: prepared.argv,
     cwd: run.config.workDir,
-    env: await imageEnv(run, ansibleEnv(run.env, config.path)),
+    env: ansibleStepEnv({
+      base: run.env,
+      spec: run.spec,
+      layer,
+      configPath: config.path,
+      imageEnv: await imageEnv(run),
+    }),
     out: run.out,
     ...(run.signal === undefined ? {} : { signal: run.signal }),
   });
@@ -53,11 +58,11 @@ export async function runAnsibleLayer(run: ContainerStep): Promise<StepMessage> 
   });
 }
 
-/** Image sessions: ansible's environment with what the image service staged (the staging file's `ansibleEnv`). */
-async function imageEnv(run: ContainerStep, env: Record<string, string>): Promise<Record<string, string>> {
-  if (!isImageTarget(run.spec)) return env;
+/** Image sessions: what the image service staged for ansible (the staging file's `ansibleEnv`). */
+async function imageEnv(run: ContainerStep): Promise<Record<string, string>> {
+  if (!isImageTarget(run.spec)) return {};
   const staging = await readStaging(run.config.workDir);
-  return staging === null ? env : imageAnsibleEnv(env, staging.ansibleEnv);
+  return staging === null ? {} : staging.ansibleEnv;
 }
 
 /**
