@@ -7,6 +7,8 @@ import {
   ansibleOutcome,
   ansibleRunArgv,
   ansibleStepName,
+  checkPassthroughFiles,
+  checkPlaybookInClone,
   updateLayer,
   writeInventoryFiles,
 } from "../steps/index.js";
@@ -79,6 +81,15 @@ async function prepareAnsible(
     parsePassthrough: ctx.parsePassthrough,
   });
   if ("reason" in prepared) return prepared;
+  const refused =
+    (await checkPlaybookInClone({ workDir: run.paths.work, layer })) ??
+    (await checkPassthroughFiles({
+      step: ansibleStepName(layer.index),
+      passthrough: prepared.passthrough,
+      workDir: run.paths.work,
+      layers: run.spec.layers,
+    }));
+  if (refused !== null) return { reason: refused };
   const command = await ctx.ansible.find();
   if (command === null) return { reason: `${ansibleStepName(layer.index)}: ${ctx.ansible.missingReason}` };
   return { command, argv: prepared.argv };

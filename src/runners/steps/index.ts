@@ -20,3 +20,5 @@ export * from "./image-session.js";
 export * from "./image-steps.js";
 export * from "./notify-listeners.js";
 export * from "./step-env.js";
+export * from "./passthrough-files.js";
+export * from "./playbook-in-clone.js";

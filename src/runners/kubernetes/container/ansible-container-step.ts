@@ -13,6 +13,8 @@ import {
   ansibleOutcome,
   ansibleRunArgv,
   ansibleStepEnv,
+  checkPassthroughFiles,
+  checkPlaybookInClone,
   readStaging,
   recapTotals,
 } from "../../steps/index.js";
@@ -27,6 +29,15 @@ export async function runAnsibleLayer(run: ContainerStep): Promise<StepMessage> 
   if (layer === undefined) return failedMessage(name, `${name}: no such layer`);
   const prepared = ansibleRunArgv({ layer, session: run.spec.session, parsePassthrough });
   if ("reason" in prepared) return failedMessage(name, prepared.reason);
+  const refused =
+    (await checkPlaybookInClone({ workDir: run.config.workDir, layer })) ??
+    (await checkPassthroughFiles({
+      step: name,
+      passthrough: prepared.passthrough,
+      workDir: run.config.workDir,
+      layers: run.spec.layers,
+    }));
+  if (refused !== null) return failedMessage(name, refused);
   const command = await findExecutable({ name: "ansible-playbook", pathEnv: run.env["PATH"] ?? "" });
   if (command === null) return failedMessage(name, `${name}: ${ansibleMissing()}`);
   const config = ansibleConfigFile(run);
