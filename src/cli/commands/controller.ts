@@ -68,6 +68,11 @@ export function registerController(program: Command): void {
         "kubernetes: basic-auth Secret (username, password) the clone steps use [env CFS_GITOPS_GIT_CREDENTIALS_SECRET]",
       )
       .option(
+        "--step-env <name>",
+        "let steps (git, ansible-playbook) also get this variable of the controller's environment (of the container's on kubernetes); repeatable or comma-separated; CFS_GITOPS_* and credentials never pass [env CFS_GITOPS_STEP_ENV]",
+        (name: string, names: string[] = []) => [...names, name],
+      )
+      .option(
         "--image-service <service>",
         "image sessions: local (the image store in the data directory), ims or none [env CFS_GITOPS_IMAGE_SERVICE] (default local)",
       )

@@ -9,7 +9,14 @@ import type { Logger } from "pino";
 import type { RunObservation, RunSpec } from "../../api/index.js";
 import { parsePassthrough } from "../../manifest/passthrough.js";
 import { formatTime } from "../../plan/duration.js";
-import { GIT_SAFE_ENV, ansibleMissing, initialObservation, notifyListeners } from "../steps/index.js";
+import {
+  ansibleMissing,
+  gitStepEnv,
+  initialObservation,
+  notifyListeners,
+  stepBaseEnv,
+  type OriginCredentials,
+} from "../steps/index.js";
 import type { Runner } from "../types.js";
 import { findExecutable } from "./find-executable.js";
 import type { LocalRun, StepContext } from "./local-run.js";
@@ -43,10 +50,15 @@ export interface LocalRunnerOptions {
   ansiblePlaybookPath?: string;
   /** git to run; default `git` on PATH. */
   gitPath?: string;
-  /** Variables added to (or, when undefined, removed from) process.env for every step process. */
+  /**
+   * Variables set (or, when undefined, removed) for every step process, on top of its minimal
+   * environment (see stepBaseEnv: steps never inherit process.env; secret names never pass).
+   */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Variables for git only, such as credentials (`GIT_CONFIG_COUNT`/`_KEY_n`/`_VALUE_n` with http.extraHeader). Never logged. */
-  gitEnv?: Readonly<Record<string, string>>;
+  /** The site's allow-list (`--step-env`): more names steps take from process.env. */
+  stepEnv?: readonly string[];
+  /** Credentials git steps use for clone URLs on their server only, scoped to each URL. Never logged. */
+  gitCredentials?: OriginCredentials | null;
   /** The clock of every time in an observation. */
   now?: () => Date;
   /** Time between SIGTERM and SIGKILL when a run's processes are stopped (default 5 s). */
@@ -243,13 +255,14 @@ class LocalRunner implements Runner {
 
 /** What every step gets: tools, environments and the save function. Environments are never logged. */
 function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext["save"]): StepContext {
-  const base = mergeEnv(process.env, options.env ?? {});
+  const base = stepBaseEnv({ from: process.env, allow: options.stepEnv ?? [], set: options.env ?? {} });
+  const credentials = options.gitCredentials ?? null;
   const explicit = options.ansiblePlaybookPath;
   return {
     log,
     stamp: () => stamp(options),
     save,
-    git: { command: options.gitPath ?? "git", env: { ...base, ...GIT_SAFE_ENV, ...(options.gitEnv ?? {}) } },
+    git: { command: options.gitPath ?? "git", env: (url) => gitStepEnv({ base, url, credentials }) },
     ansible: {
       find: () =>
         findExecutable({
@@ -269,13 +282,4 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
 /** The current time from the injected clock, formatted for a RunObservation. */
 function stamp(options: LocalRunnerOptions): string {
   return formatTime(options.now?.() ?? new Date());
-}
-
-function mergeEnv(
-  base: Readonly<Record<string, string | undefined>>,
-  extra: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...base, ...extra })) if (value !== undefined) env[key] = value;
-  return env;
 }

@@ -30,12 +30,14 @@ export interface StepContext {
   stamp(): string;
   /** Record the next observation of `run` (state.json, then onChange); nothing once the run is stopped. */
   save(run: LocalRun, next: RunObservation): Promise<void>;
-  git: { command: string; env: Record<string, string> };
+  /** git, and the environment of a git step that clones `url` (credentials only for their own server). */
+  git: { command: string; env(url: string): Record<string, string> };
   ansible: {
     /** The ansible-playbook to run, looked up again for every step; null when there is none. */
     find(): Promise<string | null>;
     /** The reason a session fails with when `find` gives null. */
     missingReason: string;
+    /** The base environment of ansible steps (see ansibleStepEnv for what each layer adds). */
     env: Record<string, string>;
   };
   /** Splits `ansible.passthrough` into argv tokens, or says why it cannot. */

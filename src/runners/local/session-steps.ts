@@ -3,11 +3,12 @@ import { join } from "node:path";
 import type { PlannedLayer } from "../../api/index.js";
 import {
   ANSIBLE_CFG_FILE,
-  ansibleEnv,
-  imageAnsibleEnv,
+  ansibleStepEnv,
   ansibleOutcome,
   ansibleRunArgv,
   ansibleStepName,
+  checkPassthroughFiles,
+  checkPlaybookInClone,
   updateLayer,
   writeInventoryFiles,
 } from "../steps/index.js";
@@ -52,10 +53,13 @@ export async function ansibleStep(run: LocalRun, ctx: StepContext, layer: Planne
     command: prepared.command,
     args: prepared.argv,
     cwd: run.paths.work,
-    env: imageAnsibleEnv(
-      ansibleEnv(ctx.ansible.env, join(run.paths.work, ANSIBLE_CFG_FILE)),
-      run.ansibleExtraEnv,
-    ),
+    env: ansibleStepEnv({
+      base: ctx.ansible.env,
+      spec: run.spec,
+      layer,
+      configPath: join(run.paths.work, ANSIBLE_CFG_FILE),
+      imageEnv: run.ansibleExtraEnv,
+    }),
   });
   const outcome = ansibleOutcome(layer, exit);
   await ctx.save(
@@ -77,6 +81,15 @@ async function prepareAnsible(
     parsePassthrough: ctx.parsePassthrough,
   });
   if ("reason" in prepared) return prepared;
+  const refused =
+    (await checkPlaybookInClone({ workDir: run.paths.work, layer })) ??
+    (await checkPassthroughFiles({
+      step: ansibleStepName(layer.index),
+      passthrough: prepared.passthrough,
+      workDir: run.paths.work,
+      layers: run.spec.layers,
+    }));
+  if (refused !== null) return { reason: refused };
   const command = await ctx.ansible.find();
   if (command === null) return { reason: `${ansibleStepName(layer.index)}: ${ctx.ansible.missingReason}` };
   return { command, argv: prepared.argv };
