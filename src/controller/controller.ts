@@ -251,9 +251,10 @@ export class Controller {
     do {
       this.again = false;
       try {
-        const failures = await this.reconcile();
+        const { report, failures } = await this.reconcile();
         this.lastError = null;
         this.settleHealth(failures);
+        this.options.onPass?.(report);
       } catch (error) {
         this.lastError = error;
         const failure: LoopFailure = {
@@ -261,8 +262,8 @@ export class Controller {
           failure: failureClass(error),
           message: failureMessage(error),
         };
-        this.options.onFailure?.(failure);
         this.degrade(failure);
+        this.options.onFailure?.(failure);
         this.log.error({ err: error, health: this.loopHealth.state }, "pass failed");
       }
     } while (this.again && !this.stopped);
@@ -270,16 +271,15 @@ export class Controller {
 
   /** After a pass that ran: ok unless an action failed in a way that needs a retry. */
   private settleHealth(failures: LoopFailure[]): void {
-    for (const failure of failures) this.options.onFailure?.(failure);
     const retried = failures.filter((f) => decideFailure(f.failure, f.scope).retry !== "none");
     const worst = retried.find((f) => decideFailure(f.failure, f.scope).stall) ?? retried[0];
-    if (worst) {
-      this.degrade(worst);
-      return;
+    if (worst) this.degrade(worst);
+    else {
+      if (this.loopHealth.state !== "ok") this.log.info("the loop recovered");
+      this.loopHealth = { state: "ok", failures: 0, last: null };
+      this.retryTimer.clear();
     }
-    if (this.loopHealth.state !== "ok") this.log.info("the loop recovered");
-    this.loopHealth = { state: "ok", failures: 0, last: null };
-    this.retryTimer.clear();
+    for (const failure of failures) this.options.onFailure?.(failure);
   }
 
   /** The one place a failure changes the loop's health and schedules the retry its class asks for. */
@@ -297,8 +297,8 @@ export class Controller {
     return backoffMs({ attempt: this.loopHealth.failures, baseMs, maxMs, random });
   }
 
-  /** One pass: the ordered steps; returns the failures of its actions. */
-  private async reconcile(): Promise<LoopFailure[]> {
+  /** One pass: the ordered steps; returns its report and the failures of its actions. */
+  private async reconcile(): Promise<{ report: PassReport; failures: LoopFailure[] }> {
     const started = performance.now();
     await this.loadStatus();
     const sync = await this.sourceState.sync();
@@ -322,8 +322,7 @@ export class Controller {
       durationMs: performance.now() - started,
     };
     if (sync.moved || plan.actions.length > 0 || statusCommit) this.log.info(report, "pass");
-    this.options.onPass?.(report);
-    return results.flatMap((result) => (result.ok ? [] : [actionFailure(result)]));
+    return { report, failures: results.flatMap((result) => (result.ok ? [] : [actionFailure(result)])) };
   }
 
   private async loadStatus(): Promise<void> {

@@ -141,7 +141,8 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
   const controller: Controller = new Controller({
     ...services.instrument({ source: repo.source, status: repo.status, runner }),
     log,
-    onPass: (report) => services.recordPass(report, controller.records),
+    onPass: (report) => services.recordPass(report, controller.records, controller.health),
+    onFailure: (failure) => services.recordFailure(failure, controller.health),
   });
   log.info(
     {
@@ -163,7 +164,12 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
     if (!settled) log.warn("some sessions are still unfinished");
     return;
   }
-  const outcome = await services.run({ controller, runner, signal: stopSignal(log) });
+  const outcome = await services.run({
+    controller,
+    runner,
+    signal: stopSignal(log),
+    loopHealth: () => controller.health,
+  });
   await runner.close();
   await repo.close();
   if (outcome === "lost")

@@ -124,6 +124,9 @@ export class IdleRunner implements Runner {
   readLog(): Promise<string | null> {
     return Promise.resolve(null);
   }
+  isReady(): boolean {
+    return true;
+  }
   close(): Promise<void> {
     return Promise.resolve();
   }
