@@ -175,6 +175,10 @@ class LocalRunner implements Runner {
     return readFile(logPath(runPaths(this.runsDir, job), step), "utf8").catch(() => null);
   }
 
+  isReady(): boolean {
+    return !this.closed;
+  }
+
   close(): Promise<void> {
     this.closed = true;
     liveInstances.delete(this.self.instance);
