@@ -19,6 +19,7 @@ export interface SessionManifest {
   kind: "Session";
   name: string;
   configuration: { name: string; limit?: string };
+  /** `limit` and `passthrough` are never null here: parseManifest drops the nulls `describe` prints. */
   ansible?: { config?: string; limit?: string; verbosity?: number; passthrough?: string };
   target?: { definition?: TargetDefinition; groups?: TargetGroup[]; image_map?: ImageMapEntry[] };
   tags?: Record<string, string>;
@@ -49,6 +50,9 @@ export interface ConfigurationManifest {
   kind: "Configuration";
   name: string;
   description?: string;
+  /** The owning tenant (CFS multi-tenancy): kept and shown, not enforced. */
+  tenant_name?: string;
+  /** Always present after parseManifest (an absent `layers` reads as none). */
   layers: ConfigurationLayer[];
   additional_inventory?: AdditionalInventory;
 }
@@ -80,6 +84,15 @@ export interface OptionsManifest {
   debug_wait_time?: number;
   max_concurrent_sessions?: number;
 }
+
+/**
+ * Fields CFS prints in `describe` that are read-only there: a manifest may carry them (so a copied
+ * record is valid) and parseManifest drops them. Listed per kind and checked against the schemas.
+ */
+export const READ_ONLY_FIELDS: Readonly<Record<"Session" | "Configuration", readonly string[]>> = {
+  Session: ["status", "logs"],
+  Configuration: ["last_updated"],
+};
 
 /** Any manifest, discriminated by `kind`. */
 export type Manifest = SessionManifest | ConfigurationManifest | ComponentManifest | OptionsManifest;

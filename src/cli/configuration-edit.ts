@@ -7,8 +7,8 @@ import { parse, parseDocument, isMap, isScalar, Scalar, stringify, type YAMLMap 
 import { API_VERSION, type ConfigurationLayer, type ConfigurationManifest } from "../api/index.js";
 import { CliError } from "./errors.js";
 
-/** Keys CFS prints in `configurations describe` that are not part of a manifest (dropped on input). */
-const DESCRIBE_ONLY_KEYS = ["last_updated", "tenant_name"];
+/** Keys CFS prints in `configurations describe` that are read-only there (dropped on input; tenant_name is kept). */
+const DESCRIBE_ONLY_KEYS = ["last_updated"];
 const LAYER_KEYS = ["name", "clone_url", "commit", "branch", "playbook", "ims_require_dkms"] as const;
 
 /**

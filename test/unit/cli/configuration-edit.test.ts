@@ -51,7 +51,7 @@ describe("pinBranches", () => {
 });
 
 describe("configurationFromFile", () => {
-  it("takes CFS's describe output (dropping last_updated and tenant_name) or a manifest", () => {
+  it("takes CFS's describe output (dropping last_updated, keeping tenant_name) or a manifest", () => {
     const fromDescribe = JSON.stringify({
       name: "site",
       last_updated: "2026-01-01T00:00:00Z",
@@ -62,6 +62,7 @@ describe("configurationFromFile", () => {
       apiVersion: "cfs-gitops/v1",
       kind: "Configuration",
       name: "site",
+      tenant_name: "",
       layers: [{ clone_url: "u", commit: "c", playbook: "p" }],
     });
     expect(configurationFromFile({ name: "site", file: "f.yaml", text: TEXT }).layers).toHaveLength(2);

@@ -12,6 +12,7 @@ import {
   MAX_LAYER_NAME,
   MAX_SESSION_NAME,
   NO_SPACE_PATTERN,
+  READ_ONLY_FIELDS,
   SESSION_NAME_PATTERN,
   SESSION_TTL_PATTERN,
   TARGET_DEFINITIONS,
@@ -113,6 +114,7 @@ const pairs: Pair[] = [
       kind: true,
       name: true,
       description: true,
+      tenant_name: true,
       layers: true,
       additional_inventory: true,
     } satisfies Keys<ConfigurationManifest>,
@@ -187,12 +189,32 @@ const pairs: Pair[] = [
 const sorted = (keys: Iterable<string>): string[] => [...keys].sort();
 
 describe("the TypeScript manifest types and the JSON Schemas", () => {
-  it.each(pairs.map((p) => [p.name, p] as const))("%s has the same fields in both", (_name, pair) => {
-    expect(sorted(Object.keys(pair.schema.properties))).toEqual(sorted(Object.keys(pair.keys)));
+  // A Session or Configuration manifest may leave out apiVersion and kind and carry the read-only
+  // fields of `describe`: parseManifest adds the first two (and an empty layer list) and drops the
+  // read-only fields (normalizeManifest).
+  const readOnly = (name: string): string[] =>
+    name === "SessionManifest"
+      ? [...READ_ONLY_FIELDS.Session]
+      : name === "ConfigurationManifest"
+        ? [...READ_ONLY_FIELDS.Configuration]
+        : [];
+  const filledIn = (name: string): string[] =>
+    name === "SessionManifest"
+      ? ["apiVersion", "kind"]
+      : name === "ConfigurationManifest"
+        ? ["apiVersion", "kind", "layers"]
+        : [];
+
+  it.each(pairs.map((p) => [p.name, p] as const))("%s has the same fields in both", (name, pair) => {
+    expect(sorted(Object.keys(pair.schema.properties))).toEqual(
+      sorted([...Object.keys(pair.keys), ...readOnly(name)]),
+    );
   });
 
-  it.each(pairs.map((p) => [p.name, p] as const))("%s requires the same fields in both", (_name, pair) => {
-    expect(sorted(pair.schema.required ?? [])).toEqual(sorted(Object.keys(pair.required)));
+  it.each(pairs.map((p) => [p.name, p] as const))("%s requires the same fields in both", (name, pair) => {
+    expect(sorted([...(pair.schema.required ?? []), ...filledIn(name)])).toEqual(
+      sorted(Object.keys(pair.required)),
+    );
   });
 
   it("uses the kinds and the target definitions of src/api", () => {
