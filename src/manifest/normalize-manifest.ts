@@ -3,7 +3,10 @@
  * prints) several spellings of "nothing" and a few read-only fields; they all mean the same as the
  * plain manifest, so they are folded here, once, right after the schema accepted the file:
  *
- * - apiVersion and kind, when the folder told the kind and the file left them out, are added;
+ * - apiVersion and kind, when the folder told the kind and the file left them out, are added, and
+ *   a configuration's name (the body of `PUT /v3/configurations/{name}` has none) is the file stem;
+ * - the flat fields of a `POST /v3/sessions` body (`configuration_name`, `ansible_limit`, ...) move
+ *   to their place in the nested form that `describe` prints;
  * - the read-only fields of `describe` (`status`, `logs`, `last_updated`) are dropped;
  * - `ansible.limit: null`, `ansible.passthrough: null`, `target.groups: null | []` on dynamic and
  *   repo targets, and `target.image_map: null` are dropped; `image_map` on a target other than
@@ -16,9 +19,29 @@ import { API_VERSION, READ_ONLY_FIELDS, type Kind } from "../api/index.js";
 
 type Data = Record<string, unknown>;
 
-/** The manifest of `kind` as the controller reads it (see the file comment); `value` is not changed. */
-export function normalizeManifest(kind: Kind, value: Data): Data {
+/** The create-request (V3SessionCreate) fields of a session and where the nested form keeps each. */
+export const SESSION_CREATE_FIELDS: Readonly<Record<string, readonly [string, string]>> = {
+  configuration_name: ["configuration", "name"],
+  configuration_limit: ["configuration", "limit"],
+  ansible_config: ["ansible", "config"],
+  ansible_limit: ["ansible", "limit"],
+  ansible_verbosity: ["ansible", "verbosity"],
+  ansible_passthrough: ["ansible", "passthrough"],
+};
+
+/** What normalizeManifest reads. */
+export interface NormalizeInput {
+  kind: Kind;
+  /** A manifest the schema of `kind` accepted. */
+  value: Data;
+  /** The file stem: the name of a configuration that does not give one. */
+  stem: string;
+}
+
+/** The manifest as the controller reads it (see the file comment); `value` is not changed. */
+export function normalizeManifest({ kind, value, stem }: NormalizeInput): Data {
   const head: Data = { apiVersion: value.apiVersion ?? API_VERSION, kind: value.kind ?? kind };
+  if (kind === "Configuration") head.name = value.name ?? stem;
   const body = { ...head, ...value };
   if (kind === "Session") return normalizeSession(body);
   if (kind === "Configuration") return normalizeConfiguration(body);
@@ -33,9 +56,22 @@ export function canonicalImageId(id: string): string {
 }
 
 function normalizeSession(session: Data): Data {
-  const out = withoutFields(session, READ_ONLY_FIELDS.Session);
+  const out = nestCreateFields(withoutFields(session, READ_ONLY_FIELDS.Session));
   if (isData(out.ansible)) out.ansible = withoutNulls(out.ansible, ["limit", "passthrough"]);
   if (isData(out.target)) out.target = normalizeTarget(out.target);
+  return out;
+}
+
+/** `configuration_name: x` -> `configuration: { name: x }`, and so on (the rule check forbids both). */
+function nestCreateFields(session: Data): Data {
+  const out = { ...session };
+  for (const [field, [section, key]] of Object.entries(SESSION_CREATE_FIELDS)) {
+    if (!(field in out)) continue;
+    const nested = isData(out[section]) ? { ...out[section] } : {};
+    nested[key] = out[field];
+    out[section] = nested;
+    delete out[field];
+  }
   return out;
 }
 

@@ -15,7 +15,7 @@ import {
   type OptionsManifest,
   type SessionManifest,
 } from "../api/index.js";
-import { configurationRuleIssues } from "./configuration-rules.js";
+import { manifestRuleIssues } from "./manifest-rules.js";
 import { decodeUtf8 } from "./decode-utf8.js";
 import { describeSchemaErrors, shown } from "./describe-schema-errors.js";
 import { locateNode } from "./locate-node.js";
@@ -168,7 +168,7 @@ function checkDocument(input: DocumentInput): ParseResult {
   const errors = sortErrors(found.length > 0 ? found : ruleErrors(input, kind, value));
   if (errors.length > 0) return failure(kind, name, errors);
   // The validator has just checked `value` against the schema of `kind`, which requires the name.
-  const manifest = normalizeManifest(kind, value);
+  const manifest = normalizeManifest({ kind, value, stem: manifestStem(path) });
   return { ok: true, kind, manifest, name: name ?? manifestStem(path) } as unknown as ParsedManifest;
 }
 
@@ -202,12 +202,12 @@ function schemaErrors(input: DocumentInput, kind: Kind, value: Record<string, un
   });
 }
 
-/** The rules beyond the schema (checked once the schema passed): CFS's duplicate-layer rule. */
+/** The rules beyond the schema (checked once the schema passed; see manifest-rules.ts). */
 function ruleErrors(input: DocumentInput, kind: Kind, value: Record<string, unknown>): ManifestError[] {
-  if (kind !== "Configuration") return [];
-  return configurationRuleIssues(value).map((issue) => {
+  return manifestRuleIssues(kind, value).map((issue) => {
     const offset = input.doc === null ? null : locateNode(input.doc, issue.segments, issue.part);
-    return positioned(input.lines, offset ?? 0, "duplicate-layer", issue.message);
+    const code = kind === "Configuration" ? "duplicate-layer" : "schema";
+    return positioned(input.lines, offset ?? 0, code, issue.message);
   });
 }
 

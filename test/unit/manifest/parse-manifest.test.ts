@@ -747,7 +747,7 @@ describe("parseManifest: Session rules", () => {
       {
         code: "schema",
         message:
-          'unknown field "ansibel": remove it or check the spelling (allowed: ansible, apiVersion, configuration, debug_on_failure, kind, logs, name, status, tags, target)',
+          'unknown field "ansibel": remove it or check the spelling (allowed: ansible, ansible_config, ansible_limit, ansible_passthrough, ansible_verbosity, apiVersion, configuration, configuration_limit, configuration_name, debug_on_failure, kind, logs, name, status, tags, target)',
         exact: true,
         line: 6,
         column: 1,

@@ -28,6 +28,7 @@ import {
 } from "../../../src/api/index.js";
 import { PATTERN_WORDS } from "../../../src/manifest/describe-schema-errors.js";
 import { MANIFEST_SCHEMAS } from "../../../src/manifest/index.js";
+import { SESSION_CREATE_FIELDS } from "../../../src/manifest/normalize-manifest.js";
 import componentSchema from "../../../schemas/component.schema.json" with { type: "json" };
 import configurationSchema from "../../../schemas/configuration.schema.json" with { type: "json" };
 import optionsSchema from "../../../schemas/options.schema.json" with { type: "json" };
@@ -189,25 +190,26 @@ const pairs: Pair[] = [
 const sorted = (keys: Iterable<string>): string[] => [...keys].sort();
 
 describe("the TypeScript manifest types and the JSON Schemas", () => {
-  // A Session or Configuration manifest may leave out apiVersion and kind and carry the read-only
-  // fields of `describe`: parseManifest adds the first two (and an empty layer list) and drops the
-  // read-only fields (normalizeManifest).
-  const readOnly = (name: string): string[] =>
+  // A Session or Configuration manifest may leave out apiVersion and kind (and a configuration its
+  // name and layers; a session may name its configuration in the create-request form), and may carry
+  // the read-only fields of `describe`: parseManifest fills in the first and drops the others
+  // (normalizeManifest).
+  const inSchemaOnly = (name: string): string[] =>
     name === "SessionManifest"
-      ? [...READ_ONLY_FIELDS.Session]
+      ? [...READ_ONLY_FIELDS.Session, ...Object.keys(SESSION_CREATE_FIELDS)]
       : name === "ConfigurationManifest"
         ? [...READ_ONLY_FIELDS.Configuration]
         : [];
   const filledIn = (name: string): string[] =>
     name === "SessionManifest"
-      ? ["apiVersion", "kind"]
+      ? ["apiVersion", "kind", "configuration"]
       : name === "ConfigurationManifest"
-        ? ["apiVersion", "kind", "layers"]
+        ? ["apiVersion", "kind", "name", "layers"]
         : [];
 
   it.each(pairs.map((p) => [p.name, p] as const))("%s has the same fields in both", (name, pair) => {
     expect(sorted(Object.keys(pair.schema.properties))).toEqual(
-      sorted([...Object.keys(pair.keys), ...readOnly(name)]),
+      sorted([...Object.keys(pair.keys), ...inSchemaOnly(name)]),
     );
   });
 
