@@ -9,7 +9,15 @@ import type { Logger } from "pino";
 import type { RunObservation, RunSpec } from "../../api/index.js";
 import { parsePassthrough } from "../../manifest/passthrough.js";
 import { formatTime } from "../../plan/duration.js";
-import { GIT_SAFE_ENV, ansibleMissing, initialObservation, notifyListeners } from "../steps/index.js";
+import { realSleep, type Sleep } from "../../git/sleep.js";
+import {
+  DEFAULT_CLONE_RETRY,
+  GIT_SAFE_ENV,
+  ansibleMissing,
+  initialObservation,
+  notifyListeners,
+  type CloneRetry,
+} from "../steps/index.js";
 import type { Runner } from "../types.js";
 import { findExecutable } from "./find-executable.js";
 import type { LocalRun, StepContext } from "./local-run.js";
@@ -53,6 +61,10 @@ export interface LocalRunnerOptions {
   killGraceMs?: number;
   /** The image service of image sessions; without one they fail at `inventory`. */
   images?: ImageService | null;
+  /** Retries of a clone that failed in a way that can pass; default DEFAULT_CLONE_RETRY (CFS's 60 x 10 s). */
+  cloneRetry?: CloneRetry;
+  /** Waits between clone tries; default a real timer. */
+  sleep?: Sleep;
 }
 
 const DEFAULT_KILL_GRACE_MS = 5_000;
@@ -263,6 +275,8 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
     parsePassthrough,
     killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     images: options.images ?? null,
+    cloneRetry: options.cloneRetry ?? DEFAULT_CLONE_RETRY,
+    sleep: options.sleep ?? realSleep,
   };
 }
 

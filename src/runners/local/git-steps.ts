@@ -55,6 +55,8 @@ function localCloneIo(run: LocalRun, ctx: StepContext, step: string): CloneIo {
         captureStdout: command.capture === true,
       }),
     note: (text) => appendStepLog(run, step, text),
+    retry: ctx.cloneRetry,
+    sleep: (ms) => ctx.sleep(ms, run.abort.signal),
   };
 }
 
