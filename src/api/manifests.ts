@@ -81,6 +81,9 @@ export interface OptionsManifest {
   batch_size?: number;
   batch_window?: number;
   batcher_disable?: boolean;
+  batcher_check_interval?: number;
+  batcher_max_backoff?: number;
+  batcher_pending_timeout?: number;
   debug_wait_time?: number;
   max_concurrent_sessions?: number;
 }
@@ -93,6 +96,21 @@ export const READ_ONLY_FIELDS: Readonly<Record<"Session" | "Configuration", read
   Session: ["status", "logs"],
   Configuration: ["last_updated"],
 };
+
+/**
+ * The CFS options (V3Options) that cfs-gitops refuses on purpose, because they do not apply to it;
+ * options.schema.json says why for each, and parseManifest reports it. The 17 CFS options are these,
+ * plus the ones OptionsManifest holds.
+ */
+export const REFUSED_CFS_OPTIONS = [
+  "default_playbook",
+  "additional_inventory_url",
+  "additional_inventory_source",
+  "logging_level",
+  "default_page_size",
+  "include_ara_links",
+  "hardware_sync_interval",
+] as const;
 
 /** Any manifest, discriminated by `kind`. */
 export type Manifest = SessionManifest | ConfigurationManifest | ComponentManifest | OptionsManifest;

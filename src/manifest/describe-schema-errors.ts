@@ -98,6 +98,7 @@ const DESCRIBERS: Readonly<Record<string, Describe>> = {
   additionalProperties: describeUnknownField,
   "false schema": describeForbidden,
   oneOf: describeOneOf,
+  not: describeRefused,
   [PASSTHROUGH_KEYWORD]: (e, ctx, segs) =>
     value(segs, `${name(ctx, segs)}: ${e.message ?? "is not allowed"}`),
 };
@@ -177,6 +178,16 @@ function describeForbidden(_error: ErrorObject, ctx: IssueContext, segments: str
     return key(segments, `${path} ${why}: remove it`);
   }
   return key(segments, `${path} is not allowed here: remove it`);
+}
+
+/**
+ * A field whose schema is `{description, not: {}}`: accepted by CFS, refused here on purpose (the
+ * CFS options that do not apply); the description says why and what to do instead.
+ */
+function describeRefused(error: ErrorObject, ctx: IssueContext, segments: string[]): SchemaIssue {
+  const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
+  const why = typeof description === "string" ? description.replace(/^Refused( for now)?: /, "") : "";
+  return key(segments, `${name(ctx, segments)} is not supported here: ${why || "remove it"}`);
 }
 
 function describeOneOf(error: ErrorObject, ctx: IssueContext, segments: string[]): SchemaIssue {

@@ -3,9 +3,10 @@
  * accepted and read as the plain manifest it stands for; what CFS refuses is refused with CFS's words.
  */
 import { describe, expect, it } from "vitest";
-import { parseManifest, type ParseResult } from "../../../src/manifest/index.js";
+import { REFUSED_CFS_OPTIONS } from "../../../src/api/index.js";
+import { MANIFEST_SCHEMAS, parseManifest, type ParseResult } from "../../../src/manifest/index.js";
 import { canonicalImageId } from "../../../src/manifest/normalize-manifest.js";
-import { COMMIT, IMAGE_ID, configuration, errorsOf, session, yaml } from "./fixtures.js";
+import { COMMIT, IMAGE_ID, configuration, errorsOf, options, session, yaml } from "./fixtures.js";
 
 function manifestOf(path: string, text: string): Record<string, unknown> {
   const result: ParseResult = parseManifest({ path, bytes: text });
@@ -196,5 +197,45 @@ describe("canonicalImageId", () => {
     expect(canonicalImageId(HYPHENLESS)).toBe(IMAGE_ID);
     expect(canonicalImageId(IMAGE_ID.toUpperCase())).toBe(IMAGE_ID.toUpperCase());
     expect(canonicalImageId("nid000001")).toBe("nid000001");
+  });
+});
+
+describe("parseManifest: the 17 CFS options in cfs.yaml", () => {
+  // V3Options of cfs-openapi.yaml, with a valid CFS value each.
+  const CFS_OPTIONS: Record<string, string> = {
+    hardware_sync_interval: "5",
+    batcher_check_interval: "10",
+    batch_size: "25",
+    batch_window: "60",
+    default_batcher_retry_policy: "3",
+    default_playbook: "site.yml",
+    default_ansible_config: "cfs-default-ansible-cfg",
+    session_ttl: "7d",
+    additional_inventory_url: "https://api-gw-service-nmn.local/vcs/cray/inventory.git",
+    additional_inventory_source: "example-source",
+    batcher_max_backoff: "3600",
+    batcher_disable: "false",
+    batcher_pending_timeout: "300",
+    logging_level: "INFO",
+    default_page_size: "1000",
+    debug_wait_time: "3600",
+    include_ara_links: "true",
+  };
+  const refused = new Set<string>(REFUSED_CFS_OPTIONS);
+
+  it("knows all 17", () => {
+    expect(Object.keys(CFS_OPTIONS)).toHaveLength(17);
+    const schemaKeys = Object.keys(MANIFEST_SCHEMAS.Options.properties as Record<string, unknown>);
+    expect(Object.keys(CFS_OPTIONS).filter((option) => !schemaKeys.includes(option))).toEqual([]);
+  });
+
+  it.each(Object.entries(CFS_OPTIONS))("takes %s or refuses it saying why", (option, value) => {
+    const errors = errorsOf("cfs.yaml", options(`${option}: ${value}`));
+    if (refused.has(option)) {
+      expect(errors).toHaveLength(1);
+      expect(errors[0]?.message).toMatch(new RegExp(`^${option} is not supported here: .{20,}`));
+    } else {
+      expect(errors).toEqual([]);
+    }
   });
 });

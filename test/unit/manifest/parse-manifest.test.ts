@@ -1062,7 +1062,14 @@ describe("parseManifest: Options rules", () => {
     [
       "a CFS option this controller does not use",
       options("hardware_sync_interval: 5"),
-      { code: "schema", message: 'unknown field "hardware_sync_interval"', line: 3, column: 1 },
+      {
+        code: "schema",
+        message:
+          "hardware_sync_interval is not supported here: CFS syncs components from HSM; in cfs-gitops components are files (components/<id>.yaml), so there is nothing to sync.",
+        exact: true,
+        line: 3,
+        column: 1,
+      },
     ],
   ])("rejects %s", (_title, text, expected) => {
     expectError("cfs.yaml", text, expected);

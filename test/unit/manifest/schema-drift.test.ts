@@ -13,6 +13,7 @@ import {
   MAX_SESSION_NAME,
   NO_SPACE_PATTERN,
   READ_ONLY_FIELDS,
+  REFUSED_CFS_OPTIONS,
   SESSION_NAME_PATTERN,
   SESSION_TTL_PATTERN,
   TARGET_DEFINITIONS,
@@ -180,6 +181,9 @@ const pairs: Pair[] = [
       batch_size: true,
       batch_window: true,
       batcher_disable: true,
+      batcher_check_interval: true,
+      batcher_max_backoff: true,
+      batcher_pending_timeout: true,
       debug_wait_time: true,
       max_concurrent_sessions: true,
     } satisfies Keys<OptionsManifest>,
@@ -199,7 +203,9 @@ describe("the TypeScript manifest types and the JSON Schemas", () => {
       ? [...READ_ONLY_FIELDS.Session, ...Object.keys(SESSION_CREATE_FIELDS)]
       : name === "ConfigurationManifest"
         ? [...READ_ONLY_FIELDS.Configuration]
-        : [];
+        : name === "OptionsManifest"
+          ? [...REFUSED_CFS_OPTIONS]
+          : [];
   const filledIn = (name: string): string[] =>
     name === "SessionManifest"
       ? ["apiVersion", "kind", "configuration"]
