@@ -10,7 +10,9 @@ import { DEFAULT_BRANCH, DEFAULT_STATUS_BRANCH } from "../api/index.js";
 import { splitUrlCredentials, type Credentials } from "../git/credentials.js";
 import type { JobImageService } from "../jobs/index.js";
 import { parseDuration } from "../plan/index.js";
+import type { CloneRetry } from "../runners/steps/clone-steps.js";
 import { parseListenAddress, type ListenAddress } from "../server/listen-address.js";
+import { resolveCloneRetry } from "./clone-retry-config.js";
 
 /** A configuration mistake the user must fix; the CLI prints it in one line and exits 2. */
 export class ConfigError extends Error {
@@ -56,6 +58,8 @@ export interface ControllerConfig extends RepoConfig {
   leaderElection: { leaseName: string; identity: string } | null;
   /** The image service of image sessions (`target.definition: image`). */
   images: ImageServiceConfig;
+  /** Retries of a clone that failed in a way that can pass (local runner; CFS_GITOPS_GIT_RETRY_*). */
+  cloneRetry: CloneRetry;
 }
 
 /** The image service: the local image store (the default), the Cray IMS API, or none. */
@@ -145,6 +149,8 @@ export function resolveControllerConfig(flags: ControllerFlags, env: Env): Reado
     throw new ConfigError(`--max-concurrent ${concurrentText}: must be a whole number of at least 1`);
   }
   const images = resolveImageConfig(flags, env, repo.dataDir);
+  const cloneRetry = resolveCloneRetry(env);
+  if ("error" in cloneRetry) throw new ConfigError(cloneRetry.error);
   return Object.freeze({
     ...repo,
     once: flags.once ?? false,
@@ -153,6 +159,7 @@ export function resolveControllerConfig(flags: ControllerFlags, env: Env): Reado
     ...resolveRunnerConfig(flags, env, images),
     ...resolveServerConfig(flags, env),
     images,
+    cloneRetry,
   } satisfies ControllerConfig);
 }
 

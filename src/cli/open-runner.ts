@@ -11,7 +11,8 @@ import type { ControllerConfig } from "./config.js";
 
 /** Inputs of openRunner. */
 export interface OpenRunnerInput {
-  config: Pick<ControllerConfig, "runner" | "kubernetes" | "namespace" | "dataDir" | "maxConcurrent">;
+  config: Pick<ControllerConfig, "runner" | "kubernetes" | "namespace" | "dataDir" | "maxConcurrent"> &
+    Partial<Pick<ControllerConfig, "cloneRetry">>;
   log: Logger;
   /** The image service of image sessions (local runner). */
   images: ImageService | null;
@@ -31,6 +32,7 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
       log,
       maxConcurrent: config.maxConcurrent,
       images: input.images,
+      ...(config.cloneRetry === undefined ? {} : { cloneRetry: config.cloneRetry }),
     });
   }
   if (input.kubeConfig === null) throw new Error("the kubernetes runner needs a kubeConfig (loadKubeConfig)");
