@@ -156,6 +156,14 @@ function replaceBranch(map: YAMLMap, input: { sha: string; when: string }): void
   if (!pair) return;
   const branch = isScalar(pair.value) ? String(pair.value.value) : "";
   const value = new Scalar(input.sha);
+  // A layer that keeps its branch next to a commit (as `configurations describe` prints it) gets its
+  // commit moved to the branch's tip, as CFS's "update branches" does; otherwise the branch becomes the commit.
+  const commit = map.items.find((item) => isScalar(item.key) && item.key.value === "commit");
+  if (commit) {
+    value.comment = ` tip of branch ${branch}, resolved ${input.when}`;
+    commit.value = value;
+    return;
+  }
   value.comment = ` was branch ${branch}, resolved ${input.when}`;
   pair.key = new Scalar("commit");
   pair.value = value;

@@ -28,6 +28,15 @@ additional_inventory:
 `;
 
 describe("pinBranches", () => {
+  it("moves the commit of a layer that keeps its branch next to it, as CFS's update branches does", () => {
+    const old = "b".repeat(40);
+    const sha = "c".repeat(40);
+    const text = `name: site\nlayers:\n  - clone_url: u\n    branch: main\n    commit: ${old}\n    playbook: p\n`;
+    const refs = branchRefs(parse(text) as Parameters<typeof branchRefs>[0]);
+    const pinned = pinBranches({ text, commits: new Map(refs.map((r) => [r.where, sha])), when: "T" });
+    expect(pinned).toBe(text.replace(old, `${sha} # tip of branch main, resolved T`));
+  });
+
   it("replaces each branch by its commit in place, keeping comments and order", () => {
     const sha = "a".repeat(40);
     const manifest = parse(TEXT) as Parameters<typeof branchRefs>[0];
