@@ -98,6 +98,45 @@ describe("parseManifest: what `cray cfs v3 sessions create` sends and `describe`
     });
   });
 
+  it("reads a create request's flat fields as the nested form", () => {
+    const text = yaml(
+      "name: s",
+      "configuration_name: base",
+      "configuration_limit: '0,2'",
+      "ansible_limit: x1",
+      "ansible_verbosity: 2",
+      "ansible_passthrough: --extra a=1",
+      "ansible_config: ''",
+    );
+    expect(manifestOf("sessions/s.yaml", text)).toEqual({
+      apiVersion: "cfs-gitops/v1",
+      kind: "Session",
+      name: "s",
+      configuration: { name: "base", limit: "0,2" },
+      ansible: { limit: "x1", verbosity: 2, passthrough: "--extra a=1", config: "" },
+    });
+  });
+
+  it.each<[string, string, string]>([
+    ["neither spelling of the configuration", yaml("name: s"), 'missing required field "configuration"'],
+    [
+      "both spellings of one setting",
+      yaml("name: s", "configuration: { name: base }", "configuration_name: base"),
+      "configuration_name and configuration.name both set the same thing: keep one",
+    ],
+    [
+      "a bad flat value",
+      yaml("name: s", "configuration_name: base", "ansible_verbosity: 7"),
+      "ansible_verbosity must be at most 4",
+    ],
+  ])("refuses %s", (_title, text, message) => {
+    expect(
+      errorsOf("sessions/s.yaml", text)
+        .map((e) => e.message)
+        .join("\n"),
+    ).toContain(message);
+  });
+
   it("still needs the kind for a file outside the repository layout", () => {
     expect(errorsOf("misc/s.yaml", yaml("name: s", "configuration: { name: base }"))[0]?.message).toContain(
       'missing required field "kind"',
