@@ -19,6 +19,7 @@ export interface SessionManifest {
   kind: "Session";
   name: string;
   configuration: { name: string; limit?: string };
+  /** `limit` and `passthrough` are never null here: parseManifest drops the nulls `describe` prints. */
   ansible?: { config?: string; limit?: string; verbosity?: number; passthrough?: string };
   target?: { definition?: TargetDefinition; groups?: TargetGroup[]; image_map?: ImageMapEntry[] };
   tags?: Record<string, string>;
@@ -49,6 +50,9 @@ export interface ConfigurationManifest {
   kind: "Configuration";
   name: string;
   description?: string;
+  /** The owning tenant (CFS multi-tenancy): kept and shown, not enforced. */
+  tenant_name?: string;
+  /** Always present after parseManifest (an absent `layers` reads as none). */
   layers: ConfigurationLayer[];
   additional_inventory?: AdditionalInventory;
 }
@@ -77,9 +81,36 @@ export interface OptionsManifest {
   batch_size?: number;
   batch_window?: number;
   batcher_disable?: boolean;
+  batcher_check_interval?: number;
+  batcher_max_backoff?: number;
+  batcher_pending_timeout?: number;
   debug_wait_time?: number;
   max_concurrent_sessions?: number;
 }
+
+/**
+ * Fields CFS prints in `describe` that are read-only there: a manifest may carry them (so a copied
+ * record is valid) and parseManifest drops them. Listed per kind and checked against the schemas.
+ */
+export const READ_ONLY_FIELDS: Readonly<Record<"Session" | "Configuration", readonly string[]>> = {
+  Session: ["status", "logs"],
+  Configuration: ["last_updated"],
+};
+
+/**
+ * The CFS options (V3Options) that cfs-gitops refuses on purpose, because they do not apply to it;
+ * options.schema.json says why for each, and parseManifest reports it. The 17 CFS options are these,
+ * plus the ones OptionsManifest holds.
+ */
+export const REFUSED_CFS_OPTIONS = [
+  "default_playbook",
+  "additional_inventory_url",
+  "additional_inventory_source",
+  "logging_level",
+  "default_page_size",
+  "include_ara_links",
+  "hardware_sync_interval",
+] as const;
 
 /** Any manifest, discriminated by `kind`. */
 export type Manifest = SessionManifest | ConfigurationManifest | ComponentManifest | OptionsManifest;

@@ -11,7 +11,9 @@ import { splitUrlCredentials, type Credentials } from "../git/credentials.js";
 import type { JobImageService } from "../jobs/index.js";
 import { parseDuration } from "../plan/index.js";
 import { stepEnvNameProblem } from "../runners/steps/step-env.js";
+import type { CloneRetry } from "../runners/steps/clone-steps.js";
 import { parseListenAddress, type ListenAddress } from "../server/listen-address.js";
+import { resolveCloneRetry } from "./clone-retry-config.js";
 
 /** A configuration mistake the user must fix; the CLI prints it in one line and exits 2. */
 export class ConfigError extends Error {
@@ -61,6 +63,8 @@ export interface ControllerConfig extends RepoConfig {
   images: ImageServiceConfig;
   /** The site's allow-list (`--step-env`): names of this environment that steps also get. */
   stepEnv: readonly string[];
+  /** Retries of a clone that failed in a way that can pass (local runner; CFS_GITOPS_GIT_RETRY_*). */
+  cloneRetry: CloneRetry;
 }
 
 /** The image service: the local image store (the default), the Cray IMS API, or none. */
@@ -153,6 +157,8 @@ export function resolveControllerConfig(flags: ControllerFlags, env: Env): Reado
     throw new ConfigError(`--max-concurrent ${concurrentText}: must be a whole number of at least 1`);
   }
   const images = resolveImageConfig(flags, env, repo.dataDir);
+  const cloneRetry = resolveCloneRetry(env);
+  if ("error" in cloneRetry) throw new ConfigError(cloneRetry.error);
   return Object.freeze({
     ...repo,
     once: flags.once ?? false,
@@ -163,6 +169,7 @@ export function resolveControllerConfig(flags: ControllerFlags, env: Env): Reado
     ...resolveServerConfig(flags, env),
     images,
     stepEnv: resolveStepEnv(flags.stepEnv, env.CFS_GITOPS_STEP_ENV),
+    cloneRetry,
   } satisfies ControllerConfig);
 }
 

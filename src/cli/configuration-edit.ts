@@ -7,8 +7,8 @@ import { parse, parseDocument, isMap, isScalar, Scalar, stringify, type YAMLMap 
 import { API_VERSION, type ConfigurationLayer, type ConfigurationManifest } from "../api/index.js";
 import { CliError } from "./errors.js";
 
-/** Keys CFS prints in `configurations describe` that are not part of a manifest (dropped on input). */
-const DESCRIBE_ONLY_KEYS = ["last_updated", "tenant_name"];
+/** Keys CFS prints in `configurations describe` that are read-only there (dropped on input; tenant_name is kept). */
+const DESCRIBE_ONLY_KEYS = ["last_updated"];
 const LAYER_KEYS = ["name", "clone_url", "commit", "branch", "playbook", "ims_require_dkms"] as const;
 
 /**
@@ -156,6 +156,14 @@ function replaceBranch(map: YAMLMap, input: { sha: string; when: string }): void
   if (!pair) return;
   const branch = isScalar(pair.value) ? String(pair.value.value) : "";
   const value = new Scalar(input.sha);
+  // A layer that keeps its branch next to a commit (as `configurations describe` prints it) gets its
+  // commit moved to the branch's tip, as CFS's "update branches" does; otherwise the branch becomes the commit.
+  const commit = map.items.find((item) => isScalar(item.key) && item.key.value === "commit");
+  if (commit) {
+    value.comment = ` tip of branch ${branch}, resolved ${input.when}`;
+    commit.value = value;
+    return;
+  }
   value.comment = ` was branch ${branch}, resolved ${input.when}`;
   pair.key = new Scalar("commit");
   pair.value = value;

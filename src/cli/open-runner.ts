@@ -23,7 +23,8 @@ export interface OpenRunnerInput {
     | "repo"
     | "kind"
     | "credentials"
-  >;
+  > &
+    Partial<Pick<ControllerConfig, "cloneRetry">>;
   log: Logger;
   /** The image service of image sessions (local runner). */
   images: ImageService | null;
@@ -45,6 +46,7 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
       images: input.images,
       stepEnv: config.stepEnv,
       gitCredentials: gitCredentials(config),
+      ...(config.cloneRetry === undefined ? {} : { cloneRetry: config.cloneRetry }),
     });
   }
   if (input.kubeConfig === null) throw new Error("the kubernetes runner needs a kubeConfig (loadKubeConfig)");

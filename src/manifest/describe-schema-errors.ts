@@ -33,7 +33,8 @@ export interface IssueContext {
 
 type Describe = (error: ErrorObject, ctx: IssueContext, segments: string[]) => SchemaIssue;
 
-const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+const UUID_PATTERN =
+  "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$";
 const CONFIG_NAME_PATTERN = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$";
 
 /** What each schema pattern means, in words. */
@@ -91,11 +92,13 @@ const DESCRIBERS: Readonly<Record<string, Describe>> = {
   maximum: (e, ctx, segs) =>
     value(segs, `${name(ctx, segs)} must be at most ${limitOf(e)} (got ${shown(e.data)})`),
   minItems: describeMinItems,
+  maxItems: describeMaxItems,
   uniqueItems: describeUniqueItems,
   required: describeRequired,
   additionalProperties: describeUnknownField,
   "false schema": describeForbidden,
   oneOf: describeOneOf,
+  not: describeRefused,
   [PASSTHROUGH_KEYWORD]: (e, ctx, segs) =>
     value(segs, `${name(ctx, segs)}: ${e.message ?? "is not allowed"}`),
 };
@@ -117,6 +120,16 @@ function describeMinItems(error: ErrorObject, ctx: IssueContext, segments: strin
   const message =
     limit === 1 ? `${path} must list at least one ${what}` : `${path} must list at least ${limit} items`;
   return value(segments, message);
+}
+
+/** Only `target.groups` has a maximum (none, on dynamic and repo targets): CFS's rule and words. */
+function describeMaxItems(_error: ErrorObject, ctx: IssueContext, segments: string[]): SchemaIssue {
+  const definition = definitionOf(ctx.root);
+  const bare = definition.split(" ")[0] ?? definition;
+  return key(
+    segments,
+    `'${bare}' target definitions must not contain groups specifications (target.definition is ${definition}): remove target.groups, or use definition: spec to target these groups`,
+  );
 }
 
 function describeUniqueItems(error: ErrorObject, ctx: IssueContext, segments: string[]): SchemaIssue {
@@ -165,6 +178,16 @@ function describeForbidden(_error: ErrorObject, ctx: IssueContext, segments: str
     return key(segments, `${path} ${why}: remove it`);
   }
   return key(segments, `${path} is not allowed here: remove it`);
+}
+
+/**
+ * A field whose schema is `{description, not: {}}`: accepted by CFS, refused here on purpose (the
+ * CFS options that do not apply); the description says why and what to do instead.
+ */
+function describeRefused(error: ErrorObject, ctx: IssueContext, segments: string[]): SchemaIssue {
+  const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
+  const why = typeof description === "string" ? description.replace(/^Refused( for now)?: /, "") : "";
+  return key(segments, `${name(ctx, segments)} is not supported here: ${why || "remove it"}`);
 }
 
 function describeOneOf(error: ErrorObject, ctx: IssueContext, segments: string[]): SchemaIssue {

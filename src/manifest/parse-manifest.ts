@@ -15,15 +15,24 @@ import {
   type OptionsManifest,
   type SessionManifest,
 } from "../api/index.js";
+import { manifestRuleIssues } from "./manifest-rules.js";
 import { decodeUtf8 } from "./decode-utf8.js";
 import { describeSchemaErrors, shown } from "./describe-schema-errors.js";
 import { locateNode } from "./locate-node.js";
+import { normalizeManifest } from "./normalize-manifest.js";
 import { readYaml } from "./read-yaml.js";
 import { schemaValidator } from "./schema-validator.js";
 
 /** The stable codes of the errors parseManifest reports. */
 export type ManifestErrorCode =
-  "not-regular-file" | "too-large" | "encoding" | "yaml" | "not-an-object" | "schema" | "name-mismatch";
+  | "not-regular-file"
+  | "too-large"
+  | "encoding"
+  | "yaml"
+  | "not-an-object"
+  | "schema"
+  | "name-mismatch"
+  | "duplicate-layer";
 
 /** The manifest type of each kind. */
 export interface ManifestsByKind {
@@ -155,10 +164,12 @@ function checkDocument(input: DocumentInput): ParseResult {
   const kind = pathKind ?? kindFrom(value);
   const name = kind === null ? null : nameOf(kind, value, path);
   if (kind === null) return failure(null, null, [unknownKind(input, value)]);
-  const errors = sortErrors([...schemaErrors(input, kind, value), ...nameErrors(input, kind, value)]);
+  const found = [...schemaErrors(input, kind, value), ...nameErrors(input, kind, value)];
+  const errors = sortErrors(found.length > 0 ? found : ruleErrors(input, kind, value));
   if (errors.length > 0) return failure(kind, name, errors);
   // The validator has just checked `value` against the schema of `kind`, which requires the name.
-  return { ok: true, kind, manifest: value, name: name ?? manifestStem(path) } as unknown as ParsedManifest;
+  const manifest = normalizeManifest({ kind, value, stem: manifestStem(path) });
+  return { ok: true, kind, manifest, name: name ?? manifestStem(path) } as unknown as ParsedManifest;
 }
 
 function notAnObject(input: DocumentInput): ManifestError {
@@ -188,6 +199,15 @@ function schemaErrors(input: DocumentInput, kind: Kind, value: Record<string, un
   return describeSchemaErrors(validate.errors ?? [], ctx).map((issue) => {
     const offset = input.doc === null ? null : locateNode(input.doc, issue.segments, issue.part);
     return positioned(input.lines, offset ?? 0, "schema", issue.message);
+  });
+}
+
+/** The rules beyond the schema (checked once the schema passed; see manifest-rules.ts). */
+function ruleErrors(input: DocumentInput, kind: Kind, value: Record<string, unknown>): ManifestError[] {
+  return manifestRuleIssues(kind, value).map((issue) => {
+    const offset = input.doc === null ? null : locateNode(input.doc, issue.segments, issue.part);
+    const code = kind === "Configuration" ? "duplicate-layer" : "schema";
+    return positioned(input.lines, offset ?? 0, code, issue.message);
   });
 }
 

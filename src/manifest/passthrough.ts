@@ -87,7 +87,10 @@ function readDoubleQuoted(text: string, start: number): Piece {
   return { ok: false, message: `the " at character ${start + 1} is never closed` };
 }
 
-function checkFlags(argv: string[]): PassthroughResult {
+function checkFlags(words: string[]): PassthroughResult {
+  const expanded = expandAbbreviations(words);
+  if (!expanded.ok) return expanded;
+  const argv = expanded.argv;
   let i = 0;
   while (i < argv.length) {
     const token = argv[i] ?? "";
@@ -107,6 +110,43 @@ function checkFlags(argv: string[]): PassthroughResult {
     if (problem !== null) return fail(problem);
   }
   return { ok: true, argv };
+}
+
+const LONG_FLAGS: readonly string[] = PASSTHROUGH_FLAGS.filter((flag) => flag.startsWith("--"));
+
+/**
+ * Long flags abbreviated as argparse (which CFS validates with) allows: `--extra` for
+ * `--extra-vars`, `--fork=5` for `--forks=5`. Each unambiguous prefix of an allowed long flag is
+ * written out in full, so ansible-playbook gets the exact flag; an ambiguous one is refused.
+ * Only words in flag position are looked at (a value such as `-e --tag` stays as it is).
+ */
+function expandAbbreviations(words: string[]): PassthroughResult {
+  const argv: string[] = [];
+  let takesValue = false;
+  for (const word of words) {
+    const expanded: string | null = takesValue ? word : expandWord(word);
+    if (expanded === null) {
+      const name = word.split("=")[0] ?? word;
+      const matches = LONG_FLAGS.filter((flag) => flag.startsWith(name));
+      return fail(
+        `flag ${JSON.stringify(name)} is ambiguous: it abbreviates ${matches.join(" and ")}; write one in full`,
+      );
+    }
+    takesValue = !takesValue && ALLOWED.has(expanded) && !expanded.includes("=");
+    argv.push(expanded);
+  }
+  return { ok: true, argv };
+}
+
+/** One word with an abbreviated long flag written out; null when it abbreviates several flags. */
+function expandWord(word: string): string | null {
+  if (!word.startsWith("--") || word === "--") return word;
+  const eq = word.indexOf("=");
+  const name = eq < 0 ? word : word.slice(0, eq);
+  if (ALLOWED.has(name) || name.length < 3) return word;
+  const matches = LONG_FLAGS.filter((flag) => flag.startsWith(name));
+  if (matches.length > 1) return null;
+  return matches.length === 1 ? `${matches[0] ?? name}${word.slice(name.length)}` : word;
 }
 
 /** `--name=value` -> {name, value}; `-xVALUE` -> {"-x", VALUE}; a non-flag -> null. */

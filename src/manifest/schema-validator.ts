@@ -31,7 +31,13 @@ export function schemaValidator(kind: Kind): ValidateFunction {
 
 function compileAll(): Map<Kind, ValidateFunction> {
   const Ajv2020 = Ajv2020Module.default;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+    verbose: true,
+  });
   ajv.addKeyword({
     keyword: PASSTHROUGH_KEYWORD,
     type: "string",

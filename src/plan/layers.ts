@@ -4,6 +4,10 @@ import type { ConfigurationManifest, PlannedLayer } from "../api/index.js";
 /** The layers chosen by a limit, or a plain message saying which entry matched nothing. */
 export type LayerSelection = { ok: true; layers: PlannedLayer[] } | { ok: false; message: string };
 
+/** What CFS would do with a limit entry that names no layer, and what to write instead. */
+export const CFS_LIMIT_NOTE =
+  "CFS would silently skip an unknown index and keep every layer whose name occurs anywhere in the limit text; cfs-gitops matches each entry exactly, so that a typo never runs the wrong layers: write exact layer names or 0-based indices, separated by commas";
+
 /** Name shown for a layer: its `name`, else `layer<i>`. */
 export function layerDisplayName(layer: { name?: string }, index: number): string {
   return layer.name ?? `layer${index}`;
@@ -29,7 +33,7 @@ export function selectLayers(configuration: ConfigurationManifest, limit: string
     const what = byIndex ? "index" : "name";
     return {
       ok: false,
-      message: `configuration.limit: no layer with ${what} ${missing.map((m) => `"${m}"`).join(", ")} in configuration "${configuration.name}" (it has ${describeLayers(configuration)})`,
+      message: `configuration.limit: no layer with ${what} ${missing.map((m) => `"${m}"`).join(", ")} in configuration "${configuration.name}" (it has ${describeLayers(configuration)}). ${CFS_LIMIT_NOTE}`,
     };
   }
   const chosen = all.filter((layer) =>

@@ -9,12 +9,15 @@ import type { Logger } from "pino";
 import type { RunObservation, RunSpec } from "../../api/index.js";
 import { parsePassthrough } from "../../manifest/passthrough.js";
 import { formatTime } from "../../plan/duration.js";
+import { realSleep, type Sleep } from "../../git/sleep.js";
 import {
+  DEFAULT_CLONE_RETRY,
   ansibleMissing,
   gitStepEnv,
   initialObservation,
   notifyListeners,
   stepBaseEnv,
+  type CloneRetry,
   type OriginCredentials,
 } from "../steps/index.js";
 import type { Runner } from "../types.js";
@@ -65,6 +68,10 @@ export interface LocalRunnerOptions {
   killGraceMs?: number;
   /** The image service of image sessions; without one they fail at `inventory`. */
   images?: ImageService | null;
+  /** Retries of a clone that failed in a way that can pass; default DEFAULT_CLONE_RETRY (CFS's 60 x 10 s). */
+  cloneRetry?: CloneRetry;
+  /** Waits between clone tries; default a real timer. */
+  sleep?: Sleep;
 }
 
 const DEFAULT_KILL_GRACE_MS = 5_000;
@@ -280,6 +287,8 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
     parsePassthrough,
     killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     images: options.images ?? null,
+    cloneRetry: options.cloneRetry ?? DEFAULT_CLONE_RETRY,
+    sleep: options.sleep ?? realSleep,
   };
 }
 

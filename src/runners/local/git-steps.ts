@@ -59,6 +59,8 @@ function localCloneIo(input: { run: LocalRun; ctx: StepContext; step: string; ur
         captureStdout: command.capture === true,
       }),
     note: (text) => appendStepLog(run, step, text),
+    retry: ctx.cloneRetry,
+    sleep: (ms) => ctx.sleep(ms, run.abort.signal),
   };
 }
 

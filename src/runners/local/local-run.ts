@@ -2,7 +2,8 @@
 import type { Logger } from "pino";
 import type { PlannedLayer, RunObservation, RunSpec } from "../../api/index.js";
 import type { ImageService } from "../../images/types.js";
-import { updateLayer, type PassthroughParse } from "../steps/index.js";
+import type { Sleep } from "../../git/sleep.js";
+import { updateLayer, type CloneRetry, type PassthroughParse } from "../steps/index.js";
 import type { StepProcess } from "./processes.js";
 import type { RunPaths } from "./run-files.js";
 
@@ -46,6 +47,10 @@ export interface StepContext {
   killGraceMs: number;
   /** Stages and tears down the images of image sessions; null when none is configured. */
   images: ImageService | null;
+  /** Retries of a clone that failed in a way that can pass. */
+  cloneRetry: CloneRetry;
+  /** Waits between clone tries (aborted when the run stops). */
+  sleep: Sleep;
 }
 
 /** How a step ended. */

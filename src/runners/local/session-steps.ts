@@ -6,6 +6,7 @@ import {
   ansibleStepEnv,
   ansibleOutcome,
   ansibleRunArgv,
+  missingAnsibleConfigReason,
   ansibleStepName,
   checkPassthroughFiles,
   checkPlaybookInClone,
@@ -27,6 +28,8 @@ import { appendStepLog, runStepProcess } from "./step-process.js";
  * ansible.cfg. Image targets need the image service to stage their roots; without one they fail here.
  */
 export async function inventoryStep(run: LocalRun): Promise<StepResult> {
+  const missing = missingAnsibleConfigReason({ step: "inventory", spec: run.spec });
+  if (missing !== null) return failedStep(missing);
   const failure = await writeInventoryFiles({
     spec: run.spec,
     workDir: run.paths.work,

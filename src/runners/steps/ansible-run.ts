@@ -42,11 +42,24 @@ export function ansibleRunArgv(
   const argv = ansibleArgv({
     playbook,
     inventoryDir: HOSTS_DIR,
-    limit: ansible.limit ?? null,
+    limit: sessionLimit(input.session),
     verbosity: ansible.verbosity ?? 0,
     passthrough: passthrough.argv,
   });
   return { argv, passthrough: passthrough.argv };
+}
+
+/**
+ * The `--limit` of a session: `ansible.limit` when given; else, for an image session, its image
+ * hosts (every group member, comma-joined, as CFS's operator does), so that hosts an additional
+ * inventory brings in (live nodes) are never configured by an image customization; else none.
+ */
+export function sessionLimit(session: SessionManifest): string | null {
+  const limit = session.ansible?.limit ?? "";
+  if (limit !== "") return limit;
+  if (session.target?.definition !== "image") return null;
+  const members = (session.target.groups ?? []).flatMap((group) => group.members);
+  return members.length === 0 ? null : [...new Set(members)].join(",");
 }
 
 /** How ansible-playbook ended, and what it printed. */

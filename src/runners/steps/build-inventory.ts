@@ -5,6 +5,24 @@ import type { ComponentManifest, RunSpec, TargetGroup } from "../../api/index.js
 /** Where the generated inventory goes, relative to the session's work directory. */
 export const GENERATED_INVENTORY_PATH = "hosts/01-cfs-generated.yaml";
 
+/** Where the defaults every session's playbooks see go (read before the other inventory files). */
+export const CFS_DEFAULTS_INVENTORY_PATH = "hosts/00-cfs-defaults.yaml";
+
+/**
+ * The variables the CFS execution environment defines for every session (its
+ * `cray_ansible_defaults.yaml`): `cray_cfs_image: false`, so that `when: not cray_cfs_image` works
+ * in node sessions; an image session's inventory sets it true for the image hosts. As `all` vars of
+ * the first inventory file they have the lowest precedence, so any inventory or playbook may
+ * override them.
+ */
+export const CFS_DEFAULTS_INVENTORY = [
+  "# Written by cfs-gitops: the variables CFS's ansible execution environment gives every session.",
+  "all:",
+  "  vars:",
+  "    cray_cfs_image: false",
+  "",
+].join("\n");
+
 /** Host names that Ansible reaches without SSH: they get `ansible_connection: local`. */
 export const LOCAL_HOSTS: readonly string[] = ["localhost", "127.0.0.1"];
 

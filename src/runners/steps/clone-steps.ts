@@ -30,11 +30,54 @@ export interface GitCommand {
   capture?: boolean;
 }
 
+/**
+ * How often the network commands of a clone step (`ls-remote`, `clone`) are tried when they fail
+ * in a way that can pass (the git server restarting, a connection refused or reset, HTTP 5xx), and
+ * how long to wait between tries: `delayMs`, doubled after each try up to `maxDelayMs`.
+ */
+export interface CloneRetry {
+  /** Tries in all, the first included (CFS: GIT_RETRY_MAX). */
+  attempts: number;
+  /** Wait after the first failed try (CFS: GIT_RETRY_DELAY). */
+  delayMs: number;
+  /** Longest wait between two tries. */
+  maxDelayMs: number;
+}
+
+/** CFS's clone retries: 60 tries, 10 s apart (the operator's CFS_GIT_RETRY_MAX and CFS_GIT_RETRY_DELAY). */
+export const DEFAULT_CLONE_RETRY: Readonly<CloneRetry> = {
+  attempts: 60,
+  delayMs: 10_000,
+  maxDelayMs: 10_000,
+};
+
+/**
+ * The clone retries a step container is given in its environment, named as in CFS's clone
+ * container: `GIT_RETRY_MAX` (tries in all) and `GIT_RETRY_DELAY` (seconds between tries). A
+ * missing or malformed value keeps the CFS default.
+ */
+export function cloneRetryFromEnv(env: Readonly<Record<string, string | undefined>>): CloneRetry {
+  const attempts = wholeNumber(env["GIT_RETRY_MAX"], 1) ?? DEFAULT_CLONE_RETRY.attempts;
+  const delaySeconds = wholeNumber(env["GIT_RETRY_DELAY"], 0);
+  const delayMs = delaySeconds === null ? DEFAULT_CLONE_RETRY.delayMs : delaySeconds * 1000;
+  return { attempts, delayMs, maxDelayMs: delayMs };
+}
+
+function wholeNumber(text: string | undefined, min: number): number | null {
+  if (text === undefined || !/^[0-9]+$/.test(text.trim())) return null;
+  const value = Number(text.trim());
+  return value >= min ? value : null;
+}
+
 /** What a clone step needs from its runner. Credentials live in the runner's git environment. */
 export interface CloneIo {
   git(command: GitCommand): Promise<GitRunResult>;
   /** Append a line the step itself writes to its log. */
   note(text: string): Promise<void>;
+  /** Retries of the network commands; absent: each is tried once. */
+  retry?: CloneRetry;
+  /** Waits between tries (injected so tests control time); required with `retry`. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** How a clone step ended. */
@@ -69,19 +112,20 @@ interface CloneTarget {
 }
 
 /**
- * `git-clone-<i>`: resolve the layer's branch to a commit when it has no commit, then clone its
- * repository into `layer<i>/` at that commit. The outcome carries the commit, also on failure once
+ * `git-clone-<i>`: resolve the layer's branch (or, with neither, the default branch) to a commit
+ * when it has no commit (a commit wins over a branch, as in CFS), then clone its repository into
+ * `layer<i>/` at that commit. The outcome carries the commit, also on failure once
  * the branch resolved, so the session record shows what was tried.
  */
 export async function cloneLayer(io: CloneIo, layer: PlannedLayer): Promise<CloneOutcome> {
   const step = cloneStepName(layer.index);
   let commit = layer.commit ?? null;
-  if (commit === null && layer.branch !== undefined) {
-    const resolved = await resolveBranch(io, { step, url: layer.clone_url, branch: layer.branch });
+  if (commit === null) {
+    // A branch, else the repository's default branch (HEAD), as a CFS clone without a commit uses.
+    const resolved = await resolveBranch(io, { step, url: layer.clone_url, branch: layer.branch ?? null });
     if (typeof resolved !== "string") return resolved;
     commit = resolved;
   }
-  if (commit === null) return failedClone(`${step}: the layer has neither a commit nor a branch`);
   const target = { step, url: layer.clone_url, dir: layerDir(layer.index), commit, branch: null };
   return { ...(await cloneInto(io, target)), commit };
 }
@@ -97,23 +141,68 @@ export function cloneHosts(io: CloneIo, inventory: AdditionalInventory): Promise
   });
 }
 
-/** The commit `refs/heads/<branch>` points at in `url`, or the failed outcome. */
+/** The commit `refs/heads/<branch>` (or, for null, `HEAD`) points at in `url`, or the failed outcome. */
 async function resolveBranch(
   io: CloneIo,
-  target: { step: string; url: string; branch: string },
+  target: { step: string; url: string; branch: string | null },
 ): Promise<string | CloneOutcome> {
-  const ref = `refs/heads/${target.branch}`;
-  const exit = await io.git({ args: ["ls-remote", "--", target.url, ref], capture: true });
+  const ref = target.branch === null ? "HEAD" : `refs/heads/${target.branch}`;
+  const exit = await gitWithRetries(io, {
+    ...target,
+    args: ["ls-remote", "--", target.url, ref],
+    capture: true,
+  });
   if (exit.exitCode !== 0) return gitFailure(target, "resolve the branch of", exit);
   const commit = refCommit(exit.stdout, ref);
-  if (commit === null) {
-    return failedClone(
-      scrubSecrets(`${target.step}: branch ${target.branch} was not found in ${target.url}`),
-    );
-  }
-  await io.note(`branch ${target.branch} is at ${commit}`);
+  const what = target.branch === null ? "the default branch (HEAD)" : `branch ${target.branch}`;
+  if (commit === null)
+    return failedClone(scrubSecrets(`${target.step}: ${what} was not found in ${target.url}`));
+  await io.note(`${what} is at ${commit}`);
   return commit;
 }
+
+/** What git prints when a try can pass on its own: the server restarting or unreachable for now. */
+const TRANSIENT_GIT_OUTPUT =
+  /Could not resolve host|Connection refused|Failed to connect|Connection timed out|Operation timed out|Connection reset|timed out after|returned error: 5\d\d|RPC failed|early EOF|unexpected disconnect|remote end hung up|Empty reply from server|TLS connection was non-properly terminated|gnutls_handshake|SSL_ERROR_SYSCALL|HTTP\/2 stream \d+ was not closed cleanly/i;
+
+/** True when a failed git command may succeed if tried again (see TRANSIENT_GIT_OUTPUT). */
+export function isTransientGitFailure(exit: GitRunResult): boolean {
+  if (exit.exitCode === 0 || exit.error !== null || exit.signal !== null) return false;
+  return TRANSIENT_GIT_OUTPUT.test(exit.output);
+}
+
+/**
+ * Runs a network git command, trying again after a transient failure as `io.retry` says; the note
+ * in the step's log names the repository and the try. A lasting failure (no such repository,
+ * wrong credentials) is not tried again. The result of the last try is returned, with the number
+ * of tries made.
+ */
+async function gitWithRetries(
+  io: CloneIo,
+  command: GitCommand & { step: string; url: string },
+): Promise<GitRunResult & { attempts: number }> {
+  const retry = io.retry ?? { attempts: 1, delayMs: 0, maxDelayMs: 0 };
+  let delay = retry.delayMs;
+  let attempt = 1;
+  for (;;) {
+    const exit = await io.git({ args: command.args, ...(command.capture === true ? { capture: true } : {}) });
+    if (attempt >= retry.attempts || !isTransientGitFailure(exit)) return withTries(exit, attempt);
+    await io.note(
+      scrubSecrets(
+        `${command.step}: try ${attempt} of ${retry.attempts} for ${command.url} failed; trying again in ${delay / 1000} s`,
+      ),
+    );
+    await (io.sleep ?? noSleep)(delay);
+    delay = Math.min(retry.maxDelayMs, delay * 2);
+    attempt += 1;
+  }
+}
+
+function withTries(exit: GitRunResult, attempts: number): GitRunResult & { attempts: number } {
+  return { ...exit, attempts };
+}
+
+async function noSleep(): Promise<void> {}
 
 /** The commit of exactly `ref` in `git ls-remote` output (its patterns also match longer names). */
 function refCommit(lsRemote: string, ref: string): string | null {
@@ -131,7 +220,9 @@ async function cloneInto(io: CloneIo, target: CloneTarget): Promise<CloneOutcome
   }
   const branch = target.branch === null ? [] : [`--branch=${target.branch}`];
   const noCheckout = target.commit === null ? [] : ["--no-checkout"];
-  const cloned = await io.git({
+  const cloned = await gitWithRetries(io, {
+    step: target.step,
+    url: target.url,
     args: ["clone", "--quiet", ...noCheckout, ...branch, "--", target.url, target.dir],
   });
   if (cloned.exitCode !== 0) return gitFailure(target, "clone", cloned);
@@ -147,13 +238,19 @@ async function cloneInto(io: CloneIo, target: CloneTarget): Promise<CloneOutcome
 }
 
 /** The failed outcome of a git command: `git-clone-0: could not clone <url>: <what git said>`. */
-function gitFailure(target: { step: string; url: string }, action: string, exit: GitRunResult): CloneOutcome {
+function gitFailure(
+  target: { step: string; url: string },
+  action: string,
+  exit: GitRunResult & { attempts?: number },
+): CloneOutcome {
+  const tries =
+    exit.attempts !== undefined && exit.attempts > 1 ? ` (gave up after ${exit.attempts} tries)` : "";
   const detail =
-    exit.error !== null
+    (exit.error !== null
       ? `could not run git: ${exit.error}`
       : exit.signal !== null
         ? `git was stopped by ${exit.signal}`
-        : gitErrorDetail(exit.output);
+        : gitErrorDetail(exit.output)) + tries;
   return failedClone(
     cloneFailureReason({ step: target.step, url: target.url, action, detail }),
     exit.exitCode,

@@ -8,7 +8,7 @@ import { ARTIFACT_TYPE, ansibleConfigPath, type Artifact, type RunSpec } from ".
 import type { ImageOutcome, ImageTarget, StagedImage, Staging } from "../../images/types.js";
 import { ansibleConfigText } from "./ansible-config.js";
 import { GENERATED_INVENTORY_PATH } from "./build-inventory.js";
-import type { InventoryFile } from "./inventory-files.js";
+import { defaultsFile, type InventoryFile } from "./inventory-files.js";
 import { ANSIBLE_CFG_FILE } from "./work-layout.js";
 
 /** The group every image root is in, as in CFS. */
@@ -122,11 +122,12 @@ function hostSet(hosts: readonly string[]): Map<string, null> {
   return new Map(hosts.map((host) => [host, null]));
 }
 
-/** The files of the `inventory` step of an image session: the image inventory and ansible.cfg. */
+/** The files of the `inventory` step of an image session: the defaults, the image inventory and ansible.cfg. */
 export function imageInventoryFiles(spec: RunSpec, staging: Staging): InventoryFile[] {
   const inventory = buildImageInventory(spec, staging.images);
   const from = spec.ansibleConfigText === null ? "the default" : ansibleConfigPath(spec.ansibleConfig);
   return [
+    defaultsFile(),
     {
       path: GENERATED_INVENTORY_PATH,
       text: inventory,

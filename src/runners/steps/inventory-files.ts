@@ -6,7 +6,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunSpec } from "../../api/index.js";
 import { ansibleConfigText } from "./ansible-config.js";
-import { GENERATED_INVENTORY_PATH, buildInventory } from "./build-inventory.js";
+import {
+  CFS_DEFAULTS_INVENTORY,
+  CFS_DEFAULTS_INVENTORY_PATH,
+  GENERATED_INVENTORY_PATH,
+  buildInventory,
+} from "./build-inventory.js";
 import { IMAGE_SERVICE_MISSING } from "./reasons.js";
 import { isImageTarget } from "./step-names.js";
 import { ANSIBLE_CFG_FILE, HOSTS_DIR } from "./work-layout.js";
@@ -19,14 +24,15 @@ export interface InventoryFile {
 }
 
 /**
- * The files of the `inventory` step: `hosts/01-cfs-generated.yaml` (none for `repo` targets) and
+ * The files of the `inventory` step: `hosts/00-cfs-defaults.yaml`, `hosts/01-cfs-generated.yaml`
+ * (none for `repo` targets) and
  * the session's `ansible.cfg`, or why the step fails (image targets need the image service).
  */
 export function inventoryFiles(
   spec: RunSpec,
 ): { files: InventoryFile[]; notes: string[] } | { reason: string } {
   if (isImageTarget(spec)) return { reason: `inventory: ${IMAGE_SERVICE_MISSING}` };
-  const files: InventoryFile[] = [];
+  const files: InventoryFile[] = [defaultsFile()];
   const notes: string[] = [];
   const inventory = buildInventory(spec);
   if (inventory === null) {
@@ -45,6 +51,15 @@ export function inventoryFiles(
     note: `wrote ${ANSIBLE_CFG_FILE} from ${from}`,
   });
   return { files, notes };
+}
+
+/** `hosts/00-cfs-defaults.yaml` (`cray_cfs_image: false` for every host), as every session gets it. */
+export function defaultsFile(): InventoryFile {
+  return {
+    path: CFS_DEFAULTS_INVENTORY_PATH,
+    text: CFS_DEFAULTS_INVENTORY,
+    note: `wrote ${CFS_DEFAULTS_INVENTORY_PATH} (cray_cfs_image: false unless an inventory sets it)`,
+  };
 }
 
 /** Where the inventory step writes, and how it logs a line. */

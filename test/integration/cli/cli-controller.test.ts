@@ -16,15 +16,19 @@ let harness: Harness;
 beforeAll(async () => {
   dir = tempDir("cfs-cli-e2e-");
   const marks = join(dir.path, "marks.txt");
-  const ok = makeLayerRepo(dir.path, "ok", { "site.yml": playbook({ file: marks, line: "ok" }) });
+  // Two playbooks: CFS refuses two layers with the same repository and playbook.
+  const ok = makeLayerRepo(dir.path, "ok", {
+    "site.yml": playbook({ file: marks, line: "ok" }),
+    "second.yml": playbook({ file: marks, line: "ok" }),
+  });
   const broken = makeLayerRepo(dir.path, "broken", {
     "site.yml": playbook({ file: marks, line: "broken", fail: true }),
   });
   repo = new ConfigRepo(join(dir.path, "config"));
-  const layer = (name: string, url: string) =>
-    `  - name: ${name}\n    clone_url: ${url}\n    branch: main\n    playbook: site.yml\n`;
+  const layer = (name: string, url: string, book = "site.yml") =>
+    `  - name: ${name}\n    clone_url: ${url}\n    branch: main\n    playbook: ${book}\n`;
   repo.commit({
-    "configurations/good.yaml": `apiVersion: cfs-gitops/v1\nkind: Configuration\nname: good\nlayers:\n${layer("first", ok)}${layer("second", ok)}`,
+    "configurations/good.yaml": `apiVersion: cfs-gitops/v1\nkind: Configuration\nname: good\nlayers:\n${layer("first", ok)}${layer("second", ok, "second.yml")}`,
     "configurations/bad.yaml": `apiVersion: cfs-gitops/v1\nkind: Configuration\nname: bad\nlayers:\n${layer("first", ok)}${layer("broken", broken)}`,
   });
   mkdirSync(join(dir.path, "home"), { recursive: true });

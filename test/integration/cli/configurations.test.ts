@@ -49,7 +49,8 @@ describe("configurations create and describe", () => {
       "--layer",
       `name=base,clone_url=${layerUrl},branch=main,playbook=site.yml`,
       "--layer",
-      `name=app,clone_url=${layerUrl},branch=release,playbook=site.yml,ims_require_dkms=true`,
+      // Another playbook of the same repository: CFS refuses two layers with the same repository and playbook.
+      `name=app,clone_url=${layerUrl},branch=release,playbook=app.yml,ims_require_dkms=true`,
     ]);
     expect(created.stderr).toMatch(/^pushed [0-9a-f]{12} to main: Add configuration web\n$/);
     expect(parse(await show("configurations/web.yaml"))).toEqual({
@@ -63,7 +64,7 @@ describe("configurations create and describe", () => {
           name: "app",
           clone_url: layerUrl,
           branch: "release",
-          playbook: "site.yml",
+          playbook: "app.yml",
           special_parameters: { ims_require_dkms: true },
         },
       ],

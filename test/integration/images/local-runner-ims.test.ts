@@ -157,4 +157,40 @@ describe("local runner with the IMS client", () => {
     expect(world.ims.publicKeys.size).toBe(0);
     expect(existsSync(join(scratch, "data", "runs", spec.job))).toBe(false);
   });
+
+  it("limits an image session to its image hosts: a live node of the additional inventory is not configured", async () => {
+    const image = world.ims.addImage("sles15-compute");
+    const liveMarker = join(scratch, "live-node-configured");
+    const playbook = `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: change the image over SSH
+      when: cray_cfs_image
+      ansible.builtin.raw: echo "image only" > /etc/motd
+    - name: what a node personalization would do
+      when: not cray_cfs_image
+      ansible.builtin.copy:
+        content: "configured\\n"
+        dest: "${liveMarker}"
+`;
+    const repo = makeLayerRepo(scratch, "limit-layer", { "site.yml": playbook });
+    const hosts = makeLayerRepo(scratch, "limit-hosts", {
+      "live.yml": "all:\n  hosts:\n    live-node:\n      ansible_connection: local\n",
+    });
+    const base = imageSession("ims-limit", image);
+    const spec: RunSpec = {
+      ...base,
+      layers: [layer(0, { name: "base", clone_url: repo.url, commit: repo.commit, playbook: "site.yml" })],
+      additionalInventory: { clone_url: hosts.url, commit: hosts.commit },
+    };
+
+    await runner.start(spec);
+    const obs = await waitForRun(runner, spec.name, isComplete, 60_000);
+
+    expect(obs).toMatchObject({ succeeded: "true", reason: null });
+    expect(Object.keys(obs.layers[0]?.recap ?? {})).toEqual([image]);
+    expect(existsSync(liveMarker)).toBe(false);
+    const jobId = obs.imsJobs?.[0] ?? "";
+    expect(readFileSync(join(world.jailDirs.get(jobId) ?? "", "etc/motd"), "utf8")).toBe("image only\n");
+  });
 });

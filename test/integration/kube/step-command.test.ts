@@ -196,6 +196,28 @@ describe("cfs-gitops step", () => {
     );
   });
 
+  it("fails the ansible step, naming the config, when a named config is neither in the repository nor a ConfigMap", async () => {
+    const spec = runSpec(
+      "nocfg",
+      [layer(0, { clone_url: good.path, commit: good.commit, playbook: "site.yml" })],
+      {
+        ansibleConfig: "site-cfg",
+      },
+    );
+    const target = await pod(spec);
+    target.env[ENV.ansibleConfigDir] = join(target.dir, "ansible-config-not-mounted");
+    const results = await runAll(target, spec);
+    expect(results.map((r) => [r.name, r.message?.status])).toEqual([
+      ["git-clone-0", "succeeded"],
+      ["inventory", "succeeded"],
+      ["ansible-0", "failed"],
+      ["report", "failed"],
+    ]);
+    expect(results[2]?.message?.reason).toBe(
+      'ansible-0: ansible config "site-cfg" does not exist: the repository has no ansible-configs/site-cfg.cfg and there is no ConfigMap site-cfg with key ansible.cfg (CFS fails the session too): add that file, or name an existing config in ansible.config (empty uses cfs-default-ansible-cfg)',
+    );
+  });
+
   it("fails a step that is not part of the session, and reports it", async () => {
     const spec = runSpec("nolayer", [
       layer(0, { clone_url: good.path, commit: good.commit, playbook: "site.yml" }),

@@ -28,6 +28,15 @@ additional_inventory:
 `;
 
 describe("pinBranches", () => {
+  it("moves the commit of a layer that keeps its branch next to it, as CFS's update branches does", () => {
+    const old = "b".repeat(40);
+    const sha = "c".repeat(40);
+    const text = `name: site\nlayers:\n  - clone_url: u\n    branch: main\n    commit: ${old}\n    playbook: p\n`;
+    const refs = branchRefs(parse(text) as Parameters<typeof branchRefs>[0]);
+    const pinned = pinBranches({ text, commits: new Map(refs.map((r) => [r.where, sha])), when: "T" });
+    expect(pinned).toBe(text.replace(old, `${sha} # tip of branch main, resolved T`));
+  });
+
   it("replaces each branch by its commit in place, keeping comments and order", () => {
     const sha = "a".repeat(40);
     const manifest = parse(TEXT) as Parameters<typeof branchRefs>[0];
@@ -51,7 +60,7 @@ describe("pinBranches", () => {
 });
 
 describe("configurationFromFile", () => {
-  it("takes CFS's describe output (dropping last_updated and tenant_name) or a manifest", () => {
+  it("takes CFS's describe output (dropping last_updated, keeping tenant_name) or a manifest", () => {
     const fromDescribe = JSON.stringify({
       name: "site",
       last_updated: "2026-01-01T00:00:00Z",
@@ -62,6 +71,7 @@ describe("configurationFromFile", () => {
       apiVersion: "cfs-gitops/v1",
       kind: "Configuration",
       name: "site",
+      tenant_name: "",
       layers: [{ clone_url: "u", commit: "c", playbook: "p" }],
     });
     expect(configurationFromFile({ name: "site", file: "f.yaml", text: TEXT }).layers).toHaveLength(2);

@@ -40,7 +40,9 @@ describe("parsePassthrough", () => {
     ["-vvv", 'flag "-vvv" is not allowed'],
     ["-K", 'flag "-K" is not allowed'],
     ["--extra-vars=x --become-user=root", 'flag "--become-user" is not allowed'],
-    ["--extra", 'flag "--extra" is not allowed'],
+    ["--extra", 'flag "--extra-vars" needs a value'],
+    ["--s x", 'flag "--s" is ambiguous: it abbreviates --skip-tags and --start-at-task; write one in full'],
+    ["--extras x", 'flag "--extras" is not allowed'],
     ["-e x -- other.yml", 'flag "--" is not allowed'],
     ["-i hosts", 'flag "-i" is not allowed'],
     ["--inventory=/etc/hosts", 'flag "--inventory" is not allowed'],
@@ -94,6 +96,18 @@ describe("parsePassthrough", () => {
     expect(["--", "-", "--extra-vars-x", "-f", "--skip-tags"].some(isExtraVarsFlag)).toBe(false);
   });
 
+  it.each<[string, string[]]>([
+    ["--extra a=1", ["--extra-vars", "a=1"]],
+    ["--extra=a=1 --fork 3", ["--extra-vars=a=1", "--forks", "3"]],
+    [
+      "--sk web --st 'Write the motd' --ta db",
+      ["--skip-tags", "web", "--start-at-task", "Write the motd", "--tags", "db"],
+    ],
+    ["--extra=--ext", ["--extra-vars=--ext"]],
+  ])("writes out the long-flag abbreviation in %j, as CFS's argparse reads it", (text, argv) => {
+    expect(parsePassthrough(text)).toEqual({ ok: true, argv });
+  });
+
   it("names every allowed flag when it rejects one", () => {
     const result = parsePassthrough("--check");
     expect(result).toEqual({
@@ -142,6 +156,9 @@ describe("parsePassthrough (properties)", () => {
       .filter((flag) => {
         const allowed: readonly string[] = PASSTHROUGH_FLAGS;
         if (allowed.includes(flag)) return false;
+        // an unambiguous prefix of an allowed long flag is that flag (argparse abbreviations)
+        if (flag.startsWith("--") && allowed.some((long) => long.startsWith("--") && long.startsWith(flag)))
+          return false;
         return !["-e", "-f", "-t"].some((short) => flag.startsWith(short) && !flag.startsWith("--"));
       });
     fc.assert(

@@ -12,6 +12,8 @@ import {
   MAX_LAYER_NAME,
   MAX_SESSION_NAME,
   NO_SPACE_PATTERN,
+  READ_ONLY_FIELDS,
+  REFUSED_CFS_OPTIONS,
   SESSION_NAME_PATTERN,
   SESSION_TTL_PATTERN,
   TARGET_DEFINITIONS,
@@ -27,6 +29,7 @@ import {
 } from "../../../src/api/index.js";
 import { PATTERN_WORDS } from "../../../src/manifest/describe-schema-errors.js";
 import { MANIFEST_SCHEMAS } from "../../../src/manifest/index.js";
+import { SESSION_CREATE_FIELDS } from "../../../src/manifest/normalize-manifest.js";
 import componentSchema from "../../../schemas/component.schema.json" with { type: "json" };
 import configurationSchema from "../../../schemas/configuration.schema.json" with { type: "json" };
 import optionsSchema from "../../../schemas/options.schema.json" with { type: "json" };
@@ -113,6 +116,7 @@ const pairs: Pair[] = [
       kind: true,
       name: true,
       description: true,
+      tenant_name: true,
       layers: true,
       additional_inventory: true,
     } satisfies Keys<ConfigurationManifest>,
@@ -177,6 +181,9 @@ const pairs: Pair[] = [
       batch_size: true,
       batch_window: true,
       batcher_disable: true,
+      batcher_check_interval: true,
+      batcher_max_backoff: true,
+      batcher_pending_timeout: true,
       debug_wait_time: true,
       max_concurrent_sessions: true,
     } satisfies Keys<OptionsManifest>,
@@ -187,12 +194,35 @@ const pairs: Pair[] = [
 const sorted = (keys: Iterable<string>): string[] => [...keys].sort();
 
 describe("the TypeScript manifest types and the JSON Schemas", () => {
-  it.each(pairs.map((p) => [p.name, p] as const))("%s has the same fields in both", (_name, pair) => {
-    expect(sorted(Object.keys(pair.schema.properties))).toEqual(sorted(Object.keys(pair.keys)));
+  // A Session or Configuration manifest may leave out apiVersion and kind (and a configuration its
+  // name and layers; a session may name its configuration in the create-request form), and may carry
+  // the read-only fields of `describe`: parseManifest fills in the first and drops the others
+  // (normalizeManifest).
+  const inSchemaOnly = (name: string): string[] =>
+    name === "SessionManifest"
+      ? [...READ_ONLY_FIELDS.Session, ...Object.keys(SESSION_CREATE_FIELDS)]
+      : name === "ConfigurationManifest"
+        ? [...READ_ONLY_FIELDS.Configuration]
+        : name === "OptionsManifest"
+          ? [...REFUSED_CFS_OPTIONS]
+          : [];
+  const filledIn = (name: string): string[] =>
+    name === "SessionManifest"
+      ? ["apiVersion", "kind", "configuration"]
+      : name === "ConfigurationManifest"
+        ? ["apiVersion", "kind", "name", "layers"]
+        : [];
+
+  it.each(pairs.map((p) => [p.name, p] as const))("%s has the same fields in both", (name, pair) => {
+    expect(sorted(Object.keys(pair.schema.properties))).toEqual(
+      sorted([...Object.keys(pair.keys), ...inSchemaOnly(name)]),
+    );
   });
 
-  it.each(pairs.map((p) => [p.name, p] as const))("%s requires the same fields in both", (_name, pair) => {
-    expect(sorted(pair.schema.required ?? [])).toEqual(sorted(Object.keys(pair.required)));
+  it.each(pairs.map((p) => [p.name, p] as const))("%s requires the same fields in both", (name, pair) => {
+    expect(sorted([...(pair.schema.required ?? []), ...filledIn(name)])).toEqual(
+      sorted(Object.keys(pair.required)),
+    );
   });
 
   it("uses the kinds and the target definitions of src/api", () => {

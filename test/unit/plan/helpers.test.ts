@@ -43,6 +43,12 @@ describe("selectLayers", () => {
     expect(selection.ok).toBe(false);
     expect(!selection.ok && selection.message).toContain("configuration.limit");
   });
+
+  it("says what CFS would do with a missing layer, and what to write instead", () => {
+    const selection = selectLayers(cfg, "l1,l9");
+    expect(!selection.ok && selection.message).toContain("CFS would silently skip an unknown index");
+    expect(!selection.ok && selection.message).toContain("write exact layer names or 0-based indices");
+  });
 });
 
 describe("selectsAllLayers", () => {

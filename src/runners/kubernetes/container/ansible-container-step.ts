@@ -15,6 +15,7 @@ import {
   ansibleStepEnv,
   checkPassthroughFiles,
   checkPlaybookInClone,
+  missingAnsibleConfigReason,
   readStaging,
   recapTotals,
 } from "../../steps/index.js";
@@ -41,6 +42,7 @@ export async function runAnsibleLayer(run: ContainerStep): Promise<StepMessage> 
   const command = await findExecutable({ name: "ansible-playbook", pathEnv: run.env["PATH"] ?? "" });
   if (command === null) return failedMessage(name, `${name}: ${ansibleMissing()}`);
   const config = ansibleConfigFile(run);
+  if ("reason" in config) return failedMessage(name, config.reason);
   await logLine(run.out, `using ${config.from}`);
   const exit = await runContainerProcess({
     command,
@@ -78,13 +80,17 @@ async function imageEnv(run: ContainerStep): Promise<Record<string, string>> {
 
 /**
  * The ansible.cfg of the session: the repository's (`ansible-configs/<name>.cfg`, written by the
- * inventory step), else the mounted ConfigMap's `ansible.cfg`, else the default the inventory step wrote.
+ * inventory step), else the mounted ConfigMap's `ansible.cfg`, else the default the inventory step
+ * wrote when the session uses the default config; a named config found nowhere fails the step.
  */
-function ansibleConfigFile(run: ContainerStep): { path: string; from: string } {
+function ansibleConfigFile(run: ContainerStep): { path: string; from: string } | { reason: string } {
   const written = { path: join(run.config.workDir, ANSIBLE_CFG_FILE), from: ANSIBLE_CFG_FILE };
   const dir = run.config.ansibleConfigDir;
-  if (run.spec.ansibleConfigText !== null || dir === null) return written;
-  const mounted = join(dir, ANSIBLE_CONFIG_KEY);
-  if (!existsSync(mounted)) return written;
-  return { path: mounted, from: `${mounted} (ConfigMap ${run.spec.ansibleConfig})` };
+  if (run.spec.ansibleConfigText !== null) return written;
+  const mounted = dir === null ? null : join(dir, ANSIBLE_CONFIG_KEY);
+  if (mounted !== null && existsSync(mounted))
+    return { path: mounted, from: `${mounted} (ConfigMap ${run.spec.ansibleConfig})` };
+  const elsewhere = `there is no ConfigMap ${run.spec.ansibleConfig} with key ${ANSIBLE_CONFIG_KEY}`;
+  const reason = missingAnsibleConfigReason({ step: run.step.name, spec: run.spec, elsewhere });
+  return reason === null ? written : { reason };
 }

@@ -8,10 +8,12 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunSpec } from "../../../api/index.js";
 import { credentialEnv, credentialSecrets } from "../../../git/credentials.js";
+import { realSleep } from "../../../git/sleep.js";
 import { isImageTarget, jobSteps, stepMessage, type StepMessage } from "../../../jobs/index.js";
 import {
   GIT_SAFE_ENV,
   cloneHosts,
+  cloneRetryFromEnv,
   cloneLayer,
   writeInventoryFiles,
   type CloneIo,
@@ -138,5 +140,7 @@ function cloneIo(run: ContainerStep, url: string): CloneIo {
         ...(run.signal === undefined ? {} : { signal: run.signal }),
       }),
     note: (text) => logLine(run.out, text),
+    retry: cloneRetryFromEnv(run.env),
+    sleep: (ms) => realSleep(ms, run.signal),
   };
 }
