@@ -22,6 +22,7 @@ import {
   readinessChecks,
   runnerReadiness,
   startHttpServer,
+  type CommitVerificationState,
   type ControllerLoop,
   type HttpServer,
   type MetricsOptions,
@@ -63,6 +64,8 @@ export class ControllerServices {
   readonly health = new FetchHealth();
   /** The elector, or null when leader election is off. */
   readonly elector: LeaderElector | null;
+  /** The `/readyz` detail of `--verify-commits`, when it is on. */
+  commitVerification: (() => CommitVerificationState) | null = null;
   private http: HttpServer | null = null;
 
   constructor(private readonly input: ServicesInput) {
@@ -122,6 +125,7 @@ export class ControllerServices {
             gitFetch: this.health.state,
             runner: runnerReady ? runnerReady() : null,
             leader: supervisor.leaderState(),
+            commits: this.commitVerification?.() ?? null,
           }),
         webhook: config.webhookSecret
           ? {

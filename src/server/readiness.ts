@@ -15,24 +15,48 @@ export interface FetchState {
 export type LeaderState =
   { elect: false } | { elect: true; leading: boolean; lease: string; holder: string | null };
 
+/** Commit verification (`--verify-commits`): how many commits hold the watched branch back, and why. */
+export interface CommitVerificationState {
+  blocking: number;
+  message: string;
+}
+
 /** Everything readiness depends on. */
 export interface ReadinessState {
   gitFetch: FetchState;
   /** The runner's own readiness (informers synced), or null when the runner does not report one. */
   runner: boolean | null;
   leader: LeaderState;
+  /** Commit verification, when it is on. */
+  commits?: CommitVerificationState | null;
 }
 
 /** One named check. */
 export interface ReadinessCheck {
-  name: "git-fetch" | "runner" | "leader";
+  name: "git-fetch" | "runner" | "leader" | "commit-verification";
   ok: boolean;
   message: string;
+  /**
+   * A detail that does not make the replica unready: unverified commits hold the branch back, but
+   * the controller keeps running what it has and must keep receiving webhooks (the approval).
+   */
+  advisory?: boolean;
 }
 
 /** The checks, in a fixed order. */
 export function readinessChecks(state: ReadinessState): ReadinessCheck[] {
-  return [gitFetchCheck(state.gitFetch), runnerCheck(state.runner), leaderCheck(state.leader)];
+  const checks = [gitFetchCheck(state.gitFetch), runnerCheck(state.runner), leaderCheck(state.leader)];
+  if (state.commits) checks.push(commitsCheck(state.commits));
+  return checks;
+}
+
+function commitsCheck(commits: CommitVerificationState): ReadinessCheck {
+  return {
+    name: "commit-verification",
+    ok: commits.blocking === 0,
+    message: commits.message,
+    advisory: true,
+  };
 }
 
 function gitFetchCheck(fetch: FetchState): ReadinessCheck {
@@ -60,6 +84,6 @@ export function readinessResponse(checks: readonly ReadinessCheck[]): { status: 
   const lines = checks.map((c) =>
     c.ok ? `[+]${c.name} ok: ${c.message}` : `[-]${c.name} failed: ${c.message}`,
   );
-  const ready = checks.every((c) => c.ok);
+  const ready = checks.every((c) => c.ok || c.advisory === true);
   return { status: ready ? 200 : 503, body: `${lines.join("\n")}\n${ready ? "ready" : "not ready"}\n` };
 }

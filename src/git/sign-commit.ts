@@ -1,0 +1,94 @@
+/**
+ * Signed commits through git itself: `git fast-import` cannot sign, so a commit it built is made
+ * again, with the same tree, parent, identity, time and message, by `git commit-tree -S` (which
+ * runs `ssh-keygen -Y sign` or gpg as `gpg.format` says). One git process more per commit.
+ */
+import { readFile } from "node:fs/promises";
+import { GitCommandError } from "./errors.js";
+import { normalizeMessage } from "./fast-import.js";
+import { runGit } from "./run-git.js";
+
+/** How commits are signed: the `-c` options and environment that make `git commit-tree -S` sign. */
+export interface CommitSigning {
+  config: readonly string[];
+  env?: Readonly<Record<string, string>>;
+}
+
+/** The commit fast-import built, and what it was built from. */
+export interface SignInput {
+  gitDir: string;
+  /** The unsigned commit (its tree is reused). */
+  unsigned: string;
+  parent: string | null;
+  message: string;
+  identity: { name: string; email: string };
+  when: Date;
+  signing: CommitSigning;
+}
+
+/** Signing with a private key file: SSH (`-----BEGIN OPENSSH PRIVATE KEY-----`); checked at start. Null: none. */
+export async function signingFromKeyFile(keyFile: string | null): Promise<CommitSigning | null> {
+  if (keyFile === null) return null;
+  let text: string;
+  try {
+    text = await readFile(keyFile, "utf8");
+  } catch (error) {
+    throw new GitCommandError(
+      `--signing-key ${keyFile}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (!text.includes("PRIVATE KEY-----") || text.includes("PGP PRIVATE KEY")) {
+    throw new GitCommandError(`--signing-key ${keyFile}: not an SSH private key (OpenSSH format)`);
+  }
+  return { config: ["-c", "gpg.format=ssh", "-c", `user.signingkey=${keyFile}`] };
+}
+
+/**
+ * Signing as the repository's git configuration says (`commit.gpgsign`, `user.signingkey`,
+ * `gpg.format`), or null when it does not ask for signed commits.
+ */
+export async function signingFromGitConfig(gitDir: string): Promise<CommitSigning | null> {
+  const { stdout, exitCode } = await runGit({
+    gitDir,
+    args: ["config", "--type=bool", "--get", "commit.gpgsign"],
+    okExitCodes: [1],
+  });
+  if (exitCode !== 0 || stdout.toString("utf8").trim() !== "true") return null;
+  return { config: [] };
+}
+
+/** Builds the signed twin of `input.unsigned` and returns its id (the unsigned one becomes garbage). */
+export async function signCommit(input: SignInput): Promise<string> {
+  const seconds = Math.floor(input.when.getTime() / 1000);
+  const date = `@${seconds} +0000`;
+  const { name, email } = input.identity;
+  const { stdout } = await runGit({
+    gitDir: input.gitDir,
+    args: [
+      ...input.signing.config,
+      "commit-tree",
+      "-S",
+      `${input.unsigned}^{tree}`,
+      ...(input.parent === null ? [] : ["-p", input.parent]),
+      "-F",
+      "-",
+    ],
+    env: {
+      ...input.signing.env,
+      GIT_AUTHOR_NAME: name,
+      GIT_AUTHOR_EMAIL: email,
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_NAME: name,
+      GIT_COMMITTER_EMAIL: email,
+      GIT_COMMITTER_DATE: date,
+    },
+    stdin: normalizeMessage(input.message),
+  });
+  const commit = stdout.toString("utf8").trim();
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) {
+    throw new GitCommandError("git commit-tree -S did not print the new commit", {
+      output: commit.slice(0, 200),
+    });
+  }
+  return commit;
+}
