@@ -93,9 +93,14 @@ function resolveTrustFrom(commit: string | null): string | null {
 
 /** The verification keys of the `verify` command: at least one is needed. */
 export function resolveVerifyKeys(flags: TrustFlags, env: Env, cwd: string): VerifyConfig {
+  if (
+    !(flags.allowedSigners ?? env.CFS_GITOPS_ALLOWED_SIGNERS) &&
+    !(flags.gpgKeyring ?? env.CFS_GITOPS_GPG_KEYRING)
+  ) {
+    throw new ConfigError("give --allowed-signers FILE and/or --gpg-keyring FILE");
+  }
   const config = resolveTrustConfig({ ...flags, verifyCommits: true }, env, cwd).verify;
-  if (config === null) throw new ConfigError("give --allowed-signers FILE and/or --gpg-keyring FILE");
-  return config;
+  return config ?? { allowedSigners: null, gpgKeyring: null, trustFrom: null };
 }
 
 function isTrue(value: string | undefined): boolean {

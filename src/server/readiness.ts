@@ -81,9 +81,10 @@ function leaderCheck(leader: LeaderState): ReadinessCheck {
 
 /** The HTTP answer: 200 when every check passes, else 503; one line per check. */
 export function readinessResponse(checks: readonly ReadinessCheck[]): { status: 200 | 503; body: string } {
-  const lines = checks.map((c) =>
-    c.ok ? `[+]${c.name} ok: ${c.message}` : `[-]${c.name} failed: ${c.message}`,
-  );
+  const lines = checks.map((c) => {
+    if (c.ok) return `[+]${c.name} ok: ${c.message}`;
+    return c.advisory === true ? `[!]${c.name} warning: ${c.message}` : `[-]${c.name} failed: ${c.message}`;
+  });
   const ready = checks.every((c) => c.ok || c.advisory === true);
   return { status: ready ? 200 : 503, body: `${lines.join("\n")}\n${ready ? "ready" : "not ready"}\n` };
 }
