@@ -1,14 +1,22 @@
 /**
- * Verifies the signature of every commit of a range with ONE `git log` (git checks each signature
- * itself, with `gpg.ssh.allowedSignersFile` for SSH keys and a private GNUPGHOME for OpenPGP keys),
- * rather than one `git verify-commit` process per commit.
+ * Verifies the signature of every commit of a range in a fixed number of git processes, rather than
+ * one `git verify-commit` per commit (each of which runs ssh-keygen twice): SSH signatures are
+ * checked in-process against git's allowed-signers file, OpenPGP ones by git (with a private
+ * GNUPGHOME holding only the allowed keys) in one `git log` for all of them.
  */
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { commitSubject, parseCommitObject, trailerValues } from "./commit-object.js";
 import { GitCommandError } from "./errors.js";
 import { runGit } from "./run-git.js";
+import {
+  isSshSignature,
+  parseAllowedSigners,
+  verifySshSignature,
+  type AllowedSigner,
+} from "./ssh-signature.js";
 
 /** The trailer by which a verified commit approves an unverified one: `Cfs-Approve: <sha>`. */
 export const TRAILER_APPROVE = "Cfs-Approve";
@@ -84,10 +92,105 @@ export function verifyGitSettings(trust: Pick<CommitTrust, "allowedSigners" | "g
   };
 }
 
-/** Every commit of `range`, parents before children (`--topo-order --reverse`), with its verdict. */
+/**
+ * Every commit of `range`, parents before children (`--topo-order --reverse`), with its verdict.
+ * Three git processes whatever the range: rev-list, one `cat-file --batch` of the commit objects,
+ * and (only for commits not signed with a plain SSH key: OpenPGP, security keys, certificates) one
+ * `git log` that lets git check those. SSH signatures are checked in-process (ssh-signature.ts)
+ * against the allowed-signers file, read again at each call.
+ */
 export async function verifyCommits(input: {
   gitDir: string;
   range: CommitRange;
+  trust: Pick<CommitTrust, "allowedSigners" | "gnupgHome">;
+}): Promise<CommitVerdict[]> {
+  const ids = await listCommits(input.gitDir, input.range);
+  if (ids.length === 0) return [];
+  const objects = await readCommitObjects(input.gitDir, ids);
+  const allowed = parseAllowedSigners(await readFile(input.trust.allowedSigners, "utf8"));
+  const format = ids[0]?.length === 64 ? "sha256" : "sha1";
+  const verdicts = new Map<string, CommitVerdict>();
+  const leftToGit: string[] = [];
+  for (const id of ids) {
+    const raw = objects.get(id);
+    const verdict = raw === undefined ? null : inProcessVerdict({ id, raw, allowed, format });
+    if (verdict) verdicts.set(id, verdict);
+    else leftToGit.push(id);
+  }
+  if (leftToGit.length > 0) {
+    for (const verdict of await verifyWithGit({ ...input, ids: leftToGit }))
+      verdicts.set(verdict.commit, verdict);
+  }
+  return ids.map((id) => verdicts.get(id)).filter((v): v is CommitVerdict => v !== undefined);
+}
+
+/** The commits of a range, parents first. */
+async function listCommits(gitDir: string, range: CommitRange): Promise<string[]> {
+  const { stdout } = await runGit({
+    gitDir,
+    args: ["rev-list", "--topo-order", "--reverse", ...rangeArgs(range), "--"],
+  });
+  return stdout.toString("utf8").split("\n").filter(Boolean);
+}
+
+/** The raw commit objects, by one `git cat-file --batch`. */
+async function readCommitObjects(gitDir: string, ids: readonly string[]): Promise<Map<string, Buffer>> {
+  const { stdout } = await runGit({ gitDir, args: ["cat-file", "--batch"], stdin: `${ids.join("\n")}\n` });
+  const objects = new Map<string, Buffer>();
+  let at = 0;
+  while (at < stdout.length) {
+    const newline = stdout.indexOf(10, at);
+    if (newline === -1) break;
+    const [id = "", type, size] = stdout.subarray(at, newline).toString("latin1").split(" ");
+    if (type !== "commit" || size === undefined) throw new GitCommandError(`not a commit: ${id}`);
+    const start = newline + 1;
+    objects.set(id, stdout.subarray(start, start + Number(size)));
+    at = start + Number(size) + 1;
+  }
+  return objects;
+}
+
+/** The verdict of an unsigned or SSH-signed commit; null: leave it to git. */
+function inProcessVerdict(input: {
+  id: string;
+  raw: Buffer;
+  allowed: readonly AllowedSigner[];
+  format: "sha1" | "sha256";
+}): CommitVerdict | null {
+  const commit = parseCommitObject(input.raw, input.format);
+  const base = {
+    commit: input.id,
+    parents: commit.parents,
+    author: commit.author,
+    time: commit.committerTime.toISOString().replace(".000Z", "Z"),
+    subject: commitSubject(commit.message),
+    approves: approvalsOf(trailerValues(commit.message, TRAILER_APPROVE)),
+  };
+  if (commit.signature === null) {
+    return { ...base, verified: false, reason: "unsigned", signer: null, key: null, detail: "" };
+  }
+  if (!isSshSignature(commit.signature)) return null;
+  const ssh = verifySshSignature({
+    payload: commit.payload,
+    armored: commit.signature,
+    allowed: input.allowed,
+    time: commit.committerTime,
+  });
+  if (ssh === null) return null;
+  return {
+    ...base,
+    verified: ssh.reason === "good",
+    reason: ssh.reason,
+    signer: ssh.principal,
+    key: ssh.fingerprint === "" ? null : ssh.fingerprint,
+    detail: ssh.detail,
+  };
+}
+
+/** git's own check (`%G?`, one `git log`) of the commits given, in the order given: the reference the in-process check is tested against. */
+export async function verifyWithGit(input: {
+  gitDir: string;
+  ids: readonly string[];
   trust: Pick<CommitTrust, "allowedSigners" | "gnupgHome">;
 }): Promise<CommitVerdict[]> {
   const settings = verifyGitSettings(input.trust);
@@ -97,13 +200,12 @@ export async function verifyCommits(input: {
       ...settings.config,
       "log",
       "-z",
-      "--topo-order",
-      "--reverse",
+      "--no-walk=unsorted",
+      "--stdin",
       `--format=${FIELDS.join("%x00")}`,
-      ...rangeArgs(input.range),
-      "--",
     ],
     env: settings.env,
+    stdin: `${input.ids.join("\n")}\n`,
   });
   return parseVerifyLog(stdout.toString("utf8"));
 }
@@ -176,12 +278,14 @@ function verdictOf(row: string[]): CommitVerdict {
     author,
     time,
     subject,
-    approves: approves
-      .split(",")
-      .map((s) => s.trim().toLowerCase())
-      .filter((s) => /^[0-9a-f]{7,64}$/.test(s)),
+    approves: approvalsOf(approves.split(",")),
     detail: reason === "good" || reason === "unsigned" ? "" : firstProblemLine(gpgOutput),
   };
+}
+
+/** Approved commit ids (or prefixes of 7+ hex digits) from `Cfs-Approve:` values. */
+function approvalsOf(values: readonly string[]): string[] {
+  return values.map((v) => v.trim().toLowerCase()).filter((v) => /^[0-9a-f]{7,64}$/.test(v));
 }
 
 function firstProblemLine(output: string): string {

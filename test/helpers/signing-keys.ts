@@ -23,11 +23,13 @@ export interface GpgKey {
   publicKeyring: string;
 }
 
-/** Makes an ed25519 SSH key pair `<dir>/<name>` (no passphrase). */
-export function makeSshKey(dir: string, name: string): SshKey {
+/** Makes an SSH key pair `<dir>/<name>` (no passphrase): ed25519 unless `type` says `rsa` or `ecdsa-<bits>`. */
+export function makeSshKey(dir: string, name: string, type = "ed25519"): SshKey {
   const privateKey = join(dir, name);
   mkdirSync(dir, { recursive: true });
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", privateKey]);
+  const [algorithm = "ed25519", bits] = type.split("-");
+  const size = bits ? ["-b", bits] : algorithm === "rsa" ? ["-b", "2048"] : [];
+  execFileSync("ssh-keygen", ["-q", "-t", algorithm, ...size, "-N", "", "-C", name, "-f", privateKey]);
   const publicKey = `${privateKey}.pub`;
   return { kind: "ssh", privateKey, publicKey, publicText: readFileSync(publicKey, "utf8").trim() };
 }
