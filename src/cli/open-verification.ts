@@ -2,6 +2,7 @@
  * Wires `--verify-commits`: the verifying layer around the controller's source, the records of
  * unverified commits on the status branch, the metric and the `/readyz` detail.
  */
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { VerificationStatus } from "../controller/verification-status.js";
@@ -51,6 +52,7 @@ export async function openVerification(input: OpenVerificationInput): Promise<Op
     log: input.log,
     stateFile: join(input.dataDir, "verified", `${encodeURIComponent(input.branch)}.commit`),
     trustFrom: input.config.trustFrom,
+    trustVersion: () => fileVersion(trust.allowedSigners),
     onState: async (state) => {
       if (state !== last)
         input.metrics.observeVerification({ checked: state.checked, unverified: state.blocking.length });
@@ -64,6 +66,16 @@ export async function openVerification(input: OpenVerificationInput): Promise<Op
     // The source itself is closed with the repository.
     close: () => trust.close(),
   };
+}
+
+/** `mtime:size` of a file (empty when it cannot be read). */
+async function fileVersion(path: string): Promise<string> {
+  try {
+    const info = await stat(path);
+    return `${info.mtimeMs}:${info.size}`;
+  } catch {
+    return "";
+  }
 }
 
 function readinessOf(state: VerificationState | null): CommitVerificationState {

@@ -39,6 +39,11 @@ export interface VerifyingSourceOptions {
   stateFile: string | null;
   /** First start only (no state kept): commits reachable from this one are trusted unsigned. */
   trustFrom?: string | null;
+  /**
+   * Changes when the allowed keys may have changed (the allowed-signers file's time and size): while
+   * something blocks, the tip is checked again when it does, so adding a key takes effect without a push.
+   */
+  trustVersion?: () => Promise<string>;
   /** Told the outcome of every check of a new tip, and again at each fetch while something blocks. */
   onState?: (state: VerificationState) => Promise<void> | void;
 }
@@ -54,6 +59,8 @@ class VerifyingSource implements ConfigSource {
   /** The newest commit taken in (undefined: not read from the state file yet). */
   private verified: string | null | undefined = undefined;
   private last: VerificationState | null = null;
+  /** trustVersion() at the last check. */
+  private trust = "";
 
   constructor(private readonly options: VerifyingSourceOptions) {
     this.description = options.source.description;
@@ -63,10 +70,12 @@ class VerifyingSource implements ConfigSource {
   async fetchTip(): Promise<string | null> {
     const tip = await this.options.source.fetchTip();
     if (tip === null) return null;
-    if (this.last?.tip === tip) {
+    const trust = (await this.options.trustVersion?.()) ?? "";
+    if (this.last?.tip === tip && (this.last.blocking.length === 0 || trust === this.trust)) {
       if (this.last.blocking.length > 0) await this.options.onState?.(this.last);
       return this.last.verified;
     }
+    this.trust = trust;
     const from = await this.start();
     const verdicts = await verifyCommits({
       gitDir: this.options.gitDir,

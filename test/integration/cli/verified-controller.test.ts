@@ -236,4 +236,26 @@ describe("controller --verify-commits", () => {
     expect(record("s1")?.status.session.status).toBe("complete");
     expect(record("s2")).toBeNull();
   });
+
+  it("lets a held commit in once its key is added to the allowed signers, without a new push", async () => {
+    writeAllowedSigners(allowedSigners, [{ principal: "alice@example.org", key: alice }]);
+    const byBob = commitSigned({
+      repo: repo.path,
+      key: bob,
+      files: { ...configuration(), ...session("s1") },
+    });
+    const { controller, verification } = await startController();
+    expect(await controller.runUntilSettled({ timeoutMs: 120_000 })).toBe(true);
+    expect(sessionsRan()).toEqual([]);
+    expect(unverifiedFiles()).toEqual([`unverified/${byBob}.json`]);
+
+    writeAllowedSigners(allowedSigners, [
+      { principal: "alice@example.org", key: alice },
+      { principal: "bob@example.org", key: bob },
+    ]);
+    expect(await controller.runUntilSettled({ timeoutMs: 120_000 })).toBe(true);
+    expect(sessionsRan()).toEqual(["s1"]);
+    expect(unverifiedFiles()).toEqual([]);
+    expect(verification.readiness?.()).toMatchObject({ blocking: 0 });
+  });
 });
