@@ -50,7 +50,7 @@ async function verifyRow(input: {
   try {
     const ours: number[] = [];
     for (let run = 0; run < ctx.runs(5); run++) {
-      ctx.progress(`verify: ${COMMITS} commits in one git log, run ${run + 1}`);
+      ctx.progress(`verify: ${COMMITS} commits with verifyCommits, run ${run + 1}`);
       let good = 0;
       ours.push(
         await timed(async () => {
@@ -74,7 +74,7 @@ async function verifyRow(input: {
     ctx.progress(`verify: git log %G? of the ${COMMITS} commits`);
     const gitLog = await timed(() => verifyWithGit({ gitDir, ids, trust }));
     return {
-      scenario: `verifying a range of ${count(COMMITS)} SSH-signed commits (--verify-commits), one \`git log\``,
+      scenario: `verifying a range of ${count(COMMITS)} SSH-signed commits (--verify-commits)`,
       target: "< 2 s",
       limit: 2000,
       figure: measured(ours),

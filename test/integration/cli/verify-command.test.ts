@@ -1,4 +1,5 @@
 /** `cfs-gitops verify [RANGE]` in a local checkout, with SSH keys made here: verdicts and exit codes for CI. */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CliIo } from "../../../src/cli/io.js";
@@ -100,5 +101,48 @@ describe("cfs-gitops verify", () => {
     const noKeys = await run(["verify", "--repo", "."]);
     expect(noKeys.code).toBe(2);
     expect(noKeys.stderr).toContain("give --allowed-signers FILE and/or --gpg-keyring FILE");
+  });
+
+  it("controller --once --verify-commits --signing-key: holds an unsigned commit and signs its status commits", async () => {
+    const signed = commitSigned({
+      repo: repo.path,
+      key: alice,
+      files: { "cfs.yaml": "apiVersion: cfs-gitops/v1\nkind: Options\n" },
+    });
+    const unsigned = commitSigned({
+      repo: repo.path,
+      key: null,
+      files: { "sessions/x.yaml": "not: yaml: [" },
+      message: "unsigned",
+    });
+    const controllerKey = makeSshKey(join(dir.path, "keys"), "controller");
+    const result = await run([
+      "controller",
+      "--once",
+      "--repo",
+      repo.path,
+      "--data-dir",
+      join(dir.path, "data"),
+      "--log-level",
+      "error",
+      "--verify-commits",
+      "--allowed-signers",
+      join(repo.path, ".allowed_signers"),
+      "--signing-key",
+      controllerKey.privateKey,
+    ]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(repo.statusFile(`unverified/${unsigned}.json`)).toContain('"reason": "unsigned"');
+    // The unsigned commit's broken manifest was never taken in: no problem recorded for it.
+    expect(repo.statusFile("problems/sessions/x.yaml.json")).toBeNull();
+    expect(readFileSync(join(dir.path, "data", "verified", "main.commit"), "utf8").trim()).toBe(signed);
+
+    const auditors = join(dir.path, "controller_signers");
+    writeAllowedSigners(auditors, [{ principal: "cfs-gitops@localhost", key: controllerKey }]);
+    const audit = await run(["verify", "cfs-status", "--repo", ".", "--allowed-signers", auditors]);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toMatch(
+      / good +cfs-gitops@localhost +cfs-gitops <cfs-gitops@localhost>: verify: 1 commit not verified/,
+    );
   });
 });
