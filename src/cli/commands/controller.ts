@@ -16,97 +16,93 @@ import { addTrustOptions, resolveTrustConfig, type TrustFlags } from "../trust-c
 
 /** Registers `controller`. */
 export function registerController(program: Command): void {
-  addRepoOptions(
-    addTrustOptions(
-      program
-        .command("controller")
-        .description("watch the configuration repository, run its sessions and commit their status")
-        .option("--once", "reconcile the current tip, wait for the sessions it started to finish, then exit")
-        .option(
-          "--poll-interval <duration>",
-          "remote repositories: how often to poll (e.g. 30s, 5m) [env CFS_GITOPS_POLL_INTERVAL]",
-        )
-        .option("--max-concurrent <n>", "sessions running at once [env CFS_GITOPS_MAX_CONCURRENT]", undefined)
-        .option(
-          "--listen <[host]:port>",
-          "serve /healthz, /readyz, /metrics and POST /hooks/git, e.g. :8080 [env CFS_GITOPS_LISTEN] (default: off)",
-        )
-        .option(
-          "--webhook-secret-file <file>",
-          "shared secret of POST /hooks/git: GitHub/Gitea HMAC key, GitLab token [env CFS_GITOPS_WEBHOOK_SECRET_FILE or CFS_GITOPS_WEBHOOK_SECRET]",
-        )
-        .option(
-          "--leader-elect",
-          "run the loop only while holding a coordination.k8s.io Lease [env CFS_GITOPS_LEADER_ELECT=true]",
-        )
-        .option(
-          "--lease-name <name>",
-          "the Lease of --leader-elect (default cfs-gitops) [env CFS_GITOPS_LEASE_NAME]",
-        )
-        .option(
-          "--namespace <namespace>",
-          "Kubernetes namespace of the Lease and of the sessions' Jobs (default: the pod's) [env CFS_GITOPS_NAMESPACE or POD_NAMESPACE]",
-        )
-        .option(
-          "--runner <runner>",
-          "where sessions run: local (processes on this machine) or kubernetes (one Job each) [env CFS_GITOPS_RUNNER] (default local)",
-        )
-        .option(
-          "--kubeconfig <file>",
-          "kubernetes: the cluster (default: the pod's service account, else KUBECONFIG or ~/.kube/config) [env CFS_GITOPS_KUBECONFIG]",
-        )
-        .option(
-          "--step-image <image>",
-          "kubernetes: image of the git-clone, inventory and report steps [env CFS_GITOPS_STEP_IMAGE]",
-        )
-        .option(
-          "--ansible-image <image>",
-          "kubernetes: image of the ansible-<i> steps [env CFS_GITOPS_ANSIBLE_IMAGE]",
-        )
-        .option(
-          "--job-deadline <duration>",
-          "kubernetes: longest a session may run before its Job is stopped (activeDeadlineSeconds) [env CFS_GITOPS_JOB_DEADLINE] (default 6h)",
-        )
-        .option(
-          "--git-credentials-secret <name>",
-          "kubernetes: basic-auth Secret (username, password) the clone steps use [env CFS_GITOPS_GIT_CREDENTIALS_SECRET]",
-        )
-        .option(
-          "--image-service <service>",
-          "image sessions: local (the image store in the data directory), ims or none [env CFS_GITOPS_IMAGE_SERVICE] (default local)",
-        )
-        .option(
-          "--ims-url <url>",
-          "Cray IMS base URL, e.g. https://api-gw-service-nmn.local/apis/ims [env CFS_GITOPS_IMS_URL]",
-        )
-        .option(
-          "--ims-token-file <file>",
-          "bearer token for IMS, read for every request [env CFS_GITOPS_IMS_TOKEN_FILE]",
-        )
-        .option(
-          "--ims-ssh-network <name>",
-          "the connection_info entry of IMS SSH jails to use: cluster.local or customer_access [env CFS_GITOPS_IMS_SSH_NETWORK] (default cluster.local)",
-        )
-        .option(
-          "--ims-job-timeout <duration>",
-          "longest wait for an IMS job to reach waiting_on_user (default 30m)",
-        )
-        .option(
-          "--ims-ssh-timeout <duration>",
-          "longest wait for an IMS job's SSH jail to answer (default 5m)",
-        )
-        .option("--ims-result-timeout <duration>", "longest wait for an IMS job's result image (default 60m)")
-        .option(
-          "--ims-token-secret <name>",
-          "kubernetes + ims: Secret whose key token is the IMS bearer token, read by the Jobs [env CFS_GITOPS_IMS_TOKEN_SECRET]",
-        )
-        .option(
-          "--ims-ssh-key-secret <name>",
-          "kubernetes + ims: Secret with the image sessions' SSH key pair (id_ed25519, id_ed25519.pub) [env CFS_GITOPS_IMS_SSH_KEY_SECRET]",
-        )
-        .addHelpText(
-          "after",
-          `
+  const command = addRepoOptions(
+    program
+      .command("controller")
+      .description("watch the configuration repository, run its sessions and commit their status")
+      .option("--once", "reconcile the current tip, wait for the sessions it started to finish, then exit")
+      .option(
+        "--poll-interval <duration>",
+        "remote repositories: how often to poll (e.g. 30s, 5m) [env CFS_GITOPS_POLL_INTERVAL]",
+      )
+      .option("--max-concurrent <n>", "sessions running at once [env CFS_GITOPS_MAX_CONCURRENT]", undefined)
+      .option(
+        "--listen <[host]:port>",
+        "serve /healthz, /readyz, /metrics and POST /hooks/git, e.g. :8080 [env CFS_GITOPS_LISTEN] (default: off)",
+      )
+      .option(
+        "--webhook-secret-file <file>",
+        "shared secret of POST /hooks/git: GitHub/Gitea HMAC key, GitLab token [env CFS_GITOPS_WEBHOOK_SECRET_FILE or CFS_GITOPS_WEBHOOK_SECRET]",
+      )
+      .option(
+        "--leader-elect",
+        "run the loop only while holding a coordination.k8s.io Lease [env CFS_GITOPS_LEADER_ELECT=true]",
+      )
+      .option(
+        "--lease-name <name>",
+        "the Lease of --leader-elect (default cfs-gitops) [env CFS_GITOPS_LEASE_NAME]",
+      )
+      .option(
+        "--namespace <namespace>",
+        "Kubernetes namespace of the Lease and of the sessions' Jobs (default: the pod's) [env CFS_GITOPS_NAMESPACE or POD_NAMESPACE]",
+      )
+      .option(
+        "--runner <runner>",
+        "where sessions run: local (processes on this machine) or kubernetes (one Job each) [env CFS_GITOPS_RUNNER] (default local)",
+      )
+      .option(
+        "--kubeconfig <file>",
+        "kubernetes: the cluster (default: the pod's service account, else KUBECONFIG or ~/.kube/config) [env CFS_GITOPS_KUBECONFIG]",
+      )
+      .option(
+        "--step-image <image>",
+        "kubernetes: image of the git-clone, inventory and report steps [env CFS_GITOPS_STEP_IMAGE]",
+      )
+      .option(
+        "--ansible-image <image>",
+        "kubernetes: image of the ansible-<i> steps [env CFS_GITOPS_ANSIBLE_IMAGE]",
+      )
+      .option(
+        "--job-deadline <duration>",
+        "kubernetes: longest a session may run before its Job is stopped (activeDeadlineSeconds) [env CFS_GITOPS_JOB_DEADLINE] (default 6h)",
+      )
+      .option(
+        "--git-credentials-secret <name>",
+        "kubernetes: basic-auth Secret (username, password) the clone steps use [env CFS_GITOPS_GIT_CREDENTIALS_SECRET]",
+      )
+      .option(
+        "--image-service <service>",
+        "image sessions: local (the image store in the data directory), ims or none [env CFS_GITOPS_IMAGE_SERVICE] (default local)",
+      )
+      .option(
+        "--ims-url <url>",
+        "Cray IMS base URL, e.g. https://api-gw-service-nmn.local/apis/ims [env CFS_GITOPS_IMS_URL]",
+      )
+      .option(
+        "--ims-token-file <file>",
+        "bearer token for IMS, read for every request [env CFS_GITOPS_IMS_TOKEN_FILE]",
+      )
+      .option(
+        "--ims-ssh-network <name>",
+        "the connection_info entry of IMS SSH jails to use: cluster.local or customer_access [env CFS_GITOPS_IMS_SSH_NETWORK] (default cluster.local)",
+      )
+      .option(
+        "--ims-job-timeout <duration>",
+        "longest wait for an IMS job to reach waiting_on_user (default 30m)",
+      )
+      .option("--ims-ssh-timeout <duration>", "longest wait for an IMS job's SSH jail to answer (default 5m)")
+      .option("--ims-result-timeout <duration>", "longest wait for an IMS job's result image (default 60m)")
+      .option(
+        "--ims-token-secret <name>",
+        "kubernetes + ims: Secret whose key token is the IMS bearer token, read by the Jobs [env CFS_GITOPS_IMS_TOKEN_SECRET]",
+      )
+      .option(
+        "--ims-ssh-key-secret <name>",
+        "kubernetes + ims: Secret with the image sessions' SSH key pair (id_ed25519, id_ed25519.pub) [env CFS_GITOPS_IMS_SSH_KEY_SECRET]",
+      )
+      .addHelpText(
+        "after",
+        `
 With --verify-commits only commits signed by an allowed key are taken in (README "Signed commits").
 
 A local path is watched (a commit is seen within a second); an http(s) URL is polled.
@@ -121,13 +117,14 @@ Examples:
   cfs-gitops controller --repo https://git.example.org/site/config.git --runner kubernetes \\
     --step-image registry.example.org/cfs-gitops:0.1.0 --ansible-image registry.example.org/cfs-gitops-ansible:0.1.0 \\
     --git-credentials-secret cfs-gitops-git`,
-        ),
-      { controller: true },
-    ),
+      ),
     { logLevel: "info" },
-  ).action(async (flags: ControllerFlags & TrustFlags & { logLevel?: string }) => {
-    await runController(flags);
-  });
+  );
+  addTrustOptions(command, { controller: true }).action(
+    async (flags: ControllerFlags & TrustFlags & { logLevel?: string }) => {
+      await runController(flags);
+    },
+  );
 }
 
 async function runController(flags: ControllerFlags & TrustFlags & { logLevel?: string }): Promise<void> {
