@@ -58,7 +58,7 @@ export function addTrustOptions(command: Command, mode: { controller: boolean })
       )
       .option(
         "--signing-key <file>",
-        "SSH private key that signs the status branch commits [env CFS_GITOPS_SIGNING_KEY]",
+        "OpenSSH private key, or armored OpenPGP secret key without passphrase, that signs the status branch commits [env CFS_GITOPS_SIGNING_KEY]",
       );
   }
   return command;

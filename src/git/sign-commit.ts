@@ -3,15 +3,20 @@
  * again, with the same tree, parent, identity, time and message, by `git commit-tree -S` (which
  * runs `ssh-keygen -Y sign` or gpg as `gpg.format` says). One git process more per commit.
  */
-import { readFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { GitCommandError } from "./errors.js";
 import { normalizeMessage } from "./fast-import.js";
 import { runGit } from "./run-git.js";
+import { runProgram } from "./run-program.js";
 
 /** How commits are signed: the `-c` options and environment that make `git commit-tree -S` sign. */
 export interface CommitSigning {
   config: readonly string[];
   env?: Readonly<Record<string, string>>;
+  /** Releases what signing holds (an OpenPGP key's private GNUPGHOME and its agent). */
+  close?: () => Promise<void>;
 }
 
 /** The commit fast-import built, and what it was built from. */
@@ -26,7 +31,11 @@ export interface SignInput {
   signing: CommitSigning;
 }
 
-/** Signing with a private key file: SSH (`-----BEGIN OPENSSH PRIVATE KEY-----`); checked at start. Null: none. */
+/**
+ * Signing with a private key file, checked at start: an OpenSSH private key (`gpg.format=ssh`), or an
+ * OpenPGP secret key without passphrase (`gpg --export-secret-keys`), imported into a private
+ * GNUPGHOME. Null: no key, unsigned.
+ */
 export async function signingFromKeyFile(keyFile: string | null): Promise<CommitSigning | null> {
   if (keyFile === null) return null;
   let text: string;
@@ -37,10 +46,42 @@ export async function signingFromKeyFile(keyFile: string | null): Promise<Commit
       `--signing-key ${keyFile}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  if (!text.includes("PRIVATE KEY-----") || text.includes("PGP PRIVATE KEY")) {
-    throw new GitCommandError(`--signing-key ${keyFile}: not an SSH private key (OpenSSH format)`);
+  if (text.includes("-----BEGIN PGP PRIVATE KEY BLOCK-----")) return openPgpSigning(keyFile);
+  if (!text.includes("-----BEGIN OPENSSH PRIVATE KEY-----")) {
+    throw new GitCommandError(
+      `--signing-key ${keyFile}: neither an OpenSSH private key nor an armored OpenPGP secret key`,
+    );
   }
   return { config: ["-c", "gpg.format=ssh", "-c", `user.signingkey=${keyFile}`] };
+}
+
+async function openPgpSigning(keyFile: string): Promise<CommitSigning> {
+  const home = await mkdtemp(join(tmpdir(), "cfs-gitops-signing-"));
+  await chmod(home, 0o700);
+  const gpg = (args: string[]): Promise<string> =>
+    runProgram({ command: "gpg", args: ["--batch", "--quiet", "--homedir", home, ...args] });
+  const close = async (): Promise<void> => {
+    await runProgram({ command: "gpgconf", args: ["--homedir", home, "--kill", "gpg-agent"] }).catch(
+      () => "",
+    );
+    await rm(home, { recursive: true, force: true });
+  };
+  try {
+    await gpg(["--import", keyFile]);
+    const fingerprint = /^fpr:+([0-9A-F]{40,64}):/m.exec(
+      await gpg(["--with-colons", "--list-secret-keys"]),
+    )?.[1];
+    if (fingerprint === undefined)
+      throw new GitCommandError(`--signing-key ${keyFile}: no secret key in the file`);
+    return {
+      config: ["-c", "gpg.format=openpgp", "-c", `user.signingkey=${fingerprint}`],
+      env: { GNUPGHOME: home },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /**

@@ -4,13 +4,13 @@
  * checked in-process against git's allowed-signers file, OpenPGP ones by git (with a private
  * GNUPGHOME holding only the allowed keys) in one `git log` for all of them.
  */
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commitSubject, parseCommitObject, trailerValues } from "./commit-object.js";
 import { GitCommandError } from "./errors.js";
 import { runGit } from "./run-git.js";
+import { runProgram } from "./run-program.js";
 import {
   isSshSignature,
   parseAllowedSigners,
@@ -312,20 +312,5 @@ async function importKeyring(gnupgHome: string, keyring: string): Promise<void> 
   await runProgram({
     command: "gpg",
     args: ["--batch", "--quiet", "--no-autostart", "--homedir", gnupgHome, "--import", keyring],
-  });
-}
-
-/** Runs a helper program (gpg) to completion; a failure is a GitCommandError with its stderr. */
-async function runProgram(input: { command: string; args: string[] }): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(input.command, input.args, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", (error) => reject(new GitCommandError(`${input.command}: ${error.message}`)));
-    child.on("close", (code) => {
-      if (code === 0) resolve();
-      else
-        reject(new GitCommandError(`${input.command} failed (exit ${code}): ${stderr.trim().slice(0, 500)}`));
-    });
   });
 }

@@ -179,6 +179,7 @@ async function runController(flags: ControllerFlags & TrustFlags & { logLevel?: 
     await runner.close();
     await repo.close();
     await verification.close();
+    await signing?.close?.();
   };
   if (config.once) {
     const settled = await controller.runUntilSettled();
@@ -190,6 +191,7 @@ async function runController(flags: ControllerFlags & TrustFlags & { logLevel?: 
   await runner.close();
   await repo.close();
   await verification.close();
+  await signing?.close?.();
   if (outcome === "lost")
     throw new CliError("lost the leader lease; exiting so this replica starts again as a candidate");
 }

@@ -311,6 +311,56 @@ describe("signed commits the controller and the CLI make", () => {
     }
   });
 
+  it("signs status commits with an OpenPGP secret key given as --signing-key", async () => {
+    const repo = newRepo("status-openpgp");
+    commitSigned({ repo, key: alice, message: "base" });
+    const secret = join(dir.path, "carol-secret.asc");
+    const exported = execFileSync(
+      "gpg",
+      [
+        "--batch",
+        "--homedir",
+        carol.home,
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "",
+        "--armor",
+        "--export-secret-keys",
+      ],
+      { encoding: "utf8" },
+    );
+    writeFileSync(secret, exported);
+    const signing = await signingFromKeyFile(secret);
+    const store = await createStatusStore({ gitDir: repo, branch: "cfs-status", log, signing });
+    try {
+      const now = new Date("2026-01-01T00:00:00Z");
+      const result = await store.commit({
+        changes: new Map([["sessions/a.json", Buffer.from("{}\n")]]),
+        now,
+        message: () => "status: 1 pending",
+      });
+      const [verdict] = await verifyCommits({
+        gitDir: join(repo, ".git"),
+        range: { from: null, to: "cfs-status" },
+        trust,
+      });
+      expect(verdict).toMatchObject({ commit: result?.commit, reason: "good" });
+      expect(verdict?.signer).toContain("carol@example.org");
+    } finally {
+      await store.close();
+      await signing?.close?.();
+    }
+  });
+
+  it("refuses a --signing-key file that is no private key", async () => {
+    const file = join(dir.path, "not-a-key");
+    writeFileSync(file, alice.publicText);
+    await expect(signingFromKeyFile(file)).rejects.toThrow(
+      "neither an OpenSSH private key nor an armored OpenPGP secret key",
+    );
+  });
+
   it("signs the CLI's commits when git is configured to (commit.gpgsign, gpg.format, user.signingkey)", async () => {
     const repo = newRepo("cli-signed");
     const base = commitSigned({ repo, key: alice, message: "base" });
