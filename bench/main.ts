@@ -16,6 +16,7 @@ import { incrementalRows } from "./scenarios/incremental.js";
 import { kubernetesRows } from "./scenarios/kubernetes.js";
 import { pollRows } from "./scenarios/poll.js";
 import { statusCommitRows } from "./scenarios/status-commit.js";
+import { verifyCommitsRows } from "./scenarios/verify-commits.js";
 import { watchLocalRows } from "./scenarios/watch-local.js";
 import { webhookRows } from "./scenarios/webhook.js";
 import { snapshotEnvironment } from "../src/cli/environment.js";
@@ -29,6 +30,7 @@ const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) => Promi
   { name: "watch", run: watchLocalRows },
   { name: "webhook", run: webhookRows },
   { name: "kubernetes", run: kubernetesRows },
+  { name: "verify", run: verifyCommitsRows },
 ];
 
 const ROOT = resolve(import.meta.dirname, "..", "..");

@@ -22,6 +22,7 @@ import {
   readinessChecks,
   runnerReadiness,
   startHttpServer,
+  type CommitVerificationState,
   type ControllerLoop,
   type HttpServer,
   type MetricsOptions,
@@ -63,6 +64,8 @@ export class ControllerServices {
   readonly health = new FetchHealth();
   /** The elector, or null when leader election is off. */
   readonly elector: LeaderElector | null;
+  /** The `/readyz` detail of `--verify-commits`, when it is on. */
+  commitVerification: (() => CommitVerificationState) | null = null;
   private http: HttpServer | null = null;
 
   constructor(private readonly input: ServicesInput) {
@@ -132,6 +135,7 @@ export class ControllerServices {
             runner: runnerReady(),
             leader: supervisor.leaderState(),
             loop: supervisor.active && input.loopHealth ? input.loopHealth() : null,
+            commits: this.commitVerification?.() ?? null,
           }),
         webhook: config.webhookSecret
           ? {

@@ -11,6 +11,7 @@ import { registerImages } from "./commands/images.js";
 import { registerSessions } from "./commands/sessions.js";
 import { registerStep } from "./commands/step.js";
 import { registerValidate } from "./commands/validate.js";
+import { registerVerify } from "./commands/verify.js";
 import { ConfigError } from "./config.js";
 import { snapshotEnvironment } from "./environment.js";
 import { CliError } from "./errors.js";
@@ -34,6 +35,7 @@ function buildProgram(io: CliIo): Command {
   registerSessions(program, io);
   registerConfigurations(program, io);
   registerDiff(program, io);
+  registerVerify(program, io);
   registerImages(program, io);
   registerDemo(program);
   registerStep(program, io);

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { createLocalSource } from "../git/local-source.js";
 import { createRemoteSource } from "../git/remote-source.js";
 import { createStatusStore } from "../git/status-store.js";
+import type { CommitSigning } from "../git/sign-commit.js";
 import type { ConfigSource, StatusStore } from "../git/types.js";
 import type { RepoConfig } from "./config.js";
 
@@ -20,6 +21,8 @@ export interface OpenInput {
   config: RepoConfig;
   log: Logger;
   pollIntervalMs?: number;
+  /** Sign status commits (`--signing-key`). */
+  signing?: CommitSigning | null;
 }
 
 /** Opens a local path in place, or a remote through a cache repository under the data directory. */
@@ -40,6 +43,7 @@ export async function openRepository(input: OpenInput): Promise<OpenRepository> 
     gitDir: source.gitDir,
     branch: config.statusBranch,
     log,
+    signing: input.signing ?? null,
     ...(config.kind === "remote" ? { remote: { url: config.repo, credentials: config.credentials } } : {}),
   });
   return {

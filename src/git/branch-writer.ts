@@ -14,6 +14,7 @@ import { importCommit } from "./import-commit.js";
 import { RemoteMirror } from "./remote-mirror.js";
 import { assertBranchName, compareAndSwapRef, ensureBareRepository, readRef } from "./repository.js";
 import { runGit } from "./run-git.js";
+import { signCommit, signingFromGitConfig, type CommitSigning } from "./sign-commit.js";
 import { realSleep, type Sleep } from "./sleep.js";
 
 const SCRATCH_REF = "refs/cfs-gitops/branch-writer";
@@ -98,6 +99,8 @@ interface Base {
 class GitBranchWriter implements BranchWriter {
   private readonly reader: CatFileReader;
   private readonly mirrors = new Map<string, RemoteMirror>();
+  /** What `commit.gpgsign` asks for, read once (null: unsigned commits). */
+  private signing: Promise<CommitSigning | null> | null = null;
   private cache: Promise<void> | null = null;
 
   constructor(private readonly options: BranchWriterOptions) {
@@ -208,9 +211,12 @@ class GitBranchWriter implements BranchWriter {
     return stdout.toString("utf8").trim() || `commit ${input.to.slice(0, 12)}`;
   }
 
-  /** Build the commit with fast-import (no work tree, no index); returns its id. */
+  /**
+   * Build the commit with fast-import (no work tree, no index); returns its id. When git is
+   * configured to sign commits (`commit.gpgsign`), git signs it again with `commit-tree -S`.
+   */
   private async build(change: BranchChange, parent: string): Promise<string> {
-    return importCommit({
+    const unsigned = await importCommit({
       gitDir: this.options.gitDir,
       commit: {
         ref: SCRATCH_REF,
@@ -220,6 +226,19 @@ class GitBranchWriter implements BranchWriter {
         changes: [...change.changes],
         identity: change.author,
       },
+    });
+    this.signing ??= signingFromGitConfig(this.options.gitDir);
+    const signing = await this.signing;
+    if (signing === null) return unsigned;
+    const { gitDir } = this.options;
+    return signCommit({
+      gitDir,
+      unsigned,
+      parent,
+      message: change.message,
+      identity: change.author,
+      when: change.when,
+      signing,
     });
   }
 

@@ -10,7 +10,7 @@ import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
 import { splitUrlCredentials, type Credentials } from "./credentials.js";
 import { diffCommits, listTree } from "./diff-tree.js";
 import { GitCommandError, PushRejectedError } from "./errors.js";
-import { hashBlob, isValidStatusPath } from "./fast-import.js";
+import { STATUS_IDENTITY, hashBlob, isValidStatusPath } from "./fast-import.js";
 import { importCommit } from "./import-commit.js";
 import { RemoteMirror } from "./remote-mirror.js";
 import {
@@ -23,6 +23,7 @@ import {
   serial,
 } from "./repository.js";
 import { runGit } from "./run-git.js";
+import { signCommit, type CommitSigning } from "./sign-commit.js";
 import { realSleep, type Sleep } from "./sleep.js";
 import type { MergeFn, StatusCommitInput, StatusCommitResult, StatusSnapshot, StatusStore } from "./types.js";
 
@@ -66,6 +67,8 @@ export interface StatusStoreOptions {
   maxRetries?: number;
   /** Test hook: runs after a commit is built and before it is published. */
   beforePublish?: (attempt: PublishAttempt) => Promise<void> | void;
+  /** Sign every status commit (`--signing-key`); null or absent: unsigned. */
+  signing?: CommitSigning | null;
 }
 
 /** Open the status store (nothing is read until `load()` or `commit()`). */
@@ -211,17 +214,22 @@ class GitStatusStore implements StatusStore {
 
   /** Build the commit object with fast-import (no work tree, no index); returns its id. */
   private async build(base: Snapshot, resolved: Resolved, input: StatusCommitInput): Promise<string> {
-    return importCommit({
-      gitDir: this.options.gitDir,
+    const message = input.message(resolved.changes);
+    const { gitDir, signing } = this.options;
+    const unsigned = await importCommit({
+      gitDir,
       commit: {
         ref: SCRATCH_REF,
         parent: base.tip,
-        message: input.message(resolved.changes),
+        message,
         when: input.now,
         changes: [...resolved.changes],
       },
       env: { GLIBC_TUNABLES: [process.env["GLIBC_TUNABLES"], FAST_IMPORT_MALLOC].filter(Boolean).join(":") },
     });
+    if (!signing) return unsigned;
+    const identity = STATUS_IDENTITY;
+    return signCommit({ gitDir, unsigned, parent: base.tip, message, identity, when: input.now, signing });
   }
 
   /** After a publish: the snapshot is the new commit, updated in place from the known blob ids. */

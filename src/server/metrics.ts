@@ -77,6 +77,16 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
 
+  private readonly unverified = new Gauge({
+    name: "cfs_gitops_unverified_commits",
+    help: "Commits of the watched branch neither verified nor approved, holding it back (--verify-commits).",
+    registers: [this.registry],
+  });
+  private readonly verified = this.counter(
+    "commits_checked_total",
+    "Commits whose signature was checked (--verify-commits).",
+  );
+
   constructor(options: MetricsOptions = {}) {
     if (options.processMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: "cfs_gitops_" });
@@ -139,6 +149,12 @@ export class ControllerMetrics {
   /** Records the time from a manifest's commit to its run being started. */
   observeCommitToStart(seconds: number): void {
     this.commitToStart.observe(Math.max(0, seconds));
+  }
+
+  /** Records one verification of new commits of the watched branch. */
+  observeVerification(input: { checked: number; unverified: number }): void {
+    this.verified.inc(input.checked);
+    this.unverified.set(input.unverified);
   }
 
   /** Whether this replica runs the loop now. */

@@ -17,6 +17,12 @@ export interface FetchState {
 export type LeaderState =
   { elect: false } | { elect: true; leading: boolean; lease: string; holder: string | null };
 
+/** Commit verification (`--verify-commits`): how many commits hold the watched branch back, and why. */
+export interface CommitVerificationState {
+  blocking: number;
+  message: string;
+}
+
 /** Everything readiness depends on. */
 export interface ReadinessState {
   gitFetch: FetchState;
@@ -25,23 +31,32 @@ export interface ReadinessState {
   leader: LeaderState;
   /** The controller loop's health, or null while it does not run on this replica. */
   loop: LoopHealth | null;
+  /** Commit verification, when it is on. */
+  commits?: CommitVerificationState | null;
 }
 
 /** One named check. */
 export interface ReadinessCheck {
-  name: "git-fetch" | "runner" | "leader" | "loop";
+  name: "git-fetch" | "runner" | "leader" | "loop" | "commit-verification";
   ok: boolean;
   message: string;
+  /**
+   * A detail that does not make the replica unready: unverified commits hold the branch back, but
+   * the controller keeps running what it has and must keep receiving webhooks (the approval).
+   */
+  advisory?: boolean;
 }
 
 /** The checks, in a fixed order. */
 export function readinessChecks(state: ReadinessState): ReadinessCheck[] {
-  return [
+  const checks = [
     gitFetchCheck(state.gitFetch),
     runnerCheck(state.runner),
     leaderCheck(state.leader),
     loopCheck(state.loop),
   ];
+  if (state.commits) checks.push(commitsCheck(state.commits));
+  return checks;
 }
 
 function loopCheck(loop: LoopHealth | null): ReadinessCheck {
@@ -57,6 +72,15 @@ function loopCheck(loop: LoopHealth | null): ReadinessCheck {
       ? `stalled (${what}); retried at the next resync or change`
       : `retrying with backoff after ${loop.failures} transient failure(s) (${what})`;
   return { name: "loop", ok: false, message };
+}
+
+function commitsCheck(commits: CommitVerificationState): ReadinessCheck {
+  return {
+    name: "commit-verification",
+    ok: commits.blocking === 0,
+    message: commits.message,
+    advisory: true,
+  };
 }
 
 function gitFetchCheck(fetch: FetchState): ReadinessCheck {
@@ -81,9 +105,10 @@ function leaderCheck(leader: LeaderState): ReadinessCheck {
 
 /** The HTTP answer: 200 when every check passes, else 503; one line per check. */
 export function readinessResponse(checks: readonly ReadinessCheck[]): { status: 200 | 503; body: string } {
-  const lines = checks.map((c) =>
-    c.ok ? `[+]${c.name} ok: ${c.message}` : `[-]${c.name} failed: ${c.message}`,
-  );
-  const ready = checks.every((c) => c.ok);
+  const lines = checks.map((c) => {
+    if (c.ok) return `[+]${c.name} ok: ${c.message}`;
+    return c.advisory === true ? `[!]${c.name} warning: ${c.message}` : `[-]${c.name} failed: ${c.message}`;
+  });
+  const ready = checks.every((c) => c.ok || c.advisory === true);
   return { status: ready ? 200 : 503, body: `${lines.join("\n")}\n${ready ? "ready" : "not ready"}\n` };
 }

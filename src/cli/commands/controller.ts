@@ -11,10 +11,13 @@ import { openRepository } from "../open-repo.js";
 import { loadKubeConfig, openRunner } from "../open-runner.js";
 import { addRepoOptions } from "../repo-options.js";
 import { openImageService } from "./images.js";
+import { signingFromKeyFile } from "../../git/sign-commit.js";
+import { openVerification } from "../open-verification.js";
+import { addTrustOptions, resolveTrustConfig, type TrustFlags } from "../trust-config.js";
 
 /** Registers `controller`. */
 export function registerController(program: Command): void {
-  addRepoOptions(
+  const command = addRepoOptions(
     program
       .command("controller")
       .description("watch the configuration repository, run its sessions and commit their status")
@@ -110,6 +113,8 @@ export function registerController(program: Command): void {
       .addHelpText(
         "after",
         `
+With --verify-commits only commits signed by an allowed key are taken in (README "Signed commits").
+
 A local path is watched (a commit is seen within a second); an http(s) URL is polled.
 Credentials for a remote come from --git-credentials-file or CFS_GITOPS_GIT_USERNAME and
 CFS_GITOPS_GIT_PASSWORD (or CFS_GITOPS_GIT_TOKEN); they are never logged.
@@ -124,15 +129,20 @@ Examples:
     --git-credentials-secret cfs-gitops-git`,
       ),
     { logLevel: "info" },
-  ).action(async (flags: ControllerFlags & { logLevel?: string }) => {
-    await runController(flags);
-  });
+  );
+  addTrustOptions(command, { controller: true }).action(
+    async (flags: ControllerFlags & TrustFlags & { logLevel?: string }) => {
+      await runController(flags);
+    },
+  );
 }
 
-async function runController(flags: ControllerFlags & { logLevel?: string }): Promise<void> {
+async function runController(flags: ControllerFlags & TrustFlags & { logLevel?: string }): Promise<void> {
   const config = resolveControllerConfig(flags, process.env);
+  const trust = resolveTrustConfig(flags, process.env);
   const log = createLogger({ level: flags.logLevel ?? "info" });
-  const repo = await openRepository({ config, log, pollIntervalMs: config.pollIntervalMs });
+  const signing = await signingFromKeyFile(trust.signingKey);
+  const repo = await openRepository({ config, log, pollIntervalMs: config.pollIntervalMs, signing });
   const kubeConfig =
     config.kubernetes === null ? null : loadKubeConfig(config.kubernetes.kubeconfig, process.env);
   const services = new ControllerServices({
@@ -148,8 +158,20 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
     kubeConfig,
     onJobCreated: services.metrics.jobCreated,
   });
+  const parts = services.instrument({ source: repo.source, status: repo.status, runner });
+  const verification = await openVerification({
+    ...parts,
+    config: trust.verify,
+    gitDir: repo.gitDir,
+    dataDir: config.dataDir,
+    branch: config.branch,
+    log,
+    metrics: services.metrics,
+  });
+  services.commitVerification = verification.readiness;
   const controller: Controller = new Controller({
-    ...services.instrument({ source: repo.source, status: repo.status, runner }),
+    ...parts,
+    source: verification.source,
     log,
     onPass: (report) => services.recordPass(report, controller.records, controller.health),
     onFailure: (failure) => services.recordFailure(failure, controller.health),
@@ -167,6 +189,8 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
     await controller.stop();
     await runner.close();
     await repo.close();
+    await verification.close();
+    await signing?.close?.();
   };
   if (config.once) {
     await runOnce({ controller, timeoutMs: config.onceTimeoutMs, shutdown });
@@ -180,6 +204,8 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
   });
   await runner.close();
   await repo.close();
+  await verification.close();
+  await signing?.close?.();
   if (outcome === "lost")
     throw new CliError("lost the leader lease; exiting so this replica starts again as a candidate");
 }

@@ -81,4 +81,18 @@ describe("readinessChecks", () => {
     };
     expect(readinessResponse(readinessChecks(state)).status).toBe(200);
   });
+
+  it("stays ready while unverified commits hold the branch back, with a warning line naming them", () => {
+    const held = {
+      blocking: 1,
+      message: "1 commit(s) not verified; held at 0123456789ab: fedcba987654 by Eve is unsigned",
+    };
+    const response = readinessResponse(readinessChecks({ ...ready, commits: held }));
+    expect(response.status).toBe(200);
+    expect(response.body.split("\n")).toContain(`[!]commit-verification warning: ${held.message}`);
+    const clear = readinessResponse(
+      readinessChecks({ ...ready, commits: { blocking: 0, message: "verified up to 0123456789ab" } }),
+    );
+    expect(clear.body.split("\n")).toContain("[+]commit-verification ok: verified up to 0123456789ab");
+  });
 });
