@@ -303,6 +303,14 @@ export class Controller {
     const started = performance.now();
     await this.loadStatus();
     const sync = await this.sourceState.sync();
+    if (!sync && this.options.source.isHeldBack?.() === true) {
+      this.log.warn(
+        { source: this.options.source.description },
+        "no commit of the watched branch is verified yet",
+      );
+      const report = { commit: null, moved: false, filesRead: 0, actions: 0, statusCommit: null };
+      return { report: { ...report, durationMs: performance.now() - started }, failures: [] };
+    }
     if (!sync) {
       throw new WatchedBranchMissingError(
         `the watched branch does not exist in ${this.options.source.description}`,

@@ -29,6 +29,11 @@ export interface ConfigSource {
   diff(from: string | null, to: string): Promise<ChangedFile[]>;
   /** Read blobs by id; a blob larger than `maxBytes` comes back with `data: null` and its size. */
   readBlobs(oids: readonly string[], maxBytes: number): Promise<Map<string, BlobRead>>;
+  /**
+   * True when the branch exists but no commit of it may be taken in yet (commit verification holds
+   * every one back), so a null `fetchTip()` is not a missing branch. Absent: never.
+   */
+  isHeldBack?(): boolean;
   /** Call `onChange` whenever the branch may have moved. Returns a function that stops watching. */
   watch(onChange: () => void): () => Promise<void>;
   /** Release processes and watchers. */

@@ -96,6 +96,10 @@ class VerifyingSource implements ConfigSource {
     return state.verified;
   }
 
+  isHeldBack(): boolean {
+    return this.last !== null && this.last.verified === null && this.last.blocking.length > 0;
+  }
+
   diff(from: string | null, to: string): Promise<ChangedFile[]> {
     return this.options.source.diff(from, to);
   }

@@ -53,7 +53,7 @@ describe("sessionLimit", () => {
       session: session({ target: { definition: "image", groups: [{ name: "Compute", members: [A] }] } }),
       parsePassthrough,
     });
-    expect(prepared).toEqual({ argv: ["-i", "hosts/", "--limit", A, "layer0/site.yml"] });
+    expect(prepared).toEqual({ argv: ["-i", "hosts/", "--limit", A, "layer0/site.yml"], passthrough: [] });
   });
 });
 
