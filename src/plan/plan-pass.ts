@@ -15,6 +15,7 @@ import type { DesiredSession, DesiredState } from "./desired.js";
 import { formatTime, parseDuration } from "./duration.js";
 import { selectLayers } from "./layers.js";
 import { applyObservation, completeRecord, effectiveAnsibleConfig, newSessionRecord } from "./records.js";
+import { inventoryComponents } from "./inventory-components.js";
 import { sameJson } from "./serialize.js";
 
 /** What the status branch says now. */
@@ -239,7 +240,7 @@ export function buildRunSpec(desired: DesiredState, session: DesiredSession, job
     configurationName: configuration.name,
     layers: selection.layers,
     additionalInventory: configuration.additional_inventory ?? null,
-    components: desired.components,
+    components: inventoryComponents(manifest, desired.components),
     ansibleConfig,
     ansibleConfigText: desired.ansibleConfigs.get(ansibleConfig) ?? null,
     sourceCommit: session.source.commit,
