@@ -1,6 +1,6 @@
 /** `cfs-gitops validate`: the controller's checks on a working tree, before anything is committed. */
-import { lstat, readdir, readFile } from "node:fs/promises";
-import { join, relative, resolve, sep } from "node:path";
+import { lstat, readdir, readFile, stat } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { KIND_DIRS, OPTIONS_PATH, type ManifestError } from "../api/index.js";
 import { formatManifestError, locateManifestPointer, parseManifest } from "../manifest/index.js";
 import { assembleDesired, type RepoFile } from "../plan/index.js";
@@ -63,11 +63,50 @@ async function manifestPaths(root: string): Promise<string[]> {
     const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       const isYaml = /\.ya?ml$/.test(entry.name);
-      if (isYaml || entry.isSymbolicLink() || (dir === "sessions" && !entry.isFile()))
+      if (dir === KIND_DIRS.Session && entry.isDirectory())
+        out.push(...(await nestedPaths(root, `${dir}/${entry.name}`)));
+      else if (isYaml || entry.isSymbolicLink() || (dir === KIND_DIRS.Session && !entry.isFile()))
         out.push(`${dir}/${entry.name}`);
     }
   }
   return out.sort();
+}
+
+/**
+ * What the controller reads from a folder under sessions/ (as Git lists it: files, not folders):
+ * its YAML files and anything that is not a regular file, each of them a problem.
+ */
+async function nestedPaths(root: string, dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...(await nestedPaths(root, path)));
+    else if (/\.ya?ml$/.test(entry.name) || !entry.isFile()) out.push(path);
+  }
+  return out;
+}
+
+/**
+ * Why `validate` cannot check what it was asked to (exit 2): the root is not a configuration
+ * repository's working tree, or a path does not exist or lies outside it. Null when all is well.
+ */
+export async function unusableInput(input: ValidateInput): Promise<string | null> {
+  const root = resolve(input.root);
+  const info = await stat(root).catch(() => null);
+  if (info === null || !info.isDirectory()) return `${input.root}: no such directory (--root)`;
+  const places = [OPTIONS_PATH, ...Object.values(KIND_DIRS)];
+  const found = await Promise.all(places.map((place) => exists(join(root, place))));
+  if (!found.some(Boolean)) {
+    return `${root} is not a configuration repository: it has none of ${places.join(", ")} (give its root with --root)`;
+  }
+  for (const path of input.only) {
+    const rel = relative(root, resolve(path));
+    if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+      return `${path}: outside the repository at ${root}`;
+    if (!(await exists(resolve(path)))) return `${path}: no such file or directory`;
+  }
+  return null;
 }
 
 async function exists(path: string): Promise<boolean> {
