@@ -1,9 +1,10 @@
 /** `cfs-gitops validate`: the controller's checks on a working tree, before anything is committed. */
 import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { KIND_DIRS, OPTIONS_PATH, type ManifestError } from "../api/index.js";
+import { KIND_DIRS, OPTIONS_PATH, type ConfigurationManifest, type ManifestError } from "../api/index.js";
 import { formatManifestError, locateManifestPointer, parseManifest } from "../manifest/index.js";
 import { assembleDesired, type RepoFile } from "../plan/index.js";
+import { layerIssues } from "./layer-checks.js";
 
 /** One error, ready to print as `file:line:col: message`. */
 export interface ValidationFinding {
@@ -47,8 +48,23 @@ export async function validateTree(
   const findings = [...desired.problems.values()]
     .filter((problem) => selected(problem.path))
     .flatMap((problem) => problem.errors.map((error) => ({ path: problem.path, error })));
+  findings.push(...layerFindings(files, texts).filter((finding) => selected(finding.path)));
   findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.error.line - b.error.line));
   return { findings, files: paths.filter(selected).length };
+}
+
+/** The layer checks of every valid configuration (see layer-checks.ts), positioned in its file. */
+function layerFindings(files: RepoFile[], texts: Map<string, string>): ValidationFinding[] {
+  const findings: ValidationFinding[] = [];
+  for (const file of files) {
+    const parsed = file.parsed;
+    if (!parsed.ok || parsed.kind !== "Configuration") continue;
+    for (const issue of layerIssues(parsed.manifest as ConfigurationManifest)) {
+      const at = locateManifestPointer(texts.get(file.path) ?? "", issue.pointer);
+      findings.push({ path: file.path, error: { ...at, code: "layer", message: issue.message } });
+    }
+  }
+  return findings;
 }
 
 /** Formats findings as `file:line:col: message` lines. */

@@ -91,6 +91,33 @@ describe("validate", () => {
     expect(gone.stderr).toContain("no such directory");
   });
 
+  it("reports the layer checks of a run: clone URL transport, branch name, playbook path", () => {
+    const repo = join(dir.path, "config");
+    mkdirSync(join(repo, "configurations"), { recursive: true });
+    writeFileSync(
+      join(repo, "configurations", "bad.yaml"),
+      [
+        "apiVersion: cfs-gitops/v1",
+        "kind: Configuration",
+        "name: bad",
+        "layers:",
+        "  - clone_url: ext::x",
+        "    branch: a..b",
+        "    playbook: ../outside.yml",
+        "",
+      ].join("\n"),
+    );
+    const checked = validate([], repo);
+    expect(checked.code).toBe(1);
+    expect(checked.stdout.trim().split("\n")).toEqual([
+      expect.stringMatching(/^configurations\/bad\.yaml:5:16: clone_url uses git's "ext::" transport/),
+      expect.stringMatching(/^configurations\/bad\.yaml:6:13: branch "a..b" is not a valid branch name/),
+      expect.stringMatching(
+        /^configurations\/bad\.yaml:7:15: playbook \.\.\/outside\.yml is not a path inside/,
+      ),
+    ]);
+  });
+
   it("still exits 0 on a valid repository", () => {
     const repo = join(dir.path, "config");
     mkdirSync(join(repo, "sessions"), { recursive: true });
