@@ -146,7 +146,8 @@ class LocalRunner implements Runner {
       current: null,
       abort: new AbortController(),
       ansibleExtraEnv: {},
-      failure: state.failure ?? null,
+      // A run left by an older version has no `failure`: a failed step still stops the steps after it.
+      failure: state.failure ?? failedStepOf(state.observation),
     };
     this.runs.set(spec.job, run);
     this.log.info({ session: spec.name, job: spec.job }, "session adopted after a restart");
@@ -265,6 +266,12 @@ class LocalRunner implements Runner {
   private notify(): void {
     notifyListeners(this.listeners, this.log);
   }
+}
+
+/** `<step> failed` for the first failed step of an observation; null when none failed. */
+function failedStepOf(obs: RunObservation): string | null {
+  const failed = obs.steps.find((step) => step.status === "failed");
+  return failed === undefined ? null : `${failed.name} failed`;
 }
 
 /** What every step gets: tools, environments and the save function. Environments are never logged. */

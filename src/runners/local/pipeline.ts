@@ -19,7 +19,7 @@ import { ansibleStep, inventoryStep, recordAnsibleExit } from "./session-steps.j
  * Run every step of `run` in order and record each in its observation. After a failed step the
  * steps that follow are skipped (`teardown` of image targets still runs), and the run completes
  * with succeeded false and the failed step's reason. A stopped run (removed, or the runner closed)
- * ends where it is, writing nothing more. A run a previous controller left (see `adoptRun`) goes
+ * ends where it is, writing nothing more. A run a previous controller left (see LocalRunner.adopt) goes
  * on from its state: steps that ended are kept, the step it left running is adopted or run again.
  */
 export async function runPipeline(run: LocalRun, ctx: StepContext): Promise<void> {
