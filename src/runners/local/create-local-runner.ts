@@ -27,7 +27,7 @@ import type { ImageService } from "../../images/types.js";
 import { cleanupRunImages } from "./image-steps.js";
 import { runPipeline } from "./pipeline.js";
 import { isRecordedGroupAlive, killGroup, processIdentity } from "./processes.js";
-import { liveInstances, recoverRuns } from "./recover-runs.js";
+import { liveInstances, recoverRuns, type AdoptedRun } from "./recover-runs.js";
 import {
   createRunDir,
   isSafeJobName,
@@ -78,7 +78,9 @@ const DEFAULT_KILL_GRACE_MS = 5_000;
 
 /**
  * Create the local runner. Runs left unfinished by a previous controller on the same `dataDir`
- * are ended first (their processes stopped, succeeded `unknown`); none is ever run again. When
+ * are carried on: the step it left running is adopted (watched until it ends, or read from disk
+ * when it ended meanwhile) and the run goes on to its real outcome; nothing is ever run twice.
+ * Image sessions cannot be carried on: they are ended (processes stopped, succeeded `unknown`). When
  * ansible-playbook cannot be found one line says so, and sessions fail at their first ansible step.
  */
 export async function createLocalRunner(options: LocalRunnerOptions): Promise<Runner> {
@@ -89,7 +91,7 @@ export async function createLocalRunner(options: LocalRunnerOptions): Promise<Ru
   liveInstances.add(self.instance);
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const images = options.images ?? null;
-  await recoverRuns({
+  const recovered = await recoverRuns({
     runsDir,
     self,
     now: stamp(options),
@@ -99,6 +101,7 @@ export async function createLocalRunner(options: LocalRunnerOptions): Promise<Ru
       cleanupRunImages({ workDir, service: images, log: options.log, job }),
   });
   await runner.checkAnsible();
+  for (const adopted of recovered.adopt) runner.adopt(adopted);
   return runner;
 }
 
@@ -140,13 +143,34 @@ class LocalRunner implements Runner {
       current: null,
       abort: new AbortController(),
       ansibleExtraEnv: {},
+      failure: null,
     };
-    if (!(await createRunDir(this.runsDir, spec.job, this.state(run)))) return;
+    if (!(await createRunDir(this.runsDir, { spec, state: this.state(run) }))) return;
     this.runs.set(spec.job, run);
     this.queue.push(run);
     this.log.info({ session: spec.name, job: spec.job }, "session queued");
     this.notify();
     this.pump();
+  }
+
+  /** Carry on a run a previous controller left (recovery made this runner its owner). */
+  adopt(adopted: AdoptedRun): void {
+    const { spec, state } = adopted;
+    const run: LocalRun = {
+      spec,
+      paths: runPaths(this.runsDir, spec.job),
+      obs: state.observation,
+      created: state.created,
+      stopped: false,
+      current: null,
+      abort: new AbortController(),
+      ansibleExtraEnv: {},
+      // A run left by an older version has no `failure`: a failed step still stops the steps after it.
+      failure: state.failure ?? failedStepOf(state.observation),
+    };
+    this.runs.set(spec.job, run);
+    this.log.info({ session: spec.name, job: spec.job }, "session adopted after a restart");
+    this.begin(run);
   }
 
   async remove(_name: string, job: string): Promise<void> {
@@ -192,7 +216,7 @@ class LocalRunner implements Runner {
     for (const run of this.runs.values()) {
       run.stopped = true;
       run.abort.abort();
-      run.current?.child.unref();
+      run.current?.unref();
     }
     this.queue.length = 0;
     return Promise.resolve();
@@ -208,13 +232,16 @@ class LocalRunner implements Runner {
       const run = this.queue.shift();
       if (run === undefined) return;
       this.log.info({ session: run.spec.name, job: run.spec.job }, "session starting");
-      const done = runPipeline(run, this.ctx)
-        .catch((error: unknown) =>
-          this.log.error({ err: error, job: run.spec.job }, "run failed unexpectedly"),
-        )
-        .finally(() => this.finished(run));
-      this.done.set(run.spec.job, done);
+      this.begin(run);
     }
+  }
+
+  /** Run (or carry on) the pipeline of `run`, counted among the runs in flight until it ends. */
+  private begin(run: LocalRun): void {
+    const done = runPipeline(run, this.ctx)
+      .catch((error: unknown) => this.log.error({ err: error, job: run.spec.job }, "run failed unexpectedly"))
+      .finally(() => this.finished(run));
+    this.done.set(run.spec.job, done);
   }
 
   private finished(run: LocalRun): void {
@@ -248,7 +275,7 @@ class LocalRunner implements Runner {
   }
 
   private state(run: LocalRun): RunState {
-    return { observation: run.obs, runner: this.self, created: run.created };
+    return { observation: run.obs, runner: this.self, created: run.created, failure: run.failure };
   }
 
   /** Record the next observation of a run (state.json, atomically), then tell the listeners. */
@@ -262,6 +289,12 @@ class LocalRunner implements Runner {
   private notify(): void {
     notifyListeners(this.listeners, this.log);
   }
+}
+
+/** `<step> failed` for the first failed step of an observation; null when none failed. */
+function failedStepOf(obs: RunObservation): string | null {
+  const failed = obs.steps.find((step) => step.status === "failed");
+  return failed === undefined ? null : `${failed.name} failed`;
 }
 
 /** What every step gets: tools, environments and the save function. Environments are never logged. */

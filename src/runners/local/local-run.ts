@@ -4,7 +4,6 @@ import type { PlannedLayer, RunObservation, RunSpec } from "../../api/index.js";
 import type { ImageService } from "../../images/types.js";
 import type { Sleep } from "../../git/sleep.js";
 import { updateLayer, type CloneRetry, type PassthroughParse } from "../steps/index.js";
-import type { StepProcess } from "./processes.js";
 import type { RunPaths } from "./run-files.js";
 
 /** A run this runner started (queued or running). */
@@ -16,8 +15,10 @@ export interface LocalRun {
   readonly created: number;
   /** Set by remove() or close(): the pipeline starts nothing more and writes nothing more. */
   stopped: boolean;
-  /** The process of the step running now. */
-  current: StepProcess | null;
+  /** The process group of the step running now (started by us, or adopted after a restart). */
+  current: { pgid: number | null; unref(): void } | null;
+  /** Why the run fails, once a step has failed (kept in state.json, so a restart knows it). */
+  failure: string | null;
   /** Aborted when the run is stopped, so image service waits end at once. */
   readonly abort: AbortController;
   /** Variables the image service adds to ansible-playbook's environment (set by `inventory`). */

@@ -11,6 +11,7 @@ import {
   checkPassthroughFiles,
   checkPlaybookInClone,
   updateLayer,
+  type AnsibleExit,
   writeInventoryFiles,
 } from "../steps/index.js";
 import {
@@ -64,7 +65,20 @@ export async function ansibleStep(run: LocalRun, ctx: StepContext, layer: Planne
       imageEnv: run.ansibleExtraEnv,
     }),
   });
-  const outcome = ansibleOutcome(layer, exit);
+  return recordAnsibleExit(run, ctx, { layer, exit });
+}
+
+/**
+ * Record how layer `layer`'s ansible-playbook ended (exit code, PLAY RECAP, failed and unreachable
+ * hosts), whether this controller saw it end or read it from disk after a restart.
+ */
+export async function recordAnsibleExit(
+  run: LocalRun,
+  ctx: StepContext,
+  input: { layer: PlannedLayer; exit: AnsibleExit },
+): Promise<StepResult> {
+  const { layer } = input;
+  const outcome = ansibleOutcome(layer, input.exit);
   await ctx.save(
     run,
     updateLayer(run.obs, layer.index, (status) => ({ ...status, status: outcome.status, ...outcome.layer })),
