@@ -62,6 +62,8 @@ export interface ComponentManifest {
   enabled?: boolean;
   retry_policy?: number;
   tags?: Record<string, string>;
+  /** Raise it (any new value) to reconfigure the component even though its state already matches. */
+  reconfigure?: number;
   groups?: string[];
   role?: string;
   sub_role?: string;
@@ -77,6 +79,7 @@ export interface OptionsManifest {
   batch_size?: number;
   batch_window?: number;
   batcher_disable?: boolean;
+  batcher_max_backoff?: number;
   debug_wait_time?: number;
   max_concurrent_sessions?: number;
 }

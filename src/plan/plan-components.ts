@@ -1,0 +1,247 @@
+/**
+ * A pass with components: the session planner (planPass) wrapped with what automatic configuration
+ * adds. Configuration records pin branch layers; batcher sessions (which have no manifest) are
+ * planned like any session; session results become component state; the batcher starts new
+ * sessions for pending components. Every record that changed comes out at once, so the controller
+ * writes one status commit per pass whatever the number of components.
+ */
+import {
+  jobName,
+  type ComponentRecord,
+  type ConfigurationManifest,
+  type ConfigurationRecord,
+  type SessionRecord,
+} from "../api/index.js";
+import {
+  isBatcherSession,
+  newBatcherMemory,
+  planBatches,
+  type Batch,
+  type BatcherMemory,
+} from "./batcher.js";
+import { configurationStatus, retryLimit } from "./component-status.js";
+import { componentFromManifest, recordLayerResults, type WorkingComponent } from "./component-state.js";
+import { finishBatch } from "./finish-batch.js";
+import { planConfigurationRecords, resolvedConfiguration } from "./configuration-records.js";
+import type { DesiredSession, DesiredState } from "./desired.js";
+import { formatTime } from "./duration.js";
+import { buildRunSpec, planPass, type PlanInput, type PlanOutput } from "./plan-pass.js";
+import { newSessionRecord } from "./records.js";
+import { sameJson } from "./serialize.js";
+
+/** Inputs of planWithComponents: planPass's, plus the component side of the status branch. */
+export interface ComponentPlanInput extends PlanInput {
+  components: ReadonlyMap<string, ComponentRecord>;
+  configurationRecords: ReadonlyMap<string, ConfigurationRecord>;
+  /** Commits of branches resolved for this pass (branchKey -> commit). */
+  resolved: ReadonlyMap<string, string>;
+  batcher?: BatcherMemory;
+  /** Components whose `reconfigure` counter was raised since their record was written. */
+  reconfigured?: ReadonlySet<string>;
+}
+
+/** planPass's output plus component and configuration records, and the batcher's memory. */
+export interface ComponentPlanOutput {
+  plan: PlanOutput;
+  components: Map<string, ComponentRecord | null>;
+  configurations: Map<string, ConfigurationRecord | null>;
+  batcher: BatcherMemory;
+  /** When a pass should run for the batcher (a batch window ends, a backoff ends), ms since the epoch. */
+  wakeAt: number | null;
+}
+
+/** Plans one pass with components and the batcher. */
+export function planWithComponents(input: ComponentPlanInput): ComponentPlanOutput {
+  const now = formatTime(input.now);
+  const configs = planConfigurationRecords({
+    configurations: input.desired.configurations,
+    records: input.configurationRecords,
+    resolved: input.resolved,
+    now,
+  });
+  const desired = withBatcherSessions(
+    withResolvedLayers(input.desired, configs.current),
+    input.recorded.sessions,
+  );
+  const plan = planPass({ ...input, desired });
+  for (const name of plan.expired.keys()) if (isBatcherSession(name)) plan.expired.delete(name);
+  const working = workingComponents(input);
+  for (const [name, next] of plan.sessions) {
+    if (next)
+      recordLayerResults({ components: working, previous: input.recorded.sessions.get(name), next, now });
+  }
+  computeStatuses(working, desired.configurations, configs.current);
+  const finished = finishBatches({ plan, working, now });
+  computeStatuses(working, desired.configurations, configs.current);
+  const batched = planBatches({
+    components: working.values(),
+    busy: busyComponents(input.recorded.sessions, plan.sessions),
+    options: input.desired.options,
+    memory: input.batcher ?? newBatcherMemory(),
+    finished,
+    now: input.now.getTime(),
+  });
+  for (const batch of batched.batches)
+    startBatch({ plan, desired, batch, recorded: input.recorded.sessions });
+  return {
+    plan,
+    components: diffComponents(input, working),
+    configurations: configs.changed,
+    batcher: batched.memory,
+    wakeAt: batched.wakeAt,
+  };
+}
+
+/** The desired state with every branch layer pinned to its recorded commit. */
+function withResolvedLayers(
+  desired: DesiredState,
+  records: ReadonlyMap<string, ConfigurationRecord>,
+): DesiredState {
+  const configurations = new Map<string, ConfigurationManifest>();
+  for (const [name, manifest] of desired.configurations) {
+    configurations.set(name, resolvedConfiguration(manifest, records.get(name)));
+  }
+  return { ...desired, configurations };
+}
+
+/**
+ * Batcher sessions that are not complete, as desired sessions rebuilt from their records (so a lost
+ * start is started again); their source paths count as present while their configuration exists.
+ */
+function withBatcherSessions(
+  desired: DesiredState,
+  recorded: ReadonlyMap<string, SessionRecord>,
+): DesiredState {
+  const sessions = new Map(desired.sessions);
+  const presentPaths = new Set(desired.presentPaths);
+  for (const record of recorded.values()) {
+    if (!isBatcherSession(record.name) || !desired.configurations.has(record.configuration.name)) continue;
+    presentPaths.add(record.status.source.path);
+    if (record.status.session.status === "complete") continue;
+    sessions.set(record.name, { manifest: manifestOfRecord(record), source: record.status.source });
+  }
+  return { ...desired, sessions, presentPaths };
+}
+
+function manifestOfRecord(record: SessionRecord): DesiredSession["manifest"] {
+  return {
+    apiVersion: "cfs-gitops/v1",
+    kind: "Session",
+    name: record.name,
+    configuration: { name: record.configuration.name, limit: record.configuration.limit },
+    ansible: { limit: record.ansible.limit ?? "", config: record.ansible.config },
+    target: { definition: "dynamic" },
+    tags: record.tags,
+  };
+}
+
+function workingComponents(input: ComponentPlanInput): Map<string, WorkingComponent> {
+  const working = new Map<string, WorkingComponent>();
+  const option = input.desired.options?.default_batcher_retry_policy;
+  for (const manifest of input.desired.components) {
+    working.set(
+      manifest.id,
+      componentFromManifest({
+        manifest,
+        record: input.components.get(manifest.id),
+        retries: retryLimit(manifest.retry_policy, option),
+        reconfigured: input.reconfigured?.has(manifest.id) ?? false,
+      }),
+    );
+  }
+  return working;
+}
+
+function computeStatuses(
+  working: Map<string, WorkingComponent>,
+  configurations: ReadonlyMap<string, ConfigurationManifest>,
+  records: ReadonlyMap<string, ConfigurationRecord>,
+): void {
+  for (const component of working.values()) {
+    const usable = configurations.has(component.desired_config);
+    const record = usable ? records.get(component.desired_config) : undefined;
+    const result = configurationStatus({
+      layers: record?.layers ?? null,
+      state: component.state,
+      errorCount: component.error_count,
+      retries: component.retry_policy,
+    });
+    component.configuration_status = result.status;
+    component.desired_state = result.desiredState;
+  }
+}
+
+/** Post-processes the batcher sessions that completed in this pass; returns whether each succeeded. */
+function finishBatches(input: {
+  plan: PlanOutput;
+  working: Map<string, WorkingComponent>;
+  now: string;
+}): boolean[] {
+  const outcomes: boolean[] = [];
+  for (const name of input.plan.completed) {
+    const record = input.plan.sessions.get(name);
+    if (!record || !isBatcherSession(name)) continue;
+    outcomes.push(finishBatch({ record, components: input.working, now: input.now }));
+  }
+  return outcomes;
+}
+
+/** Ids in a batcher session that is not complete (recorded, or as this pass leaves it). */
+function busyComponents(
+  recorded: ReadonlyMap<string, SessionRecord>,
+  planned: ReadonlyMap<string, SessionRecord | null>,
+): Set<string> {
+  const busy = new Set<string>();
+  const add = (record: SessionRecord | null | undefined): void => {
+    if (!record || record.status.session.status === "complete") return;
+    for (const id of record.status.source.batch?.components ?? []) busy.add(id);
+  };
+  for (const [name, record] of recorded) if (isBatcherSession(name) && !planned.has(name)) add(record);
+  for (const [name, record] of planned) if (isBatcherSession(name)) add(record);
+  return busy;
+}
+
+/** Records a new batcher session and asks the runner to start it. */
+function startBatch(input: {
+  plan: PlanOutput;
+  desired: DesiredState;
+  batch: Batch;
+  recorded: ReadonlyMap<string, SessionRecord>;
+}): void {
+  const { plan, desired, batch } = input;
+  if (input.recorded.has(batch.name) || plan.sessions.has(batch.name)) return;
+  const configuration = desired.configurations.get(batch.configuration);
+  if (!configuration) return;
+  const source = {
+    path: `batcher/${batch.name}`,
+    commit: desired.commit,
+    blob: batch.blob,
+    batch: {
+      components: batch.members,
+      configuration: batch.configuration,
+      commits: configuration.layers.map((layer) => layer.commit ?? ""),
+    },
+  };
+  const job = jobName(batch.name, batch.blob);
+  const session = { manifest: batch.manifest, source };
+  const spec = buildRunSpec(desired, session, job);
+  if (!spec) return;
+  plan.actions.push({ type: "start", spec });
+  plan.sessions.set(
+    batch.name,
+    newSessionRecord({ session: batch.manifest, source, job, options: desired.options }),
+  );
+}
+
+function diffComponents(
+  input: ComponentPlanInput,
+  working: Map<string, WorkingComponent>,
+): Map<string, ComponentRecord | null> {
+  const changed = new Map<string, ComponentRecord | null>();
+  for (const [id, component] of working) {
+    const recorded = input.components.get(id);
+    if (!recorded || !sameJson(recorded, component)) changed.set(id, component);
+  }
+  for (const id of input.components.keys()) if (!working.has(id)) changed.set(id, null);
+  return changed;
+}
