@@ -12,6 +12,7 @@ import {
   sessionNameOfRecordPath,
   sessionRecordPath,
   expiredPath,
+  type ComponentRecord,
   type RunObservation,
   type SessionRecord,
 } from "../api/index.js";
@@ -21,7 +22,6 @@ import {
   completeRecord,
   formatTime,
   laterRecord,
-  planPass,
   stableJson,
   statusCommitMessage,
   type Action,
@@ -32,6 +32,8 @@ import {
 } from "../plan/index.js";
 import { locateManifestPointer, parseManifest } from "../manifest/index.js";
 import type { Runner } from "../runners/types.js";
+import { resolveBranchCommit } from "../git/resolve-branch.js";
+import { ComponentRecords, type ResolveBranch } from "./component-records.js";
 import { applyRecordFile, applyRecordValue, loadRecordedState } from "./recorded-state.js";
 import { SourceState, type ParseFn } from "./source-state.js";
 
@@ -68,6 +70,8 @@ export interface ControllerOptions {
    */
   progressIntervalMs?: number;
   onPass?: (report: PassReport) => void;
+  /** Resolves a layer's branch to its commit when its configuration changes; default: `git ls-remote`. */
+  resolveBranch?: ResolveBranch;
 }
 
 /** The GitOps controller for one configuration repository. */
@@ -89,10 +93,18 @@ export class Controller {
   private desired: { version: number; state: DesiredState } | null = null;
   /** Goes up whenever `recorded` changes (what isSettled answers can only change then). */
   private recordsVersion = 0;
+  /** Components, configuration records and the batcher (issue 11). */
+  private readonly componentRecords: ComponentRecords;
 
   constructor(private readonly options: ControllerOptions) {
     this.log = options.log.child({ component: "controller" });
     this.now = options.now ?? (() => new Date());
+    this.componentRecords = new ComponentRecords({
+      status: options.status,
+      resolveBranch: options.resolveBranch ?? ((ref) => resolveBranchCommit(ref)),
+      log: this.log,
+      trigger: (reason) => this.trigger(reason),
+    });
     this.sourceState = new SourceState({
       source: options.source,
       parse: options.parse ?? parseManifest,
@@ -105,6 +117,11 @@ export class Controller {
   /** The records as last written (read-only view for the server and tests). */
   get records(): RecordedState {
     return this.recorded;
+  }
+
+  /** Component records as last written (read-only view for the server and tests). */
+  get components(): ReadonlyMap<string, ComponentRecord> {
+    return this.componentRecords.records;
   }
 
   /** The error of the last pass, or null when it succeeded. */
@@ -159,6 +176,7 @@ export class Controller {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.componentRecords.stop();
     if (this.stopWatch) await this.stopWatch();
     if (this.running) await this.running;
   }
@@ -189,6 +207,7 @@ export class Controller {
       this.log.warn({ source: this.options.source.description }, "watched branch not found; waiting for it");
       return;
     }
+    await this.componentRecords.resolveBranches(this.desiredAt(sync.commit));
     const observed = await this.options.runner.observe();
     const plan = this.plan(sync.commit, observed);
     await this.apply(plan);
@@ -211,12 +230,18 @@ export class Controller {
     this.recorded = state;
     this.recordsVersion += 1;
     this.statusFiles = snapshot.files;
+    await this.componentRecords.load(snapshot.files);
     this.loaded = true;
     this.log.info({ sessions: state.sessions.size, tip: snapshot.tip }, "status branch read");
   }
 
   private plan(commit: string, observed: Map<string, RunObservation>): PlanOutput {
-    return planPass({ desired: this.desiredAt(commit), recorded: this.recorded, observed, now: this.now() });
+    return this.componentRecords.plan({
+      desired: this.desiredAt(commit),
+      recorded: this.recorded,
+      observed,
+      now: this.now(),
+    });
   }
 
   /**
@@ -321,6 +346,7 @@ export class Controller {
       const value = content === null ? undefined : values.get(content);
       if (value === undefined) applyRecordFile(this.recorded, path, content, this.log);
       else applyRecordValue(this.recorded, path, value);
+      this.componentRecords.applyFile(path, content, value);
       if (content === null) this.statusFiles.delete(path);
       else this.statusFiles.set(path, "");
     }
@@ -335,7 +361,7 @@ export class Controller {
   private deferProgress(plan: PlanOutput): boolean {
     const interval = this.options.progressIntervalMs ?? 10_000;
     const wait = this.lastCommitAt + interval - Date.now();
-    if (wait <= 0 || !isProgressOnly(plan, this.recorded)) return false;
+    if (wait <= 0 || this.componentRecords.changed || !isProgressOnly(plan, this.recorded)) return false;
     if (!this.progressTimer) {
       this.progressTimer = setTimeout(() => {
         this.progressTimer = null;
@@ -366,6 +392,7 @@ export class Controller {
     }
     for (const [path, problem] of plan.problems) put(problemPath(path), problem);
     for (const [name, expired] of plan.expired) put(expiredPath(name), expired);
+    this.componentRecords.addChanges(put);
     for (const name of plan.completed) await this.addLogs(changes, plan.sessions.get(name) ?? null);
     return { changes, values };
   }

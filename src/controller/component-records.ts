@@ -1,0 +1,163 @@
+/**
+ * The controller's component side: component and configuration records of the status branch held
+ * in memory, branch layers resolved when a configuration changes, the batcher's memory, and a pass
+ * scheduled when a batch window or a backoff ends. The controller calls it from its pass; the
+ * decisions are the planner's (planWithComponents).
+ */
+import type { Logger } from "pino";
+import {
+  componentIdOfRecordPath,
+  componentRecordPath,
+  configurationNameOfRecordPath,
+  configurationRecordPath,
+  type ComponentRecord,
+  type ConfigurationRecord,
+} from "../api/index.js";
+import type { StatusStore } from "../git/types.js";
+import {
+  branchesToResolve,
+  branchKey,
+  newBatcherMemory,
+  planWithComponents,
+  type BatcherMemory,
+  type BranchRef,
+  type DesiredState,
+  type PlanInput,
+  type PlanOutput,
+} from "../plan/index.js";
+
+/** Resolves a branch of a layer repository to its commit (null: no such branch). */
+export type ResolveBranch = (ref: BranchRef) => Promise<string | null>;
+
+/** Everything ComponentRecords needs, injected. */
+export interface ComponentRecordsOptions {
+  status: StatusStore;
+  resolveBranch: ResolveBranch;
+  log: Logger;
+  /** Asks the controller for a pass (when a batch window or a backoff ends). */
+  trigger: (reason: string) => void;
+}
+
+/** Component and configuration records between passes, and the pass's changes to them. */
+export class ComponentRecords {
+  private readonly components = new Map<string, ComponentRecord>();
+  private readonly configurations = new Map<string, ConfigurationRecord>();
+  private batcher: BatcherMemory = newBatcherMemory();
+  private resolved = new Map<string, string>();
+  private changes: {
+    components: Map<string, ComponentRecord | null>;
+    configurations: Map<string, ConfigurationRecord | null>;
+  } = { components: new Map(), configurations: new Map() };
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeAt: number | null = null;
+
+  constructor(private readonly options: ComponentRecordsOptions) {}
+
+  /** Component records as last written (read-only view). */
+  get records(): ReadonlyMap<string, ComponentRecord> {
+    return this.components;
+  }
+
+  /** Reads the component and configuration records among the status branch's files. */
+  async load(files: ReadonlyMap<string, string>): Promise<void> {
+    const wanted = [...files].filter(([path]) => recordKind(path) !== null);
+    if (wanted.length === 0) return;
+    const blobs = await this.options.status.readBlobs(wanted.map(([, oid]) => oid));
+    for (const [path, oid] of wanted) {
+      const data = blobs.get(oid);
+      if (data) this.applyFile(path, data, undefined);
+    }
+  }
+
+  /**
+   * Resolves the branches of configurations that are new or changed since their record. A branch
+   * that cannot be resolved now leaves its configuration's record as it was (tried again next pass).
+   */
+  async resolveBranches(desired: DesiredState): Promise<void> {
+    this.resolved = new Map();
+    for (const ref of branchesToResolve(desired.configurations, this.configurations)) {
+      try {
+        const commit = await this.options.resolveBranch(ref);
+        if (commit) this.resolved.set(branchKey(ref), commit);
+        else
+          this.options.log.warn({ url: ref.url, branch: ref.branch }, "branch not found; layer not resolved");
+      } catch (error) {
+        this.options.log.warn(
+          { url: ref.url, branch: ref.branch, err: error },
+          "could not resolve branch; will retry",
+        );
+      }
+    }
+  }
+
+  /** Plans the pass with components; keeps their record changes for statusChanges. */
+  plan(input: PlanInput): PlanOutput {
+    const out = planWithComponents({
+      ...input,
+      components: this.components,
+      configurationRecords: this.configurations,
+      resolved: this.resolved,
+      batcher: this.batcher,
+    });
+    this.batcher = out.batcher;
+    this.changes = { components: out.components, configurations: out.configurations };
+    this.schedule(out.wakeAt);
+    return out.plan;
+  }
+
+  /** True when the pass changes component or configuration records. */
+  get changed(): boolean {
+    return this.changes.components.size > 0 || this.changes.configurations.size > 0;
+  }
+
+  /** Hands every changed record to `put` (path, value; null deletes). */
+  addChanges(put: (path: string, value: object | null) => void): void {
+    for (const [id, record] of this.changes.components) put(componentRecordPath(id), record);
+    for (const [name, record] of this.changes.configurations) put(configurationRecordPath(name), record);
+  }
+
+  /** Takes one committed status file in (a parsed value when we wrote it, else the file's content). */
+  applyFile(path: string, content: Buffer | null, value: object | undefined): void {
+    const kind = recordKind(path);
+    if (!kind) return;
+    const map = (kind.kind === "components" ? this.components : this.configurations) as Map<string, object>;
+    if (content === null) {
+      map.delete(kind.key);
+      return;
+    }
+    try {
+      map.set(kind.key, value ?? (JSON.parse(content.toString("utf8")) as object));
+    } catch (error) {
+      this.options.log.warn({ path, err: error }, "status file is not valid JSON; ignoring it");
+    }
+  }
+
+  /** Stops the wake timer. */
+  stop(): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+  }
+
+  private schedule(at: number | null): void {
+    if (at === this.wakeAt) return;
+    this.stop();
+    this.wakeAt = at;
+    if (at === null) return;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = null;
+        this.wakeAt = null;
+        this.options.trigger("batcher");
+      },
+      Math.max(0, at - Date.now()) + 5,
+    );
+    this.wakeTimer.unref();
+  }
+}
+
+function recordKind(path: string): { kind: "components" | "configurations"; key: string } | null {
+  const id = componentIdOfRecordPath(path);
+  if (id !== null) return { kind: "components", key: id };
+  const name = configurationNameOfRecordPath(path);
+  return name === null ? null : { kind: "configurations", key: name };
+}
