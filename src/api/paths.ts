@@ -41,6 +41,19 @@ export function componentIdOfRecordPath(path: string): string | null {
   return /^components\/([^/]+)\.json$/.exec(path)?.[1] ?? null;
 }
 
+/**
+ * Status branch path of the `reconfigure` counter of a component's manifest as last acted on
+ * (`{id, reconfigure}`): a manifest with another value asks for a reconfiguration.
+ */
+export function reconfigureRecordPath(id: string): string {
+  return `reconfigure/${id}.json`;
+}
+
+/** The component id of a reconfigure record path (`reconfigure/x.json` -> `x`), or null. */
+export function componentIdOfReconfigurePath(path: string): string | null {
+  return /^reconfigure\/([^/]+)\.json$/.exec(path)?.[1] ?? null;
+}
+
 /** Status branch path of a configuration record (branch layers resolved). */
 export function configurationRecordPath(name: string): string {
   return `configurations/${name}.json`;

@@ -6,8 +6,10 @@
  */
 import type { Logger } from "pino";
 import {
+  componentIdOfReconfigurePath,
   componentIdOfRecordPath,
   componentRecordPath,
+  reconfigureRecordPath,
   configurationNameOfRecordPath,
   configurationRecordPath,
   type ComponentRecord,
@@ -42,12 +44,14 @@ export interface ComponentRecordsOptions {
 export class ComponentRecords {
   private readonly components = new Map<string, ComponentRecord>();
   private readonly configurations = new Map<string, ConfigurationRecord>();
+  private readonly reconfigureSeen = new Map<string, number>();
   private batcher: BatcherMemory = newBatcherMemory();
   private resolved = new Map<string, string>();
   private changes: {
     components: Map<string, ComponentRecord | null>;
     configurations: Map<string, ConfigurationRecord | null>;
-  } = { components: new Map(), configurations: new Map() };
+    reconfigure: Map<string, number | null>;
+  } = { components: new Map(), configurations: new Map(), reconfigure: new Map() };
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt: number | null = null;
 
@@ -98,38 +102,55 @@ export class ComponentRecords {
       configurationRecords: this.configurations,
       resolved: this.resolved,
       batcher: this.batcher,
+      reconfigureSeen: this.reconfigureSeen,
     });
     this.batcher = out.batcher;
-    this.changes = { components: out.components, configurations: out.configurations };
+    this.changes = {
+      components: out.components,
+      configurations: out.configurations,
+      reconfigure: out.reconfigure,
+    };
     this.schedule(out.wakeAt);
     return out.plan;
   }
 
   /** True when the pass changes component or configuration records. */
   get changed(): boolean {
-    return this.changes.components.size > 0 || this.changes.configurations.size > 0;
+    const { components, configurations, reconfigure } = this.changes;
+    return components.size > 0 || configurations.size > 0 || reconfigure.size > 0;
   }
 
   /** Hands every changed record to `put` (path, value; null deletes). */
   addChanges(put: (path: string, value: object | null) => void): void {
     for (const [id, record] of this.changes.components) put(componentRecordPath(id), record);
     for (const [name, record] of this.changes.configurations) put(configurationRecordPath(name), record);
+    for (const [id, value] of this.changes.reconfigure)
+      put(reconfigureRecordPath(id), value === null ? null : { id, reconfigure: value });
   }
 
   /** Takes one committed status file in (a parsed value when we wrote it, else the file's content). */
   applyFile(path: string, content: Buffer | null, value: object | undefined): void {
     const kind = recordKind(path);
     if (!kind) return;
-    const map = (kind.kind === "components" ? this.components : this.configurations) as Map<string, object>;
+    const map = this.mapOf(kind.kind);
     if (content === null) {
       map.delete(kind.key);
       return;
     }
     try {
-      map.set(kind.key, value ?? (JSON.parse(content.toString("utf8")) as object));
+      const parsed = value ?? (JSON.parse(content.toString("utf8")) as object);
+      map.set(
+        kind.key,
+        kind.kind === "reconfigure" ? (parsed as { reconfigure: number }).reconfigure : parsed,
+      );
     } catch (error) {
       this.options.log.warn({ path, err: error }, "status file is not valid JSON; ignoring it");
     }
+  }
+
+  private mapOf(kind: RecordKind["kind"]): Map<string, unknown> {
+    if (kind === "components") return this.components;
+    return kind === "configurations" ? this.configurations : this.reconfigureSeen;
   }
 
   /** Stops the wake timer. */
@@ -155,9 +176,16 @@ export class ComponentRecords {
   }
 }
 
-function recordKind(path: string): { kind: "components" | "configurations"; key: string } | null {
+interface RecordKind {
+  kind: "components" | "configurations" | "reconfigure";
+  key: string;
+}
+
+function recordKind(path: string): RecordKind | null {
   const id = componentIdOfRecordPath(path);
   if (id !== null) return { kind: "components", key: id };
+  const reconfigured = componentIdOfReconfigurePath(path);
+  if (reconfigured !== null) return { kind: "reconfigure", key: reconfigured };
   const name = configurationNameOfRecordPath(path);
   return name === null ? null : { kind: "configurations", key: name };
 }

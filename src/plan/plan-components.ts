@@ -6,7 +6,9 @@
  * writes one status commit per pass whatever the number of components.
  */
 import {
+  BATCHER_SESSION_PREFIX,
   jobName,
+  shortHash,
   type ComponentRecord,
   type ConfigurationManifest,
   type ConfigurationRecord,
@@ -36,8 +38,8 @@ export interface ComponentPlanInput extends PlanInput {
   /** Commits of branches resolved for this pass (branchKey -> commit). */
   resolved: ReadonlyMap<string, string>;
   batcher?: BatcherMemory;
-  /** Components whose `reconfigure` counter was raised since their record was written. */
-  reconfigured?: ReadonlySet<string>;
+  /** The `reconfigure` counter of each component's manifest as last acted on (`reconfigure/<id>.json`). */
+  reconfigureSeen?: ReadonlyMap<string, number>;
 }
 
 /** planPass's output plus component and configuration records, and the batcher's memory. */
@@ -45,6 +47,8 @@ export interface ComponentPlanOutput {
   plan: PlanOutput;
   components: Map<string, ComponentRecord | null>;
   configurations: Map<string, ConfigurationRecord | null>;
+  /** Reconfigure counters acted on in this pass (null: forget it). */
+  reconfigure: Map<string, number | null>;
   batcher: BatcherMemory;
   /** When a pass should run for the batcher (a batch window ends, a backoff ends), ms since the epoch. */
   wakeAt: number | null;
@@ -65,7 +69,8 @@ export function planWithComponents(input: ComponentPlanInput): ComponentPlanOutp
   );
   const plan = planPass({ ...input, desired });
   for (const name of plan.expired.keys()) if (isBatcherSession(name)) plan.expired.delete(name);
-  const working = workingComponents(input);
+  const reconfigure = reconfigureChanges(input);
+  const working = workingComponents(input, reconfigure);
   for (const [name, next] of plan.sessions) {
     if (next)
       recordLayerResults({ components: working, previous: input.recorded.sessions.get(name), next, now });
@@ -87,6 +92,7 @@ export function planWithComponents(input: ComponentPlanInput): ComponentPlanOutp
     plan,
     components: diffComponents(input, working),
     configurations: configs.changed,
+    reconfigure,
     batcher: batched.memory,
     wakeAt: batched.wakeAt,
   };
@@ -135,7 +141,27 @@ function manifestOfRecord(record: SessionRecord): DesiredSession["manifest"] {
   };
 }
 
-function workingComponents(input: ComponentPlanInput): Map<string, WorkingComponent> {
+/**
+ * The reconfigure counters that changed: a component whose manifest's counter differs from the one
+ * last acted on is reconfigured (a component seen for the first time only has its counter noted).
+ */
+function reconfigureChanges(input: ComponentPlanInput): Map<string, number | null> {
+  const seen = input.reconfigureSeen ?? new Map<string, number>();
+  const changes = new Map<string, number | null>();
+  const present = new Set<string>();
+  for (const manifest of input.desired.components) {
+    present.add(manifest.id);
+    const value = manifest.reconfigure ?? 0;
+    if (value !== (seen.get(manifest.id) ?? 0)) changes.set(manifest.id, value === 0 ? null : value);
+  }
+  for (const id of seen.keys()) if (!present.has(id)) changes.set(id, null);
+  return changes;
+}
+
+function workingComponents(
+  input: ComponentPlanInput,
+  reconfigure: ReadonlyMap<string, number | null>,
+): Map<string, WorkingComponent> {
   const working = new Map<string, WorkingComponent>();
   const option = input.desired.options?.default_batcher_retry_policy;
   for (const manifest of input.desired.components) {
@@ -145,7 +171,7 @@ function workingComponents(input: ComponentPlanInput): Map<string, WorkingCompon
         manifest,
         record: input.components.get(manifest.id),
         retries: retryLimit(manifest.retry_policy, option),
-        reconfigured: input.reconfigured?.has(manifest.id) ?? false,
+        reconfigured: reconfigure.has(manifest.id) && input.components.has(manifest.id),
       }),
     );
   }
@@ -208,8 +234,8 @@ function startBatch(input: {
   batch: Batch;
   recorded: ReadonlyMap<string, SessionRecord>;
 }): void {
-  const { plan, desired, batch } = input;
-  if (input.recorded.has(batch.name) || plan.sessions.has(batch.name)) return;
+  const { plan, desired } = input;
+  const batch = withFreeName(input.batch, (name) => input.recorded.has(name) || plan.sessions.has(name));
   const configuration = desired.configurations.get(batch.configuration);
   if (!configuration) return;
   const source = {
@@ -231,6 +257,20 @@ function startBatch(input: {
     batch.name,
     newSessionRecord({ session: batch.manifest, source, job, options: desired.options }),
   );
+}
+
+/**
+ * The batch under a name no session has: the same members with the same state can be batched again
+ * (after a reconfigure, or once their old session expired), so a taken name gets a counter in its hash.
+ */
+function withFreeName(batch: Batch, taken: (name: string) => boolean): Batch {
+  let next = batch;
+  for (let n = 1; taken(next.name); n++) {
+    const blob = shortHash(`${batch.blob}\0${n}`, 40);
+    const name = `${BATCHER_SESSION_PREFIX}${blob.slice(0, 16)}`;
+    next = { ...batch, name, blob, manifest: { ...batch.manifest, name } };
+  }
+  return next;
 }
 
 function diffComponents(

@@ -57,9 +57,15 @@ interface World {
   sessions: Map<string, SessionRecord>;
   components: Map<string, ComponentRecord>;
   configurations: Map<string, ConfigurationRecord>;
+  reconfigure: Map<string, number>;
   batcher?: BatcherMemory;
 }
-const emptyWorld = (): World => ({ sessions: new Map(), components: new Map(), configurations: new Map() });
+const emptyWorld = (): World => ({
+  sessions: new Map(),
+  components: new Map(),
+  configurations: new Map(),
+  reconfigure: new Map(),
+});
 
 function pass(
   world: World,
@@ -75,11 +81,13 @@ function pass(
     components: world.components,
     configurationRecords: world.configurations,
     resolved: new Map(),
+    reconfigureSeen: world.reconfigure,
     ...(world.batcher ? { batcher: world.batcher } : {}),
   });
   apply(world.sessions, out.plan.sessions);
   apply(world.components, out.components);
   apply(world.configurations, out.configurations);
+  apply(world.reconfigure, out.reconfigure);
   world.batcher = out.batcher;
   return out;
 }
@@ -231,6 +239,28 @@ describe("planWithComponents", () => {
     ]);
     expect(world.components.get("n1")?.configuration_status).toBe("pending");
     expect(running(world, "n1")?.configuration.name).toBe("old");
+  });
+
+  it("reconfigures a configured component when its reconfigure counter is raised", () => {
+    const world = emptyWorld();
+    const files = [...base, componentFile("n1", { desired_config: "cfg", reconfigure: 4 })];
+    pass(world, files);
+    expect(world.reconfigure.get("n1")).toBe(4); // first seen: only noted
+    const session = running(world, "n1");
+    const ok = [layer(0, "succeeded", ["n1"]), layer(1, "succeeded", ["n1"])];
+    pass(world, files, [completed(session!, ok, "true")]);
+    expect(statuses(world)).toEqual({ n1: "configured" });
+    expect(pass(world, files).plan.actions).toEqual([]);
+    const raised = [...base, componentFile("n1", { desired_config: "cfg", reconfigure: 5 })];
+    const out = pass(world, raised);
+    expect(world.components.get("n1")).toMatchObject({
+      state: [],
+      error_count: 0,
+      configuration_status: "pending",
+    });
+    expect(out.reconfigure.get("n1")).toBe(5);
+    expect(running(world, "n1")?.configuration.limit).toBe("0,1");
+    expect(pass(world, raised).reconfigure.size).toBe(0);
   });
 
   it("does not record state for a session with ansible.passthrough, as CFS", () => {
