@@ -11,9 +11,65 @@ import type {
   SessionRecord,
 } from "../api/index.js";
 import { appendState } from "./component-status.js";
+import { sameJson } from "./serialize.js";
 
-/** A component record being worked on during a pass (the same shape, mutable). */
+/** A component record being worked on during a pass (the same shape, mutable once owned). */
 export type WorkingComponent = ComponentRecord;
+
+/**
+ * The component records of a pass. Records the pass does not change are shared with the recorded
+ * ones (10,000 configured components cost no copies and no comparisons); `own` copies one before
+ * it is changed, and only owned records can differ from what is recorded.
+ */
+export class WorkingComponents {
+  private readonly records = new Map<string, WorkingComponent>();
+  private readonly owned = new Set<string>();
+
+  /** Adds a recorded record, unchanged (copied by `own` before any change). */
+  share(record: ComponentRecord): void {
+    this.records.set(record.id, record);
+  }
+
+  /** Adds a record made in this pass. */
+  put(record: WorkingComponent): void {
+    this.records.set(record.id, record);
+    this.owned.add(record.id);
+  }
+
+  /** The record of a component (do not change it: see `own`). */
+  get(id: string): ComponentRecord | undefined {
+    return this.records.get(id);
+  }
+
+  /** The record of a component, safe to change (a copy of a shared record). */
+  own(id: string): WorkingComponent | undefined {
+    const record = this.records.get(id);
+    if (!record || this.owned.has(id)) return record;
+    const copy = { ...record };
+    this.put(copy);
+    return copy;
+  }
+
+  /** True when a component is in the pass. */
+  has(id: string): boolean {
+    return this.records.has(id);
+  }
+
+  /** True when the pass made or changed this record. */
+  isOwned(id: string): boolean {
+    return this.owned.has(id);
+  }
+
+  /** Every record. */
+  values(): IterableIterator<ComponentRecord> {
+    return this.records.values();
+  }
+
+  /** The records the pass made or changed. */
+  ownedRecords(): WorkingComponent[] {
+    return [...this.owned].flatMap((id) => this.records.get(id) ?? []);
+  }
+}
 
 /**
  * The record a component starts the pass with: its recorded one brought in line with its manifest.
@@ -49,6 +105,21 @@ export function componentFromManifest(input: {
   };
 }
 
+/** True when a record still says what its manifest says now (so the pass can share it unchanged). */
+export function matchesManifest(
+  record: ComponentRecord,
+  manifest: ComponentManifest,
+  retries: number,
+): boolean {
+  return (
+    record.desired_config === (manifest.desired_config ?? "") &&
+    record.enabled === (manifest.enabled ?? true) &&
+    record.retry_policy === retries &&
+    record.logs === "" &&
+    sameJson(record.tags, manifest.tags ?? {})
+  );
+}
+
 /** True when a session's hosts record state: not an image session, and no ansible.passthrough (as CFS). */
 export function recordsComponentState(record: SessionRecord): boolean {
   if (record.target.definition === "image") return false;
@@ -70,7 +141,7 @@ export function newlyEndedLayers(previous: SessionRecord | undefined, next: Sess
  * unreachable hosts (error_count + 1). Returns the ids of the components it changed.
  */
 export function recordLayerResults(input: {
-  components: Map<string, WorkingComponent>;
+  components: WorkingComponents;
   previous: SessionRecord | undefined;
   next: SessionRecord;
   now: string;
@@ -79,7 +150,7 @@ export function recordLayerResults(input: {
   const touched: string[] = [];
   for (const layer of newlyEndedLayers(input.previous, input.next)) {
     for (const host of layerHosts(layer)) {
-      const component = input.components.get(host);
+      const component = input.components.own(host);
       if (!component) continue;
       const failed = layer.failed_hosts.includes(host) || layer.unreachable_hosts.includes(host);
       const entry: ComponentStateLayer = {

@@ -5,7 +5,7 @@
  */
 import type { ComponentStateLayer, SessionRecord } from "../api/index.js";
 import { appendState } from "./component-status.js";
-import type { WorkingComponent } from "./component-state.js";
+import type { WorkingComponent, WorkingComponents } from "./component-state.js";
 
 /**
  * Post-processes a completed batcher session; returns whether it succeeded (for the backoff).
@@ -19,7 +19,7 @@ import type { WorkingComponent } from "./component-state.js";
  */
 export function finishBatch(input: {
   record: SessionRecord;
-  components: Map<string, WorkingComponent>;
+  components: WorkingComponents;
   now: string;
 }): boolean {
   const { record, components } = input;
@@ -28,7 +28,7 @@ export function finishBatch(input: {
   if (!batch) return succeeded;
   const all = batch.components.map((id) => components.get(id)).filter((c) => c !== undefined);
   if (!succeeded && all.some((c) => c.state.some((s) => isFailureOf(s, record.name)))) return false;
-  const members = all.filter((c) => stillWanted(c, record));
+  const members = all.filter((c) => stillWanted(c, record)).map((c) => components.own(c.id) ?? c);
   for (const component of members) {
     const pending = component.desired_state.filter((layer) => layer.status === "pending");
     const entries = succeeded ? pending : pending.slice(0, 1);

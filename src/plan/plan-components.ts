@@ -22,7 +22,12 @@ import {
   type BatcherMemory,
 } from "./batcher.js";
 import { configurationStatus, retryLimit } from "./component-status.js";
-import { componentFromManifest, recordLayerResults, type WorkingComponent } from "./component-state.js";
+import {
+  componentFromManifest,
+  matchesManifest,
+  recordLayerResults,
+  WorkingComponents,
+} from "./component-state.js";
 import { finishBatch } from "./finish-batch.js";
 import { planConfigurationRecords, resolvedConfiguration } from "./configuration-records.js";
 import type { DesiredSession, DesiredState } from "./desired.js";
@@ -75,9 +80,14 @@ export function planWithComponents(input: ComponentPlanInput): ComponentPlanOutp
     if (next)
       recordLayerResults({ components: working, previous: input.recorded.sessions.get(name), next, now });
   }
-  computeStatuses(working, desired.configurations, configs.current);
+  const statuses = {
+    configurations: desired.configurations,
+    records: configs.current,
+    changed: configs.changed,
+  };
+  computeStatuses(working, statuses);
   const finished = finishBatches({ plan, working, now });
-  computeStatuses(working, desired.configurations, configs.current);
+  computeStatuses(working, statuses);
   const batched = planBatches({
     components: working.values(),
     busy: busyComponents(input.recorded.sessions, plan.sessions),
@@ -161,31 +171,37 @@ function reconfigureChanges(input: ComponentPlanInput): Map<string, number | nul
 function workingComponents(
   input: ComponentPlanInput,
   reconfigure: ReadonlyMap<string, number | null>,
-): Map<string, WorkingComponent> {
-  const working = new Map<string, WorkingComponent>();
+): WorkingComponents {
+  const working = new WorkingComponents();
   const option = input.desired.options?.default_batcher_retry_policy;
   for (const manifest of input.desired.components) {
-    working.set(
-      manifest.id,
-      componentFromManifest({
-        manifest,
-        record: input.components.get(manifest.id),
-        retries: retryLimit(manifest.retry_policy, option),
-        reconfigured: reconfigure.has(manifest.id) && input.components.has(manifest.id),
-      }),
-    );
+    const record = input.components.get(manifest.id);
+    const retries = retryLimit(manifest.retry_policy, option);
+    const reconfigured = reconfigure.has(manifest.id) && record !== undefined;
+    if (record && !reconfigured && matchesManifest(record, manifest, retries)) {
+      working.share(record);
+      continue;
+    }
+    working.put(componentFromManifest({ manifest, record, retries, reconfigured }));
   }
   return working;
 }
 
-function computeStatuses(
-  working: Map<string, WorkingComponent>,
-  configurations: ReadonlyMap<string, ConfigurationManifest>,
-  records: ReadonlyMap<string, ConfigurationRecord>,
-): void {
-  for (const component of working.values()) {
-    const usable = configurations.has(component.desired_config);
-    const record = usable ? records.get(component.desired_config) : undefined;
+/** What a component's status depends on besides its own record. */
+interface StatusContext {
+  configurations: ReadonlyMap<string, ConfigurationManifest>;
+  records: ReadonlyMap<string, ConfigurationRecord>;
+  /** Configuration records written (or deleted) in this pass. */
+  changed: ReadonlyMap<string, ConfigurationRecord | null>;
+}
+
+/** Computes the status of every component this pass changed, or whose configuration it changed. */
+function computeStatuses(working: WorkingComponents, context: StatusContext): void {
+  for (const shared of working.values()) {
+    if (!working.isOwned(shared.id) && !context.changed.has(shared.desired_config)) continue;
+    const component = working.own(shared.id) ?? shared;
+    const usable = context.configurations.has(component.desired_config);
+    const record = usable ? context.records.get(component.desired_config) : undefined;
     const result = configurationStatus({
       layers: record?.layers ?? null,
       state: component.state,
@@ -198,11 +214,7 @@ function computeStatuses(
 }
 
 /** Post-processes the batcher sessions that completed in this pass; returns whether each succeeded. */
-function finishBatches(input: {
-  plan: PlanOutput;
-  working: Map<string, WorkingComponent>;
-  now: string;
-}): boolean[] {
+function finishBatches(input: { plan: PlanOutput; working: WorkingComponents; now: string }): boolean[] {
   const outcomes: boolean[] = [];
   for (const name of input.plan.completed) {
     const record = input.plan.sessions.get(name);
@@ -275,12 +287,12 @@ function withFreeName(batch: Batch, taken: (name: string) => boolean): Batch {
 
 function diffComponents(
   input: ComponentPlanInput,
-  working: Map<string, WorkingComponent>,
+  working: WorkingComponents,
 ): Map<string, ComponentRecord | null> {
   const changed = new Map<string, ComponentRecord | null>();
-  for (const [id, component] of working) {
-    const recorded = input.components.get(id);
-    if (!recorded || !sameJson(recorded, component)) changed.set(id, component);
+  for (const component of working.ownedRecords()) {
+    const recorded = input.components.get(component.id);
+    if (!recorded || !sameJson(recorded, component)) changed.set(component.id, component);
   }
   for (const id of input.components.keys()) if (!working.has(id)) changed.set(id, null);
   return changed;
