@@ -114,6 +114,11 @@ export class ComponentRecords {
     return out.plan;
   }
 
+  /** True when pending components wait for their batch window (or a backoff) to start. */
+  get hasWaitingBatches(): boolean {
+    return this.batcher.waiting.size > 0;
+  }
+
   /** True when the pass changes component or configuration records. */
   get changed(): boolean {
     const { components, configurations, reconfigure } = this.changes;

@@ -182,6 +182,7 @@ export class Controller {
   }
 
   private hasUnfinished(): boolean {
+    if (this.componentRecords.hasWaitingBatches) return true;
     return [...this.recorded.sessions.values()].some((r) => r.status.session.status !== "complete");
   }
 

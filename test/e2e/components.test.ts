@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ComponentRecord, ConfigurationRecord, SessionRecord } from "../../src/api/index.js";
+import type { CliIo } from "../../src/cli/io.js";
+import { runCli } from "../../src/cli/main.js";
 import { cfsSchemaValidator } from "../integration/cli/cfs-openapi.js";
 import { ConfigRepo, git, tempDir } from "../helpers/config-repo.js";
 import { startController, type Harness } from "./harness.js";
@@ -146,6 +148,14 @@ describe("components and the batcher with the local runner and real ansible-play
     // The watched branch is never written: batcher sessions exist only on the status branch.
     expect(git(repo.path, ["ls-tree", "-r", "--name-only", "main"])).not.toContain("batcher-");
 
+    // The CLI reads the same records: sessions list shows the batcher session, components list the status.
+    const sessions = await cli(["sessions", "list", "--repo", repo.path, "--format", "json"]);
+    expect((JSON.parse(sessions) as { sessions: SessionRecord[] }).sessions.map((s) => s.name)).toEqual([
+      session?.name,
+    ]);
+    const listed = await cli(["components", "list", "--repo", repo.path, "--status", "configured"]);
+    expect(listed).toMatch(/n1\s+configured\s+v1/);
+
     const validate = cfsSchemaValidator("V3ComponentData", relaxDesiredState);
     expect(validate(n1), JSON.stringify(validate.errors)).toBe(true);
     const validateConfig = cfsSchemaValidator("V3ConfigurationData");
@@ -198,6 +208,24 @@ describe("components and the batcher with the local runner and real ansible-play
     expect(history).toBeGreaterThanOrEqual(6);
   });
 });
+
+/** Runs the CLI in-process; returns what it printed (fails on a non-zero exit). */
+async function cli(argv: string[]): Promise<string> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: { write: (text) => void (stdout += text) },
+    stderr: { write: (text) => void (stderr += text) },
+    stdin: null,
+    env: {},
+    cwd: dir.path,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+  const code = await runCli(argv, io);
+  if (code !== 0) throw new Error(`cfs-gitops ${argv.join(" ")} exited ${code}: ${stderr}`);
+  return stdout;
+}
 
 /**
  * CFS prints desired_state[] as the configuration's layers each with its layer status
