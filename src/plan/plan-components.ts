@@ -8,6 +8,7 @@
 import {
   BATCHER_SESSION_PREFIX,
   jobName,
+  manifestPath,
   shortHash,
   type ComponentRecord,
   type ConfigurationManifest,
@@ -164,7 +165,9 @@ function reconfigureChanges(input: ComponentPlanInput): Map<string, number | nul
     const value = manifest.reconfigure ?? 0;
     if (value !== (seen.get(manifest.id) ?? 0)) changes.set(manifest.id, value === 0 ? null : value);
   }
-  for (const id of seen.keys()) if (!present.has(id)) changes.set(id, null);
+  for (const id of seen.keys()) {
+    if (!present.has(id) && !hasManifestFile(input.desired, id)) changes.set(id, null);
+  }
   return changes;
 }
 
@@ -272,6 +275,20 @@ function startBatch(input: {
 }
 
 /**
+ * True when the component's file is still on the branch although it cannot be used (a syntax or
+ * schema error): its record is kept as it is until the file is fixed or removed, so a typo loses
+ * no recorded state.
+ */
+function hasManifestFile(desired: DesiredState, id: string): boolean {
+  return manifestPathsOf(id).some((path) => desired.presentPaths.has(path));
+}
+
+function manifestPathsOf(id: string): string[] {
+  const path = manifestPath("Component", id);
+  return [path, path.replace(/\.yaml$/, ".yml")];
+}
+
+/**
  * The batch under a name no session has: the same members with the same state can be batched again
  * (after a reconfigure, or once their old session expired), so a taken name gets a counter in its hash.
  */
@@ -294,6 +311,8 @@ function diffComponents(
     const recorded = input.components.get(component.id);
     if (!recorded || !sameJson(recorded, component)) changed.set(component.id, component);
   }
-  for (const id of input.components.keys()) if (!working.has(id)) changed.set(id, null);
+  for (const id of input.components.keys()) {
+    if (!working.has(id) && !hasManifestFile(input.desired, id)) changed.set(id, null);
+  }
   return changed;
 }

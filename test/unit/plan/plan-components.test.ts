@@ -263,6 +263,25 @@ describe("planWithComponents", () => {
     expect(pass(world, raised).reconfigure.size).toBe(0);
   });
 
+  it("keeps the record of a component whose file became invalid, and deletes it once the file is removed", () => {
+    const world = emptyWorld();
+    pass(world, [...base, componentFile("n1", { desired_config: "cfg" })]);
+    const broken: RepoFile = {
+      path: "components/n1.yaml",
+      blob: "b-broken",
+      commit: COMMIT,
+      parsed: {
+        ok: false,
+        kind: "Component",
+        name: null,
+        errors: [{ line: 1, column: 1, code: "yaml", message: "bad" }],
+      },
+    };
+    expect(pass(world, [...base, broken]).components.size).toBe(0);
+    expect(world.components.has("n1")).toBe(true);
+    expect(pass(world, base).components).toEqual(new Map([["n1", null]]));
+  });
+
   it("does not record state for a session with ansible.passthrough, as CFS", () => {
     const world = emptyWorld();
     const files = [...base, componentFile("n1", { desired_config: "" })];
