@@ -28,6 +28,9 @@ import {
   type PlanOutput,
 } from "../plan/index.js";
 
+/** How long a branch that could not be resolved waits before it is tried again. */
+export const RESOLVE_RETRY_MS = 30_000;
+
 /** Resolves a branch of a layer repository to its commit (null: no such branch). */
 export type ResolveBranch = (ref: BranchRef) => Promise<string | null>;
 
@@ -47,6 +50,8 @@ export class ComponentRecords {
   private readonly reconfigureSeen = new Map<string, number>();
   private batcher: BatcherMemory = newBatcherMemory();
   private resolved = new Map<string, string>();
+  /** When resolving each branch last failed (ms): tried again after RESOLVE_RETRY_MS, not on every pass. */
+  private readonly failedAt = new Map<string, number>();
   private changes: {
     components: Map<string, ComponentRecord | null>;
     configurations: Map<string, ConfigurationRecord | null>;
@@ -75,22 +80,34 @@ export class ComponentRecords {
 
   /**
    * Resolves the branches of configurations that are new or changed since their record. A branch
-   * that cannot be resolved now leaves its configuration's record as it was (tried again next pass).
+   * that cannot be resolved leaves its configuration's record as it was; it is tried again
+   * RESOLVE_RETRY_MS later rather than on every pass.
    */
   async resolveBranches(desired: DesiredState): Promise<void> {
     this.resolved = new Map();
     for (const ref of branchesToResolve(desired.configurations, this.configurations)) {
-      try {
-        const commit = await this.options.resolveBranch(ref);
-        if (commit) this.resolved.set(branchKey(ref), commit);
-        else
-          this.options.log.warn({ url: ref.url, branch: ref.branch }, "branch not found; layer not resolved");
-      } catch (error) {
-        this.options.log.warn(
-          { url: ref.url, branch: ref.branch, err: error },
-          "could not resolve branch; will retry",
-        );
-      }
+      const key = branchKey(ref);
+      if (Date.now() - (this.failedAt.get(key) ?? -Infinity) < RESOLVE_RETRY_MS) continue;
+      const commit = await this.resolveOne(ref);
+      if (commit) {
+        this.resolved.set(key, commit);
+        this.failedAt.delete(key);
+      } else this.failedAt.set(key, Date.now());
+    }
+  }
+
+  private async resolveOne(ref: BranchRef): Promise<string | null> {
+    try {
+      const commit = await this.options.resolveBranch(ref);
+      if (!commit)
+        this.options.log.warn({ url: ref.url, branch: ref.branch }, "branch not found; layer not resolved");
+      return commit;
+    } catch (error) {
+      this.options.log.warn(
+        { url: ref.url, branch: ref.branch, err: error },
+        "could not resolve branch; will retry",
+      );
+      return null;
     }
   }
 
