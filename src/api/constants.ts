@@ -82,3 +82,18 @@ export const LABEL_AEE = "aee";
 export const LABEL_CONFIGURATION = "configuration";
 export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 export const MANAGED_BY = "cfs-gitops";
+
+/** Batcher defaults (cfs-batcher's own, written back to CFS options when missing). */
+export const DEFAULT_BATCH_SIZE = 25;
+export const DEFAULT_BATCH_WINDOW_SECONDS = 60;
+export const DEFAULT_BATCHER_RETRY_POLICY = 3;
+export const DEFAULT_BATCHER_MAX_BACKOFF_SECONDS = 3600;
+/** First backoff after a run of failed batcher sessions (cfs-batcher: min(max backoff, 60 s)). */
+export const BATCHER_FIRST_BACKOFF_SECONDS = 60;
+/** How many recent batcher session outcomes the backoff looks at (cfs-batcher: 20). */
+export const BATCHER_OUTCOME_WINDOW = 20;
+/** Prefix of the names of sessions the batcher makes. */
+export const BATCHER_SESSION_PREFIX = "batcher-";
+/** The tag every batcher session carries, saying it was made automatically for components. */
+export const BATCHER_TAG = "cfs_gitops_automatic";
+export const BATCHER_TAG_VALUE = "batcher";

@@ -66,6 +66,8 @@ export interface ComponentManifest {
   enabled?: boolean;
   retry_policy?: number;
   tags?: Record<string, string>;
+  /** Raise it (any new value) to reconfigure the component even though its state already matches. */
+  reconfigure?: number;
   groups?: string[];
   role?: string;
   sub_role?: string;
@@ -81,9 +83,7 @@ export interface OptionsManifest {
   batch_size?: number;
   batch_window?: number;
   batcher_disable?: boolean;
-  batcher_check_interval?: number;
   batcher_max_backoff?: number;
-  batcher_pending_timeout?: number;
   debug_wait_time?: number;
   max_concurrent_sessions?: number;
 }
@@ -110,6 +110,8 @@ export const REFUSED_CFS_OPTIONS = [
   "default_page_size",
   "include_ara_links",
   "hardware_sync_interval",
+  "batcher_check_interval",
+  "batcher_pending_timeout",
 ] as const;
 
 /** Any manifest, discriminated by `kind`. */

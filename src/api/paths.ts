@@ -36,6 +36,34 @@ export function componentRecordPath(id: string): string {
   return `components/${id}.json`;
 }
 
+/** The component id of a status branch record path (`components/x.json` -> `x`), or null for any other path. */
+export function componentIdOfRecordPath(path: string): string | null {
+  return /^components\/([^/]+)\.json$/.exec(path)?.[1] ?? null;
+}
+
+/**
+ * Status branch path of the `reconfigure` counter of a component's manifest as last acted on
+ * (`{id, reconfigure}`): a manifest with another value asks for a reconfiguration.
+ */
+export function reconfigureRecordPath(id: string): string {
+  return `reconfigure/${id}.json`;
+}
+
+/** The component id of a reconfigure record path (`reconfigure/x.json` -> `x`), or null. */
+export function componentIdOfReconfigurePath(path: string): string | null {
+  return /^reconfigure\/([^/]+)\.json$/.exec(path)?.[1] ?? null;
+}
+
+/** Status branch path of a configuration record (branch layers resolved). */
+export function configurationRecordPath(name: string): string {
+  return `configurations/${name}.json`;
+}
+
+/** The configuration name of a status branch record path (`configurations/x.json` -> `x`), or null. */
+export function configurationNameOfRecordPath(path: string): string | null {
+  return /^configurations\/([^/]+)\.json$/.exec(path)?.[1] ?? null;
+}
+
 /** Repository path of the ansible.cfg named by `ansible.config`. */
 export function ansibleConfigPath(name: string): string {
   return `ansible-configs/${name}.cfg`;

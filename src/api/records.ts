@@ -53,6 +53,18 @@ export interface SourceRef {
   /** The commit of the watched branch that introduced this manifest version. */
   commit: string;
   blob: string;
+  /**
+   * Batcher sessions only (they have no manifest): the components batched, and the configuration
+   * with the commit of each of its layers that the batch was made for.
+   */
+  batch?: BatchSource;
+}
+
+/** What made a batcher session: `status.source.batch`. */
+export interface BatchSource {
+  components: string[];
+  configuration: string;
+  commits: string[];
 }
 
 /** A customized image produced by a session. */
@@ -119,18 +131,66 @@ export interface ExpiredRecord {
   expired_at: string;
 }
 
-/** `components/<id>.json`. */
+/** Status of one layer in a component's `state[]` (CFS V3ConfigurationStateLayer). */
+export type ComponentLayerStatus = "applied" | "failed" | "skipped";
+
+/** One entry of a component's `state[]`: what a session did with one layer on this component. */
+export interface ComponentStateLayer {
+  clone_url: string;
+  playbook: string;
+  commit: string;
+  status: ComponentLayerStatus;
+  last_updated: string;
+  session_name: string;
+}
+
+/**
+ * One entry of `desired_state[]`, as `cray cfs v3 components describe` prints it with config details:
+ * a layer of the desired configuration (branch resolved to its commit) and that layer's status.
+ */
+export interface DesiredStateLayer {
+  clone_url: string;
+  playbook: string;
+  commit: string;
+  status: ConfigurationStatus;
+}
+
+/**
+ * `components/<id>.json`: exactly the keys of `cray cfs v3 components describe --format json`
+ * (V3ComponentData), nothing more.
+ */
 export interface ComponentRecord {
   id: string;
   configuration_status: ConfigurationStatus;
-  desired_config: string | null;
+  desired_config: string;
+  desired_state: DesiredStateLayer[];
+  enabled: boolean;
   error_count: number;
-  state: Array<{
-    clone_url: string;
-    playbook: string;
-    commit: string;
-    status: "applied" | "failed" | "skipped";
-    last_updated: string;
-    session_name: string;
-  }>;
+  logs: string;
+  retry_policy: number;
+  state: ComponentStateLayer[];
+  tags: Record<string, string>;
+}
+
+/** One layer of `configurations/<name>.json`: the manifest's layer, its branch resolved to `commit`. */
+export interface ConfigurationRecordLayer {
+  name?: string;
+  clone_url: string;
+  playbook: string;
+  commit: string;
+  branch?: string;
+  special_parameters?: { ims_require_dkms?: boolean };
+}
+
+/**
+ * `configurations/<name>.json`: the record of `cray cfs v3 configurations describe` (V3ConfigurationData),
+ * every branch layer resolved to the commit its branch pointed at when the manifest changed (or was
+ * refreshed). Sessions and components of the configuration use exactly these commits.
+ */
+export interface ConfigurationRecord {
+  name: string;
+  description?: string;
+  last_updated: string;
+  layers: ConfigurationRecordLayer[];
+  additional_inventory?: { name?: string; clone_url: string; commit?: string; branch?: string };
 }

@@ -3,6 +3,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import { registerComponents } from "./commands/components.js";
 import { registerConfigurations } from "./commands/configurations.js";
 import { registerController } from "./commands/controller.js";
 import { registerDemo } from "./commands/demo.js";
@@ -34,6 +35,7 @@ function buildProgram(io: CliIo): Command {
   registerValidate(program);
   registerSessions(program, io);
   registerConfigurations(program, io);
+  registerComponents(program, io);
   registerDiff(program, io);
   registerVerify(program, io);
   registerImages(program, io);

@@ -71,6 +71,11 @@ export class StatusReader {
     return blobs.get(oid)?.toString("utf8") ?? null;
   }
 
+  /** The records at these paths (missing and damaged ones left out). */
+  readRecords<T>(paths: string[]): Promise<T[]> {
+    return this.readJson<T>(paths);
+  }
+
   private async readJson<T>(paths: string[]): Promise<T[]> {
     const oids = paths
       .map((p) => this.snapshot.files.get(p))

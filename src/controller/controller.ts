@@ -16,6 +16,7 @@ import {
   failureClass,
   failureMessage,
   type FailureClass,
+  type ComponentRecord,
   type RunObservation,
   type SessionRecord,
 } from "../api/index.js";
@@ -27,7 +28,6 @@ import {
   decideFailure,
   foldResults,
   laterRecord,
-  planPass,
   sessionRecordError,
   stableJson,
   statusCommitMessage,
@@ -41,6 +41,8 @@ import {
 } from "../plan/index.js";
 import { locateManifestPointer, parseManifest } from "../manifest/index.js";
 import type { Runner } from "../runners/types.js";
+import { resolveBranchCommit } from "../git/resolve-branch.js";
+import { ComponentRecords, type ResolveBranch } from "./component-records.js";
 import { applyRecordFile, applyRecordValue, loadRecordedState } from "./recorded-state.js";
 import { WatchedBranchMissingError } from "./errors.js";
 import { SourceState, type ParseFn } from "./source-state.js";
@@ -86,6 +88,8 @@ export interface ControllerOptions {
    */
   progressIntervalMs?: number;
   onPass?: (report: PassReport) => void;
+  /** Resolves a layer's branch to its commit when its configuration changes; default: `git ls-remote`. */
+  resolveBranch?: ResolveBranch;
   /** Called for every failure (a pass, or one action of it) with its class; the health after it is `health`. */
   onFailure?: (failure: LoopFailure) => void;
 }
@@ -138,6 +142,8 @@ export class Controller {
   private statusTip: string | null = null;
   /** Set by the resync timer: the next pass reads what others changed on the status branch. */
   private statusCheckDue = false;
+  /** Components, configuration records and the batcher (issue 11). */
+  private readonly componentRecords: ComponentRecords;
 
   constructor(private readonly options: ControllerOptions) {
     this.log = options.log.child({ component: "controller" });
@@ -156,6 +162,12 @@ export class Controller {
         this.trigger("resync");
       },
     });
+    this.componentRecords = new ComponentRecords({
+      status: options.status,
+      resolveBranch: options.resolveBranch ?? ((ref) => resolveBranchCommit(ref)),
+      log: this.log,
+      trigger: (reason) => this.trigger(reason),
+    });
     this.sourceState = new SourceState({
       source: options.source,
       parse: options.parse ?? parseManifest,
@@ -168,6 +180,11 @@ export class Controller {
   /** The records as last written (read-only view for the server and tests). */
   get records(): RecordedState {
     return this.recorded;
+  }
+
+  /** Component records as last written (read-only view for the server and tests). */
+  get components(): ReadonlyMap<string, ComponentRecord> {
+    return this.componentRecords.records;
   }
 
   /** The error of the last pass, or null when it succeeded. */
@@ -236,6 +253,7 @@ export class Controller {
     this.resyncTimer.clear();
     this.progressTimer.clear();
     this.retryTimer.clear();
+    this.componentRecords.stop();
     if (this.stopWatch) await this.stopWatch();
     if (this.running) await this.running;
   }
@@ -245,6 +263,7 @@ export class Controller {
   }
 
   private hasUnfinished(): boolean {
+    if (this.componentRecords.hasWaitingBatches) return true;
     return [...this.recorded.sessions.values()].some((r) => r.status.session.status !== "complete");
   }
 
@@ -317,6 +336,7 @@ export class Controller {
         { source: this.options.source.description },
       );
     }
+    await this.componentRecords.resolveBranches(this.desiredAt(sync.commit));
     const observed = await this.options.runner.observe();
     const planned = this.plan(sync.commit, observed);
     const results = await this.apply(planned);
@@ -344,6 +364,7 @@ export class Controller {
     this.recordsVersion += 1;
     this.statusFiles = snapshot.files;
     this.statusTip = snapshot.tip;
+    await this.componentRecords.load(snapshot.files);
     this.loaded = true;
     this.log.info({ sessions: state.sessions.size, tip: snapshot.tip }, "status branch read");
   }
@@ -376,7 +397,12 @@ export class Controller {
   }
 
   private plan(commit: string, observed: Map<string, RunObservation>): PlanOutput {
-    return planPass({ desired: this.desiredAt(commit), recorded: this.recorded, observed, now: this.now() });
+    return this.componentRecords.plan({
+      desired: this.desiredAt(commit),
+      recorded: this.recorded,
+      observed,
+      now: this.now(),
+    });
   }
 
   /**
@@ -471,6 +497,7 @@ export class Controller {
       const value = content === null ? undefined : values.get(content);
       if (value === undefined) applyRecordFile(this.recorded, { path, content }, this.log);
       else applyRecordValue(this.recorded, path, value);
+      this.componentRecords.applyFile(path, content, value);
       if (content === null) this.statusFiles.delete(path);
       else this.statusFiles.set(path, gitBlobId(content));
     }
@@ -488,7 +515,7 @@ export class Controller {
   private deferProgress(plan: PlanOutput): boolean {
     const interval = this.options.progressIntervalMs ?? 10_000;
     const wait = this.lastCommitAt + interval - this.now().getTime();
-    if (wait <= 0 || !isProgressOnly(plan, this.recorded)) return false;
+    if (wait <= 0 || this.componentRecords.changed || !isProgressOnly(plan, this.recorded)) return false;
     this.progressTimer.set(wait);
     return true;
   }
@@ -513,6 +540,7 @@ export class Controller {
     }
     for (const [path, problem] of plan.problems) put(problemPath(path), problem);
     for (const [name, expired] of plan.expired) put(expiredPath(name), expired);
+    this.componentRecords.addChanges(put);
     for (const name of plan.completed) await this.addLogs(changes, plan.sessions.get(name) ?? null);
     return { changes, values };
   }

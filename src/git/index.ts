@@ -29,3 +29,4 @@ export {
 } from "./errors.js";
 export { redactUrl, scrubSecrets } from "./scrub-secrets.js";
 export { hashBlob, STATUS_IDENTITY } from "./fast-import.js";
+export { resolveBranchCommit, type ResolveBranchInput } from "./resolve-branch.js";

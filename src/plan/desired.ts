@@ -97,6 +97,12 @@ export function assembleDesired(input: AssembleInput): DesiredState {
       source: { path: file.path, commit: file.commit, blob: file.blob },
     });
   }
+  reportComponentReferences({
+    byKind: unique,
+    configurations,
+    locate: input.locate,
+    addError,
+  });
   const options = [...collect<OptionsManifest>(unique, "Options").values()][0] ?? null;
   return {
     commit: input.commit,
@@ -197,4 +203,33 @@ function checkSessionReferences(
   if (!selection.ok)
     return { pointer: "/configuration/limit", code: "unknown-layer", message: selection.message };
   return null;
+}
+
+function reportComponentReferences(input: {
+  byKind: Map<Kind, RepoFile[]>;
+  configurations: Map<string, ConfigurationManifest>;
+  locate: Locate;
+  addError: (file: RepoFile, error: ManifestError) => void;
+}): void {
+  for (const file of input.byKind.get("Component") ?? []) {
+    const error = checkComponentReference(file, input.configurations);
+    if (error) input.addError(file, { ...input.locate(file.path, "/desired_config"), ...error });
+  }
+}
+
+/**
+ * A component whose desired_config names no configuration is kept (it stays in dynamic inventory)
+ * but reported, so its `unconfigured` status has a reason.
+ */
+function checkComponentReference(
+  file: RepoFile,
+  configurations: Map<string, ConfigurationManifest>,
+): { code: string; message: string } | null {
+  if (!file.parsed.ok) return null;
+  const wanted = (file.parsed.manifest as ComponentManifest).desired_config ?? "";
+  if (wanted === "" || configurations.has(wanted)) return null;
+  return {
+    code: "unknown-configuration",
+    message: `desired_config "${wanted}" does not exist: the component stays unconfigured until configurations/${wanted}.yaml is added or desired_config names an existing configuration`,
+  };
 }

@@ -3,6 +3,7 @@ import {
   TRAILER_SESSION,
   TRAILER_SOURCE_COMMIT,
   SESSION_STATUSES,
+  componentIdOfRecordPath,
   sessionNameOfRecordPath,
 } from "../api/index.js";
 
@@ -22,15 +23,18 @@ export interface MessageInput {
 export function statusCommitMessage(input: MessageInput): string {
   const sessions: Array<[string, string]> = [];
   let problems = 0;
+  let components = 0;
   for (const [path, content] of input.changes) {
     const name = sessionNameOfRecordPath(path);
     if (name) sessions.push([name, content ? sessionState(content) : "deleted"]);
     else if (path.startsWith("problems/")) problems += 1;
+    else if (componentIdOfRecordPath(path) !== null) components += 1;
   }
   sessions.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const subject = `status: ${summarize(
     sessions.map(([, state]) => state),
     problems,
+    components,
   )}`;
   const trailers = [
     ...(input.sourceCommit ? [`${TRAILER_SOURCE_COMMIT}: ${input.sourceCommit}`] : []),
@@ -54,7 +58,7 @@ function sessionState(content: Uint8Array): string {
   }
 }
 
-function summarize(states: string[], problems: number): string {
+function summarize(states: string[], problems: number, components: number): string {
   const counts = new Map<string, number>();
   for (const state of states) {
     const key = state.split(" ")[0] ?? state;
@@ -63,5 +67,6 @@ function summarize(states: string[], problems: number): string {
   const order = [...SESSION_STATUSES, "deleted"];
   const parts = order.filter((key) => counts.has(key)).map((key) => `${counts.get(key)} ${key}`);
   if (problems > 0) parts.push(`${problems} problem${problems === 1 ? "" : "s"} updated`);
+  if (components > 0) parts.push(`${components} component${components === 1 ? "" : "s"} updated`);
   return parts.length > 0 ? parts.join(", ") : "updated";
 }

@@ -974,9 +974,9 @@ describe("parseManifest: Component rules", () => {
       { code: "schema", message: 'enabled must be true or false (got "false")' },
     ],
     [
-      "a negative retry_policy",
-      component("x1", "retry_policy: -1"),
-      { code: "schema", message: "retry_policy must be at least 0 (got -1)", line: 4, column: 15 },
+      "a retry_policy below -1 (-1 means no limit, as CFS)",
+      component("x1", "retry_policy: -2"),
+      { code: "schema", message: "retry_policy must be at least -1 (got -2)", line: 4, column: 15 },
     ],
     [
       "a fractional retry_policy",
@@ -1015,7 +1015,7 @@ describe("parseManifest: Component rules", () => {
       {
         code: "schema",
         message:
-          'unknown field "error_count": remove it or check the spelling (allowed: apiVersion, desired_config, enabled, groups, id, kind, retry_policy, role, sub_role, tags)',
+          'unknown field "error_count": remove it or check the spelling (allowed: apiVersion, desired_config, enabled, groups, id, kind, reconfigure, retry_policy, role, sub_role, tags)',
         exact: true,
       },
     ],

@@ -1,0 +1,318 @@
+/**
+ * A pass with components: the session planner (planPass) wrapped with what automatic configuration
+ * adds. Configuration records pin branch layers; batcher sessions (which have no manifest) are
+ * planned like any session; session results become component state; the batcher starts new
+ * sessions for pending components. Every record that changed comes out at once, so the controller
+ * writes one status commit per pass whatever the number of components.
+ */
+import {
+  BATCHER_SESSION_PREFIX,
+  jobName,
+  manifestPath,
+  shortHash,
+  type ComponentRecord,
+  type ConfigurationManifest,
+  type ConfigurationRecord,
+  type SessionRecord,
+} from "../api/index.js";
+import {
+  isBatcherSession,
+  newBatcherMemory,
+  planBatches,
+  type Batch,
+  type BatcherMemory,
+} from "./batcher.js";
+import { configurationStatus, retryLimit } from "./component-status.js";
+import {
+  componentFromManifest,
+  matchesManifest,
+  recordLayerResults,
+  WorkingComponents,
+} from "./component-state.js";
+import { finishBatch } from "./finish-batch.js";
+import { planConfigurationRecords, resolvedConfiguration } from "./configuration-records.js";
+import type { DesiredSession, DesiredState } from "./desired.js";
+import { formatTime } from "./duration.js";
+import { buildRunSpec, planPass, type PlanInput, type PlanOutput } from "./plan-pass.js";
+import { newSessionRecord } from "./records.js";
+import { sameJson } from "./serialize.js";
+
+/** Inputs of planWithComponents: planPass's, plus the component side of the status branch. */
+export interface ComponentPlanInput extends PlanInput {
+  components: ReadonlyMap<string, ComponentRecord>;
+  configurationRecords: ReadonlyMap<string, ConfigurationRecord>;
+  /** Commits of branches resolved for this pass (branchKey -> commit). */
+  resolved: ReadonlyMap<string, string>;
+  batcher?: BatcherMemory;
+  /** The `reconfigure` counter of each component's manifest as last acted on (`reconfigure/<id>.json`). */
+  reconfigureSeen?: ReadonlyMap<string, number>;
+}
+
+/** planPass's output plus component and configuration records, and the batcher's memory. */
+export interface ComponentPlanOutput {
+  plan: PlanOutput;
+  components: Map<string, ComponentRecord | null>;
+  configurations: Map<string, ConfigurationRecord | null>;
+  /** Reconfigure counters acted on in this pass (null: forget it). */
+  reconfigure: Map<string, number | null>;
+  batcher: BatcherMemory;
+  /** When a pass should run for the batcher (a batch window ends, a backoff ends), ms since the epoch. */
+  wakeAt: number | null;
+}
+
+/** Plans one pass with components and the batcher. */
+export function planWithComponents(input: ComponentPlanInput): ComponentPlanOutput {
+  const now = formatTime(input.now);
+  const configs = planConfigurationRecords({
+    configurations: input.desired.configurations,
+    records: input.configurationRecords,
+    resolved: input.resolved,
+    now,
+  });
+  const desired = withBatcherSessions(
+    withResolvedLayers(input.desired, configs.current),
+    input.recorded.sessions,
+  );
+  const plan = planPass({ ...input, desired });
+  for (const name of plan.expired.keys()) if (isBatcherSession(name)) plan.expired.delete(name);
+  const reconfigure = reconfigureChanges(input);
+  const working = workingComponents(input, reconfigure);
+  for (const [name, next] of plan.sessions) {
+    if (next)
+      recordLayerResults({ components: working, previous: input.recorded.sessions.get(name), next, now });
+  }
+  const statuses = {
+    configurations: desired.configurations,
+    records: configs.current,
+    changed: configs.changed,
+  };
+  computeStatuses(working, statuses);
+  const finished = finishBatches({ plan, working, now });
+  computeStatuses(working, statuses);
+  const batched = planBatches({
+    components: working.values(),
+    busy: busyComponents(input.recorded.sessions, plan.sessions),
+    options: input.desired.options,
+    memory: input.batcher ?? newBatcherMemory(),
+    finished,
+    now: input.now.getTime(),
+  });
+  for (const batch of batched.batches)
+    startBatch({ plan, desired, batch, recorded: input.recorded.sessions });
+  return {
+    plan,
+    components: diffComponents(input, working),
+    configurations: configs.changed,
+    reconfigure,
+    batcher: batched.memory,
+    wakeAt: batched.wakeAt,
+  };
+}
+
+/** The desired state with every branch layer pinned to its recorded commit. */
+function withResolvedLayers(
+  desired: DesiredState,
+  records: ReadonlyMap<string, ConfigurationRecord>,
+): DesiredState {
+  const configurations = new Map<string, ConfigurationManifest>();
+  for (const [name, manifest] of desired.configurations) {
+    configurations.set(name, resolvedConfiguration(manifest, records.get(name)));
+  }
+  return { ...desired, configurations };
+}
+
+/**
+ * Batcher sessions that are not complete, as desired sessions rebuilt from their records (so a lost
+ * start is started again); their source paths count as present while their configuration exists.
+ */
+function withBatcherSessions(
+  desired: DesiredState,
+  recorded: ReadonlyMap<string, SessionRecord>,
+): DesiredState {
+  const sessions = new Map(desired.sessions);
+  const presentPaths = new Set(desired.presentPaths);
+  for (const record of recorded.values()) {
+    if (!isBatcherSession(record.name) || !desired.configurations.has(record.configuration.name)) continue;
+    presentPaths.add(record.status.source.path);
+    if (record.status.session.status === "complete") continue;
+    sessions.set(record.name, { manifest: manifestOfRecord(record), source: record.status.source });
+  }
+  return { ...desired, sessions, presentPaths };
+}
+
+function manifestOfRecord(record: SessionRecord): DesiredSession["manifest"] {
+  return {
+    apiVersion: "cfs-gitops/v1",
+    kind: "Session",
+    name: record.name,
+    configuration: { name: record.configuration.name, limit: record.configuration.limit },
+    ansible: { limit: record.ansible.limit ?? "", config: record.ansible.config },
+    target: { definition: "dynamic" },
+    tags: record.tags,
+  };
+}
+
+/**
+ * The reconfigure counters that changed: a component whose manifest's counter differs from the one
+ * last acted on is reconfigured (a component seen for the first time only has its counter noted).
+ */
+function reconfigureChanges(input: ComponentPlanInput): Map<string, number | null> {
+  const seen = input.reconfigureSeen ?? new Map<string, number>();
+  const changes = new Map<string, number | null>();
+  const present = new Set<string>();
+  for (const manifest of input.desired.components) {
+    present.add(manifest.id);
+    const value = manifest.reconfigure ?? 0;
+    if (value !== (seen.get(manifest.id) ?? 0)) changes.set(manifest.id, value === 0 ? null : value);
+  }
+  for (const id of seen.keys()) {
+    if (!present.has(id) && !hasManifestFile(input.desired, id)) changes.set(id, null);
+  }
+  return changes;
+}
+
+function workingComponents(
+  input: ComponentPlanInput,
+  reconfigure: ReadonlyMap<string, number | null>,
+): WorkingComponents {
+  const working = new WorkingComponents();
+  const option = input.desired.options?.default_batcher_retry_policy;
+  for (const manifest of input.desired.components) {
+    const record = input.components.get(manifest.id);
+    const retries = retryLimit(manifest.retry_policy, option);
+    const reconfigured = reconfigure.has(manifest.id) && record !== undefined;
+    if (record && !reconfigured && matchesManifest(record, manifest, retries)) {
+      working.share(record);
+      continue;
+    }
+    working.put(componentFromManifest({ manifest, record, retries, reconfigured }));
+  }
+  return working;
+}
+
+/** What a component's status depends on besides its own record. */
+interface StatusContext {
+  configurations: ReadonlyMap<string, ConfigurationManifest>;
+  records: ReadonlyMap<string, ConfigurationRecord>;
+  /** Configuration records written (or deleted) in this pass. */
+  changed: ReadonlyMap<string, ConfigurationRecord | null>;
+}
+
+/** Computes the status of every component this pass changed, or whose configuration it changed. */
+function computeStatuses(working: WorkingComponents, context: StatusContext): void {
+  for (const shared of working.values()) {
+    if (!working.isOwned(shared.id) && !context.changed.has(shared.desired_config)) continue;
+    const component = working.own(shared.id) ?? shared;
+    const usable = context.configurations.has(component.desired_config);
+    const record = usable ? context.records.get(component.desired_config) : undefined;
+    const result = configurationStatus({
+      layers: record?.layers ?? null,
+      state: component.state,
+      errorCount: component.error_count,
+      retries: component.retry_policy,
+    });
+    component.configuration_status = result.status;
+    component.desired_state = result.desiredState;
+  }
+}
+
+/** Post-processes the batcher sessions that completed in this pass; returns whether each succeeded. */
+function finishBatches(input: { plan: PlanOutput; working: WorkingComponents; now: string }): boolean[] {
+  const outcomes: boolean[] = [];
+  for (const name of input.plan.completed) {
+    const record = input.plan.sessions.get(name);
+    if (!record || !isBatcherSession(name)) continue;
+    outcomes.push(finishBatch({ record, components: input.working, now: input.now }));
+  }
+  return outcomes;
+}
+
+/** Ids in a batcher session that is not complete (recorded, or as this pass leaves it). */
+function busyComponents(
+  recorded: ReadonlyMap<string, SessionRecord>,
+  planned: ReadonlyMap<string, SessionRecord | null>,
+): Set<string> {
+  const busy = new Set<string>();
+  const add = (record: SessionRecord | null | undefined): void => {
+    if (!record || record.status.session.status === "complete") return;
+    for (const id of record.status.source.batch?.components ?? []) busy.add(id);
+  };
+  for (const [name, record] of recorded) if (isBatcherSession(name) && !planned.has(name)) add(record);
+  for (const [name, record] of planned) if (isBatcherSession(name)) add(record);
+  return busy;
+}
+
+/** Records a new batcher session and asks the runner to start it. */
+function startBatch(input: {
+  plan: PlanOutput;
+  desired: DesiredState;
+  batch: Batch;
+  recorded: ReadonlyMap<string, SessionRecord>;
+}): void {
+  const { plan, desired } = input;
+  const batch = withFreeName(input.batch, (name) => input.recorded.has(name) || plan.sessions.has(name));
+  const configuration = desired.configurations.get(batch.configuration);
+  if (!configuration) return;
+  const source = {
+    path: `batcher/${batch.name}`,
+    commit: desired.commit,
+    blob: batch.blob,
+    batch: {
+      components: batch.members,
+      configuration: batch.configuration,
+      commits: configuration.layers.map((layer) => layer.commit ?? ""),
+    },
+  };
+  const job = jobName(batch.name, batch.blob);
+  const session = { manifest: batch.manifest, source };
+  const spec = buildRunSpec(desired, session, job);
+  if (!spec) return;
+  plan.actions.push({ type: "start", spec });
+  plan.sessions.set(
+    batch.name,
+    newSessionRecord({ session: batch.manifest, source, job, options: desired.options }),
+  );
+}
+
+/**
+ * True when the component's file is still on the branch although it cannot be used (a syntax or
+ * schema error): its record is kept as it is until the file is fixed or removed, so a typo loses
+ * no recorded state.
+ */
+function hasManifestFile(desired: DesiredState, id: string): boolean {
+  return manifestPathsOf(id).some((path) => desired.presentPaths.has(path));
+}
+
+function manifestPathsOf(id: string): string[] {
+  const path = manifestPath("Component", id);
+  return [path, path.replace(/\.yaml$/, ".yml")];
+}
+
+/**
+ * The batch under a name no session has: the same members with the same state can be batched again
+ * (after a reconfigure, or once their old session expired), so a taken name gets a counter in its hash.
+ */
+function withFreeName(batch: Batch, taken: (name: string) => boolean): Batch {
+  let next = batch;
+  for (let n = 1; taken(next.name); n++) {
+    const blob = shortHash(`${batch.blob}\0${n}`, 40);
+    const name = `${BATCHER_SESSION_PREFIX}${blob.slice(0, 16)}`;
+    next = { ...batch, name, blob, manifest: { ...batch.manifest, name } };
+  }
+  return next;
+}
+
+function diffComponents(
+  input: ComponentPlanInput,
+  working: WorkingComponents,
+): Map<string, ComponentRecord | null> {
+  const changed = new Map<string, ComponentRecord | null>();
+  for (const component of working.ownedRecords()) {
+    const recorded = input.components.get(component.id);
+    if (!recorded || !sameJson(recorded, component)) changed.set(component.id, component);
+  }
+  for (const id of input.components.keys()) {
+    if (!working.has(id) && !hasManifestFile(input.desired, id)) changed.set(id, null);
+  }
+  return changed;
+}
