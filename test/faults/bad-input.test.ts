@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { SessionRecord } from "../../src/api/index.js";
 import { ConfigRepo, configurationYaml, git } from "../helpers/config-repo.js";
-import { scanForSecrets } from "../helpers/secret-scan.js";
+import { describeHit, scanForSecrets } from "../helpers/scan-for-secrets.js";
 import { pollUntil, startControllerProcess } from "./controller-process.js";
 import { faultConfiguration, faultSessionYaml, readMarks } from "./fault-sessions.js";
 import { startScenario } from "./scenario.js";
-import { readObjects } from "./status-history.js";
+import { reachableObjectsText, readObjects } from "./status-history.js";
 
 const scenario = startScenario("bad-input");
 afterAll(() => scenario.cleanup());
@@ -291,12 +291,12 @@ describe("the bad-input corpus", () => {
       const good = recordOf(repo, "good")?.status.session;
       const leaks = scanForSecrets({
         secrets: { "password in a clone URL": URL_SECRET },
-        texts: { "controller log": controller.lines.join("\n") },
-        repos: [{ gitDir: join(repo.path, ".git"), refs: ["refs/heads/cfs-status"] }],
+        logText: controller.lines,
+        texts: { "objects of cfs-status": reachableObjectsText(join(repo.path, ".git")) },
       });
       const end = await controller.stop("SIGTERM");
       if (!settled) scenario.notes.push("the sessions of the corpus did not all complete");
-      scenario.notes.push(...failures, ...leaks.map((l) => `${l.secret} found in ${l.where}`));
+      scenario.notes.push(...failures, ...leaks.map(describeHit));
       const unmet = scenario.report([
         { name: "cases", value: cases.length },
         { name: "cases without their expected problem or reason", value: failures.length, required: 0 },

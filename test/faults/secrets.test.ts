@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigRepo, configurationYaml, git, makeLayerRepo, sessionYaml } from "../helpers/config-repo.js";
 import { startGitHttpServer } from "../helpers/git-http-server.js";
-import { scanForSecrets } from "../helpers/secret-scan.js";
+import { basicAuthSecrets, describeHit, scanForSecrets } from "../helpers/scan-for-secrets.js";
 import { pollUntil, sleep, startControllerProcess } from "./controller-process.js";
 import { startScenario } from "./scenario.js";
 import { tipRecords } from "./status-history.js";
@@ -146,18 +146,16 @@ describe("secrets scan", () => {
 
       const record = tipRecords(bare, { sessions: ["dump"] }).get("dump");
       const hits = scanForSecrets({
-        secrets: SECRETS,
-        texts: {
-          "controller log and errors": controller.lines.join("\n"),
-          "HTTP answers": answers.join("\n"),
-        },
-        repos: [{ gitDir: bare, refs: ["refs/heads/cfs-status"] }],
+        secrets: { ...SECRETS, ...basicAuthSecrets("git password", credentials) },
+        logText: controller.lines,
+        texts: { "HTTP answers": answers.join("\n") },
+        repoDir: bare,
         dirs: [out, dataDir],
       });
       const environ = join(out, "environ.txt");
       const environDumped = existsSync(environ) && readFileSync(environ, "utf8").includes("== ");
       if (!done) scenario.notes.push("the env-dumping session did not complete");
-      scenario.notes.push(...hits.map((h) => `${h.secret} found in ${h.where}`));
+      scenario.notes.push(...hits.map(describeHit));
       const unmet = scenario.report([
         {
           name: "env-dumping session succeeded",

@@ -146,3 +146,15 @@ function parseRecord(text: string | null): SessionRecord | null {
     return null;
   }
 }
+
+/** Every object reachable from `ref` (commits, trees, records, logs), as one text, for a secrets scan. */
+export function reachableObjectsText(gitDir: string, ref = "refs/heads/cfs-status"): string {
+  if (!hasBranch(gitDir, ref.replace(/^refs\/heads\//, ""))) return "";
+  const ids = gitOut(gitDir, ["rev-list", "--objects", ref])
+    .split("\n")
+    .map((line) => line.split(" ")[0] ?? "")
+    .filter((id) => id !== "");
+  return readObjects(gitDir, ids)
+    .map((text) => text ?? "")
+    .join("\n");
+}
