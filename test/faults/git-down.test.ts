@@ -84,6 +84,7 @@ describe("the remote git server down for a while mid-run", () => {
       const notReady = await pollUntil(async () => (await readyz(port)) === 503, { timeoutMs: 30_000 });
       const notReadyAfterMs = Date.now() - downAt;
       await sleep(Math.max(0, DOWN_MS - (Date.now() - downAt)));
+      const endedWhileDown = before.filter((s) => readMarks(marks, s.name).results.length > 0).length;
       await gate.up();
       const upAt = Date.now();
       const readyAfter = await pollUntil(async () => (await readyz(port)) === 200, { timeoutMs: 60_000 });
@@ -106,6 +107,7 @@ describe("the remote git server down for a while mid-run", () => {
         { name: "sessions", value: sessions.length },
         { name: "server down (s)", value: DOWN_MS / 1000 },
         { name: "ready before the outage", value: readyBefore, required: true },
+        { name: "runs that ended while it was down", value: endedWhileDown },
         { name: "/readyz not ready while down", value: notReady, required: true },
         { name: "outage to not ready (ms)", value: notReady ? notReadyAfterMs : "never" },
         { name: "/readyz ready again after", value: readyAfter, required: true },
