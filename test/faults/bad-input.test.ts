@@ -4,7 +4,7 @@
  * can tell (clone URLs), a failed session with a reason; nothing hostile takes effect; the
  * controller never crashes; the good session runs.
  */
-import { existsSync, mkdirSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { SessionRecord } from "../../src/api/index.js";
@@ -183,6 +183,7 @@ function corpus(dir: string): Case[] {
       expected: { runs: "subst", sideEffect: pwned("subst") },
     },
     ...hostile("ext-url", `ext::sh -c touch% ${pwned("ext")}`, /git-clone-0/, pwned("ext")),
+    ...hostile("ext-script", `ext::${join(dir, "pwn.sh")}`, /git-clone-0/, pwned("ext-script")),
     ...hostile(
       "ssh-option",
       `ssh://-oProxyCommand=touch%20${pwned("ssh")}/x.git`,
@@ -252,8 +253,8 @@ function judge(input: { repo: ConfigRepo; c: Case; marks: string }): string | nu
     : `${c.path}: expected ${e.runs} to run and succeed, got ${JSON.stringify(state ?? null)}`;
 }
 
-function isSettled(repo: ConfigRepo, cases: readonly Case[]): boolean {
-  const done = (name: string) => recordOf(repo, name)?.status.session.status === "complete";
+/** The sessions of the corpus that must complete and have not (yet). */
+function unsettled(repo: ConfigRepo, cases: readonly Case[]): string[] {
   const names = [
     "good",
     ...cases.flatMap((c) =>
@@ -264,7 +265,9 @@ function isSettled(repo: ConfigRepo, cases: readonly Case[]): boolean {
           : [],
     ),
   ];
-  return names.every(done);
+  const problem = (name: string) =>
+    cases.some((c) => c.path.endsWith(`/${name}.yaml`) && problemOf(repo, c.path) !== null);
+  return names.filter((name) => !problem(name) && recordOf(repo, name)?.status.session.status !== "complete");
 }
 
 describe("the bad-input corpus", () => {
@@ -274,6 +277,9 @@ describe("the bad-input corpus", () => {
     const repo = new ConfigRepo(join(dir, "config"));
     const cases = corpus(dir);
     mkdirSync(join(repo.path, "sessions"), { recursive: true });
+    writeFileSync(join(dir, "pwn.sh"), `#!/bin/sh\ntouch ${join(dir, "pwned-ext-script")}\n`, {
+      mode: 0o755,
+    });
     symlinkSync("../configurations/fault.yaml", join(repo.path, "sessions", "link.yaml"));
     repo.commit({
       "configurations/fault.yaml": faultConfiguration(dir, marks),
@@ -285,7 +291,10 @@ describe("the bad-input corpus", () => {
     expect(git(repo.path, ["ls-files", "-s", "sessions/link.yaml"])).toMatch(/^120000/);
     const controller = startControllerProcess({ repo: repo.path, dataDir: join(dir, "data") });
     try {
-      const settled = await pollUntil(() => isSettled(repo, cases), { timeoutMs: 120_000, everyMs: 500 });
+      const settled = await pollUntil(() => unsettled(repo, cases).length === 0, {
+        timeoutMs: 120_000,
+        everyMs: 500,
+      });
       const crashed = controller.end() !== null;
       const failures = cases.map((c) => judge({ repo, c, marks })).filter((f): f is string => f !== null);
       const good = recordOf(repo, "good")?.status.session;
@@ -295,7 +304,8 @@ describe("the bad-input corpus", () => {
         texts: { "objects of cfs-status": reachableObjectsText(join(repo.path, ".git")) },
       });
       const end = await controller.stop("SIGTERM");
-      if (!settled) scenario.notes.push("the sessions of the corpus did not all complete");
+      if (!settled)
+        scenario.notes.push(`sessions that never completed: ${unsettled(repo, cases).join(", ")}`);
       scenario.notes.push(...failures, ...leaks.map(describeHit));
       const unmet = scenario.report([
         { name: "cases", value: cases.length },
