@@ -41,6 +41,10 @@ export class RecordingRunner implements Runner {
     return Promise.resolve(null);
   }
 
+  isReady(): boolean {
+    return true;
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -164,6 +164,10 @@ class StartTiming implements Runner {
     return this.inner.readLog(job, step);
   }
 
+  isReady(): boolean {
+    return this.inner.isReady();
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -6,3 +6,4 @@ export * from "./run.js";
 export * from "./paths.js";
 export * from "./names.js";
 export * from "./step-names.js";
+export * from "./errors.js";

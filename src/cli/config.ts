@@ -10,6 +10,7 @@ import { DEFAULT_BRANCH, DEFAULT_STATUS_BRANCH } from "../api/index.js";
 import { splitUrlCredentials, type Credentials } from "../git/credentials.js";
 import type { JobImageService } from "../jobs/index.js";
 import { parseDuration } from "../plan/index.js";
+import { stepEnvNameProblem } from "../runners/steps/step-env.js";
 import { parseListenAddress, type ListenAddress } from "../server/listen-address.js";
 
 /** A configuration mistake the user must fix; the CLI prints it in one line and exits 2. */
@@ -56,6 +57,8 @@ export interface ControllerConfig extends RepoConfig {
   leaderElection: { leaseName: string; identity: string } | null;
   /** The image service of image sessions (`target.definition: image`). */
   images: ImageServiceConfig;
+  /** The site's allow-list (`--step-env`): names of this environment that steps also get. */
+  stepEnv: readonly string[];
 }
 
 /** The image service: the local image store (the default), the Cray IMS API, or none. */
@@ -129,6 +132,8 @@ export interface ControllerFlags extends RepoFlags, ImageFlags {
   ansibleImage?: string;
   jobDeadline?: string;
   gitCredentialsSecret?: string;
+  /** `--step-env NAME`, repeatable; each may also be a comma-separated list. */
+  stepEnv?: readonly string[];
 }
 
 /** Resolves the controller's configuration. */
@@ -153,7 +158,19 @@ export function resolveControllerConfig(flags: ControllerFlags, env: Env): Reado
     ...resolveRunnerConfig(flags, env, images),
     ...resolveServerConfig(flags, env),
     images,
+    stepEnv: resolveStepEnv(flags.stepEnv, env.CFS_GITOPS_STEP_ENV),
   } satisfies ControllerConfig);
+}
+
+/** `--step-env` (else CFS_GITOPS_STEP_ENV): variable names, comma-separated or repeated, checked. */
+export function resolveStepEnv(flags: readonly string[] | undefined, fromEnv: string | undefined): string[] {
+  const names = (flags ?? [fromEnv ?? ""]).flatMap((text) => text.split(",")).map((name) => name.trim());
+  const list = [...new Set(names.filter((name) => name !== ""))];
+  for (const name of list) {
+    const problem = stepEnvNameProblem(name);
+    if (problem !== null) throw new ConfigError(`--step-env ${name}: ${problem}`);
+  }
+  return list;
 }
 
 /** Where the local image store lives: `<dataDir>/images`. */

@@ -5,7 +5,7 @@
  */
 import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { PassReport } from "../controller/index.js";
+import type { LoopFailure, LoopHealth, PassReport } from "../controller/index.js";
 import type { RecordedState } from "../plan/index.js";
 import { runGit } from "../git/run-git.js";
 import type { ConfigSource, StatusStore } from "../git/types.js";
@@ -89,10 +89,17 @@ export class ControllerServices {
     };
   }
 
-  /** The controller's `onPass`: pass duration and the sessions gauge. */
-  recordPass(report: PassReport, records: RecordedState): void {
+  /** The controller's `onPass`: pass duration, the sessions gauge and the loop's state. */
+  recordPass(report: PassReport, records: RecordedState, health?: LoopHealth): void {
     this.metrics.observePass(report);
     this.metrics.setSessions(records.sessions.values());
+    if (health) this.metrics.setLoopState(health.state);
+  }
+
+  /** The controller's `onFailure`: failures by scope and class, and the loop's state. */
+  recordFailure(failure: LoopFailure, health?: LoopHealth): void {
+    this.metrics.observeFailure(failure);
+    if (health) this.metrics.setLoopState(health.state);
   }
 
   /**
@@ -101,8 +108,10 @@ export class ControllerServices {
    */
   async run(input: {
     controller: ControllerLoop;
-    runner: object;
+    runner: Runner;
     signal: AbortSignal;
+    /** The loop's health for `/readyz` (the Controller's `health`). */
+    loopHealth?: () => LoopHealth;
   }): Promise<SupervisionOutcome> {
     const { config, log } = this.input;
     const supervisor = new ControllerSupervisor({
@@ -120,8 +129,9 @@ export class ControllerServices {
         readiness: () =>
           readinessChecks({
             gitFetch: this.health.state,
-            runner: runnerReady ? runnerReady() : null,
+            runner: runnerReady(),
             leader: supervisor.leaderState(),
+            loop: supervisor.active && input.loopHealth ? input.loopHealth() : null,
           }),
         webhook: config.webhookSecret
           ? {

@@ -6,12 +6,24 @@ import type { RunSpec } from "../api/index.js";
 import type { ImageService } from "../images/types.js";
 import { createKubernetesRunner } from "../runners/kubernetes/index.js";
 import { createLocalRunner } from "../runners/local/index.js";
+import type { OriginCredentials } from "../runners/steps/index.js";
 import type { Runner } from "../runners/types.js";
 import type { ControllerConfig } from "./config.js";
 
 /** Inputs of openRunner. */
 export interface OpenRunnerInput {
-  config: Pick<ControllerConfig, "runner" | "kubernetes" | "namespace" | "dataDir" | "maxConcurrent">;
+  config: Pick<
+    ControllerConfig,
+    | "runner"
+    | "kubernetes"
+    | "namespace"
+    | "dataDir"
+    | "maxConcurrent"
+    | "stepEnv"
+    | "repo"
+    | "kind"
+    | "credentials"
+  >;
   log: Logger;
   /** The image service of image sessions (local runner). */
   images: ImageService | null;
@@ -31,6 +43,8 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
       log,
       maxConcurrent: config.maxConcurrent,
       images: input.images,
+      stepEnv: config.stepEnv,
+      gitCredentials: gitCredentials(config),
     });
   }
   if (input.kubeConfig === null) throw new Error("the kubernetes runner needs a kubeConfig (loadKubeConfig)");
@@ -40,12 +54,24 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
     images: { step: kube.stepImage, ansible: kube.ansibleImage },
     options: {
       activeDeadlineSeconds: kube.jobDeadlineSeconds,
+      stepEnv: config.stepEnv,
       ...(kube.gitCredentialsSecret === null ? {} : { gitCredentialsSecret: kube.gitCredentialsSecret }),
       ...(kube.imageService === null ? {} : { imageService: kube.imageService }),
     },
     log,
     ...(input.onJobCreated === undefined ? {} : { onJobCreated: input.onJobCreated }),
   });
+}
+
+/**
+ * The controller's credentials for the local runner's git steps: used only for clone URLs on the
+ * configuration repository's own server (see gitStepEnv), never put in any other step's environment.
+ */
+function gitCredentials(
+  config: Pick<ControllerConfig, "repo" | "kind" | "credentials">,
+): OriginCredentials | null {
+  if (config.kind !== "remote" || config.credentials === null) return null;
+  return { credentials: config.credentials, url: config.repo };
 }
 
 /**

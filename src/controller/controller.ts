@@ -3,6 +3,7 @@
  * One pass at a time; triggers that arrive during a pass (a new commit, a runner change, the
  * resync timer) coalesce into one more pass.
  */
+import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import {
   manifestStem,
@@ -12,20 +13,27 @@ import {
   sessionNameOfRecordPath,
   sessionRecordPath,
   expiredPath,
+  failureClass,
+  failureMessage,
+  type FailureClass,
   type RunObservation,
   type SessionRecord,
 } from "../api/index.js";
 import type { ConfigSource, MergeFn, StatusStore } from "../git/types.js";
+import { realSleep, type Sleep } from "../git/sleep.js";
 import {
   assembleDesired,
-  completeRecord,
-  formatTime,
+  backoffMs,
+  decideFailure,
+  foldResults,
   laterRecord,
   planPass,
   stableJson,
   statusCommitMessage,
   type Action,
+  type ActionResult,
   type DesiredState,
+  type FailureScope,
   type Locate,
   type PlanOutput,
   type RecordedState,
@@ -33,7 +41,9 @@ import {
 import { locateManifestPointer, parseManifest } from "../manifest/index.js";
 import type { Runner } from "../runners/types.js";
 import { applyRecordFile, applyRecordValue, loadRecordedState } from "./recorded-state.js";
+import { WatchedBranchMissingError } from "./errors.js";
 import { SourceState, type ParseFn } from "./source-state.js";
+import { WakeTimer } from "./wake-timer.js";
 
 /** Largest tail of a step log kept on the status branch. */
 export const MAX_LOG_BYTES = 256 * 1024;
@@ -58,7 +68,14 @@ export interface ControllerOptions {
   /** Finds a JSON pointer's line and column in a manifest's text; default: locateManifestPointer. */
   locate?: (text: string, pointer: string) => { line: number; column: number };
   log: Logger;
+  /** The clock of every time and timer of the loop; default the system clock. */
   now?: () => Date;
+  /** The wait of every timer of the loop (resync, progress, retries, runUntilSettled); default a real timer. */
+  sleep?: Sleep;
+  /** Jitter of the retry backoff: a number in [0, 1); default Math.random. */
+  random?: () => number;
+  /** Backoff of transient failures: first retry after about `baseMs`, doubling up to `maxMs` (default 1 s, 60 s). */
+  retry?: { baseMs: number; maxMs: number };
   /** Full resync interval (TTL expiry, lost events); default 60 s. */
   resyncMs?: number;
   /**
@@ -68,6 +85,30 @@ export interface ControllerOptions {
    */
   progressIntervalMs?: number;
   onPass?: (report: PassReport) => void;
+  /** Called for every failure (a pass, or one action of it) with its class; the health after it is `health`. */
+  onFailure?: (failure: LoopFailure) => void;
+}
+
+/** A failure the loop met. */
+export interface LoopFailure {
+  scope: FailureScope;
+  failure: FailureClass;
+  message: string;
+  /** The session of an action's failure. */
+  session?: string;
+}
+
+/**
+ * How the loop is doing: `ok` after a pass that succeeded with every action; `retrying` while
+ * transient failures are retried with backoff; `stalled` after a failure no retry fixes by itself
+ * (it stays so until a pass succeeds).
+ */
+export interface LoopHealth {
+  state: "ok" | "retrying" | "stalled";
+  /** Passes in a row that failed or had a failed action. */
+  failures: number;
+  /** The last failure, or null when ok. */
+  last: LoopFailure | null;
 }
 
 /** The GitOps controller for one configuration repository. */
@@ -82,17 +123,38 @@ export class Controller {
   private again = false;
   private stopped = false;
   private stopWatch: (() => Promise<void>) | null = null;
-  private timer: NodeJS.Timeout | null = null;
   private lastError: unknown = null;
-  private lastCommitAt = 0;
-  private progressTimer: NodeJS.Timeout | null = null;
+  private lastCommitAt = Number.NEGATIVE_INFINITY;
+  private readonly sleep: Sleep;
+  private readonly progressTimer: WakeTimer;
+  private readonly retryTimer: WakeTimer;
+  private readonly resyncTimer: WakeTimer;
+  private loopHealth: LoopHealth = { state: "ok", failures: 0, last: null };
   private desired: { version: number; state: DesiredState } | null = null;
   /** Goes up whenever `recorded` changes (what isSettled answers can only change then). */
   private recordsVersion = 0;
+  /** The status branch's tip as last read or written; null before. */
+  private statusTip: string | null = null;
+  /** Set by the resync timer: the next pass reads what others changed on the status branch. */
+  private statusCheckDue = false;
 
   constructor(private readonly options: ControllerOptions) {
     this.log = options.log.child({ component: "controller" });
     this.now = options.now ?? (() => new Date());
+    this.sleep = options.sleep ?? realSleep;
+    const timer = (reason: string): WakeTimer =>
+      new WakeTimer({ now: this.now, sleep: this.sleep, fire: () => this.trigger(reason) });
+    this.progressTimer = timer("progress");
+    this.retryTimer = timer("retry");
+    this.resyncTimer = new WakeTimer({
+      now: this.now,
+      sleep: this.sleep,
+      fire: () => {
+        this.statusCheckDue = true;
+        this.resyncTimer.set(this.options.resyncMs ?? 60_000);
+        this.trigger("resync");
+      },
+    });
     this.sourceState = new SourceState({
       source: options.source,
       parse: options.parse ?? parseManifest,
@@ -112,12 +174,16 @@ export class Controller {
     return this.lastError;
   }
 
+  /** How the loop is doing (for `/readyz` and metrics). */
+  get health(): LoopHealth {
+    return this.loopHealth;
+  }
+
   /** Starts watching the source and the runner; passes run until stop(). */
   async start(): Promise<void> {
     this.stopWatch = this.options.source.watch(() => this.trigger("source"));
     this.options.runner.onChange(() => this.trigger("runner"));
-    this.timer = setInterval(() => this.trigger("resync"), this.options.resyncMs ?? 60_000);
-    this.timer.unref();
+    this.resyncTimer.set(this.options.resyncMs ?? 60_000);
     await this.pass();
   }
 
@@ -143,24 +209,38 @@ export class Controller {
     }
   }
 
-  /** Runs passes until every recorded session is complete (for `controller --once`). */
+  /**
+   * Runs passes until every recorded session is complete (for `controller --once`); false when
+   * `timeoutMs` ran out first. A pass that fails for good (stalling) throws its error at once; one
+   * that fails transiently is retried with backoff, and its error thrown if the time runs out.
+   */
   async runUntilSettled(input: { pollMs?: number; timeoutMs?: number } = {}): Promise<boolean> {
-    const deadline = Date.now() + (input.timeoutMs ?? Number.POSITIVE_INFINITY);
+    const deadline = this.now().getTime() + (input.timeoutMs ?? Number.POSITIVE_INFINITY);
     await this.pass();
-    while (this.hasUnfinished() && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, input.pollMs ?? 250));
+    for (;;) {
+      this.throwIfStalled();
+      const left = deadline - this.now().getTime();
+      if ((!this.hasUnfinished() && this.lastError === null) || left <= 0) break;
+      const wait = this.lastError === null ? (input.pollMs ?? 250) : this.retryDelay();
+      await this.sleep(Math.min(wait, left));
       await this.pass();
     }
+    if (this.lastError !== null) throw asError(this.lastError);
     return !this.hasUnfinished();
   }
 
   /** Stops watching and waits for the pass in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.resyncTimer.clear();
+    this.progressTimer.clear();
+    this.retryTimer.clear();
     if (this.stopWatch) await this.stopWatch();
     if (this.running) await this.running;
+  }
+
+  private throwIfStalled(): void {
+    if (this.loopHealth.state === "stalled" && this.lastError !== null) throw asError(this.lastError);
   }
 
   private hasUnfinished(): boolean {
@@ -171,27 +251,67 @@ export class Controller {
     do {
       this.again = false;
       try {
-        await this.reconcile();
+        const { report, failures } = await this.reconcile();
         this.lastError = null;
+        this.settleHealth(failures);
+        this.options.onPass?.(report);
       } catch (error) {
         this.lastError = error;
-        this.log.error({ err: error }, "pass failed; will retry on the next trigger");
+        const failure: LoopFailure = {
+          scope: "pass",
+          failure: failureClass(error),
+          message: failureMessage(error),
+        };
+        this.degrade(failure);
+        this.options.onFailure?.(failure);
+        this.log.error({ err: error, health: this.loopHealth.state }, "pass failed");
       }
     } while (this.again && !this.stopped);
   }
 
-  /** One pass: the ordered steps. */
-  private async reconcile(): Promise<void> {
+  /** After a pass that ran: ok unless an action failed in a way that needs a retry. */
+  private settleHealth(failures: LoopFailure[]): void {
+    const retried = failures.filter((f) => decideFailure(f.failure, f.scope).retry !== "none");
+    const worst = retried.find((f) => decideFailure(f.failure, f.scope).stall) ?? retried[0];
+    if (worst) this.degrade(worst);
+    else {
+      if (this.loopHealth.state !== "ok") this.log.info("the loop recovered");
+      this.loopHealth = { state: "ok", failures: 0, last: null };
+      this.retryTimer.clear();
+    }
+    for (const failure of failures) this.options.onFailure?.(failure);
+  }
+
+  /** The one place a failure changes the loop's health and schedules the retry its class asks for. */
+  private degrade(failure: LoopFailure): void {
+    const decision = decideFailure(failure.failure, failure.scope);
+    const state = decision.stall ? "stalled" : "retrying";
+    this.loopHealth = { state, failures: this.loopHealth.failures + 1, last: failure };
+    if (decision.retry === "backoff" && !this.stopped) this.retryTimer.set(this.retryDelay());
+  }
+
+  /** The jittered backoff before the next retry, from the failures in a row. */
+  private retryDelay(): number {
+    const { baseMs, maxMs } = this.options.retry ?? { baseMs: 1_000, maxMs: 60_000 };
+    const random = (this.options.random ?? Math.random)();
+    return backoffMs({ attempt: this.loopHealth.failures, baseMs, maxMs, random });
+  }
+
+  /** One pass: the ordered steps; returns its report and the failures of its actions. */
+  private async reconcile(): Promise<{ report: PassReport; failures: LoopFailure[] }> {
     const started = performance.now();
     await this.loadStatus();
     const sync = await this.sourceState.sync();
     if (!sync) {
-      this.log.warn({ source: this.options.source.description }, "watched branch not found; waiting for it");
-      return;
+      throw new WatchedBranchMissingError(
+        `the watched branch does not exist in ${this.options.source.description}`,
+        { source: this.options.source.description },
+      );
     }
     const observed = await this.options.runner.observe();
-    const plan = this.plan(sync.commit, observed);
-    await this.apply(plan);
+    const planned = this.plan(sync.commit, observed);
+    const results = await this.apply(planned);
+    const plan = foldResults({ plan: planned, results, recorded: this.recorded, now: this.now() });
     const statusCommit = await this.writeStatus(plan, sync.commit);
     const report: PassReport = {
       commit: sync.commit,
@@ -202,17 +322,48 @@ export class Controller {
       durationMs: performance.now() - started,
     };
     if (sync.moved || plan.actions.length > 0 || statusCommit) this.log.info(report, "pass");
-    this.options.onPass?.(report);
+    return { report, failures: results.flatMap((result) => (result.ok ? [] : [actionFailure(result)])) };
   }
 
   private async loadStatus(): Promise<void> {
-    if (this.loaded) return;
+    if (this.loaded) {
+      if (this.statusCheckDue) await this.reloadChangedStatus();
+      return;
+    }
     const { state, snapshot } = await loadRecordedState(this.options.status, this.log);
     this.recorded = state;
     this.recordsVersion += 1;
     this.statusFiles = snapshot.files;
+    this.statusTip = snapshot.tip;
     this.loaded = true;
     this.log.info({ sessions: state.sessions.size, tip: snapshot.tip }, "status branch read");
+  }
+
+  /**
+   * Reads back the status files someone else changed since we last read or wrote the branch (a
+   * hand edit, another version), so a record broken there is found and repaired by the running
+   * controller, not only by a restart. Cheap when the branch did not move.
+   */
+  private async reloadChangedStatus(): Promise<void> {
+    this.statusCheckDue = false;
+    const snapshot = await this.options.status.load();
+    if (snapshot.tip === this.statusTip) return;
+    const changed = [...snapshot.files].filter(([path, oid]) => this.statusFiles.get(path) !== oid);
+    const gone = [...this.statusFiles.keys()].filter((path) => !snapshot.files.has(path));
+    const blobs = await this.options.status.readBlobs(changed.map(([, oid]) => oid));
+    for (const [path, oid] of changed) {
+      const content = blobs.get(oid) ?? null;
+      applyRecordFile(this.recorded, { path, content, oid, tip: snapshot.tip }, this.log);
+    }
+    for (const path of gone) applyRecordFile(this.recorded, { path, content: null }, this.log);
+    this.statusFiles = new Map(snapshot.files);
+    this.statusTip = snapshot.tip;
+    this.recordsVersion += 1;
+    if (changed.length + gone.length > 0)
+      this.log.info(
+        { changed: changed.length, gone: gone.length },
+        "status branch changed by another writer",
+      );
   }
 
   private plan(commit: string, observed: Map<string, RunObservation>): PlanOutput {
@@ -264,14 +415,21 @@ export class Controller {
     };
   }
 
-  private async apply(plan: PlanOutput): Promise<void> {
+  /** Applies the plan's actions in its order; one result per action, failures never thrown. */
+  private async apply(plan: PlanOutput): Promise<ActionResult[]> {
+    const results: ActionResult[] = [];
     for (const action of plan.actions) {
       try {
         await this.applyAction(action);
+        results.push({ action, ok: true });
       } catch (error) {
-        this.failAction(plan, action, error);
+        const failure = failureClass(error);
+        const session = action.type === "start" ? action.spec.name : action.name;
+        this.log.error({ session, action: action.type, err: error, failure }, "action failed");
+        results.push({ action, ok: false, failure, message: failureMessage(error) });
       }
     }
+    return results;
   }
 
   private async applyAction(action: Action): Promise<void> {
@@ -284,26 +442,9 @@ export class Controller {
     await this.options.runner.remove(action.name, action.job);
   }
 
-  private failAction(plan: PlanOutput, action: Action, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    if (action.type !== "start") {
-      this.log.error({ session: action.name, err: error }, "could not remove run; will retry");
-      return;
-    }
-    const name = action.spec.name;
-    this.log.error({ session: name, err: error }, "could not start session");
-    const record = plan.sessions.get(name) ?? this.recorded.sessions.get(name);
-    if (!record) return;
-    const reason = `the runner could not start the session: ${message}`;
-    plan.sessions.set(
-      name,
-      completeRecord(record, { succeeded: "false", reason, now: formatTime(this.now()) }),
-    );
-    plan.completed.push(name);
-  }
-
   /** Turns the plan's record changes into one status commit. */
   private async writeStatus(plan: PlanOutput, commit: string): Promise<string | null> {
+    if (plan.sessions.size + plan.problems.size + plan.expired.size === 0) return null;
     if (this.deferProgress(plan)) return null;
     const { changes, values } = await this.statusChanges(plan);
     if (changes.size === 0) return null;
@@ -313,17 +454,18 @@ export class Controller {
       merge: mergeStatusFile,
       message: (final) => statusCommitMessage({ changes: final, sourceCommit: commit }),
     });
-    this.lastCommitAt = Date.now();
+    this.lastCommitAt = this.now().getTime();
     if (!result) return null;
     this.recordsVersion += 1;
     for (const [path, content] of result.changes) {
       // A record committed as we wrote it is kept as it is; one merged with another writer's is read back.
       const value = content === null ? undefined : values.get(content);
-      if (value === undefined) applyRecordFile(this.recorded, path, content, this.log);
+      if (value === undefined) applyRecordFile(this.recorded, { path, content }, this.log);
       else applyRecordValue(this.recorded, path, value);
       if (content === null) this.statusFiles.delete(path);
-      else this.statusFiles.set(path, "");
+      else this.statusFiles.set(path, gitBlobId(content));
     }
+    if (result.retries === 0) this.statusTip = result.commit;
     return result.commit;
   }
 
@@ -334,15 +476,9 @@ export class Controller {
    */
   private deferProgress(plan: PlanOutput): boolean {
     const interval = this.options.progressIntervalMs ?? 10_000;
-    const wait = this.lastCommitAt + interval - Date.now();
+    const wait = this.lastCommitAt + interval - this.now().getTime();
     if (wait <= 0 || !isProgressOnly(plan, this.recorded)) return false;
-    if (!this.progressTimer) {
-      this.progressTimer = setTimeout(() => {
-        this.progressTimer = null;
-        this.trigger("progress");
-      }, wait);
-      this.progressTimer.unref();
-    }
+    this.progressTimer.set(wait);
     return true;
   }
 
@@ -383,6 +519,23 @@ export class Controller {
       if (text !== null) changes.set(sessionLogPath(record.name, step.name), Buffer.from(tail(text)));
     }
   }
+}
+
+/** `error` as an Error (a thrown non-Error is wrapped). */
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The failure of an action's result. */
+function actionFailure(result: Extract<ActionResult, { ok: false }>): LoopFailure {
+  const { action, failure, message } = result;
+  const session = action.type === "start" ? action.spec.name : action.name;
+  return { scope: action.type, failure, message, session };
+}
+
+/** The id git gives a blob of `content` (SHA-1 repositories: the default object format). */
+function gitBlobId(content: Buffer): string {
+  return createHash("sha1").update(`blob ${content.length}\0`).update(content).digest("hex");
 }
 
 /** True when no record changes status or succeeded, none is created or deleted, and nothing else changes. */

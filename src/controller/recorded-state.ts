@@ -7,7 +7,12 @@ import {
   type SessionRecord,
 } from "../api/index.js";
 import type { StatusSnapshot, StatusStore } from "../git/types.js";
-import type { RecordedState } from "../plan/index.js";
+import {
+  expiredRecordError,
+  problemRecordError,
+  sessionRecordError,
+  type RecordedState,
+} from "../plan/index.js";
 
 const EXPIRED_FILE = /^expired\/([^/]+)\.json$/;
 const PROBLEM_FILE = /^problems\/(.+)\.json$/;
@@ -24,48 +29,93 @@ export async function loadRecordedState(
   log: Logger,
 ): Promise<{ state: RecordedState; snapshot: StatusSnapshot }> {
   const snapshot = await status.load();
-  const state: RecordedState = { sessions: new Map(), problems: new Map(), expired: new Map() };
+  const state: RecordedState = {
+    sessions: new Map(),
+    problems: new Map(),
+    expired: new Map(),
+    unreadable: new Map(),
+  };
   const wanted = [...snapshot.files].filter(([path]) => recordKind(path) !== null);
   for (let start = 0; start < wanted.length; start += RECORD_BATCH) {
     const batch = wanted.slice(start, start + RECORD_BATCH);
     const blobs = await status.readBlobs(batch.map(([, oid]) => oid));
     for (const [path, oid] of batch) {
       const data = blobs.get(oid);
-      if (data) applyRecordFile(state, path, data, log);
+      if (data) applyRecordFile(state, { path, content: data, oid, tip: snapshot.tip }, log);
     }
   }
   return { state, snapshot };
 }
 
-/** Puts one status file into the in-memory state (null content removes it). */
-export function applyRecordFile(
-  state: RecordedState,
-  path: string,
-  content: Buffer | null,
-  log: Logger,
-): void {
+/** A status file as read: its path, content (null: deleted), blob id and the tip it was read at. */
+export interface StatusFile {
+  path: string;
+  content: Buffer | null;
+  oid?: string | null;
+  tip?: string | null;
+}
+
+/**
+ * Puts one status file into the in-memory state (null content removes it). A file that is not
+ * JSON, or not the shape of its record, is kept out of the records and put in `unreadable` as a
+ * problem, so the planner re-derives it instead of trusting it.
+ */
+export function applyRecordFile(state: RecordedState, file: StatusFile, log: Logger): void {
+  const { path, content } = file;
   if (recordKind(path) === null) return;
   if (content === null) {
     applyRecordValue(state, path, null);
     return;
   }
+  let value: unknown;
   try {
-    applyRecordValue(state, path, JSON.parse(content.toString("utf8")) as object);
+    value = JSON.parse(content.toString("utf8"));
   } catch (error) {
-    log.warn({ path, err: error }, "status file is not valid JSON; ignoring it");
+    value = undefined;
+    log.debug({ path, err: error }, "status file is not JSON");
   }
+  const error = value === undefined ? "the file is not valid JSON" : recordError(path, value);
+  if (error === null) {
+    applyRecordValue(state, path, value as object);
+    return;
+  }
+  log.warn({ path, problem: error }, "status record unreadable; it is re-derived");
+  applyRecordValue(state, path, null);
+  state.unreadable ??= new Map();
+  state.unreadable.set(path, unreadableProblem(file, error));
+}
+
+/** The problem recorded for an unreadable status file. */
+function unreadableProblem(file: StatusFile, error: string): ProblemRecord {
+  const message = `status record ${file.path} on the status branch is unreadable (${error}); cfs-gitops set it aside and derives it again from the manifest and the runner`;
+  return {
+    path: file.path,
+    commit: file.tip ?? "",
+    blob: file.oid ?? null,
+    errors: [{ line: 1, column: 1, code: "unreadable-record", message }],
+  };
+}
+
+/** What is wrong with a parsed status file, or null. */
+function recordError(path: string, value: unknown): string | null {
+  const kind = recordKind(path);
+  if (kind === null) return null;
+  if (kind.kind === "sessions") return sessionRecordError(value, kind.key);
+  if (kind.kind === "expired") return expiredRecordError(value, kind.key);
+  return problemRecordError(value);
 }
 
 /** Puts one status record, already parsed, into the in-memory state (null removes it). */
 export function applyRecordValue(state: RecordedState, path: string, value: object | null): void {
   const kind = recordKind(path);
   if (!kind) return;
+  state.unreadable?.delete(path);
   const map = state[kind.kind] as Map<string, SessionRecord | ProblemRecord | ExpiredRecord>;
   if (value === null) map.delete(kind.key);
   else map.set(kind.key, value as SessionRecord | ProblemRecord | ExpiredRecord);
 }
 
-function recordKind(path: string): { kind: keyof RecordedState; key: string } | null {
+function recordKind(path: string): { kind: "sessions" | "problems" | "expired"; key: string } | null {
   const session = sessionNameOfRecordPath(path);
   if (session) return { kind: "sessions", key: session };
   const expired = EXPIRED_FILE.exec(path);

@@ -3,6 +3,8 @@
  * (never credentials). Messages are plain sentences: they become a session's `reason`.
  */
 
+import { CfsError, type FailureClass } from "../api/errors.js";
+
 /** Stable codes of ImageServiceError. */
 export type ImageErrorCode =
   | "not-found"
@@ -16,9 +18,9 @@ export type ImageErrorCode =
   | "invalid-input";
 
 /** Something the image service could not do; `message` says what, for the session's reason. */
-export class ImageServiceError extends Error {
+export class ImageServiceError extends CfsError {
   readonly code: ImageErrorCode;
-  readonly data: Readonly<Record<string, unknown>>;
+  readonly retry: FailureClass;
 
   constructor(input: {
     code: ImageErrorCode;
@@ -26,11 +28,21 @@ export class ImageServiceError extends Error {
     data?: Record<string, unknown>;
     cause?: unknown;
   }) {
-    super(input.message, input.cause === undefined ? undefined : { cause: input.cause });
-    this.name = "ImageServiceError";
+    super(input.message, input.data ?? {}, input.cause === undefined ? undefined : { cause: input.cause });
     this.code = input.code;
-    this.data = input.data ?? {};
+    this.retry = imageFailureClass(input.code, input.data?.["transient"] === true);
   }
+}
+
+/**
+ * The class of an image failure: a wait that ran out, or an HTTP call the room marks `transient`
+ * (no answer, 5xx), may pass later; a refused request, a missing image or tool, or bad input is stalling;
+ * an IMS job that failed or a command of the session that failed is the session's own.
+ */
+function imageFailureClass(code: ImageErrorCode, transient: boolean): FailureClass {
+  if (code === "timeout" || transient) return "transient";
+  if (code === "ims-job-error" || code === "command-failed" || code === "cancelled") return "session";
+  return "stalling";
 }
 
 /** True for errors of this room. */

@@ -68,6 +68,8 @@ export interface JobOptions {
   activeDeadlineSeconds: number;
   /** A `kubernetes.io/basic-auth` Secret (keys `username`, `password`) the git-clone steps read as env. */
   gitCredentialsSecret?: string;
+  /** The site's allow-list (`--step-env`): names of the container's environment its programs also get. */
+  stepEnv?: readonly string[];
   /** The ConfigMap (key `ansible.cfg`) to mount; default: the one named by `spec.ansibleConfig`. */
   ansibleConfigMap?: string;
   resources?: JobResources;
@@ -228,7 +230,13 @@ function baseEnv(args: { step: JobStep; input: BuildJobInput; budget: number }):
     { name: ENV.runSpecFile, value: `${RUN_SPEC_DIR}/${RUN_SPEC_FILE}` },
     { name: ENV.terminationMessageBytes, value: String(args.budget) },
     { name: ENV.terminationMessagePath, value: TERMINATION_MESSAGE_PATH },
+    ...stepEnvList(args.input.options),
   ];
+}
+
+function stepEnvList(options: JobOptions): V1EnvVar[] {
+  const names = options.stepEnv ?? [];
+  return names.length === 0 ? [] : [{ name: ENV.stepEnv, value: names.join(",") }];
 }
 
 /** Git credentials by reference to the Secret, never as literal values, and only where git runs. */

@@ -61,6 +61,8 @@ export const ENV = {
   terminationMessageBytes: "CFS_TERMINATION_MESSAGE_BYTES",
   /** Where this container writes its termination message (its `terminationMessagePath`). */
   terminationMessagePath: "CFS_TERMINATION_MESSAGE_PATH",
+  /** The site's allow-list (`--step-env`, comma-separated): names the step's programs also get. */
+  stepEnv: "CFS_STEP_ENV",
   /** Git credentials, from a Secret, only in git-clone containers. */
   gitUsername: "CFS_GIT_USERNAME",
   gitPassword: "CFS_GIT_PASSWORD",

@@ -1,4 +1,5 @@
 /** Typed errors of the jobs room: a stable `code` and a `data` object, never matched by message text. */
+import { CfsError } from "../api/errors.js";
 
 /** Why a RunSpec cannot become a Job. */
 export type BuildJobErrorCode =
@@ -8,15 +9,15 @@ export type BuildJobErrorCode =
  * A RunSpec that cannot become a valid Job. Stalling: the same spec fails the same way every time,
  * so the caller records it as the session's failure instead of retrying.
  */
-export class BuildJobError extends Error {
-  override readonly name = "BuildJobError";
+export class BuildJobError extends CfsError {
+  readonly retry = "session";
 
   /** Describes the problem; `data` carries the offending values for the status record. */
   constructor(
     readonly code: BuildJobErrorCode,
     message: string,
-    readonly data: Record<string, string | number>,
+    override readonly data: Record<string, string | number>,
   ) {
-    super(message);
+    super(message, data);
   }
 }

@@ -3,6 +3,7 @@
  * would, then check that it carries only the flags CFS allows, each with its value. The runners
  * append the argv to `ansible-playbook` directly, never through a shell.
  */
+import { posix } from "node:path";
 import { PASSTHROUGH_FLAGS } from "../api/index.js";
 
 /** What `parsePassthrough` returns: the argv to append, or why the text is not allowed. */
@@ -124,10 +125,52 @@ function checkValue(flag: string, value: string | undefined, separate: boolean):
   if (value === undefined || value === "" || (separate && value.startsWith("-"))) {
     return `flag ${JSON.stringify(flag)} needs a value`;
   }
+  if (isExtraVarsFlag(flag) && value.startsWith("@")) return extraVarsFileProblem(flag, value.slice(1));
   if (FORKS_FLAGS.has(flag) && !/^[1-9][0-9]*$/.test(value)) {
     return `flag ${JSON.stringify(flag)} needs a whole number of forks (got ${JSON.stringify(value)})`;
   }
   return null;
+}
+
+/** `-e`, `--extra-vars`, or an abbreviation of it as ansible-playbook's argparse takes it (`--extra`). */
+export function isExtraVarsFlag(flag: string): boolean {
+  return flag === "-e" || (flag.length >= 3 && "--extra-vars".startsWith(flag));
+}
+
+/**
+ * The files that `-e @<file>` forms in passthrough argv (as parsePassthrough returns it) make
+ * ansible-playbook read, as written after the `@`.
+ */
+export function extraVarsFiles(argv: readonly string[]): string[] {
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const flag = splitFlag(argv[i] ?? "");
+    if (flag === null) continue;
+    const value = flag.value ?? argv[i + 1];
+    if (flag.value === null) i += 1;
+    if (isExtraVarsFlag(flag.name) && value?.startsWith("@") === true) files.push(value.slice(1));
+  }
+  return files;
+}
+
+/** The directories of a session's clones, relative to its work directory: `layer<i>/`, and `hosts/`. */
+const CLONE_DIR = /^(layer[0-9]+|hosts)$/;
+
+/**
+ * Why `-e @<file>` must not run, or null when `file` is a relative path inside one of the session's
+ * clones (`layer<i>/...` or `hosts/...`). ansible-playbook reads the file on the host it runs on,
+ * so anything else (an absolute path, `~`, quotes, `..` out of the clone) could read the
+ * controller's files into the run.
+ */
+export function extraVarsFileProblem(flag: string, file: string): string | null {
+  const normalized = posix.normalize(file);
+  const first = normalized.split("/")[0] ?? "";
+  if (normalized.includes("/") && !posix.isAbsolute(normalized) && CLONE_DIR.test(first)) return null;
+  return (
+    `flag ${JSON.stringify(flag)} reads ${JSON.stringify(`@${file}`)}: an @file must be a relative path ` +
+    `inside the session's clones, so write "@layer<i>/<file>" (a file of layer i's repository) or ` +
+    `"@hosts/<file>" (the additional inventory), or give the variables inline (-e key=value)`
+  );
 }
 
 function fail(message: string): PassthroughResult {

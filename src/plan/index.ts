@@ -1,8 +1,11 @@
 /** The planner room: pure functions from desired, recorded and observed state to actions and records. */
+export * from "./decide-failure.js";
 export * from "./desired.js";
 export * from "./duration.js";
+export * from "./fold-results.js";
 export * from "./layers.js";
 export * from "./plan-pass.js";
+export * from "./record-shape.js";
 export * from "./records.js";
 export * from "./serialize.js";
 export * from "./status-message.js";

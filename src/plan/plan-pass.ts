@@ -5,6 +5,7 @@
 import {
   DEFAULT_SESSION_TTL,
   jobName,
+  sessionNameOfRecordPath,
   type ExpiredRecord,
   type ProblemRecord,
   type RunObservation,
@@ -13,6 +14,7 @@ import {
 } from "../api/index.js";
 import type { DesiredSession, DesiredState } from "./desired.js";
 import { formatTime, parseDuration } from "./duration.js";
+import { orderActions } from "./fold-results.js";
 import { selectLayers } from "./layers.js";
 import { applyObservation, completeRecord, effectiveAnsibleConfig, newSessionRecord } from "./records.js";
 import { sameJson } from "./serialize.js";
@@ -22,6 +24,12 @@ export interface RecordedState {
   sessions: Map<string, SessionRecord>;
   problems: Map<string, ProblemRecord>;
   expired: Map<string, ExpiredRecord>;
+  /**
+   * Status files that could not be used (not JSON, or not the record's shape), by status path,
+   * each as the problem to record. A session's unreadable record is re-derived (or deleted when
+   * its manifest is gone too); an unreadable problem record is written again or deleted.
+   */
+  unreadable?: Map<string, ProblemRecord>;
 }
 
 /** Something the runner must do. */
@@ -71,8 +79,21 @@ export function planPass(input: PlanInput): PlanOutput {
   ]);
   for (const name of [...names].sort()) planSession(pass, name);
   planExpired(pass);
+  planUnreadable(pass);
   diffProblems(pass);
+  out.actions = orderActions(out.actions, input.observed);
   return out;
+}
+
+/** Unreadable status files: each becomes a problem, and is replaced or removed. */
+function planUnreadable(pass: Pass): void {
+  for (const [path, problem] of pass.recorded.unreadable ?? []) {
+    pass.problems.set(path, problem);
+    const name = sessionNameOfRecordPath(path);
+    if (name !== null && !pass.out.sessions.has(name)) pass.out.sessions.set(name, null);
+    const manifest = /^problems\/(.+)\.json$/.exec(path)?.[1];
+    if (manifest !== undefined && !pass.problems.has(manifest)) pass.out.problems.set(manifest, null);
+  }
 }
 
 function planSession(pass: Pass, name: string): void {

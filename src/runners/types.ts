@@ -13,6 +13,11 @@ export interface Runner {
   onChange(callback: () => void): void;
   /** The log of one step of a run (`git-clone-0`, `ansible-1`, ...), or null if the runner does not have it. */
   readLog(job: string, step: string): Promise<string | null>;
+  /**
+   * Whether the runner can act now (`/readyz`): the kubernetes runner once its informers have
+   * listed and while their watches work; the local runner until it is closed.
+   */
+  isReady(): boolean;
   /** Stop watching; runs in flight keep their state for the next start. */
   close(): Promise<void>;
 }

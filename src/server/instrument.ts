@@ -126,13 +126,12 @@ export function instrumentRunner(
     observe: () => runner.observe(),
     onChange: (callback) => runner.onChange(callback),
     readLog: (job, step) => runner.readLog(job, step),
+    isReady: () => runner.isReady(),
     close: () => runner.close(),
   };
 }
 
-/** The runner's readiness when it exposes `isReady()` (the kubernetes runner: informers synced), else null. */
-export function runnerReadiness(runner: object): (() => boolean) | null {
-  const candidate = (runner as { isReady?: unknown }).isReady;
-  if (typeof candidate !== "function") return null;
-  return () => Boolean((candidate as () => unknown).call(runner));
+/** The runner's readiness (the kubernetes runner: informers synced and watching). */
+export function runnerReadiness(runner: Runner): () => boolean {
+  return () => runner.isReady();
 }

@@ -4,7 +4,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { SESSION_STATUSES, SUCCEEDED_VALUES, type SessionRecord } from "../api/index.js";
-import type { PassReport } from "../controller/controller.js";
+import { FAILURE_CLASSES } from "../api/errors.js";
+import type { LoopFailure, LoopHealth, PassReport } from "../controller/controller.js";
 import type { WebhookResult } from "./decide-webhook.js";
 
 /** Buckets for git round trips and passes: 5 ms .. 2 min. */
@@ -57,6 +58,18 @@ export class ControllerMetrics {
     help: "1 while this replica runs the controller loop (holds the lease, or leader election is off).",
     registers: [this.registry],
   });
+  private readonly failures = new Counter({
+    name: "cfs_gitops_failures_total",
+    help: "Failures of the controller loop, by where (pass, start, remove) and class (transient, stalling, session).",
+    labelNames: ["scope", "class"] as const,
+    registers: [this.registry],
+  });
+  private readonly loopState = new Gauge({
+    name: "cfs_gitops_loop_state",
+    help: "1 for the controller loop's current state (ok, retrying: transient failures backed off, stalled: a failure that needs a person), 0 for the others.",
+    labelNames: ["state"] as const,
+    registers: [this.registry],
+  });
   private readonly webhooks = new Counter({
     name: "cfs_gitops_webhook_requests_total",
     help: "Requests to POST /hooks/git, by result.",
@@ -69,6 +82,20 @@ export class ControllerMetrics {
       collectDefaultMetrics({ register: this.registry, prefix: "cfs_gitops_" });
     this.setSessions([]);
     this.leader.set(0);
+    this.setLoopState("ok");
+    for (const scope of ["pass", "start", "remove"] as const)
+      for (const failure of FAILURE_CLASSES) this.failures.inc({ scope, class: failure }, 0);
+  }
+
+  /** Counts a failure of the loop by scope and class. */
+  observeFailure(failure: Pick<LoopFailure, "scope" | "failure">): void {
+    this.failures.inc({ scope: failure.scope, class: failure.failure });
+  }
+
+  /** Sets the loop-state gauge: 1 for `state`, 0 for the others. */
+  setLoopState(state: LoopHealth["state"]): void {
+    for (const each of ["ok", "retrying", "stalled"] as const)
+      this.loopState.set({ state: each }, each === state ? 1 : 0);
   }
 
   /** Records a finished pass (the controller's `onPass`). */

@@ -1,8 +1,10 @@
 /**
  * `/readyz` as a pure function of what the process knows: the last git fetch, the runner's
- * informers, the leader lease. Ready only when every check passes; the body names each check
+ * informers, the leader lease, and the controller loop (stalled, or retrying transient failures). Ready only when every check passes; the body names each check
  * (`[+]git-fetch ok`, `[-]leader failed: ...`), the way kube-apiserver's verbose readyz does.
  */
+
+import type { LoopHealth } from "../controller/controller.js";
 
 /** The outcome of the last fetch of the watched branch; `ok` null before the first one. */
 export interface FetchState {
@@ -21,18 +23,40 @@ export interface ReadinessState {
   /** The runner's own readiness (informers synced), or null when the runner does not report one. */
   runner: boolean | null;
   leader: LeaderState;
+  /** The controller loop's health, or null while it does not run on this replica. */
+  loop: LoopHealth | null;
 }
 
 /** One named check. */
 export interface ReadinessCheck {
-  name: "git-fetch" | "runner" | "leader";
+  name: "git-fetch" | "runner" | "leader" | "loop";
   ok: boolean;
   message: string;
 }
 
 /** The checks, in a fixed order. */
 export function readinessChecks(state: ReadinessState): ReadinessCheck[] {
-  return [gitFetchCheck(state.gitFetch), runnerCheck(state.runner), leaderCheck(state.leader)];
+  return [
+    gitFetchCheck(state.gitFetch),
+    runnerCheck(state.runner),
+    leaderCheck(state.leader),
+    loopCheck(state.loop),
+  ];
+}
+
+function loopCheck(loop: LoopHealth | null): ReadinessCheck {
+  if (loop === null) return { name: "loop", ok: true, message: "the controller loop does not run here" };
+  if (loop.state === "ok") return { name: "loop", ok: true, message: "the last pass succeeded" };
+  const last = loop.last;
+  const what =
+    last === null
+      ? "unknown failure"
+      : `${last.scope}${last.session ? ` ${last.session}` : ""}: ${last.message}`;
+  const message =
+    loop.state === "stalled"
+      ? `stalled (${what}); retried at the next resync or change`
+      : `retrying with backoff after ${loop.failures} transient failure(s) (${what})`;
+  return { name: "loop", ok: false, message };
 }
 
 function gitFetchCheck(fetch: FetchState): ReadinessCheck {

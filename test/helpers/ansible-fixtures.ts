@@ -79,6 +79,21 @@ export function sleepingPlaybook(marker: string): string {
   );
 }
 
+/**
+ * A playbook that appends a line to `marker`, waits until the file `gate` exists, then succeeds
+ * (or fails on every host when `fail`): a run whose end a test decides.
+ */
+export function gatedPlaybook(marker: string, gate: string, fail = false): string {
+  const end = fail
+    ? `    - name: fail on purpose\n      ansible.builtin.fail:\n        msg: failing on purpose\n`
+    : "";
+  return play(
+    `    - name: say it started\n      ansible.builtin.shell: echo started >> "${marker}"\n` +
+      `    - name: wait for the gate\n      ansible.builtin.shell: while [ ! -e "${gate}" ]; do sleep 0.1; done\n` +
+      end,
+  );
+}
+
 /** A layer of a RunSpec. */
 export function layer(index: number, fields: Omit<PlannedLayer, "index" | "displayName">): PlannedLayer {
   return { index, displayName: fields.name ?? `layer${index}`, ...fields };

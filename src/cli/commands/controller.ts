@@ -68,6 +68,11 @@ export function registerController(program: Command): void {
         "kubernetes: basic-auth Secret (username, password) the clone steps use [env CFS_GITOPS_GIT_CREDENTIALS_SECRET]",
       )
       .option(
+        "--step-env <name>",
+        "let steps (git, ansible-playbook) also get this variable of the controller's environment (of the container's on kubernetes); repeatable or comma-separated; CFS_GITOPS_* and credentials never pass [env CFS_GITOPS_STEP_ENV]",
+        (name: string, names: string[] = []) => [...names, name],
+      )
+      .option(
         "--image-service <service>",
         "image sessions: local (the image store in the data directory), ims or none [env CFS_GITOPS_IMAGE_SERVICE] (default local)",
       )
@@ -141,7 +146,8 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
   const controller: Controller = new Controller({
     ...services.instrument({ source: repo.source, status: repo.status, runner }),
     log,
-    onPass: (report) => services.recordPass(report, controller.records),
+    onPass: (report) => services.recordPass(report, controller.records, controller.health),
+    onFailure: (failure) => services.recordFailure(failure, controller.health),
   });
   log.info(
     {
@@ -163,7 +169,12 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
     if (!settled) log.warn("some sessions are still unfinished");
     return;
   }
-  const outcome = await services.run({ controller, runner, signal: stopSignal(log) });
+  const outcome = await services.run({
+    controller,
+    runner,
+    signal: stopSignal(log),
+    loopHealth: () => controller.health,
+  });
   await runner.close();
   await repo.close();
   if (outcome === "lost")

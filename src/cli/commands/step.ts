@@ -12,6 +12,7 @@ import {
   runImsCleanup,
   type StepConfig,
 } from "../../runners/kubernetes/container/index.js";
+import { stepBaseEnv } from "../../runners/steps/index.js";
 import { ConfigError } from "../config.js";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
@@ -110,11 +111,11 @@ function imsService(config: Readonly<StepConfig>): ImageService | null {
   });
 }
 
-/** The environment of the programs a step runs: this one's, without the raw credential variables. */
+/**
+ * The environment of the programs a step runs: the minimal one of stepBaseEnv taken from the
+ * container's, plus the names the Job allows (`CFS_STEP_ENV`); never the Job's credential variables.
+ */
 function childEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const hidden = new Set<string>([ENV.gitUsername, ENV.gitPassword, ENV.imsToken]);
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env))
-    if (value !== undefined && !hidden.has(key)) out[key] = value;
-  return out;
+  const allow = (env[ENV.stepEnv] ?? "").split(",").filter((name) => name !== "");
+  return stepBaseEnv({ from: env, allow });
 }

@@ -3,18 +3,25 @@
  * retry may help, and a one-line message (the API's own `Status.message`, never headers or tokens).
  */
 import { ApiException } from "@kubernetes/client-node";
+import { CfsError, httpFailureClass, type FailureClass } from "../../api/errors.js";
 
-/** A Kubernetes API call that failed; `code` is the HTTP status, or null when the server was not reached. */
-export class KubernetesApiError extends Error {
-  override readonly name = "KubernetesApiError";
+/**
+ * A Kubernetes API call that failed; `status` is the HTTP status, or null when the server was not
+ * reached. Its class follows the status: no answer, 408, 429 and 5xx are transient; a request the
+ * API refuses (other 4xx: invalid Job, forbidden) is stalling.
+ */
+export class KubernetesApiError extends CfsError {
+  readonly code = "KubernetesApiError";
+  readonly retry: FailureClass;
 
   /** What was attempted (`create Job x`), and the status and message of the failure. */
   constructor(
     readonly action: string,
-    readonly code: number | null,
+    readonly status: number | null,
     detail: string,
   ) {
-    super(`could not ${action}: ${code === null ? "" : `${code} `}${detail}`);
+    super(`could not ${action}: ${status === null ? "" : `${status} `}${detail}`, { action, status });
+    this.retry = httpFailureClass(status);
   }
 }
 
@@ -25,8 +32,7 @@ export function apiStatus(error: unknown): number | null {
 
 /** Whether trying again later may succeed: the server was not reached, was busy, or failed itself. */
 export function isTransient(error: unknown): boolean {
-  const code = apiStatus(error);
-  return code === null || code === 429 || code >= 500;
+  return httpFailureClass(apiStatus(error)) === "transient";
 }
 
 /** The error as a KubernetesApiError with the API's own message. */

@@ -237,6 +237,11 @@ class KubernetesRunner implements Runner {
     }
   }
 
+  isReady(): boolean {
+    const synced = this.jobs.hasSynced && this.pods.hasSynced;
+    return !this.closed && synced && this.jobs.lastError === null && this.pods.lastError === null;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([this.jobs.stop(), this.pods.stop()]);

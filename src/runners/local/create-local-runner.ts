@@ -9,7 +9,14 @@ import type { Logger } from "pino";
 import type { RunObservation, RunSpec } from "../../api/index.js";
 import { parsePassthrough } from "../../manifest/passthrough.js";
 import { formatTime } from "../../plan/duration.js";
-import { GIT_SAFE_ENV, ansibleMissing, initialObservation, notifyListeners } from "../steps/index.js";
+import {
+  ansibleMissing,
+  gitStepEnv,
+  initialObservation,
+  notifyListeners,
+  stepBaseEnv,
+  type OriginCredentials,
+} from "../steps/index.js";
 import type { Runner } from "../types.js";
 import { findExecutable } from "./find-executable.js";
 import type { LocalRun, StepContext } from "./local-run.js";
@@ -17,7 +24,7 @@ import type { ImageService } from "../../images/types.js";
 import { cleanupRunImages } from "./image-steps.js";
 import { runPipeline } from "./pipeline.js";
 import { isRecordedGroupAlive, killGroup, processIdentity } from "./processes.js";
-import { liveInstances, recoverRuns } from "./recover-runs.js";
+import { liveInstances, recoverRuns, type AdoptedRun } from "./recover-runs.js";
 import {
   createRunDir,
   isSafeJobName,
@@ -43,10 +50,15 @@ export interface LocalRunnerOptions {
   ansiblePlaybookPath?: string;
   /** git to run; default `git` on PATH. */
   gitPath?: string;
-  /** Variables added to (or, when undefined, removed from) process.env for every step process. */
+  /**
+   * Variables set (or, when undefined, removed) for every step process, on top of its minimal
+   * environment (see stepBaseEnv: steps never inherit process.env; secret names never pass).
+   */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Variables for git only, such as credentials (`GIT_CONFIG_COUNT`/`_KEY_n`/`_VALUE_n` with http.extraHeader). Never logged. */
-  gitEnv?: Readonly<Record<string, string>>;
+  /** The site's allow-list (`--step-env`): more names steps take from process.env. */
+  stepEnv?: readonly string[];
+  /** Credentials git steps use for clone URLs on their server only, scoped to each URL. Never logged. */
+  gitCredentials?: OriginCredentials | null;
   /** The clock of every time in an observation. */
   now?: () => Date;
   /** Time between SIGTERM and SIGKILL when a run's processes are stopped (default 5 s). */
@@ -59,7 +71,9 @@ const DEFAULT_KILL_GRACE_MS = 5_000;
 
 /**
  * Create the local runner. Runs left unfinished by a previous controller on the same `dataDir`
- * are ended first (their processes stopped, succeeded `unknown`); none is ever run again. When
+ * are carried on: the step it left running is adopted (watched until it ends, or read from disk
+ * when it ended meanwhile) and the run goes on to its real outcome; nothing is ever run twice.
+ * Image sessions cannot be carried on: they are ended (processes stopped, succeeded `unknown`). When
  * ansible-playbook cannot be found one line says so, and sessions fail at their first ansible step.
  */
 export async function createLocalRunner(options: LocalRunnerOptions): Promise<Runner> {
@@ -70,7 +84,7 @@ export async function createLocalRunner(options: LocalRunnerOptions): Promise<Ru
   liveInstances.add(self.instance);
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const images = options.images ?? null;
-  await recoverRuns({
+  const recovered = await recoverRuns({
     runsDir,
     self,
     now: stamp(options),
@@ -80,6 +94,7 @@ export async function createLocalRunner(options: LocalRunnerOptions): Promise<Ru
       cleanupRunImages({ workDir, service: images, log: options.log, job }),
   });
   await runner.checkAnsible();
+  for (const adopted of recovered.adopt) runner.adopt(adopted);
   return runner;
 }
 
@@ -121,13 +136,33 @@ class LocalRunner implements Runner {
       current: null,
       abort: new AbortController(),
       ansibleExtraEnv: {},
+      failure: null,
     };
-    if (!(await createRunDir(this.runsDir, spec.job, this.state(run)))) return;
+    if (!(await createRunDir(this.runsDir, { spec, state: this.state(run) }))) return;
     this.runs.set(spec.job, run);
     this.queue.push(run);
     this.log.info({ session: spec.name, job: spec.job }, "session queued");
     this.notify();
     this.pump();
+  }
+
+  /** Carry on a run a previous controller left (recovery made this runner its owner). */
+  adopt(adopted: AdoptedRun): void {
+    const { spec, state } = adopted;
+    const run: LocalRun = {
+      spec,
+      paths: runPaths(this.runsDir, spec.job),
+      obs: state.observation,
+      created: state.created,
+      stopped: false,
+      current: null,
+      abort: new AbortController(),
+      ansibleExtraEnv: {},
+      failure: state.failure ?? null,
+    };
+    this.runs.set(spec.job, run);
+    this.log.info({ session: spec.name, job: spec.job }, "session adopted after a restart");
+    this.begin(run);
   }
 
   async remove(_name: string, job: string): Promise<void> {
@@ -163,13 +198,17 @@ class LocalRunner implements Runner {
     return readFile(logPath(runPaths(this.runsDir, job), step), "utf8").catch(() => null);
   }
 
+  isReady(): boolean {
+    return !this.closed;
+  }
+
   close(): Promise<void> {
     this.closed = true;
     liveInstances.delete(this.self.instance);
     for (const run of this.runs.values()) {
       run.stopped = true;
       run.abort.abort();
-      run.current?.child.unref();
+      run.current?.unref();
     }
     this.queue.length = 0;
     return Promise.resolve();
@@ -185,13 +224,16 @@ class LocalRunner implements Runner {
       const run = this.queue.shift();
       if (run === undefined) return;
       this.log.info({ session: run.spec.name, job: run.spec.job }, "session starting");
-      const done = runPipeline(run, this.ctx)
-        .catch((error: unknown) =>
-          this.log.error({ err: error, job: run.spec.job }, "run failed unexpectedly"),
-        )
-        .finally(() => this.finished(run));
-      this.done.set(run.spec.job, done);
+      this.begin(run);
     }
+  }
+
+  /** Run (or carry on) the pipeline of `run`, counted among the runs in flight until it ends. */
+  private begin(run: LocalRun): void {
+    const done = runPipeline(run, this.ctx)
+      .catch((error: unknown) => this.log.error({ err: error, job: run.spec.job }, "run failed unexpectedly"))
+      .finally(() => this.finished(run));
+    this.done.set(run.spec.job, done);
   }
 
   private finished(run: LocalRun): void {
@@ -225,7 +267,7 @@ class LocalRunner implements Runner {
   }
 
   private state(run: LocalRun): RunState {
-    return { observation: run.obs, runner: this.self, created: run.created };
+    return { observation: run.obs, runner: this.self, created: run.created, failure: run.failure };
   }
 
   /** Record the next observation of a run (state.json, atomically), then tell the listeners. */
@@ -243,13 +285,14 @@ class LocalRunner implements Runner {
 
 /** What every step gets: tools, environments and the save function. Environments are never logged. */
 function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext["save"]): StepContext {
-  const base = mergeEnv(process.env, options.env ?? {});
+  const base = stepBaseEnv({ from: process.env, allow: options.stepEnv ?? [], set: options.env ?? {} });
+  const credentials = options.gitCredentials ?? null;
   const explicit = options.ansiblePlaybookPath;
   return {
     log,
     stamp: () => stamp(options),
     save,
-    git: { command: options.gitPath ?? "git", env: { ...base, ...GIT_SAFE_ENV, ...(options.gitEnv ?? {}) } },
+    git: { command: options.gitPath ?? "git", env: (url) => gitStepEnv({ base, url, credentials }) },
     ansible: {
       find: () =>
         findExecutable({
@@ -269,13 +312,4 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
 /** The current time from the injected clock, formatted for a RunObservation. */
 function stamp(options: LocalRunnerOptions): string {
   return formatTime(options.now?.() ?? new Date());
-}
-
-function mergeEnv(
-  base: Readonly<Record<string, string | undefined>>,
-  extra: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...base, ...extra })) if (value !== undefined) env[key] = value;
-  return env;
 }

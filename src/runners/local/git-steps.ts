@@ -21,7 +21,8 @@ export async function cloneLayerStep(
   ctx: StepContext,
   layer: PlannedLayer,
 ): Promise<StepResult> {
-  const outcome = await cloneLayer(localCloneIo(run, ctx, cloneStepName(layer.index)), layer);
+  const io = localCloneIo({ run, ctx, step: cloneStepName(layer.index), url: layer.clone_url });
+  const outcome = await cloneLayer(io, layer);
   const commit = outcome.commit;
   if (commit !== null && commit !== layer.commit) {
     await ctx.save(
@@ -39,11 +40,14 @@ export async function cloneHostsStep(
   ctx: StepContext,
   inventory: AdditionalInventory,
 ): Promise<StepResult> {
-  return stepResult(await cloneHosts(localCloneIo(run, ctx, "git-clone-hosts"), inventory));
+  const io = localCloneIo({ run, ctx, step: "git-clone-hosts", url: inventory.clone_url });
+  return stepResult(await cloneHosts(io, inventory));
 }
 
-/** git as a step process of `run`, its output in the step's log. */
-function localCloneIo(run: LocalRun, ctx: StepContext, step: string): CloneIo {
+/** git as a step process of `run` cloning `url`, its output in the step's log. */
+function localCloneIo(input: { run: LocalRun; ctx: StepContext; step: string; url: string }): CloneIo {
+  const { run, ctx, step } = input;
+  const env = ctx.git.env(input.url);
   return {
     git: (command) =>
       runStepProcess(run, ctx, {
@@ -51,7 +55,7 @@ function localCloneIo(run: LocalRun, ctx: StepContext, step: string): CloneIo {
         command: ctx.git.command,
         args: command.args,
         cwd: command.cwd === undefined ? run.paths.work : join(run.paths.work, command.cwd),
-        env: ctx.git.env,
+        env,
         captureStdout: command.capture === true,
       }),
     note: (text) => appendStepLog(run, step, text),

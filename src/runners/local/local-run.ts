@@ -3,7 +3,6 @@ import type { Logger } from "pino";
 import type { PlannedLayer, RunObservation, RunSpec } from "../../api/index.js";
 import type { ImageService } from "../../images/types.js";
 import { updateLayer, type PassthroughParse } from "../steps/index.js";
-import type { StepProcess } from "./processes.js";
 import type { RunPaths } from "./run-files.js";
 
 /** A run this runner started (queued or running). */
@@ -15,8 +14,10 @@ export interface LocalRun {
   readonly created: number;
   /** Set by remove() or close(): the pipeline starts nothing more and writes nothing more. */
   stopped: boolean;
-  /** The process of the step running now. */
-  current: StepProcess | null;
+  /** The process group of the step running now (started by us, or adopted after a restart). */
+  current: { pgid: number | null; unref(): void } | null;
+  /** Why the run fails, once a step has failed (kept in state.json, so a restart knows it). */
+  failure: string | null;
   /** Aborted when the run is stopped, so image service waits end at once. */
   readonly abort: AbortController;
   /** Variables the image service adds to ansible-playbook's environment (set by `inventory`). */
@@ -30,12 +31,14 @@ export interface StepContext {
   stamp(): string;
   /** Record the next observation of `run` (state.json, then onChange); nothing once the run is stopped. */
   save(run: LocalRun, next: RunObservation): Promise<void>;
-  git: { command: string; env: Record<string, string> };
+  /** git, and the environment of a git step that clones `url` (credentials only for their own server). */
+  git: { command: string; env(url: string): Record<string, string> };
   ansible: {
     /** The ansible-playbook to run, looked up again for every step; null when there is none. */
     find(): Promise<string | null>;
     /** The reason a session fails with when `find` gives null. */
     missingReason: string;
+    /** The base environment of ansible steps (see ansibleStepEnv for what each layer adds). */
     env: Record<string, string>;
   };
   /** Splits `ansible.passthrough` into argv tokens, or says why it cannot. */

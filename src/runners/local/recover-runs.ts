@@ -1,14 +1,19 @@
 /**
- * Restart recovery: a run that was not complete when its controller went away is ended as
- * `unknown` (its processes stopped first), never run again.
+ * Restart recovery: a run that was not complete when its controller went away is taken over by
+ * the new runner, which carries it on from its files (see resume-step.ts): nothing is run twice
+ * and outcomes are the real ones. Runs that cannot be carried on (image sessions, whose staging
+ * lives in the controller's memory, and runs without a spec.json) are ended as `unknown`, their
+ * processes stopped first, never run again.
  */
 import { rm } from "node:fs/promises";
 import type { Logger } from "pino";
-import { RESTARTED, completeRun } from "../steps/index.js";
+import type { RunSpec } from "../../api/index.js";
+import { RESTARTED, completeRun, isImageTarget } from "../steps/index.js";
 import { isRecordedGroupAlive, isSameProcessAlive, killGroup } from "./processes.js";
 import {
   listJobs,
   readPidFile,
+  readSpec,
   readState,
   removeUnfinishedRunDirs,
   runPaths,
@@ -32,21 +37,53 @@ export interface RecoverOptions {
   cleanupImages?: (input: { workDir: string; job: string }) => Promise<void>;
 }
 
-/** End every run whose owner is gone; returns the jobs it ended. */
-export async function recoverRuns(options: RecoverOptions): Promise<string[]> {
+/** A run recovery hands to the new runner to carry on; `self` already owns it. */
+export interface AdoptedRun {
+  spec: RunSpec;
+  state: RunState;
+}
+
+/** What recovery did: the jobs it ended or forgot, and the runs the new runner must carry on. */
+export interface Recovered {
+  ended: string[];
+  adopt: AdoptedRun[];
+}
+
+/** Take over every run whose owner is gone: adopt it, or end it when it cannot be carried on. */
+export async function recoverRuns(options: RecoverOptions): Promise<Recovered> {
   await removeUnfinishedRunDirs(options.runsDir);
-  const recovered: string[] = [];
+  const recovered: Recovered = { ended: [], adopt: [] };
   for (const job of await listJobs(options.runsDir)) {
-    if (await recoverRun(options, job)) recovered.push(job);
+    const outcome = await recoverRun(options, job);
+    if (outcome === "ended") recovered.ended.push(job);
+    else if (outcome !== null) recovered.adopt.push(outcome);
   }
   return recovered;
 }
 
-async function recoverRun(options: RecoverOptions, job: string): Promise<boolean> {
+async function recoverRun(options: RecoverOptions, job: string): Promise<AdoptedRun | "ended" | null> {
   const paths = runPaths(options.runsDir, job);
   const state = await readState(paths);
-  if (state === null || state.observation.phase === "complete") return false;
-  if (await isOwnerAlive(state.runner, options.self)) return false;
+  if (state === null || state.observation.phase === "complete") return null;
+  if (await isOwnerAlive(state.runner, options.self)) return null;
+  const spec = neverStarted(state) ? null : await readSpec(paths);
+  if (spec !== null && !isImageTarget(spec)) {
+    // Owned by this runner before anything else happens, so a third controller leaves it alone.
+    const adopted = { ...state, runner: options.self };
+    await writeState(paths, adopted);
+    options.log.info(
+      { job, session: state.observation.name },
+      "carrying on a run a previous controller left",
+    );
+    return { spec, state: adopted };
+  }
+  return (await endRun(options, { job, state })) ? "ended" : null;
+}
+
+/** End a run that cannot be carried on: forgotten when it never started, else complete/unknown. */
+async function endRun(options: RecoverOptions, input: { job: string; state: RunState }): Promise<boolean> {
+  const { job, state } = input;
+  const paths = runPaths(options.runsDir, job);
   if (neverStarted(state)) {
     // Queued behind max-concurrent and never begun: nothing ran, so the planner may start it again.
     await rm(paths.dir, { recursive: true, force: true });
@@ -73,7 +110,7 @@ async function recoverRun(options: RecoverOptions, job: string): Promise<boolean
   await rm(paths.pid, { force: true });
   options.log.warn(
     { job, session: state.observation.name },
-    "session was running when the controller stopped; marked unknown",
+    "session was running when the controller stopped and cannot be carried on; marked unknown",
   );
   await cleanupImages(options, { workDir: paths.work, job });
   return true;

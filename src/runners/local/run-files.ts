@@ -1,12 +1,13 @@
 /**
- * The files of one run under `<dataDir>/runs/<job>/`: `state.json` (the RunObservation plus who
- * owns it), `pid` (the process group of the step running now), `logs/<step>.log`, and `work/`
+ * The files of one run under `<dataDir>/runs/<job>/`: `spec.json` (the RunSpec, so a controller
+ * that starts again can carry the run on), `state.json` (the RunObservation plus who owns it),
+ * `launch.json` and its claim and exit files (see step-launch.ts), `pid` (the process group of the step running now), `logs/<step>.log`, and `work/`
  * (`layer<i>/` clones, `hosts/`, `ansible.cfg`).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { RunObservation } from "../../api/index.js";
+import type { RunObservation, RunSpec } from "../../api/index.js";
 import { writeJsonAtomic } from "../steps/index.js";
 import type { ProcessIdentity } from "./processes.js";
 
@@ -34,6 +35,8 @@ export interface RunState {
   runner: ProcessIdentity & { instance: string };
   /** Milliseconds since the epoch when the run was created (orders two runs of one session name). */
   created: number;
+  /** Why the run fails, once a step has failed and before the run completes. */
+  failure?: string | null;
 }
 
 /** `pid`: the process group of the step running now. */
@@ -45,6 +48,7 @@ export interface PidFile extends ProcessIdentity {
 export interface RunPaths {
   dir: string;
   state: string;
+  spec: string;
   pid: string;
   logs: string;
   work: string;
@@ -56,6 +60,7 @@ export function runPaths(runsDir: string, job: string): RunPaths {
   return {
     dir,
     state: join(dir, "state.json"),
+    spec: join(dir, "spec.json"),
     pid: join(dir, "pid"),
     logs: join(dir, "logs"),
     work: join(dir, "work"),
@@ -69,19 +74,26 @@ export function logPath(paths: RunPaths, step: string): string {
 
 /** Write a run's state.json. */
 export async function writeState(paths: RunPaths, state: RunState): Promise<void> {
-  const { observation, runner, created } = state;
-  await writeJsonAtomic(paths.state, { ...observation, runner, created });
+  const { observation, runner, created, failure } = state;
+  await writeJsonAtomic(paths.state, { ...observation, runner, created, failure: failure ?? null });
+}
+
+/** Read a run's spec.json; null when it is missing (a run created by an older version) or unreadable. */
+export async function readSpec(paths: RunPaths): Promise<RunSpec | null> {
+  const parsed = await readJson(paths.spec);
+  return isRecord(parsed) && typeof parsed["job"] === "string" ? (parsed as unknown as RunSpec) : null;
 }
 
 /** Read a run's state.json; null when it is missing or unreadable. */
 export async function readState(paths: RunPaths): Promise<RunState | null> {
   const parsed = await readJson(paths.state);
   if (!isRecord(parsed) || !isRecord(parsed["runner"]) || typeof parsed["job"] !== "string") return null;
-  const { runner, created, ...observation } = parsed;
+  const { runner, created, failure, ...observation } = parsed;
   return {
     observation: observation as unknown as RunObservation,
     runner: runner as unknown as RunState["runner"],
     created: typeof created === "number" ? created : 0,
+    failure: typeof failure === "string" ? failure : null,
   };
 }
 
@@ -92,16 +104,22 @@ export async function readPidFile(paths: RunPaths): Promise<PidFile | null> {
 }
 
 /**
- * Create run `job` with its first state in one step: the directory is built under a temporary
+ * Create the run of `spec.job` with its spec and first state in one step: the directory is built under a temporary
  * name and renamed into place, so a run directory always has a state.json. Returns false (and
  * changes nothing) when the run exists already.
  */
-export async function createRunDir(runsDir: string, job: string, state: RunState): Promise<boolean> {
+export async function createRunDir(
+  runsDir: string,
+  run: { spec: RunSpec; state: RunState },
+): Promise<boolean> {
+  const job = run.spec.job;
   const paths = runPaths(runsDir, job);
   const temp = runPaths(runsDir, `${CREATING_PREFIX}${job}-${randomBytes(4).toString("hex")}`);
   await mkdir(temp.logs, { recursive: true });
   await mkdir(temp.work, { recursive: true });
-  await writeState(temp, state);
+  // Only the controller's user reads it: a clone URL may carry credentials.
+  await writeFile(temp.spec, JSON.stringify(run.spec), { mode: 0o600 });
+  await writeState(temp, run.state);
   try {
     await rename(temp.dir, paths.dir);
     return true;

@@ -3,12 +3,14 @@ import { join } from "node:path";
 import type { PlannedLayer } from "../../api/index.js";
 import {
   ANSIBLE_CFG_FILE,
-  ansibleEnv,
-  imageAnsibleEnv,
+  ansibleStepEnv,
   ansibleOutcome,
   ansibleRunArgv,
   ansibleStepName,
+  checkPassthroughFiles,
+  checkPlaybookInClone,
   updateLayer,
+  type AnsibleExit,
   writeInventoryFiles,
 } from "../steps/index.js";
 import {
@@ -52,12 +54,28 @@ export async function ansibleStep(run: LocalRun, ctx: StepContext, layer: Planne
     command: prepared.command,
     args: prepared.argv,
     cwd: run.paths.work,
-    env: imageAnsibleEnv(
-      ansibleEnv(ctx.ansible.env, join(run.paths.work, ANSIBLE_CFG_FILE)),
-      run.ansibleExtraEnv,
-    ),
+    env: ansibleStepEnv({
+      base: ctx.ansible.env,
+      spec: run.spec,
+      layer,
+      configPath: join(run.paths.work, ANSIBLE_CFG_FILE),
+      imageEnv: run.ansibleExtraEnv,
+    }),
   });
-  const outcome = ansibleOutcome(layer, exit);
+  return recordAnsibleExit(run, ctx, { layer, exit });
+}
+
+/**
+ * Record how layer `layer`'s ansible-playbook ended (exit code, PLAY RECAP, failed and unreachable
+ * hosts), whether this controller saw it end or read it from disk after a restart.
+ */
+export async function recordAnsibleExit(
+  run: LocalRun,
+  ctx: StepContext,
+  input: { layer: PlannedLayer; exit: AnsibleExit },
+): Promise<StepResult> {
+  const { layer } = input;
+  const outcome = ansibleOutcome(layer, input.exit);
   await ctx.save(
     run,
     updateLayer(run.obs, layer.index, (status) => ({ ...status, status: outcome.status, ...outcome.layer })),
@@ -77,6 +95,15 @@ async function prepareAnsible(
     parsePassthrough: ctx.parsePassthrough,
   });
   if ("reason" in prepared) return prepared;
+  const refused =
+    (await checkPlaybookInClone({ workDir: run.paths.work, layer })) ??
+    (await checkPassthroughFiles({
+      step: ansibleStepName(layer.index),
+      passthrough: prepared.passthrough,
+      workDir: run.paths.work,
+      layers: run.spec.layers,
+    }));
+  if (refused !== null) return { reason: refused };
   const command = await ctx.ansible.find();
   if (command === null) return { reason: `${ansibleStepName(layer.index)}: ${ctx.ansible.missingReason}` };
   return { command, argv: prepared.argv };

@@ -5,6 +5,7 @@ import type { LocalRun, StepContext } from "./local-run.js";
 import { isGroupAlive, killGroup, processIdentity, spawnStep, type ProcessExit } from "./processes.js";
 import { writeJsonAtomic } from "../steps/index.js";
 import { logPath } from "./run-files.js";
+import { readLaunchExit, recordLaunch, wrapStepCommand, type StepLaunch } from "./step-launch.js";
 
 /** One process of a step. */
 export interface StepProcessOptions {
@@ -26,6 +27,8 @@ const STOPPED: StepProcessExit = { exitCode: null, signal: "SIGTERM", error: nul
  * Run one process of a step in its own process group, appending its output to `logs/<step>.log`
  * after a `$ command args` line (credentials scrubbed). While it runs, `pid` names its group so a
  * removal or a later controller can stop it. Processes it leaves behind are stopped when it exits.
+ * The process runs under the launch wrapper (see step-launch.ts), so its exit code is on disk even
+ * when this controller is gone by the time it ends.
  */
 export async function runStepProcess(
   run: LocalRun,
@@ -38,10 +41,11 @@ export async function runStepProcess(
   try {
     const start = (await handle.stat()).size;
     if (run.stopped) return STOPPED;
-    const proc = spawnStep({ ...options, logFd: handle.fd });
-    run.current = proc;
+    const launch = await recordLaunch(run.paths, { step: options.step, logOffset: start });
+    const proc = spawnStep({ ...options, ...wrapStepCommand(launch, options), logFd: handle.fd });
+    run.current = { pgid: proc.pgid, unref: () => proc.child.unref() };
     if (proc.pgid !== null) await recordPid(run, options.step, proc.pgid);
-    const exit = await proc.exit;
+    const exit = await launchedExit(launch, await proc.exit);
     if (run.stopped) return { ...exit, output: "" };
     run.current = null;
     await rm(run.paths.pid, { force: true });
@@ -52,6 +56,13 @@ export async function runStepProcess(
   } finally {
     await handle.close();
   }
+}
+
+/** The command's own exit as its wrapper recorded it; the wrapper's when it recorded none (it was killed). */
+async function launchedExit<T extends ProcessExit>(launch: StepLaunch, exit: T): Promise<T> {
+  if (exit.error !== null) return exit;
+  const recorded = await readLaunchExit(launch);
+  return recorded === null ? exit : { ...exit, ...recorded };
 }
 
 /** Append a line the runner itself writes to a step's log. */

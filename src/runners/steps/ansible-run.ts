@@ -22,10 +22,13 @@ export interface AnsibleRunInput {
 }
 
 /**
- * The arguments after `ansible-playbook` for a layer (relative to the work directory), or why the
- * layer cannot run: a playbook outside the layer's clone, or a passthrough that is not allowed.
+ * The arguments after `ansible-playbook` for a layer (relative to the work directory) and the
+ * passthrough part of them, or why the layer cannot run: a playbook outside the layer's clone, or a
+ * passthrough that is not allowed.
  */
-export function ansibleRunArgv(input: AnsibleRunInput): { argv: string[] } | { reason: string } {
+export function ansibleRunArgv(
+  input: AnsibleRunInput,
+): { argv: string[]; passthrough: string[] } | { reason: string } {
   const step = ansibleStepName(input.layer.index);
   const playbook = layerPlaybookPath(input.layer);
   if (playbook === null) {
@@ -43,7 +46,7 @@ export function ansibleRunArgv(input: AnsibleRunInput): { argv: string[] } | { r
     verbosity: ansible.verbosity ?? 0,
     passthrough: passthrough.argv,
   });
-  return { argv };
+  return { argv, passthrough: passthrough.argv };
 }
 
 /** How ansible-playbook ended, and what it printed. */

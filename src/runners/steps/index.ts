@@ -19,3 +19,6 @@ export * from "./inventory-files.js";
 export * from "./image-session.js";
 export * from "./image-steps.js";
 export * from "./notify-listeners.js";
+export * from "./step-env.js";
+export * from "./passthrough-files.js";
+export * from "./playbook-in-clone.js";

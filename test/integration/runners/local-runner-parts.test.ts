@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { initialObservation } from "../../../src/runners/steps/index.js";
@@ -14,10 +14,20 @@ import {
 import {
   createRunDir,
   listJobs,
+  readSpec,
   readState,
   runPaths,
   type RunState,
 } from "../../../src/runners/local/run-files.js";
+import {
+  LAUNCH_TAKEN_EXIT,
+  claimLaunch,
+  readLaunch,
+  readLaunchExit,
+  recordLaunch,
+  wrapStepCommand,
+  type StepLaunch,
+} from "../../../src/runners/local/step-launch.js";
 import { runSpec, tempDir } from "../../helpers/ansible-fixtures.js";
 
 describe("step processes", () => {
@@ -76,7 +86,7 @@ describe("findExecutable", () => {
 });
 
 describe("run directories", () => {
-  it("are created once, always with a state.json", async () => {
+  it("are created once, always with a state.json and the spec", async () => {
     const runsDir = tempDir();
     const spec = runSpec("s", []);
     const identity = await processIdentity(process.pid);
@@ -84,11 +94,13 @@ describe("run directories", () => {
       observation: initialObservation(spec),
       runner: { ...identity, instance: "i" },
       created: 5,
+      failure: null,
     };
-    expect(await createRunDir(runsDir, spec.job, state)).toBe(true);
-    expect(await createRunDir(runsDir, spec.job, { ...state, created: 6 })).toBe(false);
+    expect(await createRunDir(runsDir, { spec, state })).toBe(true);
+    expect(await createRunDir(runsDir, { spec, state: { ...state, created: 6 } })).toBe(false);
     expect(await listJobs(runsDir)).toEqual([spec.job]);
     expect(await readState(runPaths(runsDir, spec.job))).toEqual(state);
+    expect(await readSpec(runPaths(runsDir, spec.job))).toEqual(spec);
   });
 
   it("read a damaged state.json as no state", async () => {
@@ -96,5 +108,48 @@ describe("run directories", () => {
     mkdirSync(join(runsDir, "cfs-x-1"));
     writeFileSync(join(runsDir, "cfs-x-1", "state.json"), "{ half");
     expect(await readState(runPaths(runsDir, "cfs-x-1"))).toBeNull();
+  });
+});
+
+describe("step launches", () => {
+  async function runWrapped(
+    dir: string,
+    launch: StepLaunch,
+    command: { command: string; args: string[] },
+  ): Promise<number | null> {
+    const proc = spawnStep({
+      ...wrapStepCommand(launch, command),
+      cwd: dir,
+      env: { PATH: "/usr/bin:/bin" },
+      logFd: 2,
+    });
+    return (await proc.exit).exitCode;
+  }
+
+  it("record the command's exit code on disk, and a signal as the signal", async () => {
+    const dir = tempDir();
+    const paths = runPaths(dir, "cfs-x-1");
+    mkdirSync(paths.dir);
+    const failed = await recordLaunch(paths, { step: "ansible-0", logOffset: 7 });
+    expect(await readLaunch(paths)).toEqual(failed);
+    expect(await runWrapped(dir, failed, { command: "sh", args: ["-c", "exit 3"] })).toBe(3);
+    expect(await readLaunchExit(failed)).toEqual({ exitCode: 3, signal: null });
+    expect(await claimLaunch(failed)).toBe(false);
+
+    const killed = await recordLaunch(paths, { step: "ansible-1", logOffset: 0 });
+    await runWrapped(dir, killed, { command: "sh", args: ["-c", "kill -TERM $$"] });
+    expect(await readLaunchExit(killed)).toEqual({ exitCode: null, signal: "SIGTERM" });
+  });
+
+  it("never run once a restarted controller has claimed them", async () => {
+    const dir = tempDir();
+    const paths = runPaths(dir, "cfs-x-1");
+    mkdirSync(paths.dir);
+    const launch = await recordLaunch(paths, { step: "ansible-0", logOffset: 0 });
+    expect(await claimLaunch(launch)).toBe(true);
+    const touched = join(dir, "touched");
+    expect(await runWrapped(dir, launch, { command: "touch", args: [touched] })).toBe(LAUNCH_TAKEN_EXIT);
+    expect(existsSync(touched)).toBe(false);
+    expect(await readLaunchExit(launch)).toBeNull();
   });
 });

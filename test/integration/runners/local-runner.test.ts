@@ -9,6 +9,7 @@ import { IMAGE_SERVICE_MISSING, RESTARTED } from "../../../src/runners/steps/ind
 import type { Runner } from "../../../src/runners/types.js";
 import {
   failingPlaybook,
+  gatedPlaybook,
   isComplete,
   isStepRunning,
   layer,
@@ -370,7 +371,7 @@ describe("local runner", () => {
     expect(readFileSync(out, "utf8")).toBe("second\n");
   });
 
-  it("after a crash, a new runner ends the unfinished run as unknown and never runs it again", async () => {
+  it("after a crash that killed the playbook before its exit was recorded, ends the run unknown and never runs it again", async () => {
     const root = tempDir();
     const marker = join(root, "started");
     const slow = makeLayerRepo(root, "slow", { "site.yml": sleepingPlaybook(marker) });
@@ -389,7 +390,7 @@ describe("local runner", () => {
     await until(() => !groupAlive(pgid), "the processes to die");
 
     const second = await newRunner(dataDir);
-    const obs = (await second.observe()).get("crashed");
+    const obs = await waitForRun(second, "crashed", isComplete);
     expect(obs).toMatchObject({
       phase: "complete",
       succeeded: "unknown",
@@ -433,46 +434,82 @@ describe("local runner", () => {
     await until(() => !groupAlive(pgid), "the processes to die");
 
     const second = await newRunner(dataDir, { maxConcurrent: 1 });
-    const seen = await second.observe();
-    expect(seen.get("running")?.succeeded).toBe("unknown");
-    expect(seen.has("queued")).toBe(false);
+    expect((await second.observe()).has("queued")).toBe(false);
+    expect((await waitForRun(second, "running", isComplete)).succeeded).toBe("unknown");
     await second.start(queued);
     expect((await waitForRun(second, "queued", isComplete)).succeeded).toBe("true");
     expect(readFileSync(out, "utf8")).toBe("queued\n");
   });
 
-  it("on restart, stops the processes a dead controller left running before ending the run", async () => {
+  it("after a restart, adopts a playbook still going: watches it to its end, then runs the next layer, each once", async () => {
     const root = tempDir();
     const marker = join(root, "started");
-    const slow = makeLayerRepo(root, "slow", { "site.yml": sleepingPlaybook(marker) });
+    const gate = join(root, "gate");
+    const out = join(root, "out1.txt");
+    const gated = makeLayerRepo(root, "gated", { "site.yml": gatedPlaybook(marker, gate) });
+    const next = makeLayerRepo(root, "next", { "site.yml": writeFilePlaybook(out, "layer one") });
     const dataDir = join(root, "data");
     const first = await newRunner(dataDir);
-    const spec = runSpec("orphaned", [
-      layer(0, { clone_url: slow.path, commit: slow.commit, playbook: "site.yml" }),
+    const spec = runSpec("adopted", [
+      layer(0, { clone_url: gated.path, commit: gated.commit, playbook: "site.yml" }),
+      layer(1, { clone_url: next.path, commit: next.commit, playbook: "site.yml" }),
     ]);
     await first.start(spec);
-    await waitForRun(first, "orphaned", isStepRunning("ansible-0"));
+    await waitForRun(first, "adopted", isStepRunning("ansible-0"));
     await until(() => existsSync(marker), "the playbook to start");
-    await first.close();
     const pgid = pidOf(dataDir, spec);
-    // Make the run look owned by a controller process that has exited (another pid, now dead).
-    const dead = execFileSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
-      encoding: "utf8",
-    });
-    const statePath = join(dataDir, "runs", spec.job, "state.json");
-    const state = JSON.parse(readFileSync(statePath, "utf8")) as { runner: Record<string, unknown> };
-    state.runner = { ...state.runner, pid: Number(dead), startTicks: null, instance: "gone" };
-    writeFileSync(statePath, JSON.stringify(state));
-    expect(groupAlive(pgid)).toBe(true);
+    // The controller goes away (SIGTERM or kill -9): its runner is gone, the playbook keeps going.
+    await first.close();
 
     const second = await newRunner(dataDir);
-    expect(groupAlive(pgid)).toBe(false);
-    expect((await second.observe()).get("orphaned")).toMatchObject({
-      phase: "complete",
-      succeeded: "unknown",
-      reason: RESTARTED,
-    });
-    expect(existsSync(join(dataDir, "runs", spec.job, "pid"))).toBe(false);
+    expect(groupAlive(pgid)).toBe(true);
+    expect((await second.observe()).get("adopted")?.phase).toBe("running");
+    writeFileSync(gate, "");
+    const obs = await waitForRun(second, "adopted", isComplete);
+    expect(obs).toMatchObject({ succeeded: "true", reason: null });
+    expect(obs.steps.map((step) => [step.name, step.status, step.exit_code])).toEqual([
+      ["git-clone-0", "succeeded", 0],
+      ["git-clone-1", "succeeded", 0],
+      ["inventory", "succeeded", null],
+      ["ansible-0", "succeeded", 0],
+      ["ansible-1", "succeeded", 0],
+    ]);
+    expect(obs.layers[0]?.recap["localhost"]).toMatchObject({ ok: 2, failed: 0 });
+    expect(readFileSync(marker, "utf8")).toBe("started\n");
+    expect(readFileSync(out, "utf8")).toBe("layer one\n");
+  });
+
+  it("after a restart, records the real outcome of playbooks that ended while no controller watched", async () => {
+    const root = tempDir();
+    const gate = join(root, "gate");
+    const goodMarker = join(root, "good-started");
+    const badMarker = join(root, "bad-started");
+    const good = makeLayerRepo(root, "good", { "site.yml": gatedPlaybook(goodMarker, gate) });
+    const bad = makeLayerRepo(root, "bad", { "site.yml": gatedPlaybook(badMarker, gate, true) });
+    const dataDir = join(root, "data");
+    const first = await newRunner(dataDir);
+    const specs = [
+      runSpec("good", [layer(0, { clone_url: good.path, commit: good.commit, playbook: "site.yml" })]),
+      runSpec("bad", [layer(0, { clone_url: bad.path, commit: bad.commit, playbook: "site.yml" })]),
+    ];
+    for (const spec of specs) await first.start(spec);
+    for (const spec of specs) await waitForRun(first, spec.name, isStepRunning("ansible-0"));
+    await until(() => existsSync(goodMarker) && existsSync(badMarker), "the playbooks to start");
+    const groups = specs.map((spec) => pidOf(dataDir, spec));
+    await first.close();
+    writeFileSync(gate, "");
+    await until(() => groups.every((pgid) => !groupAlive(pgid)), "the playbooks to end");
+
+    const second = await newRunner(dataDir);
+    const goodObs = await waitForRun(second, "good", isComplete);
+    const badObs = await waitForRun(second, "bad", isComplete);
+    expect(goodObs).toMatchObject({ succeeded: "true", reason: null });
+    expect(goodObs.layers[0]).toMatchObject({ status: "succeeded", exit_code: 0 });
+    expect(badObs).toMatchObject({ succeeded: "false" });
+    expect(badObs.reason).toMatch(/failed on 1 host: localhost/);
+    expect(badObs.layers[0]).toMatchObject({ status: "failed", exit_code: 2, failed_hosts: ["localhost"] });
+    expect(readFileSync(goodMarker, "utf8")).toBe("started\n");
+    expect(readFileSync(badMarker, "utf8")).toBe("started\n");
   });
 
   it("without ansible-playbook, logs one line saying how to install it and fails sessions at ansible-0", async () => {

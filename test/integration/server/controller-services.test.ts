@@ -102,9 +102,10 @@ async function startServices(): Promise<ControllerServices> {
   const controller: Controller = new Controller({
     ...services.instrument({ source: repo.source, status: repo.status, runner }),
     log,
-    onPass: (report) => services.recordPass(report, controller.records),
+    onPass: (report) => services.recordPass(report, controller.records, controller.health),
+    onFailure: (failure) => services.recordFailure(failure, controller.health),
   });
-  running = services.run({ controller, runner, signal: stop.signal });
+  running = services.run({ controller, runner, signal: stop.signal, loopHealth: () => controller.health });
   await until(() => services.httpServer !== null, "the HTTP server");
   return services;
 }
@@ -172,8 +173,21 @@ describe("controller services on a polled remote", () => {
     await until(async () => (await fetch(`${url}/readyz`)).status === 503, "unreadiness");
     const body = await (await fetch(`${url}/readyz`)).text();
     expect(body).toMatch(/\[-\]git-fetch failed: last fetch failed: Git\w+Error: /);
+    await until(async () => (await fetch(`${url}/readyz`)).text().then((t) => t.includes("[-]loop")), "loop");
+    const loop = (await (await fetch(`${url}/readyz`)).text())
+      .split("\n")
+      .find((l) => l.startsWith("[-]loop"));
+    expect(loop).toMatch(
+      /^\[-\]loop failed: stalled \(pass: .*refused the credentials.*\); retried at the next resync/,
+    );
     expect(body).not.toContain(credentials.password);
+    expect(loop).not.toContain(credentials.password);
     expect(await metric(url, "cfs_gitops_git_fetch_failures_total")).toBeGreaterThanOrEqual(1);
+    expect(await metric(url, 'cfs_gitops_loop_state{state="stalled"}')).toBe(1);
+    expect(await metric(url, 'cfs_gitops_loop_state{state="ok"}')).toBe(0);
+    expect(
+      await metric(url, 'cfs_gitops_failures_total{scope="pass",class="stalling"}'),
+    ).toBeGreaterThanOrEqual(1);
 
     stop.abort();
     expect(await running).toBe("stopped");

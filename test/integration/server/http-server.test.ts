@@ -28,6 +28,7 @@ async function start(input: { webhook?: Partial<WebhookReceiver> | null } = {}) 
     gitFetch: { ok: null, error: null },
     runner: null,
     leader: { elect: false },
+    loop: null,
   };
   const triggers: string[] = [];
   const metrics = new ControllerMetrics({ processMetrics: false });

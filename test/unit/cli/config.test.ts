@@ -61,3 +61,28 @@ describe("resolveControllerConfig", () => {
     expect(() => resolveControllerConfig({ repo: dir, ...flags }, {})).toThrow(message);
   });
 });
+
+describe("--step-env", () => {
+  it("takes repeated and comma-separated names from the flags, else CFS_GITOPS_STEP_ENV", () => {
+    const flags = { repo: dir, stepEnv: ["SITE_A,http_proxy", "SITE_A", " no_proxy "] };
+    expect(resolveControllerConfig(flags, { CFS_GITOPS_STEP_ENV: "IGNORED" }).stepEnv).toEqual([
+      "SITE_A",
+      "http_proxy",
+      "no_proxy",
+    ]);
+    expect(resolveControllerConfig({ repo: dir }, { CFS_GITOPS_STEP_ENV: "X,Y" }).stepEnv).toEqual([
+      "X",
+      "Y",
+    ]);
+    expect(resolveControllerConfig({ repo: dir }, {}).stepEnv).toEqual([]);
+  });
+
+  it.each([
+    ["CFS_GITOPS_GIT_PASSWORD", /--step-env CFS_GITOPS_GIT_PASSWORD: .*never passed to a step/],
+    ["GIT_CONFIG_COUNT", /--step-env GIT_CONFIG_COUNT: .*never passed to a step/],
+    ["A=B", /--step-env A=B: "A=B" is not an environment variable name/],
+  ])("refuses %s", (name, message) => {
+    expect(() => resolveControllerConfig({ repo: dir, stepEnv: [name] }, {})).toThrow(ConfigError);
+    expect(() => resolveControllerConfig({ repo: dir, stepEnv: [name] }, {})).toThrow(message);
+  });
+});

@@ -114,15 +114,18 @@ export class IdleRunner implements Runner {
     this.started.push(spec.name);
     return Promise.resolve();
   }
-  remove(): Promise<void> {
+  remove(_name: string, _job: string): Promise<void> {
     return Promise.resolve();
   }
   observe(): Promise<Map<string, RunObservation>> {
     return Promise.resolve(new Map<string, RunObservation>());
   }
-  onChange(): void {}
+  onChange(_callback: () => void): void {}
   readLog(): Promise<string | null> {
     return Promise.resolve(null);
+  }
+  isReady(): boolean {
+    return true;
   }
   close(): Promise<void> {
     return Promise.resolve();
@@ -136,3 +139,93 @@ export const sessionText = (name: string, configuration: string): string =>
 /** A Configuration manifest's text with one layer. */
 export const configurationText = (name: string): string =>
   `apiVersion: cfs-gitops/v1\nkind: Configuration\nname: ${name}\nlayers:\n  - name: base\n    clone_url: https://git.example.org/base.git\n    commit: ${"a".repeat(40)}\n    playbook: site.yml\n`;
+
+/**
+ * A clock and a sleep that only move when the test says so: `advance(ms)` moves the time and
+ * wakes, in order, every sleep that is due. Every timer of the controller runs on these.
+ */
+export class ManualClock {
+  private t: number;
+  private readonly sleepers: Array<{ at: number; wake: () => void }> = [];
+  /** Every wait asked for, in ms, in order. */
+  readonly waits: number[] = [];
+
+  constructor(start = Date.parse("2026-11-21T12:00:00Z")) {
+    this.t = start;
+  }
+
+  readonly now = (): Date => new Date(this.t);
+
+  readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> => {
+    this.waits.push(ms);
+    return new Promise<void>((resolve, reject) => {
+      const sleeper = { at: this.t + ms, wake: resolve };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener("abort", () => {
+        this.sleepers.splice(this.sleepers.indexOf(sleeper), 1);
+        reject(new Error("aborted"));
+      });
+    });
+  };
+
+  /** Sleeps pending now. */
+  get pending(): number {
+    return this.sleepers.length;
+  }
+
+  /** Moves the time by `ms`, waking due sleepers one by one (letting what they start run). */
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      this.sleepers.sort((a, b) => a.at - b.at);
+      const next = this.sleepers[0];
+      if (next === undefined || next.at > end) break;
+      this.sleepers.shift();
+      this.t = Math.max(this.t, next.at);
+      next.wake();
+      await settle();
+    }
+    this.t = end;
+    await settle();
+  }
+}
+
+/** Lets pending promise callbacks and I/O-free async work run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** A runner whose start and remove fail as scripted, and whose observations the test sets. */
+export class ScriptedRunner extends IdleRunner {
+  /** Errors the next start() calls throw, in order. */
+  readonly startFailures: Error[] = [];
+  /** Errors the next remove() calls throw, in order. */
+  readonly removeFailures: Error[] = [];
+  readonly removed: string[] = [];
+  readonly observed = new Map<string, RunObservation>();
+  private readonly listeners: Array<() => void> = [];
+
+  override start(spec: RunSpec): Promise<void> {
+    const failure = this.startFailures.shift();
+    if (failure) return Promise.reject(failure);
+    return super.start(spec);
+  }
+  override remove(name: string): Promise<void> {
+    const failure = this.removeFailures.shift();
+    if (failure) return Promise.reject(failure);
+    this.removed.push(name);
+    this.observed.delete(name);
+    return Promise.resolve();
+  }
+  override observe(): Promise<Map<string, RunObservation>> {
+    return Promise.resolve(new Map(this.observed));
+  }
+  override onChange(callback: () => void): void {
+    this.listeners.push(callback);
+  }
+  /** Sets what observe() reports of a run and tells the listeners. */
+  set(observation: RunObservation): void {
+    this.observed.set(observation.name, observation);
+    for (const listener of this.listeners) listener();
+  }
+}

@@ -217,6 +217,14 @@ describe("buildJob", () => {
     expect(JSON.stringify(job)).not.toContain('"CFS_GIT_PASSWORD","value"');
   });
 
+  it("tells every container the site's allowed step variables (names only), and nothing without a list", () => {
+    const job = buildJob(input({ layers: 1 }, { stepEnv: ["SITE_PROXY", "no_proxy"] }));
+    for (const container of allContainers(job))
+      expect(env(container, ENV.stepEnv)).toEqual({ name: "CFS_STEP_ENV", value: "SITE_PROXY,no_proxy" });
+    const plain = buildJob(input({ layers: 1 }));
+    expect(allContainers(plain).some((c) => env(c, ENV.stepEnv) !== undefined)).toBe(false);
+  });
+
   it("has no credential variables without a Secret", () => {
     const job = buildJob(input({ layers: 1 }));
     expect(allContainers(job).some((c) => env(c, ENV.gitUsername) !== undefined)).toBe(false);

@@ -622,6 +622,17 @@ describe("parseManifest: Session rules", () => {
       { code: "schema", message: 'ansible.passthrough: "other.yml" is not a flag' },
     ],
     [
+      "a passthrough that would read a file of the controller's host",
+      session("s", "ansible:", "  passthrough: -e @/etc/passwd"),
+      {
+        code: "schema",
+        message:
+          'ansible.passthrough: flag "-e" reads "@/etc/passwd": an @file must be a relative path inside the session\'s clones, so write "@layer<i>/<file>"',
+        line: 7,
+        column: 16,
+      },
+    ],
+    [
       "an unknown target definition",
       session("s", "target:", "  definition: static"),
       {

@@ -1,7 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PASSTHROUGH_FLAGS } from "../../../src/api/index.js";
-import { parsePassthrough, quotePassthroughWord } from "../../../src/manifest/index.js";
+import {
+  extraVarsFiles,
+  isExtraVarsFlag,
+  parsePassthrough,
+  quotePassthroughWord,
+} from "../../../src/manifest/index.js";
 
 describe("parsePassthrough", () => {
   it.each<[string, string[]]>([
@@ -11,7 +16,11 @@ describe("parsePassthrough", () => {
     ["--extra-vars 'a=1 b=2'", ["--extra-vars", "a=1 b=2"]],
     ['--extra-vars "{\\"k\\": \\"v\\"}"', ["--extra-vars", '{"k": "v"}']],
     ["-e '{\"k\": [1, 2]}'", ["-e", '{"k": [1, 2]}']],
-    ["--extra-vars=@vars.yml", ["--extra-vars=@vars.yml"]],
+    ["--extra-vars=@layer0/vars.yml", ["--extra-vars=@layer0/vars.yml"]],
+    ["-e @layer12/group_vars/all.yml", ["-e", "@layer12/group_vars/all.yml"]],
+    ["-e@hosts/vars.json", ["-e@hosts/vars.json"]],
+    ["-e @layer0/../hosts/x.yml", ["-e", "@layer0/../hosts/x.yml"]],
+    ["-e user@example.org", ["-e", "user@example.org"]],
     ["-efoo=bar", ["-efoo=bar"]],
     ["-f 10 -t a,b --skip-tags c", ["-f", "10", "-t", "a,b", "--skip-tags", "c"]],
     ["--forks=5", ["--forks=5"]],
@@ -51,6 +60,38 @@ describe("parsePassthrough", () => {
     const result = parsePassthrough(text);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.message).toContain(message);
+  });
+
+  it.each<[string, string]>([
+    ["-e @/etc/passwd", '"@/etc/passwd"'],
+    ["--extra-vars=@/etc/shadow", '"@/etc/shadow"'],
+    ["--extra-vars @/x.yml", '"@/x.yml"'],
+    ["-e@/x", '"@/x"'],
+    ["-e=@/x", '"@/x"'],
+    ["-e '@~/.ssh/id_rsa'", '"@~/.ssh/id_rsa"'],
+    ["-e @vars.yml", '"@vars.yml"'],
+    ["-e @layer0", '"@layer0"'],
+    ["-e @layer0/../../../etc/passwd", '"@layer0/../../../etc/passwd"'],
+    ["-e @hosts/../../x", '"@hosts/../../x"'],
+    [`-e "@'/etc/passwd'"`, `"@'/etc/passwd'"`],
+    ["-e a=1 -e @/etc/passwd", '"@/etc/passwd"'],
+  ])("refuses the @file of %j: it is not inside the session's clones", (text, shown) => {
+    const result = parsePassthrough(text);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.message).toContain(
+        `reads ${shown}: an @file must be a relative path inside the session's clones`,
+      );
+      expect(result.message).toContain('write "@layer<i>/<file>"');
+    }
+  });
+
+  it("finds the files of -e @ forms, and knows the abbreviations of --extra-vars", () => {
+    expect(
+      extraVarsFiles(["-e", "@a", "--extra-vars=@b", "-e@c", "-e", "x=@d", "--tags", "@e", "--ex", "@f"]),
+    ).toEqual(["a", "b", "c", "f"]);
+    expect(["-e", "--extra-vars", "--extra", "--ex", "--e"].every(isExtraVarsFlag)).toBe(true);
+    expect(["--", "-", "--extra-vars-x", "-f", "--skip-tags"].some(isExtraVarsFlag)).toBe(false);
   });
 
   it("names every allowed flag when it rejects one", () => {

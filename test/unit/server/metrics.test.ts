@@ -67,4 +67,18 @@ describe("ControllerMetrics", () => {
     expect(body).toContain('cfs_gitops_webhook_requests_total{result="triggered"} 1');
     expect(body).toContain("cfs_gitops_process_cpu_seconds_total");
   });
+
+  it("counts loop failures by scope and class and shows the loop's state", async () => {
+    const metrics = new ControllerMetrics({ processMetrics: false });
+    const text = async (): Promise<string> => (await metrics.render()).body;
+    expect(await text()).toContain('cfs_gitops_loop_state{state="ok"} 1');
+    expect(await text()).toContain('cfs_gitops_failures_total{scope="start",class="transient"} 0');
+    metrics.observeFailure({ scope: "start", failure: "transient" });
+    metrics.observeFailure({ scope: "start", failure: "transient" });
+    metrics.setLoopState("retrying");
+    const body = await text();
+    expect(body).toContain('cfs_gitops_failures_total{scope="start",class="transient"} 2');
+    expect(body).toContain('cfs_gitops_loop_state{state="retrying"} 1');
+    expect(body).toContain('cfs_gitops_loop_state{state="ok"} 0');
+  });
 });

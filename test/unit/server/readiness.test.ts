@@ -5,6 +5,7 @@ const ready: ReadinessState = {
   gitFetch: { ok: true, error: null },
   runner: null,
   leader: { elect: false },
+  loop: { state: "ok", failures: 0, last: null },
 };
 
 describe("readinessChecks", () => {
@@ -12,7 +13,7 @@ describe("readinessChecks", () => {
     const response = readinessResponse(readinessChecks(ready));
     expect(response.status).toBe(200);
     expect(response.body).toBe(
-      "[+]git-fetch ok: last fetch succeeded\n[+]runner ok: runner reports no readiness\n[+]leader ok: leader election is off\nready\n",
+      "[+]git-fetch ok: last fetch succeeded\n[+]runner ok: runner reports no readiness\n[+]leader ok: leader election is off\n[+]loop ok: the last pass succeeded\nready\n",
     );
   });
 
@@ -28,6 +29,37 @@ describe("readinessChecks", () => {
       "while another replica leads",
       { leader: { elect: true, leading: false, lease: "cfs/cfs-gitops", holder: "pod-b_1" } },
       "[-]leader failed: not the leader: lease cfs/cfs-gitops is held by pod-b_1",
+    ],
+    [
+      "while the loop is stalled",
+      {
+        loop: {
+          state: "stalled",
+          failures: 1,
+          last: {
+            scope: "pass",
+            failure: "stalling",
+            message: "GitAuthError: the server refused the credentials",
+          },
+        },
+      },
+      "[-]loop failed: stalled (pass: GitAuthError: the server refused the credentials); retried at the next resync or change",
+    ],
+    [
+      "while transient failures are retried",
+      {
+        loop: {
+          state: "retrying",
+          failures: 3,
+          last: {
+            scope: "start",
+            failure: "transient",
+            message: "could not create Job x: 503",
+            session: "x",
+          },
+        },
+      },
+      "[-]loop failed: retrying with backoff after 3 transient failure(s) (start x: could not create Job x: 503)",
     ],
     [
       "before anyone holds the lease",

@@ -9,11 +9,12 @@ import { ANSIBLE_CONFIG_KEY, isImageTarget, stepMessage, type StepMessage } from
 import { parsePassthrough } from "../../../manifest/passthrough.js";
 import {
   ANSIBLE_CFG_FILE,
-  ansibleEnv,
   ansibleMissing,
   ansibleOutcome,
   ansibleRunArgv,
-  imageAnsibleEnv,
+  ansibleStepEnv,
+  checkPassthroughFiles,
+  checkPlaybookInClone,
   readStaging,
   recapTotals,
 } from "../../steps/index.js";
@@ -28,6 +29,15 @@ export async function runAnsibleLayer(run: ContainerStep): Promise<StepMessage> 
   if (layer === undefined) return failedMessage(name, `${name}: no such layer`);
   const prepared = ansibleRunArgv({ layer, session: run.spec.session, parsePassthrough });
   if ("reason" in prepared) return failedMessage(name, prepared.reason);
+  const refused =
+    (await checkPlaybookInClone({ workDir: run.config.workDir, layer })) ??
+    (await checkPassthroughFiles({
+      step: name,
+      passthrough: prepared.passthrough,
+      workDir: run.config.workDir,
+      layers: run.spec.layers,
+    }));
+  if (refused !== null) return failedMessage(name, refused);
   const command = await findExecutable({ name: "ansible-playbook", pathEnv: run.env["PATH"] ?? "" });
   if (command === null) return failedMessage(name, `${name}: ${ansibleMissing()}`);
   const config = ansibleConfigFile(run);
@@ -36,7 +46,13 @@ export async function runAnsibleLayer(run: ContainerStep): Promise<StepMessage> 
     command,
     args: prepared.argv,
     cwd: run.config.workDir,
-    env: await imageEnv(run, ansibleEnv(run.env, config.path)),
+    env: ansibleStepEnv({
+      base: run.env,
+      spec: run.spec,
+      layer,
+      configPath: config.path,
+      imageEnv: await imageEnv(run),
+    }),
     out: run.out,
     ...(run.signal === undefined ? {} : { signal: run.signal }),
   });
@@ -53,11 +69,11 @@ export async function runAnsibleLayer(run: ContainerStep): Promise<StepMessage> 
   });
 }
 
-/** Image sessions: ansible's environment with what the image service staged (the staging file's `ansibleEnv`). */
-async function imageEnv(run: ContainerStep, env: Record<string, string>): Promise<Record<string, string>> {
-  if (!isImageTarget(run.spec)) return env;
+/** Image sessions: what the image service staged for ansible (the staging file's `ansibleEnv`). */
+async function imageEnv(run: ContainerStep): Promise<Record<string, string>> {
+  if (!isImageTarget(run.spec)) return {};
   const staging = await readStaging(run.config.workDir);
-  return staging === null ? env : imageAnsibleEnv(env, staging.ansibleEnv);
+  return staging === null ? {} : staging.ansibleEnv;
 }
 
 /**
