@@ -2,7 +2,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 /** Tests that need the shared Kubernetes control plane (started once by kube-global-setup). */
 const KUBE_TESTS = "test/integration/kube/**/*.test.ts";
-/** The fault suite (`npm run test:faults`): the built controller under kills and faults; its kube part needs the cluster. */
+/** The fault suite (`npm run test:faults`): the built controller under kills and faults; its kube part runs in the kube project. */
 const FAULT_TESTS = "test/faults/**/*.test.ts";
 const KUBE_FAULT_TESTS = "test/faults/kube/**/*.test.ts";
 
@@ -23,7 +23,12 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "kube", include: [KUBE_TESTS], globalSetup: ["test/helpers/kube-global-setup.ts"] },
+        test: {
+          name: "kube",
+          include: [KUBE_TESTS, KUBE_FAULT_TESTS],
+          // The kube fault scenario shares this project's cluster, and the fault suite's seed and figures.
+          globalSetup: ["test/helpers/kube-global-setup.ts", "test/faults/global-setup.ts"],
+        },
       },
       {
         extends: true,
@@ -32,15 +37,6 @@ export default defineConfig({
           include: [FAULT_TESTS],
           exclude: [...configDefaults.exclude, KUBE_FAULT_TESTS],
           globalSetup: ["test/faults/global-setup.ts"],
-          testTimeout: 300_000,
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: "faults-kube",
-          include: [KUBE_FAULT_TESTS],
-          globalSetup: ["test/helpers/kube-global-setup.ts", "test/faults/global-setup.ts"],
           testTimeout: 300_000,
         },
       },

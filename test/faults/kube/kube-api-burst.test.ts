@@ -37,11 +37,18 @@ const core = kubeConfigFor(cluster).makeApiClient(CoreV1Api);
 const scenario = startScenario("kube-api-burst");
 afterAll(() => scenario.cleanup());
 
+let lastReadyz = "";
+
+/** The status code of GET /readyz (0 when nobody answers); its body is kept in `lastReadyz`. */
 function readyz(port: number): Promise<number> {
   return new Promise((done) => {
     const req = request({ host: "127.0.0.1", port, path: "/readyz", timeout: 5_000 }, (res) => {
-      res.resume();
-      done(res.statusCode ?? 0);
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        lastReadyz = Buffer.concat(chunks).toString("utf8");
+        done(res.statusCode ?? 0);
+      });
     });
     req.on("error", () => done(0));
     req.on("timeout", () => req.destroy());
@@ -89,125 +96,133 @@ async function kubelet(input: { namespace: string; dir: string; stopped: () => b
 }
 
 describe("a burst of 5xx and dropped connections from the Kubernetes API server", () => {
-  it("recovers, records nothing failed because of it, and /readyz reflects it", async () => {
-    const { random, dir } = scenario;
-    const marks = join(dir, "marks");
-    const namespace = `faults-burst-${scenario.seed % 100_000}`;
-    await createNamespace(core, namespace);
-    const proxy = await startKubeFaultProxy({
-      target: cluster.server,
-      targetCaPem: cluster.caPem,
-      dir,
-      random: () => random.next(),
-    });
-    const kubeconfig = join(dir, "faulty.kubeconfig");
-    writeFileSync(
-      kubeconfig,
-      kubeconfigYaml({ server: proxy.server, caPem: proxy.caPem, token: cluster.adminToken, namespace }),
-    );
-    const make = (prefix: string): FaultSession[] =>
-      Array.from({ length: 3 }, (_, i) => ({
-        name: `${prefix}-${i}`,
-        fail: random.chance(0.3),
-        sleepSeconds: 1,
-      }));
-    const before = make("before");
-    const during = make("during");
-    const sessions = [...before, ...during];
-    const names = sessions.map((s) => s.name);
-    const repo = new ConfigRepo(join(dir, "config"));
-    const gitDir = join(repo.path, ".git");
-    repo.commit({ "configurations/fault.yaml": faultConfiguration(dir, marks), ...sessionFiles(before) });
-    let stopped = false;
-    const pods = kubelet({ namespace, dir: join(dir, "pods"), stopped: () => stopped });
-    const controller = startControllerProcess({
-      repo: repo.path,
-      dataDir: join(dir, "data"),
-      args: [
-        ...["--runner", "kubernetes", "--kubeconfig", kubeconfig, "--namespace", namespace],
-        ...["--step-image", TEST_IMAGES.step, "--ansible-image", TEST_IMAGES.ansible],
-        ...["--listen", "127.0.0.1:0"],
-      ],
-    });
-    try {
-      const port = await controller.listenPort();
-      const readyBefore = await pollUntil(async () => (await readyz(port)) === 200, { timeoutMs: 60_000 });
-      await pollUntil(
-        () =>
-          [...tipRecords(gitDir, { sessions: before.map((s) => s.name) }).values()].every((r) => r !== null),
-        {
-          timeoutMs: 60_000,
-        },
-      );
-
-      proxy.setBurst(BURST);
-      const burstAt = Date.now();
-      repo.commit(sessionFiles(during), "sessions added during the burst");
-      const notReady = await pollUntil(async () => (await readyz(port)) === 503, {
-        timeoutMs: BURST_MS,
-        everyMs: 250,
+  it(
+    "recovers, records nothing failed because of it, and /readyz reflects it",
+    { timeout: 300_000 },
+    async () => {
+      const { random, dir } = scenario;
+      const marks = join(dir, "marks");
+      const namespace = `faults-burst-${scenario.seed % 100_000}`;
+      await createNamespace(core, namespace);
+      const proxy = await startKubeFaultProxy({
+        target: cluster.server,
+        targetCaPem: cluster.caPem,
+        dir,
+        random: () => random.next(),
       });
-      await sleep(Math.max(0, BURST_MS - (Date.now() - burstAt)));
-      proxy.setBurst(null);
-      const endAt = Date.now();
-      const readyAfter = await pollUntil(async () => (await readyz(port)) === 200, { timeoutMs: 60_000 });
-      const readyAfterMs = Date.now() - endAt;
-      const finished = await pollUntil(
-        () =>
-          [...tipRecords(gitDir, { sessions: names }).values()].every(
-            (r) => r?.status.session.status === "complete",
-          ),
-        { timeoutMs: 150_000, everyMs: 500 },
+      const kubeconfig = join(dir, "faulty.kubeconfig");
+      writeFileSync(
+        kubeconfig,
+        kubeconfigYaml({ server: proxy.server, caPem: proxy.caPem, token: cluster.adminToken, namespace }),
       );
-      const crashed = controller.end() !== null;
-      stopped = true;
-      const podErrors = await pods;
+      const make = (prefix: string): FaultSession[] =>
+        Array.from({ length: 3 }, (_, i) => ({
+          name: `${prefix}-${i}`,
+          fail: random.chance(0.3),
+          sleepSeconds: 1,
+        }));
+      const before = make("before");
+      const during = make("during");
+      const sessions = [...before, ...during];
+      const names = sessions.map((s) => s.name);
+      const repo = new ConfigRepo(join(dir, "config"));
+      const gitDir = join(repo.path, ".git");
+      repo.commit({ "configurations/fault.yaml": faultConfiguration(dir, marks), ...sessionFiles(before) });
+      let stopped = false;
+      const pods = kubelet({ namespace, dir: join(dir, "pods"), stopped: () => stopped });
+      const controller = startControllerProcess({
+        repo: repo.path,
+        dataDir: join(dir, "data"),
+        args: [
+          ...["--runner", "kubernetes", "--kubeconfig", kubeconfig, "--namespace", namespace],
+          ...["--step-image", TEST_IMAGES.step, "--ansible-image", TEST_IMAGES.ansible],
+          ...["--listen", "127.0.0.1:0"],
+        ],
+      });
+      try {
+        const port = await controller.listenPort();
+        const readyBefore = await pollUntil(async () => (await readyz(port)) === 200, { timeoutMs: 60_000 });
+        await pollUntil(
+          () =>
+            [...tipRecords(gitDir, { sessions: before.map((s) => s.name) }).values()].every(
+              (r) => r !== null,
+            ),
+          {
+            timeoutMs: 60_000,
+          },
+        );
 
-      const records = tipRecords(gitDir, { sessions: names });
-      const outcomes = compareOutcomes({ marks, sessions, records });
-      // Recorded failed although its playbook never failed: the burst's doing.
-      const failedByBurst = sessions.filter(
-        (s) =>
-          records.get(s.name)?.status.session.succeeded === "false" &&
-          realOutcome(readMarks(marks, s.name)) !== "false",
-      );
-      const histories = [...sessionHistories(gitDir, { sessions: names }).values()];
-      const stats = proxy.stats();
-      if (!finished) scenario.notes.push("not every session completed after the burst");
-      scenario.notes.push(
-        ...outcomes.mismatches,
-        ...podErrors,
-        ...failedByBurst.map(
-          (s) => `${s.name}: recorded failed: ${records.get(s.name)?.status.reason ?? ""}`,
-        ),
-      );
-      const unmet = scenario.report([
-        { name: "sessions", value: sessions.length },
-        { name: "burst (s)", value: BURST_MS / 1000 },
-        { name: "API requests through the proxy", value: stats.requests },
-        { name: "503s injected", value: stats.injected503 },
-        { name: "connections dropped", value: stats.dropped },
-        { name: "ready before the burst", value: readyBefore, required: true },
-        { name: "/readyz not ready during the burst", value: notReady, required: true },
-        { name: "/readyz ready again after", value: readyAfter, required: true },
-        { name: "burst end to ready (ms)", value: readyAfter ? readyAfterMs : "never" },
-        { name: "controller crashes (exited by itself)", value: crashed ? 1 : 0, required: 0 },
-        { name: "sessions recorded failed because of the burst", value: failedByBurst.length, required: 0 },
-        { name: "sessions lost (not complete)", value: outcomes.notComplete, required: 0 },
-        { name: "duplicate runs", value: outcomes.duplicateRuns, required: 0 },
-        {
-          name: "recorded outcome differs from the real one",
-          value: outcomes.outcomeMismatches,
-          required: 0,
-        },
-        { name: "backward transitions", value: histories.reduce((n, h) => n + h.backward, 0), required: 0 },
-      ]);
-      expect(unmet, scenario.notes.join("\n")).toEqual([]);
-    } finally {
-      stopped = true;
-      await controller.stop("SIGTERM");
-      await pods.catch(() => undefined);
-      await proxy.close();
-    }
-  });
+        proxy.setBurst(BURST);
+        const burstAt = Date.now();
+        repo.commit(sessionFiles(during), "sessions added during the burst");
+        const notReady = await pollUntil(async () => (await readyz(port)) === 503, {
+          timeoutMs: BURST_MS,
+          everyMs: 250,
+        });
+        await sleep(Math.max(0, BURST_MS - (Date.now() - burstAt)));
+        proxy.setBurst(null);
+        const endAt = Date.now();
+        const readyAfter = await pollUntil(async () => (await readyz(port)) === 200, { timeoutMs: 60_000 });
+        const readyAfterMs = Date.now() - endAt;
+        if (!readyAfter)
+          scenario.notes.push(`/readyz a minute after the burst: ${lastReadyz.trim().replace(/\n/g, " | ")}`);
+        const finished = await pollUntil(
+          () =>
+            [...tipRecords(gitDir, { sessions: names }).values()].every(
+              (r) => r?.status.session.status === "complete",
+            ),
+          { timeoutMs: 150_000, everyMs: 500 },
+        );
+        const crashed = controller.end() !== null;
+        stopped = true;
+        const podErrors = await pods;
+
+        const records = tipRecords(gitDir, { sessions: names });
+        const outcomes = compareOutcomes({ marks, sessions, records });
+        // Recorded failed although its playbook never failed: the burst's doing.
+        const failedByBurst = sessions.filter(
+          (s) =>
+            records.get(s.name)?.status.session.succeeded === "false" &&
+            realOutcome(readMarks(marks, s.name)) !== "false",
+        );
+        const histories = [...sessionHistories(gitDir, { sessions: names }).values()];
+        const stats = proxy.stats();
+        if (!finished) scenario.notes.push("not every session completed after the burst");
+        scenario.notes.push(
+          ...outcomes.mismatches,
+          ...podErrors,
+          ...failedByBurst.map(
+            (s) => `${s.name}: recorded failed: ${records.get(s.name)?.status.reason ?? ""}`,
+          ),
+        );
+        const unmet = scenario.report([
+          { name: "sessions", value: sessions.length },
+          { name: "burst (s)", value: BURST_MS / 1000 },
+          { name: "API requests through the proxy", value: stats.requests },
+          { name: "503s injected", value: stats.injected503 },
+          { name: "connections dropped", value: stats.dropped },
+          { name: "ready before the burst", value: readyBefore, required: true },
+          { name: "/readyz not ready during the burst", value: notReady, required: true },
+          { name: "/readyz ready again after", value: readyAfter, required: true },
+          { name: "burst end to ready (ms)", value: readyAfter ? readyAfterMs : "never" },
+          { name: "controller crashes (exited by itself)", value: crashed ? 1 : 0, required: 0 },
+          { name: "sessions recorded failed because of the burst", value: failedByBurst.length, required: 0 },
+          { name: "sessions lost (not complete)", value: outcomes.notComplete, required: 0 },
+          { name: "duplicate runs", value: outcomes.duplicateRuns, required: 0 },
+          {
+            name: "recorded outcome differs from the real one",
+            value: outcomes.outcomeMismatches,
+            required: 0,
+          },
+          { name: "backward transitions", value: histories.reduce((n, h) => n + h.backward, 0), required: 0 },
+        ]);
+        expect(unmet, scenario.notes.join("\n")).toEqual([]);
+      } finally {
+        stopped = true;
+        await controller.stop("SIGTERM");
+        await pods.catch(() => undefined);
+        await proxy.close();
+      }
+    },
+  );
 });
