@@ -41,6 +41,8 @@ export interface RepoConfig {
 /** Controller settings on top of the repository. */
 export interface ControllerConfig extends RepoConfig {
   once: boolean;
+  /** `--once`: the longest wait for the sessions to finish (and for transient failures to pass). */
+  onceTimeoutMs: number;
   pollIntervalMs: number;
   maxConcurrent: number;
   /** Where sessions run: processes on this machine, or one Kubernetes Job each. */
@@ -119,6 +121,7 @@ function branches(flags: RepoFlags, env: Env): { branch: string; statusBranch: s
 /** Controller flags. */
 export interface ControllerFlags extends RepoFlags, ImageFlags {
   once?: boolean;
+  timeout?: string;
   pollInterval?: string;
   maxConcurrent?: string;
   listen?: string;
@@ -153,6 +156,7 @@ export function resolveControllerConfig(flags: ControllerFlags, env: Env): Reado
   return Object.freeze({
     ...repo,
     once: flags.once ?? false,
+    onceTimeoutMs: resolveOnceTimeout(flags),
     pollIntervalMs,
     maxConcurrent,
     ...resolveRunnerConfig(flags, env, images),
@@ -171,6 +175,18 @@ export function resolveStepEnv(flags: readonly string[] | undefined, fromEnv: st
     if (problem !== null) throw new ConfigError(`--step-env ${name}: ${problem}`);
   }
   return list;
+}
+
+/** Default of `--timeout` (with `--once`). */
+export const DEFAULT_ONCE_TIMEOUT = "1h";
+
+function resolveOnceTimeout(flags: ControllerFlags): number {
+  if (flags.timeout !== undefined && !flags.once) throw new ConfigError("--timeout needs --once");
+  const text = flags.timeout ?? DEFAULT_ONCE_TIMEOUT;
+  const ms = parseDuration(text);
+  if (ms === null || ms <= 0)
+    throw new ConfigError(`--timeout ${text}: not a duration (use e.g. 90s, 30m, 2h)`);
+  return ms;
 }
 
 /** Where the local image store lives: `<dataDir>/images`. */

@@ -1,10 +1,11 @@
 /** Wires a real controller (local source, status store, local runner) onto a test repository. */
 import { join } from "node:path";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { Controller } from "../../src/controller/index.js";
 import { createLocalSource } from "../../src/git/local-source.js";
 import { createStatusStore } from "../../src/git/status-store.js";
 import { createLocalRunner } from "../../src/runners/local/index.js";
+import type { Runner } from "../../src/runners/types.js";
 
 /** A running controller and what to close. */
 export interface Harness {
@@ -18,8 +19,13 @@ export async function startController(input: {
   dataDir: string;
   watch?: boolean;
   maxConcurrent?: number;
+  /** The controller's resync interval (default its own). */
+  resyncMs?: number;
+  /** Wraps the local runner (a decorator that injects faults, say). */
+  wrapRunner?: (runner: Runner) => Runner;
+  log?: Logger;
 }): Promise<Harness> {
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const log = input.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const source = await createLocalSource({ path: input.repo, branch: "main", log });
   const status = await createStatusStore({ gitDir: source.gitDir, branch: "cfs-status", log });
   const runner = await createLocalRunner({
@@ -30,8 +36,9 @@ export async function startController(input: {
   const controller = new Controller({
     source,
     status,
-    runner,
+    runner: input.wrapRunner ? input.wrapRunner(runner) : runner,
     log,
+    ...(input.resyncMs === undefined ? {} : { resyncMs: input.resyncMs }),
   });
   if (input.watch) await controller.start();
   return {

@@ -1,6 +1,7 @@
 /** `cfs-gitops controller`: watch the repository, run sessions, write the status branch. */
 import type { Command } from "commander";
 import type { Logger } from "pino";
+import { failureMessage } from "../../api/index.js";
 import { Controller } from "../../controller/index.js";
 import { resolveControllerConfig, type ControllerFlags } from "../config.js";
 import { ControllerServices } from "../controller-services.js";
@@ -17,7 +18,11 @@ export function registerController(program: Command): void {
     program
       .command("controller")
       .description("watch the configuration repository, run its sessions and commit their status")
-      .option("--once", "reconcile the current tip, wait for the sessions it started to finish, then exit")
+      .option(
+        "--once",
+        "reconcile the current tip, wait for the sessions it started to finish, then exit (non-zero, with the reason, when a pass fails or the time runs out)",
+      )
+      .option("--timeout <duration>", "with --once: the longest wait, e.g. 90s, 30m (default 1h)")
       .option(
         "--poll-interval <duration>",
         "remote repositories: how often to poll (e.g. 30s, 5m) [env CFS_GITOPS_POLL_INTERVAL]",
@@ -164,9 +169,7 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
     await repo.close();
   };
   if (config.once) {
-    const settled = await controller.runUntilSettled();
-    await shutdown();
-    if (!settled) log.warn("some sessions are still unfinished");
+    await runOnce({ controller, timeoutMs: config.onceTimeoutMs, shutdown });
     return;
   }
   const outcome = await services.run({
@@ -179,6 +182,46 @@ async function runController(flags: ControllerFlags & { logLevel?: string }): Pr
   await repo.close();
   if (outcome === "lost")
     throw new CliError("lost the leader lease; exiting so this replica starts again as a candidate");
+}
+
+/**
+ * `--once`: passes until every session is complete. A pass that fails (bad credentials, an
+ * unreachable remote, a missing branch) or a timeout ends it with one line saying why, exit 1.
+ */
+async function runOnce(input: {
+  controller: Controller;
+  timeoutMs: number;
+  shutdown: () => Promise<void>;
+}): Promise<void> {
+  const { controller, timeoutMs, shutdown } = input;
+  let settled: boolean;
+  try {
+    settled = await controller.runUntilSettled({ timeoutMs });
+  } catch (error) {
+    await shutdown();
+    throw new CliError(`controller --once: the pass failed: ${failureMessage(error)}`);
+  }
+  await shutdown();
+  if (settled) return;
+  const unfinished = [...controller.records.sessions.values()]
+    .filter((record) => record.status.session.status !== "complete")
+    .map((record) => record.name);
+  const names = unfinished.slice(0, 5).join(", ") + (unfinished.length > 5 ? ", ..." : "");
+  throw new CliError(
+    `controller --once: timed out after ${formatDuration(timeoutMs)} with ${unfinished.length} session(s) unfinished: ${names}`,
+  );
+}
+
+/** A duration in the largest whole unit: 90 s -> 90s, 3600 s -> 1h. */
+function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1_000],
+  ] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }
 
 /** Aborts on SIGINT or SIGTERM. */

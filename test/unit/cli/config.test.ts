@@ -48,6 +48,15 @@ describe("resolveRepoConfig", () => {
 });
 
 describe("resolveControllerConfig", () => {
+  it("gives --once a timeout of 1h unless --timeout says otherwise, and refuses --timeout without --once", () => {
+    expect(resolveControllerConfig({ repo: dir, once: true }, {}).onceTimeoutMs).toBe(3_600_000);
+    expect(resolveControllerConfig({ repo: dir, once: true, timeout: "90s" }, {}).onceTimeoutMs).toBe(90_000);
+    expect(() => resolveControllerConfig({ repo: dir, timeout: "90s" }, {})).toThrow(
+      new ConfigError("--timeout needs --once"),
+    );
+    expect(() => resolveControllerConfig({ repo: dir, once: true, timeout: "0s" }, {})).toThrow(ConfigError);
+  });
+
   it("parses durations and counts", () => {
     const config = resolveControllerConfig({ repo: dir, pollInterval: "2m", maxConcurrent: "8" }, {});
     expect(config).toMatchObject({ pollIntervalMs: 120_000, maxConcurrent: 8, once: false });
