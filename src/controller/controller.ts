@@ -28,6 +28,7 @@ import {
   foldResults,
   laterRecord,
   planPass,
+  sessionRecordError,
   stableJson,
   statusCommitMessage,
   type Action,
@@ -559,11 +560,17 @@ export function tail(text: string): string {
   return `[cfs-gitops: log cut to its last ${MAX_LOG_BYTES} bytes]\n${kept}`;
 }
 
-/** When the status branch moved under us: session records keep the further-along version. */
+/**
+ * When the status branch moved under us: session records keep the further-along version; theirs
+ * only when it has the record's shape (a hand-broken record never wins over ours).
+ */
 export const mergeStatusFile: MergeFn = (path, theirs, ours) => {
-  if (sessionNameOfRecordPath(path) === null || theirs === null || ours === null) return ours;
+  const name = sessionNameOfRecordPath(path);
+  if (name === null || theirs === null || ours === null) return ours;
   try {
-    const theirRecord = JSON.parse(theirs.toString("utf8")) as SessionRecord;
+    const theirValue: unknown = JSON.parse(theirs.toString("utf8"));
+    if (sessionRecordError(theirValue, name) !== null) return ours;
+    const theirRecord = theirValue as SessionRecord;
     const ourRecord = JSON.parse(ours.toString("utf8")) as SessionRecord;
     const winner = laterRecord(theirRecord, ourRecord);
     return winner === ourRecord ? ours : theirs;

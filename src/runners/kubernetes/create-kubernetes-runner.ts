@@ -177,10 +177,12 @@ class KubernetesRunner implements Runner {
    */
   async remove(name: string, job: string): Promise<void> {
     const cleanup = this.cleanupTarget(job);
-    this.vanished.delete(job);
     this.created.delete(job);
-    if (job === "") return;
+    // When the cleanup Job cannot be created this throws with the vanished run still reported, so
+    // the next pass plans this removal again.
     if (cleanup !== null) await this.startImsCleanup(name, cleanup);
+    this.vanished.delete(job);
+    if (job === "") return;
     this.vanishedCleanup.delete(job);
     this.removing.add(job);
     try {

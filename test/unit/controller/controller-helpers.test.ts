@@ -73,6 +73,12 @@ describe("mergeStatusFile", () => {
     expect(mergeStatusFile("problems/a.yaml.json", theirs, ours)).toBe(ours);
     expect(mergeStatusFile("sessions/x.json", Buffer.from("{broken"), ours)).toBe(ours);
   });
+
+  it("keeps ours when theirs is JSON but not a session record (a hand edit)", () => {
+    const ours = buf(record("running"));
+    const hand = Buffer.from(JSON.stringify({ name: "x", status: { session: { status: "complete" } } }));
+    expect(mergeStatusFile("sessions/x.json", hand, ours)).toBe(ours);
+  });
 });
 
 describe("tail", () => {

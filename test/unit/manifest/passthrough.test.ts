@@ -109,7 +109,8 @@ const anyText = fc.string({ unit: "binary", maxLength: 20 });
 const value = (flag: string): fc.Arbitrary<string> =>
   flag === "-f" || flag === "--forks"
     ? fc.integer({ min: 1, max: 500 }).map(String)
-    : anyText.filter((v) => v !== "" && !v.startsWith("-"));
+    : // An -e @file outside the session's clones is refused on purpose (tested above).
+      anyText.filter((v) => v !== "" && !v.startsWith("-") && !(v.startsWith("@") && isExtraVarsFlag(flag)));
 const pair = allowedFlag.chain((flag) => value(flag).map((v) => [flag, v] as const));
 
 describe("parsePassthrough (properties)", () => {
