@@ -4,6 +4,7 @@
  * secrets scan and to find the port `--listen 127.0.0.1:0` bound.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
 const CLI = resolve("dist/src/cli/main.js");
@@ -42,6 +43,8 @@ export interface StartControllerOptions {
 
 /** Starts `cfs-gitops controller` on `repo`. */
 export function startControllerProcess(options: StartControllerOptions): ControllerProcess {
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run test:faults does)`);
   const argv = [
     CLI,
     "controller",

@@ -3,8 +3,8 @@
  * gives it and the run's figures folder to the scenarios, and at the end prints every scenario's
  * figures as one table and writes them to `<tmp>/cfs-gitops-faults/latest.json`.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { FIGURES_ROOT, figuresTable, readRunFigures } from "./figures.js";
 import { chooseSeed } from "./seeded-random.js";
@@ -24,9 +24,6 @@ export default function setup(project: TestProject): () => void {
   process.env["FAULT_SEED"] = String(seed);
   const runDir = (process.env["FAULT_RUN_DIR"] ??= join(FIGURES_ROOT, `run-${seed}-${Date.now()}`));
   mkdirSync(runDir, { recursive: true });
-  const cli = resolve("dist/src/cli/main.js");
-  if (!existsSync(cli))
-    throw new Error(`${cli} is missing: run \`npm run build\` first (npm run test:faults does)`);
   process.stdout.write(`fault suite (${project.name}): FAULT_SEED=${seed}, figures in ${runDir}\n`);
   project.provide("faultSeed", seed);
   project.provide("faultFiguresDir", runDir);
