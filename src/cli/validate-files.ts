@@ -1,9 +1,10 @@
 /** `cfs-gitops validate`: the controller's checks on a working tree, before anything is committed. */
-import { lstat, readdir, readFile } from "node:fs/promises";
-import { join, relative, resolve, sep } from "node:path";
-import { KIND_DIRS, OPTIONS_PATH, type ManifestError } from "../api/index.js";
+import { lstat, readdir, readFile, stat } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { KIND_DIRS, OPTIONS_PATH, type ConfigurationManifest, type ManifestError } from "../api/index.js";
 import { formatManifestError, locateManifestPointer, parseManifest } from "../manifest/index.js";
 import { assembleDesired, type RepoFile } from "../plan/index.js";
+import { layerIssues } from "./layer-checks.js";
 
 /** One error, ready to print as `file:line:col: message`. */
 export interface ValidationFinding {
@@ -47,8 +48,23 @@ export async function validateTree(
   const findings = [...desired.problems.values()]
     .filter((problem) => selected(problem.path))
     .flatMap((problem) => problem.errors.map((error) => ({ path: problem.path, error })));
+  findings.push(...layerFindings(files, texts).filter((finding) => selected(finding.path)));
   findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.error.line - b.error.line));
   return { findings, files: paths.filter(selected).length };
+}
+
+/** The layer checks of every valid configuration (see layer-checks.ts), positioned in its file. */
+function layerFindings(files: RepoFile[], texts: Map<string, string>): ValidationFinding[] {
+  const findings: ValidationFinding[] = [];
+  for (const file of files) {
+    const parsed = file.parsed;
+    if (!parsed.ok || parsed.kind !== "Configuration") continue;
+    for (const issue of layerIssues(parsed.manifest as ConfigurationManifest)) {
+      const at = locateManifestPointer(texts.get(file.path) ?? "", issue.pointer);
+      findings.push({ path: file.path, error: { ...at, code: "layer", message: issue.message } });
+    }
+  }
+  return findings;
 }
 
 /** Formats findings as `file:line:col: message` lines. */
@@ -63,11 +79,50 @@ async function manifestPaths(root: string): Promise<string[]> {
     const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       const isYaml = /\.ya?ml$/.test(entry.name);
-      if (isYaml || entry.isSymbolicLink() || (dir === "sessions" && !entry.isFile()))
+      if (dir === KIND_DIRS.Session && entry.isDirectory())
+        out.push(...(await nestedPaths(root, `${dir}/${entry.name}`)));
+      else if (isYaml || entry.isSymbolicLink() || (dir === KIND_DIRS.Session && !entry.isFile()))
         out.push(`${dir}/${entry.name}`);
     }
   }
   return out.sort();
+}
+
+/**
+ * What the controller reads from a folder under sessions/ (as Git lists it: files, not folders):
+ * its YAML files and anything that is not a regular file, each of them a problem.
+ */
+async function nestedPaths(root: string, dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...(await nestedPaths(root, path)));
+    else if (/\.ya?ml$/.test(entry.name) || !entry.isFile()) out.push(path);
+  }
+  return out;
+}
+
+/**
+ * Why `validate` cannot check what it was asked to (exit 2): the root is not a configuration
+ * repository's working tree, or a path does not exist or lies outside it. Null when all is well.
+ */
+export async function unusableInput(input: ValidateInput): Promise<string | null> {
+  const root = resolve(input.root);
+  const info = await stat(root).catch(() => null);
+  if (info === null || !info.isDirectory()) return `${input.root}: no such directory (--root)`;
+  const places = [OPTIONS_PATH, ...Object.values(KIND_DIRS)];
+  const found = await Promise.all(places.map((place) => exists(join(root, place))));
+  if (!found.some(Boolean)) {
+    return `${root} is not a configuration repository: it has none of ${places.join(", ")} (give its root with --root)`;
+  }
+  for (const path of input.only) {
+    const rel = relative(root, resolve(path));
+    if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+      return `${path}: outside the repository at ${root}`;
+    if (!(await exists(resolve(path)))) return `${path}: no such file or directory`;
+  }
+  return null;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -466,7 +466,9 @@ export class Controller {
       if (content === null) this.statusFiles.delete(path);
       else this.statusFiles.set(path, gitBlobId(content));
     }
+    // Another writer moved the branch meanwhile: the next pass reads what it changed.
     if (result.retries === 0) this.statusTip = result.commit;
+    else this.statusCheckDue = true;
     return result.commit;
   }
 

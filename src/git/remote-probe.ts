@@ -2,7 +2,9 @@
  * Asks a remote for one branch's tip as cheaply as possible: in-process with isomorphic-git
  * (protocol v1 ref advertisement: one GET, credentials sent up front so there is no 401 round
  * trip). If the in-process client cannot reach the server at all (a proxy or a private CA that
- * only git's own config knows), falls back to `git ls-remote`, and keeps using it.
+ * only git's own config knows), that call falls back to `git ls-remote`; when git got through,
+ * the probe keeps using git for a while (`inProcessRetryMs`), then tries in-process again, so one
+ * network blip does not decide for the life of the process.
  */
 import { listServerRefs, type GitHttpRequest, type GitHttpResponse, type HttpClient } from "isomorphic-git";
 import type { Logger } from "pino";
@@ -11,6 +13,7 @@ import { toRemoteError } from "./remote-errors.js";
 import { runGit } from "./run-git.js";
 
 const DEFAULT_PROBE_TIMEOUT_MS = 30_000;
+const DEFAULT_IN_PROCESS_RETRY_MS = 10 * 60_000;
 
 /** Options of `createRemoteProbe`. */
 export interface RemoteProbeOptions {
@@ -19,6 +22,10 @@ export interface RemoteProbeOptions {
   credentials: Credentials | null;
   log: Logger;
   timeoutMs?: number;
+  /** After git got through where the in-process client could not, how long to use git alone (default 10 min). */
+  inProcessRetryMs?: number;
+  /** The clock (milliseconds since the epoch); default Date.now. */
+  now?: () => number;
 }
 
 /** Reads the tip of a branch on the remote; null when the branch does not exist there. */
@@ -30,20 +37,23 @@ export function createRemoteProbe(options: RemoteProbeOptions): RemoteProbe {
   const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   const secrets = credentialSecrets(credentials);
   const context = { operation: "ls-refs", url, secrets };
-  let useCli = false;
+  const now = options.now ?? Date.now;
+  const retryMs = options.inProcessRetryMs ?? DEFAULT_IN_PROCESS_RETRY_MS;
+  /** Until when git alone is used (after it got through where the in-process client did not). */
+  let cliUntil = Number.NEGATIVE_INFINITY;
   return async (branch, signal) => {
-    const ref = `refs/heads/${branch}`;
-    if (useCli) return cliTip({ url, ref, credentials, timeoutMs, signal }).catch(rethrow);
+    const query = { url, ref: `refs/heads/${branch}`, credentials, timeoutMs, signal };
+    if (now() < cliUntil) return cliTip(query).catch(rethrow);
     try {
-      return await inProcessTip({ url, ref, credentials, timeoutMs, signal });
+      return await inProcessTip(query);
     } catch (error) {
       if (isHttpAnswer(error)) throw toRemoteError(error, context);
-      const tip = await cliTip({ url, ref, credentials, timeoutMs, signal }).catch(rethrow);
+      const tip = await cliTip(query).catch(rethrow);
       log.info(
-        { err: toRemoteError(error, context).message },
-        "in-process ref listing failed; using git ls-remote",
+        { err: toRemoteError(error, context).message, retryInMs: retryMs },
+        "in-process ref listing failed where git ls-remote worked; using git ls-remote for a while",
       );
-      useCli = true;
+      cliUntil = now() + retryMs;
       return tip;
     }
   };

@@ -29,9 +29,11 @@ import {
   ANNOTATION_SOURCE_COMMIT,
   ANSIBLE_CONFIG_DIR,
   APP_NAME,
+  COMPONENTS_FILE,
   ENV,
   GIT_SECRET_PASSWORD_KEY,
   GIT_SECRET_USERNAME_KEY,
+  INVENTORY_DIR,
   LABEL_INSTANCE,
   LABEL_NAME,
   RESULTS_DIR,
@@ -42,6 +44,7 @@ import {
 } from "./constants.js";
 import { checkRunSpec } from "./check-run-spec.js";
 import { imageStepEnv, imageStepMounts, imageVolumes, type JobImageService } from "./image-steps.js";
+import { inventoryConfigMapName, usesInventoryConfigMap } from "./inventory-config-map.js";
 import { jobSteps, stepCommand, type JobStep } from "./job-steps.js";
 import { terminationMessageBudget } from "./step-message.js";
 
@@ -90,6 +93,7 @@ export interface BuildJobInput {
 const WORK_VOLUME = "work";
 const RUN_SPEC_VOLUME = "run-spec";
 const ANSIBLE_CONFIG_VOLUME = "ansible-config";
+const INVENTORY_VOLUME = "inventory";
 
 /**
  * The Job that runs `spec`. Every init step records its result and exits 0, later steps skip
@@ -99,7 +103,8 @@ const ANSIBLE_CONFIG_VOLUME = "ansible-config";
  */
 export function buildJob(input: BuildJobInput): V1Job {
   const { spec, namespace, options } = input;
-  const runSpecJson = checkRunSpec(spec);
+  // The components of a dynamic session go in the Job's inventory ConfigMap, not the annotation.
+  const runSpecJson = checkRunSpec(usesInventoryConfigMap(spec) ? { ...spec, components: [] } : spec);
   const steps = jobSteps(spec);
   const containers = steps.map((step) =>
     stepContainer({ step, input, budget: terminationMessageBudget(steps.length) }),
@@ -176,6 +181,10 @@ function volumes(input: BuildJobInput, steps: JobStep[]): V1Volume[] {
     { name: RUN_SPEC_VOLUME, downwardAPI: { items: [{ path: RUN_SPEC_FILE, fieldRef: { fieldPath } }] } },
   ];
   if (steps.some((step) => step.kind === "ansible")) list.push(ansibleConfigVolume(input));
+  if (usesInventoryConfigMap(input.spec)) {
+    // Required: the runner creates it right after the Job; the pod waits for it, never runs without.
+    list.push({ name: INVENTORY_VOLUME, configMap: { name: inventoryConfigMapName(input.spec.job) } });
+  }
   list.push(...imageVolumes(imageInput(input)));
   return list;
 }
@@ -203,9 +212,14 @@ function stepContainer(args: { step: JobStep; input: BuildJobInput; budget: numb
       ...baseEnv(args),
       ...gitEnv(step, input.options),
       ...ansibleEnv(step),
+      ...inventoryEnv(step, input.spec),
       ...imageStepEnv({ step, ...imageInput(input) }),
     ],
-    volumeMounts: [...mounts(step), ...imageStepMounts({ step, ...imageInput(input) })],
+    volumeMounts: [
+      ...mounts(step),
+      ...inventoryMounts(step, input.spec),
+      ...imageStepMounts({ step, ...imageInput(input) }),
+    ],
     terminationMessagePath: TERMINATION_MESSAGE_PATH,
     terminationMessagePolicy: "File",
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
@@ -255,6 +269,17 @@ function gitEnv(step: JobStep, options: JobOptions): V1EnvVar[] {
 
 function ansibleEnv(step: JobStep): V1EnvVar[] {
   return step.kind === "ansible" ? [{ name: ENV.ansibleConfigDir, value: ANSIBLE_CONFIG_DIR }] : [];
+}
+
+/** The inventory ConfigMap, in the `inventory` container of a session that has one. */
+function inventoryMounts(step: JobStep, spec: RunSpec): V1VolumeMount[] {
+  if (step.kind !== "inventory" || !usesInventoryConfigMap(spec)) return [];
+  return [{ name: INVENTORY_VOLUME, mountPath: INVENTORY_DIR, readOnly: true }];
+}
+
+function inventoryEnv(step: JobStep, spec: RunSpec): V1EnvVar[] {
+  if (step.kind !== "inventory" || !usesInventoryConfigMap(spec)) return [];
+  return [{ name: ENV.componentsFile, value: `${INVENTORY_DIR}/${COMPONENTS_FILE}` }];
 }
 
 function mounts(step: JobStep): V1VolumeMount[] {

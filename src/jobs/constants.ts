@@ -32,6 +32,10 @@ export const RESULTS_DIR = `${WORK_DIR}/results`;
 export const RUN_SPEC_DIR = "/cfs/run";
 /** File (under RUN_SPEC_DIR) with the RunSpec JSON. */
 export const RUN_SPEC_FILE = "spec.json";
+/** Mount point of the inventory ConfigMap (a dynamic session's components) in the `inventory` container. */
+export const INVENTORY_DIR = "/cfs/inventory";
+/** Key (and file, under INVENTORY_DIR) of the inventory ConfigMap: the components JSON, gzip-compressed. */
+export const COMPONENTS_FILE = "components.json.gz";
 /** Mount point of the ansible config ConfigMap in the ansible containers. */
 export const ANSIBLE_CONFIG_DIR = "/cfs/ansible-config";
 /** ConfigMap key holding ansible.cfg (as in CFS's `cfs-default-ansible-cfg`). */
@@ -57,6 +61,8 @@ export const ENV = {
   resultsDir: "CFS_RESULTS_DIR",
   /** Path of the RunSpec JSON file. */
   runSpecFile: "CFS_RUN_SPEC_FILE",
+  /** Path of the gzip-compressed components JSON (`inventory` of a dynamic session); replaces the RunSpec's. */
+  componentsFile: "CFS_COMPONENTS_FILE",
   /** Byte budget of this container's termination message (see terminationMessageBudget). */
   terminationMessageBytes: "CFS_TERMINATION_MESSAGE_BYTES",
   /** Where this container writes its termination message (its `terminationMessagePath`). */
@@ -104,3 +110,5 @@ export const MAX_POD_TERMINATION_MESSAGE_BYTES = 12 * 1024;
 export const MAX_ANNOTATION_BYTES = 256 * 1024;
 /** Largest RunSpec JSON a Job can carry, leaving room for the other annotations. */
 export const MAX_RUN_SPEC_BYTES = MAX_ANNOTATION_BYTES - 8 * 1024;
+/** Largest object the API server stores (etcd's request limit is 1.5 MiB; a ConfigMap's data 1 MiB). */
+export const MAX_CONFIG_MAP_BYTES = 1024 * 1024 - 8 * 1024;

@@ -3,7 +3,11 @@ import { CfsError } from "../api/errors.js";
 
 /** Why a RunSpec cannot become a Job. */
 export type BuildJobErrorCode =
-  "invalid-job-name" | "duplicate-layer-index" | "invalid-layer-index" | "run-spec-too-large";
+  | "invalid-job-name"
+  | "duplicate-layer-index"
+  | "invalid-layer-index"
+  | "run-spec-too-large"
+  | "inventory-too-large";
 
 /**
  * A RunSpec that cannot become a valid Job. Stalling: the same spec fails the same way every time,

@@ -4,5 +4,6 @@ export * from "./check-run-spec.js";
 export * from "./constants.js";
 export * from "./errors.js";
 export * from "./image-steps.js";
+export * from "./inventory-config-map.js";
 export * from "./job-steps.js";
 export * from "./step-message.js";

@@ -5,6 +5,7 @@
 import type { Document, LineCounter } from "yaml";
 import {
   API_VERSION,
+  KIND_DIRS,
   MAX_MANIFEST_BYTES,
   kindOfPath,
   manifestStem,
@@ -23,7 +24,14 @@ import { schemaValidator } from "./schema-validator.js";
 
 /** The stable codes of the errors parseManifest reports. */
 export type ManifestErrorCode =
-  "not-regular-file" | "too-large" | "encoding" | "yaml" | "not-an-object" | "schema" | "name-mismatch";
+  | "not-regular-file"
+  | "misplaced"
+  | "too-large"
+  | "encoding"
+  | "yaml"
+  | "not-an-object"
+  | "schema"
+  | "name-mismatch";
 
 /** The manifest type of each kind. */
 export interface ManifestsByKind {
@@ -83,7 +91,7 @@ export function parseManifest(input: ParseManifestInput): ParseResult {
 }
 
 function parseChecked(input: ParseManifestInput, pathKind: Kind | null): ParseResult {
-  const fileError = modeError(input.mode) ?? sizeError(input);
+  const fileError = placeError(input.path) ?? modeError(input.mode) ?? sizeError(input);
   if (fileError !== null) return failure(pathKind, null, [fileError]);
   const decoded = decode(input.bytes ?? "");
   if (!decoded.ok) return failure(pathKind, null, [decoded.error]);
@@ -99,6 +107,17 @@ function parseChecked(input: ParseManifestInput, pathKind: Kind | null): ParseRe
     value: read.value,
     lines: read.lineCounter,
   });
+}
+
+/**
+ * A file in a folder under `sessions/` (`sessions/a/q.yaml`, `sessions/y.yaml/z.yaml`) is never a
+ * session: the contract is `sessions/<name>.yaml`, so it is a problem, not something that runs.
+ */
+function placeError(path: string): ManifestError | null {
+  const dir = `${KIND_DIRS.Session}/`;
+  if (!path.startsWith(dir) || !path.slice(dir.length).includes("/")) return null;
+  const message = `session files sit directly in ${dir} (${dir}<name>.yaml), not in a folder under it: move this file to ${dir}${manifestStem(path)}.yaml`;
+  return errorAt(1, 1, "misplaced", message);
 }
 
 function modeError(mode: string | number | undefined): ManifestError | null {
@@ -122,7 +141,9 @@ function sizeError(input: ParseManifestInput): ManifestError | null {
         ? encoder.encode(input.bytes).length
         : input.bytes.length;
   if (size <= MAX_MANIFEST_BYTES) return null;
-  const message = `the file is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} bytes (1 MiB) a manifest may have: make it smaller`;
+  // A reader that skipped a large blob may hand over a stand-in of MAX + 1 bytes: then say "over 1 MiB".
+  const what = size === MAX_MANIFEST_BYTES + 1 ? "over 1 MiB" : `${size} bytes`;
+  const message = `the file is ${what}, more than the ${MAX_MANIFEST_BYTES} bytes (1 MiB) a manifest may have: make it smaller`;
   return errorAt(1, 1, "too-large", message);
 }
 

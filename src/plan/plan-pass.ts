@@ -17,6 +17,7 @@ import { formatTime, parseDuration } from "./duration.js";
 import { orderActions } from "./fold-results.js";
 import { selectLayers } from "./layers.js";
 import { applyObservation, completeRecord, effectiveAnsibleConfig, newSessionRecord } from "./records.js";
+import { inventoryComponents } from "./inventory-components.js";
 import { sameJson } from "./serialize.js";
 
 /** What the status branch says now. */
@@ -260,7 +261,7 @@ export function buildRunSpec(desired: DesiredState, session: DesiredSession, job
     configurationName: configuration.name,
     layers: selection.layers,
     additionalInventory: configuration.additional_inventory ?? null,
-    components: desired.components,
+    components: inventoryComponents(manifest, desired.components),
     ansibleConfig,
     ansibleConfigText: desired.ansibleConfigs.get(ansibleConfig) ?? null,
     sourceCommit: session.source.commit,

@@ -81,6 +81,36 @@ function handEdit(path: string, text: string): void {
   }
 }
 
+/** A connection reset, as Node reports it. */
+function connectionReset(): Error {
+  return Object.assign(new Error("connect ECONNRESET"), { code: "ECONNRESET" });
+}
+
+/**
+ * Wraps the real runner: before each start or remove, `fault` may return an error to throw
+ * instead (the fault of a network between the controller and its runner); null lets it through.
+ */
+function faulty(fault: {
+  start?: () => Error | null;
+  remove?: () => Error | null;
+}): (runner: Runner) => Runner {
+  return (runner) => ({
+    start: (spec) => {
+      const error = fault.start?.() ?? null;
+      return error ? Promise.reject(error) : runner.start(spec);
+    },
+    remove: (name, job) => {
+      const error = fault.remove?.() ?? null;
+      return error ? Promise.reject(error) : runner.remove(name, job);
+    },
+    observe: () => runner.observe(),
+    onChange: (callback) => runner.onChange(callback),
+    readLog: (job, step) => runner.readLog(job, step),
+    isReady: () => runner.isReady(),
+    close: () => runner.close(),
+  });
+}
+
 describe("controller faults", () => {
   it("never starts a pending session deleted in the same commit as the running one (--max-concurrent 1)", async () => {
     const slow = makeLayerRepo(dir.path, "slow", {
@@ -126,20 +156,11 @@ describe("controller faults", () => {
       "sessions/flaky.yaml": sessionYaml("flaky", "c"),
     });
     let calls = 0;
-    const flaky = (runner: Runner): Runner => ({
-      ...runner,
-      start: (spec) => {
+    const flaky = faulty({
+      start: () => {
         calls += 1;
-        if (calls <= 2)
-          return Promise.reject(Object.assign(new Error("connect ECONNRESET"), { code: "ECONNRESET" }));
-        return runner.start(spec);
+        return calls <= 2 ? connectionReset() : null;
       },
-      remove: (name, job) => runner.remove(name, job),
-      observe: () => runner.observe(),
-      onChange: (callback) => runner.onChange(callback),
-      readLog: (job, step) => runner.readLog(job, step),
-      isReady: () => runner.isReady(),
-      close: () => runner.close(),
     });
     harness = await startController({ repo: repo.path, dataDir: join(dir.path, "data"), wrapRunner: flaky });
 
@@ -192,5 +213,38 @@ describe("controller faults", () => {
     expect(problems[0]).toContain("unreadable-record");
     expect(marksOf()).toEqual(["ok"]);
     expect(harness.controller.error).toBeNull();
+  });
+
+  it("removes an expired session whose removal failed on a later pass, run directory and all", async () => {
+    const ok = makeLayerRepo(dir.path, "ok", { "site.yml": playbook({ file: marks, line: "ok" }) });
+    repo.commit({
+      "cfs.yaml": "apiVersion: cfs-gitops/v1\nkind: Options\nsession_ttl: 1m\n",
+      "configurations/c.yaml": configurationYaml("c", [{ name: "first", url: ok }]),
+      "sessions/old.yaml": sessionYaml("old", "c"),
+    });
+    let failRemovals = 0;
+    const wrapRunner = faulty({ remove: () => (failRemovals-- > 0 ? connectionReset() : null) });
+    let skewMs = 0;
+    const now = (): Date => new Date(Date.now() + skewMs);
+    harness = await startController({ repo: repo.path, dataDir: join(dir.path, "data"), wrapRunner, now });
+    expect(await harness.controller.runUntilSettled({ timeoutMs: 120_000 })).toBe(true);
+    const job = record("old")!.status.session.job!;
+    const runDir = join(dir.path, "data", "runner", "runs", job);
+    expect(existsSync(runDir)).toBe(true);
+    skewMs = 120_000;
+
+    failRemovals = 1;
+    await harness.controller.pass();
+    expect(record("old")?.status.session.status).toBe("complete");
+    expect(repo.statusFile("expired/old.json")).toBeNull();
+    expect(existsSync(runDir)).toBe(true);
+    expect(harness.controller.health.state).toBe("retrying");
+
+    await harness.controller.pass();
+    expect(record("old")).toBeNull();
+    expect(repo.statusFile("expired/old.json")).toContain('"name": "old"');
+    expect(existsSync(runDir)).toBe(false);
+    expect(harness.controller.health.state).toBe("ok");
+    expect(marksOf()).toEqual(["ok"]);
   });
 });

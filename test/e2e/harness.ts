@@ -24,6 +24,8 @@ export async function startController(input: {
   /** Wraps the local runner (a decorator that injects faults, say). */
   wrapRunner?: (runner: Runner) => Runner;
   log?: Logger;
+  /** The controller's clock (default the system's). */
+  now?: () => Date;
 }): Promise<Harness> {
   const log = input.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const source = await createLocalSource({ path: input.repo, branch: "main", log });
@@ -39,6 +41,7 @@ export async function startController(input: {
     runner: input.wrapRunner ? input.wrapRunner(runner) : runner,
     log,
     ...(input.resyncMs === undefined ? {} : { resyncMs: input.resyncMs }),
+    ...(input.now === undefined ? {} : { now: input.now }),
   });
   if (input.watch) await controller.start();
   return {

@@ -138,6 +138,8 @@ async function fillVolume(args: {
     .readNamespacedConfigMap({ name: configMap, namespace: input.namespace })
     .catch(() => null);
   for (const [key, text] of Object.entries(found?.data ?? {})) await writeFile(join(path, key), text);
+  for (const [key, base64] of Object.entries(found?.binaryData ?? {}))
+    await writeFile(join(path, key), Buffer.from(base64, "base64"));
 }
 
 /** A Secret volume: one file per key, with the volume's `defaultMode` (as ssh wants its key). */

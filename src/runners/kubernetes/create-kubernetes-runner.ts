@@ -19,11 +19,12 @@ import {
   type RunObservation,
   type RunSpec,
 } from "../../api/index.js";
-import { buildJob, type JobImages, type JobOptions } from "../../jobs/index.js";
+import { buildJob, usesInventoryConfigMap, type JobImages, type JobOptions } from "../../jobs/index.js";
 import { formatTime, parseDuration } from "../../plan/duration.js";
 import { notifyListeners } from "../steps/index.js";
 import type { Runner } from "../types.js";
 import { apiError, apiStatus, isTransient } from "./api-errors.js";
+import { compressComponents, ensureInventoryConfigMap } from "./ensure-inventory-config-map.js";
 import {
   buildImsCleanupJob,
   imsCleanupOf,
@@ -159,7 +160,20 @@ class KubernetesRunner implements Runner {
       images: this.options.images,
       options: { ...this.options.options, ttlSecondsAfterFinished: ttlSeconds(spec.sessionTtl) },
     });
+    const inventory = usesInventoryConfigMap(spec) ? compressComponents(spec) : null;
     const created = await this.createJob(body);
+    if (inventory !== null) {
+      const { core, batch } = this;
+      const { namespace } = this.options;
+      await ensureInventoryConfigMap({
+        core,
+        batch,
+        namespace,
+        created,
+        job: spec.job,
+        componentsGzipBase64: inventory,
+      });
+    }
     if (created === null) {
       this.log.debug({ session: spec.name, job: spec.job }, "Job exists already");
       return;

@@ -61,9 +61,18 @@ function componentGroups(component: ComponentManifest): string[] {
   return groups;
 }
 
+/** Members of each group as a Set beside the list, so adding 20,000 hosts stays linear. */
+const memberSets = new WeakMap<string[], Set<string>>();
+
 function addMembers(map: GroupMap, group: string, members: readonly string[]): void {
   const list = map.get(group) ?? [];
-  for (const member of members) if (!list.includes(member)) list.push(member);
+  const seen = memberSets.get(list) ?? new Set(list);
+  memberSets.set(list, seen);
+  for (const member of members) {
+    if (seen.has(member)) continue;
+    seen.add(member);
+    list.push(member);
+  }
   map.set(group, list);
 }
 

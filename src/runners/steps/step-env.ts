@@ -28,6 +28,7 @@ export const STEP_ENV_BASE: readonly string[] = [
   "SSL_CERT_DIR",
   "GIT_SSL_CAINFO",
   "REQUESTS_CA_BUNDLE",
+  "PYTHONDONTWRITEBYTECODE",
 ];
 
 /** A name that may carry the controller's settings or a credential: never passed to a step. */

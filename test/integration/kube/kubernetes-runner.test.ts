@@ -452,6 +452,13 @@ describe("the kubernetes runner on its own", () => {
     await expect(runner.remove("gone", "cfs-gone-00000000")).resolves.toBeUndefined();
   });
 
+  it("is ready once its informers have listed, and not after close()", async () => {
+    const { runner } = await runnerIn("ready");
+    expect(runner.isReady()).toBe(true);
+    await runner.close();
+    expect(runner.isReady()).toBe(false);
+  });
+
   it("refuses to start with a clear error when it cannot list the namespace", async () => {
     const attempt = createKubernetesRunner({
       kubeConfig: kubeConfigFor(cluster, "not-a-valid-token"),

@@ -275,6 +275,7 @@ describe("resolveStepConfig", () => {
       layer: 2,
       name: "ansible-2",
       runSpecFile: "/cfs/run/spec.json",
+      componentsFile: null,
       workDir: "/cfs/work",
       resultsDir: "/cfs/work/results",
       terminationMessagePath: "/dev/termination-log",

@@ -242,6 +242,24 @@ describe("parseManifest: files that cannot be read", () => {
     expect(result.ok ? "" : result.errors[0]?.message).toContain("5000000 bytes");
   });
 
+  it("says `over 1 MiB` for the stand-in of a skipped blob, whose real size it does not know", () => {
+    const result = parseManifest({
+      path: "sessions/big.yaml",
+      bytes: new Uint8Array(MAX_MANIFEST_BYTES + 1),
+    });
+    const message = result.ok ? "" : (result.errors[0]?.message ?? "");
+    expect(message).toContain("the file is over 1 MiB,");
+    expect(message).not.toContain(String(MAX_MANIFEST_BYTES + 1));
+  });
+
+  it("makes a session file in a folder under sessions/ a problem, never a session", () => {
+    for (const path of ["sessions/a/q.yaml", "sessions/y.yaml/z.yaml"]) {
+      const result = parseManifest({ path, bytes: session(path.slice(path.lastIndexOf("/") + 1, -5)) });
+      expect(result).toMatchObject({ ok: false, errors: [{ code: "misplaced", line: 1, column: 1 }] });
+      expect(result.ok ? "" : result.errors[0]?.message).toContain("move this file to sessions/");
+    }
+  });
+
   it("reports invalid UTF-8 at the first bad byte, counting columns in characters", () => {
     const encode = (text: string): number[] => [...new TextEncoder().encode(text)];
     const bytes = new Uint8Array([

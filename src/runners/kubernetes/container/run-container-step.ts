@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import type { RunSpec } from "../../../api/index.js";
 import { credentialEnv, credentialSecrets } from "../../../git/credentials.js";
 import { isImageTarget, jobSteps, stepMessage, type StepMessage } from "../../../jobs/index.js";
@@ -45,7 +46,7 @@ async function stepEnd(options: ContainerStepOptions): Promise<ContainerStepEnd>
   const name = options.config.name;
   const exitCode = options.config.kind === "report" || options.config.kind === "teardown" ? 1 : 0;
   try {
-    const spec = JSON.parse(await readFile(options.config.runSpecFile, "utf8")) as RunSpec;
+    const spec = await readRunSpec(options.config);
     const steps = jobSteps(spec);
     const at = steps.findIndex((s) => s.name === name);
     const step = steps[at];
@@ -57,6 +58,18 @@ async function stepEnd(options: ContainerStepOptions): Promise<ContainerStepEnd>
     const reason = `${name}: ${error instanceof Error ? error.message : String(error)}`;
     return { message: failedMessage(name, reason), exitCode };
   }
+}
+
+/** The RunSpec, with the components from the inventory ConfigMap when the Job mounts one. */
+async function readRunSpec(config: ContainerStepOptions["config"]): Promise<RunSpec> {
+  const spec = JSON.parse(await readFile(config.runSpecFile, "utf8")) as RunSpec;
+  if (config.componentsFile === null) return spec;
+  const components = JSON.parse(
+    gunzipSync(await readFile(config.componentsFile)).toString("utf8"),
+  ) as unknown;
+  if (!Array.isArray(components))
+    throw new Error(`${config.componentsFile} does not hold a list of components`);
+  return { ...spec, components: components as RunSpec["components"] };
 }
 
 async function runStep(run: ContainerStep): Promise<ContainerStepEnd> {

@@ -22,6 +22,8 @@ export interface StepConfig {
   /** Container name: `git-clone-0`, `inventory`, `ansible-2`, `report`, ... */
   name: string;
   runSpecFile: string;
+  /** The gzip-compressed components JSON of a dynamic session (`inventory`); null: the RunSpec's. */
+  componentsFile: string | null;
   workDir: string;
   resultsDir: string;
   terminationMessagePath: string;
@@ -79,6 +81,7 @@ export function resolveStepConfig(input: StepConfigInput): Readonly<StepConfig> 
     layer,
     name: layer === null ? kind : `${kind}-${layer}`,
     ...paths,
+    componentsFile: nonEmpty(input.env[ENV.componentsFile]),
     terminationMessagePath: nonEmpty(input.env[ENV.terminationMessagePath]) ?? TERMINATION_MESSAGE_PATH,
     terminationMessageBytes: budget,
     gitCredentials: credentials,
