@@ -479,7 +479,8 @@ export class Controller {
 
   /** Turns the plan's record changes into one status commit. */
   private async writeStatus(plan: PlanOutput, commit: string): Promise<string | null> {
-    if (plan.sessions.size + plan.problems.size + plan.expired.size === 0) return null;
+    const sessionChanges = plan.sessions.size + plan.problems.size + plan.expired.size;
+    if (sessionChanges === 0 && !this.componentRecords.changed) return null;
     if (this.deferProgress(plan)) return null;
     const { changes, values } = await this.statusChanges(plan);
     if (changes.size === 0) return null;

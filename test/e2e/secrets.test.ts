@@ -45,9 +45,11 @@ function envDumpPlaybook(dump: string): string {
   const script = [
     "echo '=== task environment'",
     "env",
+    // The step's process group leader is the local runner's launch wrapper (sh); ansible-playbook is its child.
     "pg=$(awk '{print $5}' /proc/$$/stat)",
-    "echo \"=== ansible-playbook (pid $pg): $(tr '\\0' ' ' < /proc/$pg/cmdline)\"",
-    "tr '\\0' '\\n' < /proc/$pg/environ",
+    "ap=$pg; for p in /proc/[0-9]*; do [ \"$(awk '{print $4}' $p/stat 2>/dev/null)\" = \"$pg\" ] && ap=${p#/proc/}; done",
+    "echo \"=== ansible-playbook (pid $ap): $(tr '\\0' ' ' < /proc/$ap/cmdline)\"",
+    "tr '\\0' '\\n' < /proc/$ap/environ",
   ].join("\n");
   return [
     "- hosts: all",

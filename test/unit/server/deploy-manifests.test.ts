@@ -109,7 +109,7 @@ describe("deploy/", () => {
     expect(container.resources?.limits?.memory).toBeDefined();
   });
 
-  it("grants the Role exactly: jobs create/get/list/watch/delete, pods and logs read, its Lease", () => {
+  it("grants the Role exactly: jobs create/get/list/watch/delete, pods and logs read, configmaps create, its Lease", () => {
     const role = objects.find((o) => o.kind === "Role") as V1Role;
     const grants = (role.rules ?? []).flatMap((rule) =>
       (rule.resources ?? []).flatMap((resource) =>
@@ -132,6 +132,7 @@ describe("deploy/", () => {
         "/pods/log:get",
         "/pods/log:list",
         "/pods/log:watch",
+        "/configmaps:create",
         "coordination.k8s.io/leases:create",
         "coordination.k8s.io/leases:get@cfs-gitops",
         "coordination.k8s.io/leases:update@cfs-gitops",
