@@ -7,3 +7,4 @@ export * from "./paths.js";
 export * from "./names.js";
 export * from "./step-names.js";
 export * from "./errors.js";
+export * from "./url-credentials.js";

@@ -14,6 +14,7 @@ import {
   configurationRecordPath,
   type ComponentRecord,
   type ConfigurationRecord,
+  withoutUrlCredentials,
 } from "../api/index.js";
 import type { StatusStore } from "../git/types.js";
 import {
@@ -97,16 +98,14 @@ export class ComponentRecords {
   }
 
   private async resolveOne(ref: BranchRef): Promise<string | null> {
+    // The URL as written may carry credentials: the log gets it without them.
+    const url = withoutUrlCredentials(ref.url);
     try {
       const commit = await this.options.resolveBranch(ref);
-      if (!commit)
-        this.options.log.warn({ url: ref.url, branch: ref.branch }, "branch not found; layer not resolved");
+      if (!commit) this.options.log.warn({ url, branch: ref.branch }, "branch not found; layer not resolved");
       return commit;
     } catch (error) {
-      this.options.log.warn(
-        { url: ref.url, branch: ref.branch, err: error },
-        "could not resolve branch; will retry",
-      );
+      this.options.log.warn({ url, branch: ref.branch, err: error }, "could not resolve branch; will retry");
       return null;
     }
   }

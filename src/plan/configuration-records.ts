@@ -4,7 +4,13 @@
  * when the manifest changes, and that commit is used by every session and component of the
  * configuration until the manifest changes again (`configurations update --update-branches` pins it).
  */
-import type { ConfigurationManifest, ConfigurationRecord, ConfigurationRecordLayer } from "../api/index.js";
+import {
+  withCleanCloneUrl,
+  withoutUrlCredentials,
+  type ConfigurationManifest,
+  type ConfigurationRecord,
+  type ConfigurationRecordLayer,
+} from "../api/index.js";
 import { sameJson } from "./serialize.js";
 
 /** A branch to resolve: which repository, which branch. */
@@ -55,7 +61,10 @@ export interface ConfigurationRecordsOutput {
   changed: Map<string, ConfigurationRecord | null>;
 }
 
-/** New records for edited or new configurations; records of removed ones are deleted. */
+/**
+ * New records for edited or new configurations; records of removed ones are deleted. A record's
+ * clone URLs carry no credentials (`https://***@host/...`); sessions still clone from the manifest's.
+ */
 export function planConfigurationRecords(input: ConfigurationRecordsInput): ConfigurationRecordsOutput {
   const current = new Map<string, ConfigurationRecord>();
   const changed = new Map<string, ConfigurationRecord | null>();
@@ -88,18 +97,23 @@ function buildRecord(
         ? undefined
         : resolved.get(branchKey({ url: layer.clone_url, branch: layer.branch })));
     if (commit === undefined) return null;
-    layers.push(stripUndefined({ ...layer, commit }));
+    layers.push(withCleanCloneUrl(stripUndefined({ ...layer, commit })));
   }
   return {
     name: manifest.name,
     ...(manifest.description === undefined ? {} : { description: manifest.description }),
     last_updated: now,
     layers,
-    ...(manifest.additional_inventory ? { additional_inventory: manifest.additional_inventory } : {}),
+    ...(manifest.additional_inventory
+      ? { additional_inventory: withCleanCloneUrl(manifest.additional_inventory) }
+      : {}),
   };
 }
 
-/** True when a record was made from this manifest (the same layers, branches and description). */
+/**
+ * True when a record was made from this manifest (the same layers, branches and description); the
+ * record's clone URLs carry no credentials, so the manifest's are compared without theirs.
+ */
 export function recordMatches(record: ConfigurationRecord, manifest: ConfigurationManifest): boolean {
   const unresolved = {
     name: record.name,
@@ -112,8 +126,8 @@ export function recordMatches(record: ConfigurationRecord, manifest: Configurati
   const wanted = {
     name: manifest.name,
     description: manifest.description,
-    layers: manifest.layers.map((layer) => stripUndefined({ ...layer })),
-    additional_inventory: manifest.additional_inventory,
+    layers: manifest.layers.map((layer) => withCleanCloneUrl(stripUndefined({ ...layer }))),
+    additional_inventory: manifest.additional_inventory && withCleanCloneUrl(manifest.additional_inventory),
   };
   return sameJson(stripUndefined(unresolved), stripUndefined(wanted));
 }
@@ -128,7 +142,8 @@ export function resolvedConfiguration(
     ...manifest,
     layers: manifest.layers.map((layer, index) => {
       const resolved = record.layers[index];
-      const same = resolved?.clone_url === layer.clone_url && resolved.branch === layer.branch;
+      const same =
+        resolved?.clone_url === withoutUrlCredentials(layer.clone_url) && resolved.branch === layer.branch;
       return layer.commit === undefined && same ? { ...layer, commit: resolved.commit } : layer;
     }),
   };

@@ -10,6 +10,7 @@ import {
   type Succeeded,
   type SessionManifest,
   sessionLogDir,
+  withCleanCloneUrl,
 } from "../api/index.js";
 
 /** Position of a status in pending -> running -> complete. */
@@ -78,7 +79,8 @@ export function nextSucceeded(current: Succeeded, observed: Succeeded): Succeede
 
 /**
  * Moves a record forward with what the runner saw. A record that is complete never changes; an
- * observation older than the record (a lower status) is ignored; times are kept once set.
+ * observation older than the record (a lower status) is ignored; times are kept once set. The
+ * layers' clone URLs are recorded without their credentials.
  */
 export function applyObservation(record: SessionRecord, observed: RunObservation): SessionRecord {
   const current = record.status.session;
@@ -100,7 +102,8 @@ export function applyObservation(record: SessionRecord, observed: RunObservation
       ...record.status,
       session,
       artifacts: observed.artifacts,
-      layers: observed.layers,
+      // The runner clones from the URL as written; the record never carries its credentials.
+      layers: observed.layers.map(withCleanCloneUrl),
       steps: observed.steps,
       reason: observed.reason,
     },

@@ -295,7 +295,12 @@ describe("the bad-input corpus", () => {
       ),
     });
     expect(git(repo.path, ["ls-files", "-s", "sessions/link.yaml"])).toMatch(/^120000/);
-    const controller = startControllerProcess({ repo: repo.path, dataDir: join(dir, "data") });
+    const controller = startControllerProcess({
+      repo: repo.path,
+      dataDir: join(dir, "data"),
+      // The unreachable clone URLs fail as a transient error: two tries, not CFS's 60 x 10 s.
+      env: { CFS_GITOPS_GIT_RETRY_MAX: "2", CFS_GITOPS_GIT_RETRY_DELAY: "1" },
+    });
     try {
       const settled = await pollUntil(() => unsettled(repo, cases).length === 0, {
         timeoutMs: 120_000,

@@ -4,25 +4,32 @@
  * environ of every ancestor process up to the controller), gets a badly signed webhook and a spell
  * of rejected credentials. Required: no secret anywhere: controller log lines and error messages,
  * every object on the status branch, the step environments, the controller's data directory, the
- * HTTP answers.
+ * HTTP answers. A second layer is cloned from a URL with a password in it: that password is in no
+ * log line, HTTP answer nor object of the status branch (session, configuration records, logs).
  */
 import { createHmac } from "node:crypto";
 import { request } from "node:http";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigRepo, configurationYaml, git, makeLayerRepo, sessionYaml } from "../helpers/config-repo.js";
 import { startGitHttpServer } from "../helpers/git-http-server.js";
 import { basicAuthSecrets, describeHit, scanForSecrets } from "../helpers/scan-for-secrets.js";
 import { pollUntil, sleep, startControllerProcess } from "./controller-process.js";
 import { startScenario } from "./scenario.js";
-import { tipRecords } from "./status-history.js";
+import { reachableObjectsText, tipRecords } from "./status-history.js";
 
 const SECRETS = {
   "git password": "fault-Git-Secret-Pa55w0rd",
   "webhook secret": "fault-Webhook-Secret-9f8e7d",
   "IMS token": "fault-Ims-Token-eyJhbGciOi",
 };
+/**
+ * The password of a layer whose clone URL carries it (`http://layer-bot:<it>@host/private.git`):
+ * the run needs it, so it is on the controller's host (the manifest on the watched branch, the run
+ * directory), but never on the status branch nor in the logs.
+ */
+const URL_SECRET = { "clone URL password": "fault-Url-Secret-7c6b5a43" };
 
 const scenario = startScenario("secrets");
 afterAll(() => scenario.cleanup());
@@ -92,9 +99,22 @@ describe("secrets scan", () => {
     const credentials = { username: "cfs-bot", password: SECRETS["git password"] };
     const server = await startGitHttpServer({ root: served, auth: credentials });
     const layer = makeLayerRepo(dir, "envdump", { "site.yml": envDumpPlaybook(out) });
+    const privateLayer = makeLayerRepo(dir, "private", {
+      "site.yml": "- hosts: all\n  gather_facts: false\n  tasks: []\n",
+    });
+    const layerServer = await startGitHttpServer({
+      root: dirname(privateLayer),
+      auth: { username: "layer-bot", password: URL_SECRET["clone URL password"] },
+    });
+    const privateUrl = layerServer
+      .url(basename(privateLayer))
+      .replace("://", `://layer-bot:${URL_SECRET["clone URL password"]}@`);
     const work = new ConfigRepo(join(dir, "work"));
     work.commit({
-      "configurations/envdump.yaml": configurationYaml("envdump", [{ name: "envdump", url: layer }]),
+      "configurations/envdump.yaml": configurationYaml("envdump", [
+        { name: "envdump", url: layer },
+        { name: "private", url: privateUrl },
+      ]),
       "sessions/dump.yaml": sessionYaml("dump", "envdump"),
     });
     git(work.path, ["push", "-q", bare, "main"]);
@@ -152,10 +172,20 @@ describe("secrets scan", () => {
         repoDir: bare,
         dirs: [out, dataDir],
       });
+      const urlHits = scanForSecrets({
+        secrets: URL_SECRET,
+        logText: controller.lines,
+        texts: {
+          "HTTP answers": answers.join("\n"),
+          "objects of cfs-status": reachableObjectsText(bare),
+          "env dumps": readDumps(out),
+        },
+      });
+      const recordedUrl = record?.status.layers.find((l) => l.name === "private")?.clone_url ?? "";
       const environ = join(out, "environ.txt");
       const environDumped = existsSync(environ) && readFileSync(environ, "utf8").includes("== ");
       if (!done) scenario.notes.push("the env-dumping session did not complete");
-      scenario.notes.push(...hits.map(describeHit));
+      scenario.notes.push(...hits.map(describeHit), ...urlHits.map(describeHit));
       const unmet = scenario.report([
         {
           name: "env-dumping session succeeded",
@@ -176,6 +206,16 @@ describe("secrets scan", () => {
           required: 0,
         },
         {
+          name: "clone URL password found (status branch, logs, answers)",
+          value: urlHits.length,
+          required: 0,
+        },
+        {
+          name: "the layer cloned with it recorded as http://***@",
+          value: recordedUrl.includes("://***@"),
+          required: true,
+        },
+        {
           name: "IMS token found",
           value: hits.filter((h) => h.secret.startsWith("IMS")).length,
           required: 0,
@@ -185,6 +225,14 @@ describe("secrets scan", () => {
     } finally {
       await controller.stop("SIGKILL");
       await server.close();
+      await layerServer.close();
     }
   });
 });
+
+/** The text of every file the playbook dumped (its environment and its ancestors'). */
+function readDumps(out: string): string {
+  return readdirSync(out)
+    .map((name) => readFileSync(join(out, name), "utf8"))
+    .join("\n");
+}

@@ -90,7 +90,10 @@ export class Informer<T extends KubernetesObject> {
     return this.syncedOnce;
   }
 
-  /** The last error the informer met, or null when the last list or watch went well. */
+  /**
+   * The last error the informer met, or null once it is in sync again: a list went well and the
+   * watch that follows it is established (its answer has begun), not only when that watch ends.
+   */
   get lastError(): string | null {
     return this.lastErrorText;
   }
@@ -192,6 +195,7 @@ export class Informer<T extends KubernetesObject> {
           (c) => {
             controller = c;
             if (settled) c.abort();
+            else this.lastErrorText = null;
           },
           (error: unknown) => finish(asError(error)),
         );

@@ -77,6 +77,29 @@ describe("configuration records", () => {
     ).toBe(B);
   });
 
+  it("records a clone URL without its credentials, matches it to its manifest and resolves the manifest's URL", () => {
+    const secret = "c0nf-URL-S3cret";
+    const url = `https://bot:${secret}@git.example.org/base.git`;
+    const withCredentials = manifest({
+      layers: [{ name: "base", clone_url: url, branch: "main", playbook: "site.yml" }],
+      additional_inventory: { clone_url: `https://${secret}@git.example.org/inv.git`, branch: "main" },
+    });
+    const resolved = new Map([[branchKey({ url, branch: "main" }), A]]);
+    const record = plan({ manifest: withCredentials, resolved }).changed.get("site")!;
+    expect(record.layers[0]?.clone_url).toBe("https://***@git.example.org/base.git");
+    expect(record.additional_inventory?.clone_url).toBe("https://***@git.example.org/inv.git");
+    expect(JSON.stringify(record)).not.toContain(secret);
+    const records = new Map([["site", record]]);
+    // The same manifest matches its record: nothing to resolve or rewrite on the next pass.
+    expect(branchesToResolve(new Map([["site", withCredentials]]), records)).toEqual([]);
+    expect(plan({ manifest: withCredentials, records }).changed.size).toBe(0);
+    // The run still clones from the URL as written, at the recorded commit.
+    expect(resolvedConfiguration(withCredentials, record).layers[0]).toMatchObject({
+      clone_url: url,
+      commit: A,
+    });
+  });
+
   it("deletes the record of a removed configuration", () => {
     const record = plan({ resolved: resolvedTo(A) }).changed.get("site")!;
     expect(plan({ manifest: null, records: new Map([["site", record]]) }).changed).toEqual(

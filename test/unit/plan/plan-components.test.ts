@@ -324,6 +324,37 @@ describe("planWithComponents", () => {
     expect(world.components.get("n1")?.state).toEqual([]);
   });
 
+  it("runs a layer from its clone URL as written but records it nowhere with its credentials", () => {
+    const secret = "pl4n-URL-S3cret";
+    const withCredentials = (url: string) => url.replace("https://", `https://alice:${secret}@`);
+    const cfg = config("cfg", A);
+    cfg.layers[0] = { ...cfg.layers[0]!, clone_url: withCredentials(cfg.layers[0]!.clone_url) };
+    const world = emptyWorld();
+    const files = [
+      configurationFile(cfg),
+      optionsFile({ batch_window: 0 }),
+      componentFile("n1", { desired_config: "cfg" }),
+    ];
+    const first = pass(world, files);
+    const start = first.plan.actions[0];
+    expect(start?.type === "start" ? start.spec.layers[0]?.clone_url : undefined).toContain(secret);
+    expect(world.configurations.get("cfg")?.layers[0]?.clone_url).toBe("https://***@git.example.org/l0.git");
+    // The runner reports the layer with the URL it cloned from.
+    const ran = {
+      ...layer(0, "succeeded", ["n1"]),
+      clone_url: withCredentials(layer(0, "succeeded", []).clone_url),
+    };
+    pass(world, files, [completed(running(world)!, [ran, layer(1, "succeeded", ["n1"])], "true")]);
+    expect(statuses(world)).toEqual({ n1: "configured" });
+    expect(world.components.get("n1")?.state[0]?.clone_url).toBe("https://***@git.example.org/l0.git");
+    const again = pass(world, files);
+    expect([again.components.size, again.configurations.size, again.plan.actions.length]).toEqual([0, 0, 0]);
+    const everything = JSON.stringify([...world.sessions, ...world.components, ...world.configurations]);
+    expect(everything).toContain("https://***@git.example.org/l0.git");
+    expect(everything).not.toContain(secret);
+    expect(everything).not.toContain("alice");
+  });
+
   it("writes every component of a 10,000-node change in one pass", () => {
     const world = emptyWorld();
     const ids = Array.from({ length: 10_000 }, (_, i) => `x${i}`);
