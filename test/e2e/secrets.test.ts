@@ -47,7 +47,7 @@ function envDumpPlaybook(dump: string): string {
     "env",
     // The step's process group leader is the local runner's launch wrapper (sh); ansible-playbook is its child.
     "pg=$(awk '{print $5}' /proc/$$/stat)",
-    "ap=$pg; for p in /proc/[0-9]*; do [ \"$(awk '{print $4}' $p/stat 2>/dev/null)\" = \"$pg\" ] && ap=${p#/proc/}; done",
+    'ap=$pg; for p in /proc/[0-9]*; do [ "$(awk \'{print $4}\' $p/stat 2>/dev/null)" = "$pg" ] && ap=${p#/proc/}; done',
     "echo \"=== ansible-playbook (pid $ap): $(tr '\\0' ' ' < /proc/$ap/cmdline)\"",
     "tr '\\0' '\\n' < /proc/$ap/environ",
   ].join("\n");
