@@ -56,7 +56,7 @@ export function matchRoute(routes: readonly ApiRoute[], method: string, path: st
 
 /** The parameters of a path that fits a template, or null. */
 export function matchTemplate(template: string, path: string): Record<string, string> | null {
-  const want = template.split("/");
+  const want = template.replace(/\/+$/, "").split("/");
   const got = path.replace(/\/+$/, "").split("/");
   if (want.length !== got.length) return null;
   const params: Record<string, string> = {};
