@@ -11,6 +11,7 @@ import {
   ApiTokens,
   DEFAULT_API_PREFIX,
   TokenFileError,
+  configurationRoutes,
   metaRoutes,
   sessionRoutes,
   startApiServer,
@@ -124,7 +125,11 @@ export async function startApi(input: {
     tls: input.api.tls,
     prefix: input.api.prefix,
     tokens,
-    routes: [...metaRoutes({ repo }), ...sessionRoutes({ repo, now })],
+    routes: [
+      ...metaRoutes({ repo }),
+      ...sessionRoutes({ repo, now }),
+      ...configurationRoutes({ repo, gitDir: input.gitDir }),
+    ],
     log,
   });
   return {

@@ -8,3 +8,4 @@ export * from "./json-body.js";
 export * from "./meta-api.js";
 export * from "./session-create-body.js";
 export * from "./sessions-api.js";
+export * from "./configurations-api.js";
