@@ -13,6 +13,7 @@ import {
   TokenFileError,
   configurationRoutes,
   metaRoutes,
+  optionsRoutes,
   sessionRoutes,
   startApiServer,
   type ApiServer,
@@ -129,6 +130,7 @@ export async function startApi(input: {
       ...metaRoutes({ repo }),
       ...sessionRoutes({ repo, now }),
       ...configurationRoutes({ repo, gitDir: input.gitDir }),
+      ...optionsRoutes({ repo }),
     ],
     log,
   });

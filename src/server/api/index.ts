@@ -9,3 +9,4 @@ export * from "./meta-api.js";
 export * from "./session-create-body.js";
 export * from "./sessions-api.js";
 export * from "./configurations-api.js";
+export * from "./options-api.js";
