@@ -103,6 +103,8 @@ export async function startApi(input: {
   gitDir: string;
   log: Logger;
   now?: () => Date;
+  /** The `limit` of lists that give none (default CFS's 1000). */
+  pageSize?: number;
 }): Promise<RunningApi> {
   const log = input.log.child({ component: "api" });
   let tokens: ApiTokens;
@@ -114,6 +116,7 @@ export async function startApi(input: {
     throw error;
   }
   const now = input.now ?? (() => new Date());
+  const page = input.pageSize === undefined ? {} : { pageSize: input.pageSize };
   const repo = await ApiRepo.open({
     config: input.repo,
     source: input.source,
@@ -128,8 +131,8 @@ export async function startApi(input: {
     tokens,
     routes: [
       ...metaRoutes({ repo }),
-      ...sessionRoutes({ repo, now }),
-      ...configurationRoutes({ repo, gitDir: input.gitDir }),
+      ...sessionRoutes({ repo, now, ...page }),
+      ...configurationRoutes({ repo, gitDir: input.gitDir, ...page }),
       ...optionsRoutes({ repo }),
     ],
     log,

@@ -81,6 +81,9 @@ function decodeSegment(value: string): string {
   }
 }
 
+/** CFS's `default_page_size`: the `limit` of a v3 list that gives none. */
+export const DEFAULT_PAGE_SIZE = 1000;
+
 /** True for methods a `read` token may not call. */
 export function isWriteMethod(method: string): boolean {
   return method !== "GET" && method !== "HEAD";

@@ -21,7 +21,7 @@ import { readBase } from "../../cli/write-change.js";
 import { BranchConflictError } from "../../git/branch-writer.js";
 import { ApiError, badRequest, notFound } from "./api-error.js";
 import type { ApiRepo } from "./api-repo.js";
-import type { ApiReply, ApiRequest, ApiRoute } from "./api-router.js";
+import { DEFAULT_PAGE_SIZE, type ApiReply, type ApiRequest, type ApiRoute } from "./api-router.js";
 import { API_TRAILER } from "./sessions-api.js";
 
 /** Fields of CFS's V3ConfigurationData a PUT may carry (`name`, `last_updated` are ignored as CFS does). */
@@ -31,6 +31,8 @@ const PUT_FIELDS = ["name", "description", "layers", "additional_inventory", "la
 export interface ConfigurationRoutesInput {
   repo: ApiRepo;
   gitDir: string;
+  /** `limit` when the query gives none (default DEFAULT_PAGE_SIZE, as CFS's default_page_size). */
+  pageSize?: number;
 }
 
 /** The routes of `/v3/configurations`. */
@@ -61,7 +63,10 @@ async function readView(input: ConfigurationRoutesInput): Promise<{
 }
 
 async function listConfigurations(req: ApiRequest, input: ConfigurationRoutesInput): Promise<ApiReply> {
-  const limit = asBadRequest(() => parseLimit(req.query.get("limit") ?? undefined));
+  const limit =
+    asBadRequest(() => parseLimit(req.query.get("limit") || undefined)) ??
+    input.pageSize ??
+    DEFAULT_PAGE_SIZE;
   const inUse = parseInUse(req.query.get("in_use"));
   const after = req.query.get("after_id") || null;
   const { tree, data } = await readView(input);

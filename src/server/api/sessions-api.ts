@@ -23,7 +23,7 @@ import { hashBlob } from "../../git/fast-import.js";
 import { newSessionRecord } from "../../plan/index.js";
 import { ApiError, badRequest, notFound } from "./api-error.js";
 import type { ApiRepo } from "./api-repo.js";
-import type { ApiReply, ApiRequest, ApiRoute } from "./api-router.js";
+import { DEFAULT_PAGE_SIZE, type ApiReply, type ApiRequest, type ApiRoute } from "./api-router.js";
 import { sessionManifestFromBody } from "./session-create-body.js";
 
 /** The trailer every API commit carries: how the change came. */
@@ -33,6 +33,8 @@ export const API_TRAILER = "Cfs-Via: rest-api";
 export interface SessionRoutesInput {
   repo: ApiRepo;
   now: () => Date;
+  /** `limit` when the query gives none (default DEFAULT_PAGE_SIZE, as CFS's default_page_size). */
+  pageSize?: number;
 }
 
 /** The routes of `/v3/sessions`. */
@@ -85,7 +87,10 @@ function asBadRequest<T>(parse: () => T): T {
 
 async function listSessions(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
   const filter = filterOfQuery(req.query, null);
-  const limit = asBadRequest(() => parseLimit(req.query.get("limit") ?? undefined));
+  const limit =
+    asBadRequest(() => parseLimit(req.query.get("limit") || undefined)) ??
+    input.pageSize ??
+    DEFAULT_PAGE_SIZE;
   const after = req.query.get("after_id") ?? req.query.get("after") ?? null;
   const now = input.now();
   const { sessions } = await input.repo.sessions();

@@ -57,6 +57,8 @@ export interface ApiHarnessOptions {
   /** Use this source instead of opening one (e.g. a running controller's). */
   source?: ConfigSource & { readonly gitDir: string };
   repoDir?: string;
+  /** The default `limit` of lists. */
+  pageSize?: number;
 }
 
 /** Starts the API over a repository holding `site` (and `files`). */
@@ -90,6 +92,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     gitDir: source.gitDir,
     log,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
   });
   const url = api.server.url;
   return {

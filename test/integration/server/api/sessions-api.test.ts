@@ -294,3 +294,26 @@ describe("DELETE /v3/sessions", () => {
     expect(answer.json).toEqual({ session_ids: ["s-running"] });
   });
 });
+
+describe("the default page size", () => {
+  it("pages a list without limit by default_page_size (1000 in CFS; 2 here), as CFS v3 does", async () => {
+    const small = await startApiHarness({
+      pageSize: 2,
+      files: Object.fromEntries(["a", "b", "c"].map((n) => [`sessions/${n}.yaml`, sessionManifest(n)])),
+    });
+    try {
+      const first = await small.call({ path: "/v3/sessions" });
+      expect(names(first.json)).toEqual(["a", "b"]);
+      expect(first.json.next).toEqual({ limit: 2, after_id: "b" });
+      conforms("collection", first.json);
+      const rest = await small.call({ path: "/v3/sessions?after_id=b" });
+      expect(names(rest.json)).toEqual(["c"]);
+      expect(rest.json.next).toBeNull();
+      const configurations = await small.call({ path: "/v3/configurations?limit=" });
+      expect(configurations.json.next).toBeNull();
+      expect((await small.call({ path: "/v3/sessions?limit=3" })).json.next).toBeNull();
+    } finally {
+      await small.close();
+    }
+  });
+});
