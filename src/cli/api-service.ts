@@ -29,6 +29,7 @@ export interface ApiFlags {
   apiInsecure?: boolean;
   apiTokensFile?: string;
   apiPrefix?: string;
+  apiBranch?: string;
 }
 
 /** The REST API's settings. */
@@ -38,6 +39,8 @@ export interface ApiConfig {
   tls: { certFile: string; keyFile: string } | null;
   tokensFile: string;
   prefix: string;
+  /** `--api-branch`: writes go to this branch for a pull request (202); null: to the watched branch. */
+  reviewBranch: string | null;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -52,10 +55,21 @@ export function resolveApiConfig(flags: ApiFlags, env: Env): ApiConfig | null {
   if (!tokensFile)
     throw new ConfigError("--api-listen needs --api-tokens-file (lines of <token> <role> <name>)");
   if (!existsSync(tokensFile)) throw new ConfigError(`--api-tokens-file ${tokensFile}: no such file`);
+  const reviewBranch = flags.apiBranch ?? env.CFS_GITOPS_API_BRANCH ?? null;
+  return {
+    prefix: resolvePrefix(flags, env),
+    listen,
+    tls: resolveTls(flags, env, listen),
+    tokensFile,
+    reviewBranch: reviewBranch || null,
+  };
+}
+
+function resolvePrefix(flags: ApiFlags, env: Env): string {
   const prefix = (flags.apiPrefix ?? env.CFS_GITOPS_API_PREFIX ?? DEFAULT_API_PREFIX).replace(/\/+$/, "");
   if (prefix !== "" && !prefix.startsWith("/"))
     throw new ConfigError(`--api-prefix ${prefix}: must start with /`);
-  return { listen, tls: resolveTls(flags, env, listen), tokensFile, prefix };
+  return prefix;
 }
 
 function resolveTls(flags: ApiFlags, env: Env, listen: ListenAddress): ApiConfig["tls"] {
@@ -117,12 +131,16 @@ export async function startApi(input: {
   }
   const now = input.now ?? (() => new Date());
   const page = input.pageSize === undefined ? {} : { pageSize: input.pageSize };
+  const reviewBranch = input.api.reviewBranch;
+  if (reviewBranch === input.repo.branch || reviewBranch === input.repo.statusBranch)
+    throw new ConfigError(`--api-branch ${reviewBranch}: must differ from the watched and the status branch`);
   const repo = await ApiRepo.open({
     config: input.repo,
     source: input.source,
     gitDir: input.gitDir,
     log,
     now,
+    reviewBranch,
   });
   const server = await startApiServer({
     listen: input.api.listen,

@@ -115,6 +115,10 @@ export function registerController(program: Command): void {
       )
       .option("--api-insecure", "REST API: plain HTTP, allowed only on a loopback address")
       .option(
+        "--api-branch <name>",
+        "REST API: commit every write to this branch (from the watched one) for a pull request, answering 202 [env CFS_GITOPS_API_BRANCH]",
+      )
+      .option(
         "--api-prefix <path>",
         "REST API: path prefix besides /v3 (default /apis/cfs) [env CFS_GITOPS_API_PREFIX]",
       )

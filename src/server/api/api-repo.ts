@@ -15,6 +15,7 @@ import type { WriteContext } from "../../cli/write-change.js";
 import { createBranchWriter, type BranchWriter } from "../../git/branch-writer.js";
 import { createStatusStore } from "../../git/status-store.js";
 import type { ConfigSource, StatusStore } from "../../git/types.js";
+import type { ApiReply } from "./api-router.js";
 import type { ApiCaller } from "./api-tokens.js";
 
 /** Options of ApiRepo.open. */
@@ -25,6 +26,8 @@ export interface ApiRepoOptions {
   gitDir: string;
   log: Logger;
   now?: () => Date;
+  /** `--api-branch`: every write goes to this branch (started from the watched one) for a pull request. */
+  reviewBranch?: string | null;
 }
 
 /** Reads and writes of the REST API. */
@@ -80,6 +83,37 @@ export class ApiRepo {
     return run;
   }
 
+  /**
+   * Runs one write and answers: `reply(value)` normally; with `--api-branch`, 202 naming the branch
+   * and the commit, since the change takes effect only once the pull request is merged.
+   */
+  async written<T>(
+    caller: ApiCaller,
+    work: (context: WriteContext) => Promise<T>,
+    reply: (value: T) => ApiReply | Promise<ApiReply>,
+  ): Promise<ApiReply> {
+    const branch = this.options.reviewBranch ?? null;
+    if (branch === null) return reply(await this.write(caller, work));
+    const commit = await this.write(caller, async (context) => {
+      const before = await this.writer.tip(branch);
+      await work(context);
+      const after = await this.writer.tip(branch);
+      return after === before ? null : after;
+    });
+    const watched = this.options.config.branch;
+    return {
+      status: 202,
+      body: {
+        branch,
+        commit,
+        detail:
+          commit === null
+            ? `Nothing to change on branch ${branch}`
+            : `Committed to branch ${branch} for a pull request into ${watched}; it takes effect once merged`,
+      },
+    };
+  }
+
   /** Stops the status reader and the writer. */
   async close(): Promise<void> {
     await this.queue;
@@ -90,7 +124,9 @@ export class ApiRepo {
   private async writeContext(caller: ApiCaller): Promise<WriteContext> {
     const { config, source, gitDir, log } = this.options;
     const watched = config.branch;
-    const base = await this.writer.tip(watched);
+    const target = this.options.reviewBranch ?? watched;
+    const targetTip = await this.writer.tip(target);
+    const base = targetTip ?? (await this.writer.tip(watched));
     if (base === null) throw new Error(`branch ${watched} does not exist in ${source.description}`);
     return {
       config,
@@ -101,9 +137,9 @@ export class ApiRepo {
       io: this.io(),
       writer: this.writer,
       watched,
-      target: watched,
+      target,
       base,
-      targetExists: true,
+      targetExists: targetTip !== null,
       identity: { name: caller.name.replace(/[<>\n\r]/g, ""), email: `${slug(caller.name)}@cfs-gitops-api` },
       message: null,
     };

@@ -110,15 +110,17 @@ async function getConfiguration(req: ApiRequest, input: ConfigurationRoutesInput
 async function putConfiguration(req: ApiRequest, input: ConfigurationRoutesInput): Promise<ApiReply> {
   const name = req.params["configuration_id"] ?? "";
   const manifest = manifestOfBody(name, await req.body());
-  await input.repo.write(req.caller, (context) =>
-    explain(async () => {
-      const exists = configurationManifestPaths(await readBase(context), name).length > 0;
-      const trailer = `Written by ${req.caller.name} with: PUT /v3/configurations/${name}\n\n${API_TRAILER}`;
-      if (exists) await updateConfiguration({ context, name, manifest, flags: {}, trailer });
-      else await createConfiguration({ context, name, manifest, trailer });
-    }),
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      explain(async () => {
+        const exists = configurationManifestPaths(await readBase(context), name).length > 0;
+        const trailer = `Written by ${req.caller.name} with: PUT /v3/configurations/${name}\n\n${API_TRAILER}`;
+        if (exists) await updateConfiguration({ context, name, manifest, flags: {}, trailer });
+        else await createConfiguration({ context, name, manifest, trailer });
+      }),
+    () => getConfiguration(req, input),
   );
-  return getConfiguration(req, input);
 }
 
 /** The manifest of a PUT body (CFS's shape); unknown fields refused as CFS refuses them. */
@@ -142,32 +144,36 @@ function manifestOfBody(name: string, body: unknown): ConfigurationManifest {
 
 async function patchConfiguration(req: ApiRequest, input: ConfigurationRoutesInput): Promise<ApiReply> {
   const name = req.params["configuration_id"] ?? "";
-  await input.repo.write(req.caller, (context) =>
-    explain(() =>
-      updateConfiguration({
-        context,
-        name,
-        manifest: null,
-        flags: { updateBranches: true },
-        trailer: `Pinned by ${req.caller.name} with: PATCH /v3/configurations/${name}\n\n${API_TRAILER}`,
-      }),
-    ),
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      explain(() =>
+        updateConfiguration({
+          context,
+          name,
+          manifest: null,
+          flags: { updateBranches: true },
+          trailer: `Pinned by ${req.caller.name} with: PATCH /v3/configurations/${name}\n\n${API_TRAILER}`,
+        }),
+      ),
+    () => getConfiguration(req, input),
   );
-  return getConfiguration(req, input);
 }
 
 async function removeConfiguration(req: ApiRequest, input: ConfigurationRoutesInput): Promise<ApiReply> {
   const name = req.params["configuration_id"] ?? "";
-  await input.repo.write(req.caller, (context) =>
-    explain(() =>
-      deleteConfiguration({
-        context,
-        name,
-        trailer: `Deleted by ${req.caller.name} with: DELETE /v3/configurations/${name}\n\n${API_TRAILER}`,
-      }),
-    ),
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      explain(() =>
+        deleteConfiguration({
+          context,
+          name,
+          trailer: `Deleted by ${req.caller.name} with: DELETE /v3/configurations/${name}\n\n${API_TRAILER}`,
+        }),
+      ),
+    () => ({ status: 204 }),
   );
-  return { status: 204 };
 }
 
 /** The CLI's refusals as HTTP answers: not found 404, a concurrent edit 409, any other refusal 400. */

@@ -102,10 +102,11 @@ export function patchedOptionsText(text: string | null, values: Record<string, u
 
 async function patchOptions(req: ApiRequest, repo: ApiRepo): Promise<ApiReply> {
   const values = optionsOfBody(await req.body());
-  const options = await repo.write(req.caller, (context) =>
-    commitOptions({ context, values, caller: req.caller.name }),
+  return repo.written(
+    req.caller,
+    (context) => commitOptions({ context, values, caller: req.caller.name }),
+    (options) => ({ status: 200, body: cfsOptions(options) }),
   );
-  return { status: 200, body: cfsOptions(options) };
 }
 
 async function commitOptions(input: {

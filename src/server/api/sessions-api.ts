@@ -117,56 +117,62 @@ async function createSession(req: ApiRequest, input: SessionRoutesInput): Promis
   const path = sessionPath(manifest.name);
   const text = manifestYaml(manifest);
   const changes = new Map([[path, Buffer.from(text)]]);
-  const record = await input.repo.write(req.caller, (context) =>
-    writeOrExplain(async () => {
-      const reader = await StatusReader.open(context.status);
-      if (reader.hasSession(manifest.name))
-        throw new ApiError(409, "Conflict", `A session with the name ${manifest.name} already exists`);
-      const check = (tree: ManifestTree): void => assertCreatable({ tree, name: manifest.name, path });
-      const tree = await readBase(context, changes);
-      check(tree);
-      const result = await commitChange(context, {
-        changes,
-        subject: `Add session ${manifest.name}`,
-        body: `Configuration ${manifest.configuration.name}, target ${manifest.target?.definition ?? "dynamic"}.\nCreated by ${req.caller.name} with: POST /v3/sessions\n\n${API_TRAILER}`,
-        check,
-      });
-      const blob = hashBlob(Buffer.from(text));
-      return newSessionRecord({
-        session: manifest,
-        source: { path, commit: result.commit, blob },
-        job: jobName(manifest.name, blob),
-        options: tree.desired.options,
-      });
-    }),
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      writeOrExplain(async () => {
+        const reader = await StatusReader.open(context.status);
+        if (reader.hasSession(manifest.name))
+          throw new ApiError(409, "Conflict", `A session with the name ${manifest.name} already exists`);
+        const check = (tree: ManifestTree): void => assertCreatable({ tree, name: manifest.name, path });
+        const tree = await readBase(context, changes);
+        check(tree);
+        const result = await commitChange(context, {
+          changes,
+          subject: `Add session ${manifest.name}`,
+          body: `Configuration ${manifest.configuration.name}, target ${manifest.target?.definition ?? "dynamic"}.\nCreated by ${req.caller.name} with: POST /v3/sessions\n\n${API_TRAILER}`,
+          check,
+        });
+        const blob = hashBlob(Buffer.from(text));
+        return newSessionRecord({
+          session: manifest,
+          source: { path, commit: result.commit, blob },
+          job: jobName(manifest.name, blob),
+          options: tree.desired.options,
+        });
+      }),
+    (record) => ({ status: 201, body: record }),
   );
-  return { status: 201, body: record };
 }
 
 async function deleteSession(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
   const name = req.params["session_name"] ?? "";
-  await input.repo.write(req.caller, (context) =>
-    writeOrExplain(async () => {
-      const paths = sessionManifestPaths(await readBase(context), name);
-      if (paths.length === 0) throw notFound(`Session ${name} could not be found`);
-      await commitChange(context, {
-        changes: new Map(paths.map((path) => [path, null])),
-        subject: `Delete session ${name}`,
-        body: `Deleted by ${req.caller.name} with: DELETE /v3/sessions/${name}\n\n${API_TRAILER}`,
-      });
-    }),
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      writeOrExplain(async () => {
+        const paths = sessionManifestPaths(await readBase(context), name);
+        if (paths.length === 0) throw notFound(`Session ${name} could not be found`);
+        await commitChange(context, {
+          changes: new Map(paths.map((path) => [path, null])),
+          subject: `Delete session ${name}`,
+          body: `Deleted by ${req.caller.name} with: DELETE /v3/sessions/${name}\n\n${API_TRAILER}`,
+        });
+      }),
+    () => ({ status: 204 }),
   );
-  return { status: 204 };
 }
 
 async function deleteSessions(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
   const filter = filterOfQuery(req.query, "complete");
-  const names = await input.repo.write(req.caller, (context) =>
-    writeOrExplain(() =>
-      deleteMatching({ context, filter, now: input.now(), caller: req.caller.name, repo: input.repo }),
-    ),
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      writeOrExplain(() =>
+        deleteMatching({ context, filter, now: input.now(), caller: req.caller.name, repo: input.repo }),
+      ),
+    (names) => ({ status: 200, body: { session_ids: names } }),
   );
-  return { status: 200, body: { session_ids: names } };
 }
 
 async function deleteMatching(input: {

@@ -57,6 +57,8 @@ export interface ApiHarnessOptions {
   /** Use this source instead of opening one (e.g. a running controller's). */
   source?: ConfigSource & { readonly gitDir: string };
   repoDir?: string;
+  /** `--api-branch`. */
+  reviewBranch?: string;
   /** The default `limit` of lists. */
   pageSize?: number;
 }
@@ -79,6 +81,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       tls: pki === null ? null : { certFile: pki.servingCertPath, keyFile: pki.servingKeyPath },
       tokensFile,
       prefix: "/apis/cfs",
+      reviewBranch: options.reviewBranch ?? null,
     },
     repo: {
       repo: repo.path,
@@ -93,6 +96,10 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     log,
     ...(options.now ? { now: options.now } : {}),
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+  }).catch(async (error: unknown) => {
+    if (owned) await source.close();
+    tmp.cleanup();
+    throw error;
   });
   const url = api.server.url;
   return {
