@@ -10,7 +10,9 @@ import {
   ApiRepo,
   ApiTokens,
   DEFAULT_API_PREFIX,
+  DEFAULT_WRITE_RATE,
   TokenFileError,
+  WriteRateLimiter,
   configurationRoutes,
   metaRoutes,
   optionsRoutes,
@@ -30,6 +32,7 @@ export interface ApiFlags {
   apiTokensFile?: string;
   apiPrefix?: string;
   apiBranch?: string;
+  apiWriteRate?: string;
 }
 
 /** The REST API's settings. */
@@ -41,6 +44,8 @@ export interface ApiConfig {
   prefix: string;
   /** `--api-branch`: writes go to this branch for a pull request (202); null: to the watched branch. */
   reviewBranch: string | null;
+  /** Writes a second per caller (a burst of five times as many); null: unlimited. */
+  writeRate: number | null;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -62,7 +67,16 @@ export function resolveApiConfig(flags: ApiFlags, env: Env): ApiConfig | null {
     tls: resolveTls(flags, env, listen),
     tokensFile,
     reviewBranch: reviewBranch || null,
+    writeRate: resolveWriteRate(flags.apiWriteRate ?? env.CFS_GITOPS_API_WRITE_RATE),
   };
+}
+
+function resolveWriteRate(text: string | undefined): number | null {
+  if (text === undefined || text === "") return DEFAULT_WRITE_RATE.perSecond;
+  const rate = Number(text);
+  if (!Number.isFinite(rate) || rate < 0)
+    throw new ConfigError(`--api-write-rate ${text}: a number of writes a second per caller (0: unlimited)`);
+  return rate === 0 ? null : rate;
 }
 
 function resolvePrefix(flags: ApiFlags, env: Env): string {
@@ -147,6 +161,14 @@ export async function startApi(input: {
     tls: input.api.tls,
     prefix: input.api.prefix,
     tokens,
+    writeRate:
+      input.api.writeRate === null
+        ? null
+        : new WriteRateLimiter({
+            perSecond: input.api.writeRate,
+            burst: Math.max(1, Math.round(input.api.writeRate * 5)),
+            now: () => performance.now(),
+          }),
     routes: [
       ...metaRoutes({ repo }),
       ...sessionRoutes({ repo, now, ...page }),

@@ -119,6 +119,10 @@ export function registerController(program: Command): void {
         "REST API: commit every write to this branch (from the watched one) for a pull request, answering 202 [env CFS_GITOPS_API_BRANCH]",
       )
       .option(
+        "--api-write-rate <n>",
+        "REST API: writes a second per caller, bursts of 5x; more get 429 (0: unlimited) [env CFS_GITOPS_API_WRITE_RATE] (default 10)",
+      )
+      .option(
         "--api-prefix <path>",
         "REST API: path prefix besides /v3 (default /apis/cfs) [env CFS_GITOPS_API_PREFIX]",
       )

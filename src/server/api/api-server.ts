@@ -19,6 +19,7 @@ import { ApiError, problemBody } from "./api-error.js";
 import { isWriteMethod, matchRoute, stripPrefix, type ApiReply, type ApiRoute } from "./api-router.js";
 import type { ApiCaller, ApiTokens } from "./api-tokens.js";
 import { readJsonBody, type BodyLimits, DEFAULT_BODY_LIMITS } from "./json-body.js";
+import type { WriteRateLimiter } from "./write-rate-limiter.js";
 
 /** The path prefix the `cray` CLI and BOS use through the API gateway. */
 export const DEFAULT_API_PREFIX = "/apis/cfs";
@@ -33,6 +34,8 @@ export interface ApiServerOptions {
   routes: readonly ApiRoute[];
   log: Logger;
   limits?: BodyLimits;
+  /** Writes per caller; null: unlimited. */
+  writeRate?: Pick<WriteRateLimiter, "take"> | null;
 }
 
 /** A listening API server. */
@@ -154,7 +157,18 @@ function authorize(req: IncomingMessage, options: ApiServerOptions): ApiCaller {
     throw new ApiError(401, "Unauthorized", "A valid bearer token is required", {
       "www-authenticate": 'Bearer realm="cfs-gitops"',
     });
-  if (caller.role === "read" && isWriteMethod(req.method ?? "GET"))
+  const writes = isWriteMethod(req.method ?? "GET");
+  if (caller.role === "read" && writes)
     throw new ApiError(403, "Forbidden", `The token of ${caller.name} may only read`);
+  const wait = writes ? (options.writeRate?.take(caller.name) ?? null) : null;
+  if (wait !== null)
+    throw new ApiError(
+      429,
+      "Too Many Requests",
+      `Too many writes by ${caller.name}: try again in ${wait} s`,
+      {
+        "retry-after": String(wait),
+      },
+    );
   return caller;
 }

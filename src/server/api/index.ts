@@ -10,3 +10,4 @@ export * from "./session-create-body.js";
 export * from "./sessions-api.js";
 export * from "./configurations-api.js";
 export * from "./options-api.js";
+export * from "./write-rate-limiter.js";

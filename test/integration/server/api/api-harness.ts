@@ -57,6 +57,8 @@ export interface ApiHarnessOptions {
   /** Use this source instead of opening one (e.g. a running controller's). */
   source?: ConfigSource & { readonly gitDir: string };
   repoDir?: string;
+  /** `--api-write-rate` (default: unlimited here). */
+  writeRate?: number;
   /** `--api-branch`. */
   reviewBranch?: string;
   /** The default `limit` of lists. */
@@ -82,6 +84,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       tokensFile,
       prefix: "/apis/cfs",
       reviewBranch: options.reviewBranch ?? null,
+      writeRate: options.writeRate ?? null,
     },
     repo: {
       repo: repo.path,

@@ -1,5 +1,5 @@
 /**
- * 100 creates sent at once by 10 callers end as 100 sessions: none lost, none duplicated, each
+ * 100 creates sent at once by 10 callers (within the default write rate) end as 100 sessions: none lost, none duplicated, each
  * answer true (its commit holds its manifest, authored by its caller), and a list right after
  * shows them all.
  */
@@ -15,7 +15,7 @@ const callers = Array.from({ length: 10 }, (_, i) => ({
 }));
 
 beforeAll(async () => {
-  h = await startApiHarness();
+  h = await startApiHarness({ writeRate: 10 }); // the controller's default rate
   writeFileSync(h.tokensFile, callers.map((c) => `${c.token} write ${c.name}`).join("\n"));
 }, 60_000);
 

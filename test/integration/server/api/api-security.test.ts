@@ -237,3 +237,22 @@ describe("versions and healthz", () => {
     }
   });
 });
+
+describe("the rate of writes", () => {
+  it("answers 429 with Retry-After to a caller past its burst of writes, and still serves its reads", async () => {
+    const limited = await startApiHarness({ insecure: true, writeRate: 1 });
+    try {
+      const deletes = [];
+      for (let i = 0; i < 6; i++)
+        deletes.push(await limited.call({ method: "DELETE", path: "/v3/sessions/nope" }));
+      expect(deletes.map((a) => a.status)).toEqual([404, 404, 404, 404, 404, 429]);
+      const last = deletes[5]!;
+      expect(last.headers["retry-after"]).toBe("1");
+      expect(last.headers["content-type"]).toBe("application/problem+json");
+      expect(last.json.detail).toBe("Too many writes by alice: try again in 1 s");
+      expect((await limited.call({ path: "/v3/sessions" })).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
