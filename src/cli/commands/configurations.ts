@@ -62,8 +62,14 @@ Examples:
   registerDelete(group, io);
 }
 
+/** No configuration of that name (the REST API answers 404). */
+export class ConfigurationNotFoundError extends CliError {}
+
 /** The CFS V3ConfigurationData view of a manifest. */
-function configurationData(manifest: ConfigurationManifest, updated: string | null): Record<string, unknown> {
+export function configurationData(
+  manifest: ConfigurationManifest,
+  updated: string | null,
+): Record<string, unknown> {
   const { apiVersion: _apiVersion, kind: _kind, name, description, ...rest } = manifest;
   return {
     name,
@@ -172,7 +178,7 @@ function registerDescribe(group: Command, io: CliIo): void {
 function notFound(input: { tree: ManifestTree; name: string }): CliError {
   const problem = configurationProblem(input.tree, input.name);
   if (problem !== null) return new CliError(`configuration ${input.name} cannot be used: ${problem}`);
-  return new CliError(`Configuration ${input.name} could not be found`);
+  return new ConfigurationNotFoundError(`Configuration ${input.name} could not be found`);
 }
 
 type ContentFlags = WriteFlags & { file?: string; layer?: string[]; description?: string };
@@ -214,7 +220,11 @@ async function contentOf(name: string, flags: ContentFlags): Promise<Configurati
 }
 
 /** The change must not bring a problem the tree did not have (in this file or in sessions using it). */
-function assertNoNewProblems(input: { before: ManifestTree; after: ManifestTree; what: string }): void {
+export function assertNoNewProblems(input: {
+  before: ManifestTree;
+  after: ManifestTree;
+  what: string;
+}): void {
   const problems = newProblems(input.before.desired, input.after.desired);
   if (problems.length === 0) return;
   const lines = problems.map((p) => formatManifestError(p.path, p.error));
@@ -238,22 +248,38 @@ Examples:
     const manifest = await contentOf(name, flags);
     if (manifest === null) throw new CliError("give the layers with --file or --layer", 2);
     await withWriteRepo(flags, io, async (context) => {
-      const path = manifestPath("Configuration", name);
-      const changes = new Map([[path, Buffer.from(configurationYaml(manifest))]]);
-      const before = await readBase(context);
-      if (configurationManifestPaths(before, name).length > 0)
-        throw new CliError(`Configuration ${name} already exists: use configurations update`);
-      const check = (after: ManifestTree): void =>
-        assertNoNewProblems({ before, after, what: `configuration ${name}` });
-      check(await readBase(context, changes));
-      await commitChange(context, {
-        changes,
-        subject: `Add configuration ${name}`,
-        body: layerList(manifest),
-        check,
-      });
+      await createConfiguration({ context, name, manifest });
     });
   });
+}
+
+/** Commits a new configuration (refused when one of that name exists or it would be invalid). */
+export async function createConfiguration(input: {
+  context: WriteContext;
+  name: string;
+  manifest: ConfigurationManifest;
+  /** Extra lines for the commit message (the REST API's trailer). */
+  trailer?: string;
+}): Promise<void> {
+  const { context, name, manifest } = input;
+  const path = manifestPath("Configuration", name);
+  const changes = new Map([[path, Buffer.from(configurationYaml(manifest))]]);
+  const before = await readBase(context);
+  if (configurationManifestPaths(before, name).length > 0)
+    throw new CliError(`Configuration ${name} already exists: use configurations update`);
+  const check = (after: ManifestTree): void =>
+    assertNoNewProblems({ before, after, what: `configuration ${name}` });
+  check(await readBase(context, changes));
+  await commitChange(context, {
+    changes,
+    subject: `Add configuration ${name}`,
+    body: withTrailer(layerList(manifest), input.trailer),
+    check,
+  });
+}
+
+function withTrailer(body: string, trailer: string | undefined): string {
+  return trailer === undefined ? body : `${body}\n\n${trailer}`;
 }
 
 function layerList(manifest: ConfigurationManifest): string {
@@ -266,6 +292,9 @@ function layerList(manifest: ConfigurationManifest): string {
 }
 
 type UpdateFlags = ContentFlags & { updateBranches?: boolean };
+
+/** What an update changes besides the layers: the description, and pinning branch layers. */
+export type UpdateChoices = Pick<UpdateFlags, "updateBranches" | "description">;
 
 function registerUpdate(group: Command, io: CliIo): void {
   addContentOptions(
@@ -296,11 +325,13 @@ Examples:
   });
 }
 
-async function updateConfiguration(input: {
+/** Replaces a configuration and/or pins its branch layers, in one commit (none when nothing changes). */
+export async function updateConfiguration(input: {
   context: WriteContext;
   name: string;
   manifest: ConfigurationManifest | null;
-  flags: UpdateFlags;
+  flags: UpdateChoices;
+  trailer?: string;
 }): Promise<void> {
   const { context, name } = input;
   const before = await readBase(context);
@@ -321,14 +352,19 @@ async function updateConfiguration(input: {
     pinned.length > 0 && !input.manifest
       ? `Pin configuration ${name} to current commits`
       : `Update configuration ${name}`;
-  await commitChange(context, { changes, subject, body: pinned.join("\n"), check });
+  await commitChange(context, {
+    changes,
+    subject,
+    body: withTrailer(pinned.join("\n"), input.trailer),
+    check,
+  });
 }
 
 /** The new text: the given manifest, or the old text (with a new description), then pinned. */
 async function updatedText(input: {
   context: WriteContext;
   manifest: ConfigurationManifest | null;
-  flags: UpdateFlags;
+  flags: UpdateChoices;
   current: ConfigurationManifest;
   old: string;
 }): Promise<{ text: string; pinned: string[] }> {
@@ -380,27 +416,39 @@ function registerDelete(group: Command, io: CliIo): void {
     { write: true },
   ).action(async (name: string, flags: WriteFlags) => {
     await withWriteRepo(flags, io, async (context) => {
-      const tree = await readBase(context);
-      const paths = configurationManifestPaths(tree, name);
-      if (paths.length === 0) throw new CliError(`Configuration ${name} could not be found`);
-      const records = new Map(
-        (await (await StatusReader.open(context.status)).sessions()).map((r) => [r.name, r]),
-      );
-      const check = (current: ManifestTree): void =>
-        refuseIfUsed(configurationUsage({ tree: current, records, name }), name);
-      const usage = configurationUsage({ tree, records, name });
-      refuseIfUsed(usage, name);
-      if (usage.completeSessions.length > 0) {
-        io.stderr.write(
-          `note: completed sessions ${usage.completeSessions.join(", ")} still name ${name}; their manifests will be reported as problems until deleted (cfs-gitops sessions delete NAME)\n`,
-        );
-      }
-      await commitChange(context, {
-        changes: new Map(paths.map((path) => [path, null])),
-        subject: `Delete configuration ${name}`,
-        check,
-      });
+      await deleteConfiguration({ context, name });
     });
+  });
+}
+
+/** Commits the removal of a configuration; refused while a component or an unfinished session uses it. */
+export async function deleteConfiguration(input: {
+  context: WriteContext;
+  name: string;
+  trailer?: string;
+}): Promise<void> {
+  const { context, name } = input;
+  const io = context.io;
+  const tree = await readBase(context);
+  const paths = configurationManifestPaths(tree, name);
+  if (paths.length === 0) throw new ConfigurationNotFoundError(`Configuration ${name} could not be found`);
+  const records = new Map(
+    (await (await StatusReader.open(context.status)).sessions()).map((r) => [r.name, r]),
+  );
+  const check = (current: ManifestTree): void =>
+    refuseIfUsed(configurationUsage({ tree: current, records, name }), name);
+  const usage = configurationUsage({ tree, records, name });
+  refuseIfUsed(usage, name);
+  if (usage.completeSessions.length > 0) {
+    io.stderr.write(
+      `note: completed sessions ${usage.completeSessions.join(", ")} still name ${name}; their manifests will be reported as problems until deleted (cfs-gitops sessions delete NAME)\n`,
+    );
+  }
+  await commitChange(context, {
+    changes: new Map(paths.map((path) => [path, null])),
+    subject: `Delete configuration ${name}`,
+    ...(input.trailer === undefined ? {} : { body: input.trailer }),
+    check,
   });
 }
 

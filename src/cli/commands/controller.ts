@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { Logger } from "pino";
 import { failureMessage } from "../../api/index.js";
 import { Controller } from "../../controller/index.js";
+import { resolveApiConfig, startApi, type ApiFlags, type RunningApi } from "../api-service.js";
 import { resolveControllerConfig, type ControllerFlags } from "../config.js";
 import { ControllerServices } from "../controller-services.js";
 import { CliError } from "../errors.js";
@@ -110,6 +111,29 @@ export function registerController(program: Command): void {
         "--ims-ssh-key-secret <name>",
         "kubernetes + ims: Secret with the image sessions' SSH key pair (id_ed25519, id_ed25519.pub) [env CFS_GITOPS_IMS_SSH_KEY_SECRET]",
       )
+      .option(
+        "--api-listen <[host]:port>",
+        "serve the CFS v3 REST API (HTTPS), e.g. :8443 [env CFS_GITOPS_API_LISTEN] (default: off)",
+      )
+      .option("--api-cert <file>", "REST API: PEM serving certificate [env CFS_GITOPS_API_CERT]")
+      .option("--api-key <file>", "REST API: PEM private key [env CFS_GITOPS_API_KEY]")
+      .option(
+        "--api-tokens-file <file>",
+        "REST API: bearer tokens, one '<token> <read|write> <name>' per line, re-read on change [env CFS_GITOPS_API_TOKENS_FILE]",
+      )
+      .option("--api-insecure", "REST API: plain HTTP, allowed only on a loopback address")
+      .option(
+        "--api-branch <name>",
+        "REST API: commit every write to this branch (from the watched one) for a pull request, answering 202 [env CFS_GITOPS_API_BRANCH]",
+      )
+      .option(
+        "--api-write-rate <n>",
+        "REST API: writes a second per caller, bursts of 5x; more get 429 (0: unlimited) [env CFS_GITOPS_API_WRITE_RATE] (default 10)",
+      )
+      .option(
+        "--api-prefix <path>",
+        "REST API: path prefix besides /v3 (default /apis/cfs) [env CFS_GITOPS_API_PREFIX]",
+      )
       .addHelpText(
         "after",
         `
@@ -130,16 +154,17 @@ Examples:
       ),
     { logLevel: "info" },
   );
-  addTrustOptions(command, { controller: true }).action(
-    async (flags: ControllerFlags & TrustFlags & { logLevel?: string }) => {
-      await runController(flags);
-    },
-  );
+  addTrustOptions(command, { controller: true }).action(async (flags: ControllerCommandFlags) => {
+    await runController(flags);
+  });
 }
 
-async function runController(flags: ControllerFlags & TrustFlags & { logLevel?: string }): Promise<void> {
+type ControllerCommandFlags = ControllerFlags & TrustFlags & ApiFlags & { logLevel?: string };
+
+async function runController(flags: ControllerCommandFlags): Promise<void> {
   const config = resolveControllerConfig(flags, process.env);
   const trust = resolveTrustConfig(flags, process.env);
+  const apiConfig = resolveApiConfig(flags, process.env);
   const log = createLogger({ level: flags.logLevel ?? "info" });
   const signing = await signingFromKeyFile(trust.signingKey);
   const repo = await openRepository({ config, log, pollIntervalMs: config.pollIntervalMs, signing });
@@ -185,7 +210,12 @@ async function runController(flags: ControllerFlags & TrustFlags & { logLevel?: 
     },
     "controller starting",
   );
+  const api: RunningApi | null =
+    apiConfig === null
+      ? null
+      : await startApi({ api: apiConfig, repo: config, source: repo.source, gitDir: repo.gitDir, log });
   const shutdown = async (): Promise<void> => {
+    await api?.close();
     await controller.stop();
     await runner.close();
     await repo.close();
@@ -202,6 +232,7 @@ async function runController(flags: ControllerFlags & TrustFlags & { logLevel?: 
     signal: stopSignal(log),
     loopHealth: () => controller.health,
   });
+  await api?.close();
   await runner.close();
   await repo.close();
   await verification.close();

@@ -171,13 +171,19 @@ async function createSession(input: {
   });
 }
 
+/** A session of that name exists already (the REST API answers 409). */
+export class SessionExistsError extends CliError {}
+
 /** CFS's answer to a name that is taken. */
 function exists(name: string): CliError {
-  return new CliError(`A session with the name ${name} already exists`);
+  return new SessionExistsError(`A session with the name ${name} already exists`);
 }
 
-/** The new manifest must be the only one of its name and pass every check the controller makes. */
-function assertCreatable(input: { tree: ManifestTree; name: string; path: string }): void {
+/**
+ * The new manifest must be the only one of its name and pass every check the controller makes
+ * (SessionExistsError when the name is taken, CliError otherwise). Shared with the REST API.
+ */
+export function assertCreatable(input: { tree: ManifestTree; name: string; path: string }): void {
   const { tree, name, path } = input;
   const others = manifestPathsOf("Session", name).filter(
     (p) => tree.replaced.has(p) || (tree.blobs.has(p) && tree.blobs.get(p) !== PROPOSED_BLOB),

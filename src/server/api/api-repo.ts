@@ -1,0 +1,171 @@
+/**
+ * The configuration repository as the REST API sees it. Reads come fresh from the two branches on
+ * every request through the CLI's readers (the watched branch's manifests are parsed once per tip
+ * commit), so an answer never lags the last commit: a create answered 201 is in the next GET.
+ * Writes go through the CLI's write path (same checks, same commits) one at a time, so parallel
+ * callers never race each other for the branch; each caller's commit is its own.
+ */
+import type { Logger } from "pino";
+import type { RepoConfig } from "../../cli/config.js";
+import type { CliIo } from "../../cli/io.js";
+import { readManifestTree, type ManifestTree } from "../../cli/repo-tree.js";
+import { sessionsOf, type LoadedSessions } from "../../cli/session-source.js";
+import { StatusReader } from "../../cli/status-reader.js";
+import type { WriteContext } from "../../cli/write-change.js";
+import { createBranchWriter, type BranchWriter } from "../../git/branch-writer.js";
+import { createStatusStore } from "../../git/status-store.js";
+import type { ConfigSource, StatusStore } from "../../git/types.js";
+import type { ApiReply } from "./api-router.js";
+import type { ApiCaller } from "./api-tokens.js";
+
+/** Options of ApiRepo.open. */
+export interface ApiRepoOptions {
+  config: RepoConfig;
+  /** The watched branch's source (the controller's, or one opened for the API). */
+  source: ConfigSource;
+  gitDir: string;
+  log: Logger;
+  now?: () => Date;
+  /** `--api-branch`: every write goes to this branch (started from the watched one) for a pull request. */
+  reviewBranch?: string | null;
+}
+
+/** Reads and writes of the REST API. */
+export class ApiRepo {
+  private queue: Promise<unknown> = Promise.resolve();
+  private cached: ManifestTree | null = null;
+
+  private constructor(
+    private readonly options: ApiRepoOptions,
+    /** The API's own handle on the status branch (the controller's keeps its own snapshot). */
+    readonly status: StatusStore,
+    private readonly writer: BranchWriter,
+  ) {}
+
+  /** Opens the status branch and a branch writer on the repository. */
+  static async open(options: ApiRepoOptions): Promise<ApiRepo> {
+    const { config, gitDir, log } = options;
+    const remote = config.kind === "remote" ? { url: config.repo, credentials: config.credentials } : null;
+    const status = await createStatusStore({
+      gitDir,
+      branch: config.statusBranch,
+      log,
+      ...(remote ? { remote } : {}),
+    });
+    const writer = createBranchWriter({
+      gitDir,
+      remote,
+      workTree: config.kind === "local" ? config.repo : null,
+      log,
+    });
+    return new ApiRepo(options, status, writer);
+  }
+
+  /** The watched branch's manifests at its tip now (null when the branch does not exist). */
+  async tree(): Promise<ManifestTree | null> {
+    const tip = await this.options.source.fetchTip();
+    if (tip === null) return null;
+    if (this.cached?.commit !== tip)
+      this.cached = await readManifestTree({ source: this.options.source, commit: tip });
+    return this.cached;
+  }
+
+  /** The sessions as `cfs-gitops sessions list` shows them, read now. */
+  async sessions(): Promise<LoadedSessions> {
+    const [reader, tree] = await Promise.all([StatusReader.open(this.status), this.tree()]);
+    return { sessions: await sessionsOf(reader, tree?.desired ?? null), reader, tree };
+  }
+
+  /** Runs one write, after every write before it, as `caller`, on the watched branch's tip. */
+  write<T>(caller: ApiCaller, work: (context: WriteContext) => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => work(await this.writeContext(caller)));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Runs one write and answers: `reply(value)` normally; with `--api-branch`, 202 naming the branch
+   * and the commit, since the change takes effect only once the pull request is merged.
+   */
+  async written<T>(
+    caller: ApiCaller,
+    work: (context: WriteContext) => Promise<T>,
+    reply: (value: T) => ApiReply | Promise<ApiReply>,
+  ): Promise<ApiReply> {
+    const branch = this.options.reviewBranch ?? null;
+    if (branch === null) return reply(await this.write(caller, work));
+    const commit = await this.write(caller, async (context) => {
+      const before = await this.writer.tip(branch);
+      await work(context);
+      const after = await this.writer.tip(branch);
+      return after === before ? null : after;
+    });
+    const watched = this.options.config.branch;
+    return {
+      status: 202,
+      body: {
+        branch,
+        commit,
+        detail:
+          commit === null
+            ? `Nothing to change on branch ${branch}`
+            : `Committed to branch ${branch} for a pull request into ${watched}; it takes effect once merged`,
+      },
+    };
+  }
+
+  /** Stops the status reader and the writer. */
+  async close(): Promise<void> {
+    await this.queue;
+    await this.writer.close();
+    await this.status.close();
+  }
+
+  private async writeContext(caller: ApiCaller): Promise<WriteContext> {
+    const { config, source, gitDir, log } = this.options;
+    const watched = config.branch;
+    const target = this.options.reviewBranch ?? watched;
+    const targetTip = await this.writer.tip(target);
+    const base = targetTip ?? (await this.writer.tip(watched));
+    if (base === null) throw new Error(`branch ${watched} does not exist in ${source.description}`);
+    return {
+      config,
+      log,
+      source,
+      status: this.status,
+      gitDir,
+      io: this.io(),
+      writer: this.writer,
+      watched,
+      target,
+      base,
+      targetExists: targetTip !== null,
+      identity: { name: caller.name.replace(/[<>\n\r]/g, ""), email: `${slug(caller.name)}@cfs-gitops-api` },
+      message: null,
+    };
+  }
+
+  /** The write path reports where it committed on stderr; here that goes to the log. */
+  private io(): CliIo {
+    const log = this.options.log;
+    const sink = { write: (text: string) => log.info({ write: text.trim() }, "api commit") };
+    return {
+      stdout: sink,
+      stderr: sink,
+      stdin: null,
+      env: {},
+      cwd: "/",
+      now: this.options.now ?? (() => new Date()),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    };
+  }
+}
+
+function slug(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "api"
+  );
+}

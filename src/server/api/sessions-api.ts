@@ -1,0 +1,214 @@
+/**
+ * `/v3/sessions` of CFS over Git: list (every filter, paging), describe, create (commits
+ * `sessions/<name>.yaml`, answers 201 with the pending record), delete one, delete many. Reads and
+ * checks are the CLI's own (session-filters, session-view, sessions-write), so the API and
+ * `cfs-gitops sessions ...` give the same answers.
+ */
+import { jobName, type SessionRecord } from "../../api/index.js";
+import { assertCreatable, SessionExistsError } from "../../cli/commands/sessions-write.js";
+import { CliError } from "../../cli/errors.js";
+import { sessionManifestPaths, type ManifestTree } from "../../cli/repo-tree.js";
+import {
+  matchesSessionFilter,
+  pageByName,
+  parseLimit,
+  parseSessionFilter,
+  type SessionFilter,
+} from "../../cli/session-filters.js";
+import { manifestYaml, sessionPath } from "../../cli/session-flags.js";
+import { StatusReader } from "../../cli/status-reader.js";
+import { commitChange, readBase, type WriteContext } from "../../cli/write-change.js";
+import { BranchConflictError } from "../../git/branch-writer.js";
+import { hashBlob } from "../../git/fast-import.js";
+import { newSessionRecord } from "../../plan/index.js";
+import { ApiError, badRequest, notFound } from "./api-error.js";
+import type { ApiRepo } from "./api-repo.js";
+import { DEFAULT_PAGE_SIZE, type ApiReply, type ApiRequest, type ApiRoute } from "./api-router.js";
+import { sessionManifestFromBody } from "./session-create-body.js";
+
+/** The trailer every API commit carries: how the change came. */
+export const API_TRAILER = "Cfs-Via: rest-api";
+
+/** Inputs of the session routes. */
+export interface SessionRoutesInput {
+  repo: ApiRepo;
+  now: () => Date;
+  /** `limit` when the query gives none (default DEFAULT_PAGE_SIZE, as CFS's default_page_size). */
+  pageSize?: number;
+}
+
+/** The routes of `/v3/sessions`. */
+export function sessionRoutes(input: SessionRoutesInput): ApiRoute[] {
+  return [
+    { method: "GET", template: "/v3/sessions", handler: (req) => listSessions(req, input) },
+    { method: "POST", template: "/v3/sessions", handler: (req) => createSession(req, input) },
+    { method: "DELETE", template: "/v3/sessions", handler: (req) => deleteSessions(req, input) },
+    { method: "GET", template: "/v3/sessions/{session_name}", handler: (req) => getSession(req, input) },
+    {
+      method: "DELETE",
+      template: "/v3/sessions/{session_name}",
+      handler: (req) => deleteSession(req, input),
+    },
+  ];
+}
+
+/** The filter of a list or delete query (CLI flag semantics: `status=` means any status). */
+export function filterOfQuery(query: URLSearchParams, defaultStatus: "complete" | null): SessionFilter {
+  const get = (key: string): Record<string, string> => {
+    const value = query.get(key);
+    return value === null ? {} : { [key]: value };
+  };
+  const flags = {
+    ...renameKey(get("status"), "status"),
+    ...renameKey(get("succeeded"), "succeeded"),
+    ...renameKey(get("min_age"), "minAge"),
+    ...renameKey(get("max_age"), "maxAge"),
+    ...renameKey(get("tags"), "tags"),
+    ...renameKey(get("name_contains"), "nameContains"),
+  };
+  return asBadRequest(() => parseSessionFilter(flags, defaultStatus));
+}
+
+function renameKey(entry: Record<string, string>, to: string): Record<string, string> {
+  const [value] = Object.values(entry);
+  return value === undefined ? {} : { [to]: value };
+}
+
+/** Runs a CLI parser; its CliError (a bad value) becomes a 400 whose detail names the parameter. */
+function asBadRequest<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof CliError)
+      throw badRequest(error.message.replace(/--([a-z-]+)/g, (_m, flag: string) => flag.replace(/-/g, "_")));
+    throw error;
+  }
+}
+
+async function listSessions(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
+  const filter = filterOfQuery(req.query, null);
+  const limit =
+    asBadRequest(() => parseLimit(req.query.get("limit") || undefined)) ??
+    input.pageSize ??
+    DEFAULT_PAGE_SIZE;
+  const after = req.query.get("after_id") ?? req.query.get("after") ?? null;
+  const now = input.now();
+  const { sessions } = await input.repo.sessions();
+  const page = pageByName(
+    sessions.filter((record) => matchesSessionFilter(record, filter, now)),
+    { limit, after: after === "" ? null : after },
+  );
+  return {
+    status: 200,
+    body: { sessions: page.items, next: page.next === null ? null : { limit, after_id: page.next } },
+  };
+}
+
+async function getSession(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
+  const name = req.params["session_name"] ?? "";
+  const { sessions } = await input.repo.sessions();
+  const record = sessions.find((session) => session.name === name);
+  if (!record) throw notFound(`Session ${name} could not be found`);
+  return { status: 200, body: record };
+}
+
+async function createSession(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
+  const manifest = sessionManifestFromBody(await req.body());
+  const path = sessionPath(manifest.name);
+  const text = manifestYaml(manifest);
+  const changes = new Map([[path, Buffer.from(text)]]);
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      writeOrExplain(async () => {
+        const reader = await StatusReader.open(context.status);
+        if (reader.hasSession(manifest.name))
+          throw new ApiError(409, "Conflict", `A session with the name ${manifest.name} already exists`);
+        const check = (tree: ManifestTree): void => assertCreatable({ tree, name: manifest.name, path });
+        const tree = await readBase(context, changes);
+        check(tree);
+        const result = await commitChange(context, {
+          changes,
+          subject: `Add session ${manifest.name}`,
+          body: `Configuration ${manifest.configuration.name}, target ${manifest.target?.definition ?? "dynamic"}.\nCreated by ${req.caller.name} with: POST /v3/sessions\n\n${API_TRAILER}`,
+          check,
+        });
+        const blob = hashBlob(Buffer.from(text));
+        return newSessionRecord({
+          session: manifest,
+          source: { path, commit: result.commit, blob },
+          job: jobName(manifest.name, blob),
+          options: tree.desired.options,
+        });
+      }),
+    (record) => ({ status: 201, body: record }),
+  );
+}
+
+async function deleteSession(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
+  const name = req.params["session_name"] ?? "";
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      writeOrExplain(async () => {
+        const paths = sessionManifestPaths(await readBase(context), name);
+        if (paths.length === 0) throw notFound(`Session ${name} could not be found`);
+        await commitChange(context, {
+          changes: new Map(paths.map((path) => [path, null])),
+          subject: `Delete session ${name}`,
+          body: `Deleted by ${req.caller.name} with: DELETE /v3/sessions/${name}\n\n${API_TRAILER}`,
+        });
+      }),
+    () => ({ status: 204 }),
+  );
+}
+
+async function deleteSessions(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
+  const filter = filterOfQuery(req.query, "complete");
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      writeOrExplain(() =>
+        deleteMatching({ context, filter, now: input.now(), caller: req.caller.name, repo: input.repo }),
+      ),
+    (names) => ({ status: 200, body: { session_ids: names } }),
+  );
+}
+
+async function deleteMatching(input: {
+  context: WriteContext;
+  filter: SessionFilter;
+  now: Date;
+  caller: string;
+  repo: ApiRepo;
+}): Promise<string[]> {
+  const { context } = input;
+  const tree = await readBase(context);
+  const { sessions } = await input.repo.sessions();
+  const chosen = sessions.filter(
+    (record: SessionRecord) =>
+      matchesSessionFilter(record, input.filter, input.now) &&
+      sessionManifestPaths(tree, record.name).length > 0,
+  );
+  if (chosen.length === 0) return [];
+  await commitChange(context, {
+    changes: new Map(
+      chosen.flatMap((record) => sessionManifestPaths(tree, record.name)).map((path) => [path, null]),
+    ),
+    subject: `Delete ${chosen.length} session${chosen.length === 1 ? "" : "s"}`,
+    body: `${chosen.map((record) => `- ${record.name}`).join("\n")}\n\nDeleted by ${input.caller} with: DELETE /v3/sessions\n\n${API_TRAILER}`,
+  });
+  return chosen.map((record) => record.name);
+}
+
+/** The write path's refusals as HTTP answers: a taken name 409, any other refusal 400. */
+async function writeOrExplain<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof SessionExistsError || error instanceof BranchConflictError)
+      throw new ApiError(409, "Conflict", error.message);
+    if (error instanceof CliError) throw badRequest(error.message);
+    throw error;
+  }
+}
