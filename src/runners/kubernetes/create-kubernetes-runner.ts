@@ -19,21 +19,26 @@ import {
   type RunObservation,
   type RunSpec,
 } from "../../api/index.js";
-import { buildJob, usesInventoryConfigMap, type JobImages, type JobOptions } from "../../jobs/index.js";
+import {
+  buildImsCleanupJob,
+  buildJob,
+  imsCleanupOf,
+  isHelperObject,
+  observeJob,
+  sessionOfJob,
+  usesInventoryConfigMap,
+  vanishedObservation,
+  type ImsCleanupJobInput,
+  type ImsCleanupTarget,
+  type JobImages,
+  type JobOptions,
+} from "../../jobs/index.js";
 import { formatTime, parseDuration } from "../../plan/duration.js";
 import { notifyListeners } from "../steps/index.js";
 import type { Runner } from "../types.js";
 import { apiError, apiStatus, isTransient } from "./api-errors.js";
 import { compressComponents, ensureInventoryConfigMap } from "./ensure-inventory-config-map.js";
-import {
-  buildImsCleanupJob,
-  imsCleanupOf,
-  isHelperObject,
-  type ImsCleanupJobInput,
-  type ImsCleanupTarget,
-} from "./ims-cleanup-job.js";
 import { Informer, type InformerEvent, type WatchClient } from "./informer.js";
-import { observeJob, sessionOfJob, vanishedObservation } from "./observe-job.js";
 
 /** Informer settings (tests shorten them). */
 export interface KubernetesWatchOptions {
