@@ -33,6 +33,7 @@ import {
   type JobImages,
   type JobOptions,
 } from "../../jobs/index.js";
+import { realSleep, type Sleep } from "../../git/sleep.js";
 import { formatTime, parseDuration } from "../../plan/duration.js";
 import { notifyListeners } from "../steps/index.js";
 import type { Runner } from "../types.js";
@@ -59,8 +60,13 @@ export interface KubernetesRunnerOptions {
   /** Site settings of every Job; its TTL comes from each session's `session_ttl`. */
   options: Omit<JobOptions, "ttlSecondsAfterFinished">;
   log: Logger;
-  /** The clock of the times the runner itself sets (a vanished Job's completion). */
+  /** The clock of the times the runner itself sets (a vanished Job's completion) and of its grace periods. */
   now?: () => Date;
+  /**
+   * Every wait of the runner: the first sync's timeout, between create tries, and (when given) the
+   * informers' retry backoff. Default a real timer (the informers' own, which does not hold the process).
+   */
+  sleep?: Sleep;
   watch?: KubernetesWatchOptions;
   /** How long to wait for the first list of Jobs and pods before giving up (default 60 s). */
   syncTimeoutMs?: number;
@@ -115,11 +121,13 @@ class KubernetesRunner implements Runner {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     const watch = options.watchClient ?? new Watch(options.kubeConfig);
     const namespace = options.namespace;
+    const sleep = options.sleep;
     const common = {
       labelSelector: MANAGED_SELECTOR,
       watch,
       log: this.log,
       ...informerTuning(options.watch),
+      ...(sleep === undefined ? {} : { sleep: (ms: number) => sleep(ms) }),
     };
     this.jobs = new Informer<V1Job>({
       ...common,
@@ -143,12 +151,13 @@ class KubernetesRunner implements Runner {
 
   /** Start both informers and wait for their first lists. */
   async sync(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
+    const cancel = new AbortController();
+    const timeout = this.sleep(timeoutMs, cancel.signal).then(
+      () => "timeout" as const,
+      () => "cancelled" as const,
+    );
     const synced = Promise.all([this.jobs.start(), this.pods.start()]).then(() => "synced" as const);
-    const result = await Promise.race([synced, timeout]).finally(() => clearTimeout(timer));
+    const result = await Promise.race([synced, timeout]).finally(() => cancel.abort());
     if (result === "synced") return;
     const detail = this.jobs.lastError ?? this.pods.lastError ?? "no answer";
     await this.close();
@@ -183,7 +192,8 @@ class KubernetesRunner implements Runner {
       this.log.debug({ session: spec.name, job: spec.job }, "Job exists already");
       return;
     }
-    if (this.jobs.get(spec.job) === undefined) this.created.set(spec.job, { job: created, at: Date.now() });
+    if (this.jobs.get(spec.job) === undefined)
+      this.created.set(spec.job, { job: created, at: this.now().getTime() });
     this.log.info({ session: spec.name, job: spec.job }, "Job created");
     this.options.onJobCreated?.(spec);
     this.notify();
@@ -274,8 +284,9 @@ class KubernetesRunner implements Runner {
    */
   private knownJobs(): V1Job[] {
     const jobs = this.jobs.list();
+    const now = this.now().getTime();
     for (const [name, { job, at }] of this.created) {
-      if (this.jobs.get(name) !== undefined || Date.now() - at > CREATED_GRACE_MS) this.created.delete(name);
+      if (this.jobs.get(name) !== undefined || now - at > CREATED_GRACE_MS) this.created.delete(name);
       else jobs.push(job);
     }
     return jobs;
@@ -321,7 +332,7 @@ class KubernetesRunner implements Runner {
         if (!isTransient(error) || attempt >= CREATE_ATTEMPTS) {
           throw apiError(`create Job ${body.metadata?.name ?? "?"}`, error);
         }
-        await new Promise((resolve) => setTimeout(resolve, CREATE_RETRY_MS * attempt));
+        await this.sleep(CREATE_RETRY_MS * attempt);
       }
     }
   }
@@ -365,6 +376,10 @@ class KubernetesRunner implements Runner {
 
   private now(): Date {
     return this.options.now?.() ?? new Date();
+  }
+
+  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return (this.options.sleep ?? realSleep)(ms, signal);
   }
 }
 
