@@ -37,7 +37,7 @@ import { realSleep, type Sleep } from "../../git/sleep.js";
 import { formatTime, parseDuration } from "../../plan/duration.js";
 import { notifyListeners } from "../steps/index.js";
 import type { Runner } from "../types.js";
-import { apiError, apiStatus, isTransient } from "./api-errors.js";
+import { apiError, apiStatus } from "./api-errors.js";
 import { compressComponents, ensureInventoryConfigMap } from "./ensure-inventory-config-map.js";
 import { Informer, type InformerEvent, type WatchClient } from "./informer.js";
 
@@ -63,8 +63,8 @@ export interface KubernetesRunnerOptions {
   /** The clock of the times the runner itself sets (a vanished Job's completion) and of its grace periods. */
   now?: () => Date;
   /**
-   * Every wait of the runner: the first sync's timeout, between create tries, and (when given) the
-   * informers' retry backoff. Default a real timer (the informers' own, which does not hold the process).
+   * Every wait of the runner: the first sync's timeout and (when given) the informers' retry
+   * backoff. Default a real timer (the informers' own, which does not hold the process).
    */
   sleep?: Sleep;
   watch?: KubernetesWatchOptions;
@@ -79,10 +79,8 @@ export interface KubernetesRunnerOptions {
 /** Label selector of every Job and pod the runner creates and watches. */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
-const CREATE_ATTEMPTS = 3;
 /** How long a Job start() created is reported before the informer has delivered it. */
 const CREATED_GRACE_MS = 60_000;
-const CREATE_RETRY_MS = 500;
 
 /**
  * Create the kubernetes runner and wait until it has listed the namespace's Jobs and pods, so its
@@ -321,19 +319,19 @@ class KubernetesRunner implements Runner {
     this.log.info({ session: name, job: cleanupJob, knownImsJobs: target.knownJobs.length }, what);
   }
 
-  /** Create the Job; null when it exists already. Retries what may pass (no answer, 429, 5xx). */
+  /**
+   * Create the Job; null when it exists already. One attempt: a failure is thrown as a
+   * KubernetesApiError whose class decides what happens (transient: the controller keeps the
+   * session pending, or the removal planned, and retries the pass with backoff; stalling: the
+   * session fails with the API's reason). A create that timed out yet succeeded is found by the
+   * retry as 409 AlreadyExists.
+   */
   private async createJob(body: V1Job): Promise<V1Job | null> {
-    const namespace = this.options.namespace;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.batch.createNamespacedJob({ namespace, body });
-      } catch (error) {
-        if (apiStatus(error) === 409) return null;
-        if (!isTransient(error) || attempt >= CREATE_ATTEMPTS) {
-          throw apiError(`create Job ${body.metadata?.name ?? "?"}`, error);
-        }
-        await this.sleep(CREATE_RETRY_MS * attempt);
-      }
+    try {
+      return await this.batch.createNamespacedJob({ namespace: this.options.namespace, body });
+    } catch (error) {
+      if (apiStatus(error) === 409) return null;
+      throw apiError(`create Job ${body.metadata?.name ?? "?"}`, error);
     }
   }
 
