@@ -74,7 +74,9 @@ export async function startKubeFaultProxy(options: KubeFaultProxyOptions): Promi
       forward({ req, res, target, ca: options.targetCaPem, sockets });
     }
   });
-  server.on("secureConnection", (socket: Socket) => track(sockets, socket));
+  // Every TCP connection, tracked from its start (not once TLS is up), so close() and a burst cut
+  // connections still in their handshake too.
+  server.on("connection", (socket: Socket) => track(sockets, socket));
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as AddressInfo;
   return {
