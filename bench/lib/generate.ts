@@ -12,7 +12,7 @@ import {
   type SessionManifest,
 } from "../../src/api/index.js";
 import { applyObservation, newSessionRecord, stableJson } from "../../src/plan/index.js";
-import { completeRun, endStep, initialObservation, startRun } from "../../src/runners/steps/observation.js";
+import { completeRun, endStep, initialObservation, startRun } from "../../src/api/observation.js";
 
 /** How many sessions and configurations a generated repository has. */
 export interface RepoShape {

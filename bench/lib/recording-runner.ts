@@ -3,7 +3,7 @@
  * the bench gives it, so "to its run being started" is measured without Ansible or Kubernetes time.
  */
 import type { RunObservation, RunSpec } from "../../src/api/index.js";
-import { initialObservation } from "../../src/runners/steps/observation.js";
+import { initialObservation } from "../../src/api/observation.js";
 import type { Runner } from "../../src/runners/types.js";
 
 /** See the module comment. */

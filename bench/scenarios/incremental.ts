@@ -3,7 +3,7 @@
  * adding 1 session (to its run started), then adding 1,000 sessions (to all planned and started).
  * Each pass is run by calling pass() right after the commit, so watch latency is not in these figures.
  */
-import { completeRun, startRun } from "../../src/runners/steps/observation.js";
+import { completeRun, startRun } from "../../src/api/observation.js";
 import { addSessions, type BenchRepo } from "../lib/bench-repo.js";
 import type { BenchContext } from "../lib/context.js";
 import { sessionName } from "../lib/generate.js";

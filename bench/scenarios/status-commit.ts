@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { RunObservation } from "../../src/api/index.js";
-import { startRun, startStep } from "../../src/runners/steps/observation.js";
+import { startRun, startStep } from "../../src/api/observation.js";
 import { createBenchRepo } from "../lib/bench-repo.js";
 import type { BenchContext } from "../lib/context.js";
 import { completedRecordFiles } from "../lib/generate.js";

@@ -6,5 +6,6 @@ export * from "./run.js";
 export * from "./paths.js";
 export * from "./names.js";
 export * from "./step-names.js";
+export * from "./observation.js";
 export * from "./errors.js";
 export * from "./url-credentials.js";

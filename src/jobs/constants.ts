@@ -23,6 +23,8 @@ export const APP_NAME = "cfs-gitops";
 
 /** The program every container runs; the first argument is always `step`. */
 export const STEP_PROGRAM = "cfs-gitops";
+/** The step of the IMS cleanup Job: `cfs-gitops step ims-cleanup`, and its container's name. */
+export const IMS_CLEANUP_STEP = "ims-cleanup";
 
 /** Mount point of the shared emptyDir: `layer<i>/`, `hosts/`, `results/` live here. */
 export const WORK_DIR = "/cfs/work";

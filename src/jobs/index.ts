@@ -1,9 +1,14 @@
-/** The jobs room: the batch/v1 Job of a session and the step protocol inside it (pure). */
+/**
+ * The jobs room: the batch/v1 Job of a session, the step protocol inside it, what a Job and its pod
+ * say about the run (observeJob), and the IMS cleanup Job (pure).
+ */
 export * from "./build-job.js";
 export * from "./check-run-spec.js";
 export * from "./constants.js";
 export * from "./errors.js";
+export * from "./ims-cleanup-job.js";
 export * from "./image-steps.js";
 export * from "./inventory-config-map.js";
 export * from "./job-steps.js";
+export * from "./observe-job.js";
 export * from "./step-message.js";

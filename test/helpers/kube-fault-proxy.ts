@@ -1,7 +1,8 @@
 /**
  * A fault-injecting HTTPS proxy in front of a real kube-apiserver: while a burst is on, each request
  * is (by a seeded draw) answered 503 with a Kubernetes Status, or has its connection dropped, or is
- * passed through; the start of a burst also cuts every open connection (watches included). Its own
+ * passed through; the start of a burst also cuts every open connection (watches included). A burst
+ * with `only` is targeted: it touches only the requests `only` picks, and cuts nothing. Its own
  * CA and serving certificate for 127.0.0.1 are fresh, so clients trust it through a kubeconfig.
  */
 import { readFile } from "node:fs/promises";
@@ -14,6 +15,8 @@ import { writeKubePki } from "./kube-pki.js";
 export interface FaultBurst {
   errorRate: number;
   dropRate: number;
+  /** The requests the burst touches (default every one); the others pass through. */
+  only?: (request: { method: string; path: string }) => boolean;
 }
 
 /** What the proxy did so far. */
@@ -58,7 +61,8 @@ export async function startKubeFaultProxy(options: KubeFaultProxyOptions): Promi
   const target = new URL(options.target);
   const server: Server = createServer({ cert, key }, (req, res) => {
     stats.requests += 1;
-    const draw = burst === null ? 1 : options.random();
+    const touched = burst?.only?.({ method: req.method ?? "", path: req.url ?? "" }) ?? true;
+    const draw = burst === null || !touched ? 1 : options.random();
     if (burst !== null && draw < burst.dropRate) {
       stats.dropped += 1;
       req.socket.destroy();
@@ -70,7 +74,9 @@ export async function startKubeFaultProxy(options: KubeFaultProxyOptions): Promi
       forward({ req, res, target, ca: options.targetCaPem, sockets });
     }
   });
-  server.on("secureConnection", (socket: Socket) => track(sockets, socket));
+  // Every TCP connection, tracked from its start (not once TLS is up), so close() and a burst cut
+  // connections still in their handshake too.
+  server.on("connection", (socket: Socket) => track(sockets, socket));
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as AddressInfo;
   return {
@@ -78,7 +84,7 @@ export async function startKubeFaultProxy(options: KubeFaultProxyOptions): Promi
     caPem: pki.caPem,
     setBurst: (next) => {
       burst = next;
-      if (next !== null) for (const socket of sockets) socket.destroy();
+      if (next !== null && next.only === undefined) for (const socket of sockets) socket.destroy();
     },
     stats: () => ({ ...stats }),
     close: () =>

@@ -30,11 +30,6 @@ export function apiStatus(error: unknown): number | null {
   return error instanceof ApiException ? (error as ApiException<unknown>).code : null;
 }
 
-/** Whether trying again later may succeed: the server was not reached, was busy, or failed itself. */
-export function isTransient(error: unknown): boolean {
-  return httpFailureClass(apiStatus(error)) === "transient";
-}
-
 /** The error as a KubernetesApiError with the API's own message. */
 export function apiError(action: string, error: unknown): KubernetesApiError {
   if (error instanceof ApiException) {

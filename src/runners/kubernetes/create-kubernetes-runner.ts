@@ -19,21 +19,27 @@ import {
   type RunObservation,
   type RunSpec,
 } from "../../api/index.js";
-import { buildJob, usesInventoryConfigMap, type JobImages, type JobOptions } from "../../jobs/index.js";
+import {
+  buildImsCleanupJob,
+  buildJob,
+  imsCleanupOf,
+  isHelperObject,
+  observeJob,
+  sessionOfJob,
+  usesInventoryConfigMap,
+  vanishedObservation,
+  type ImsCleanupJobInput,
+  type ImsCleanupTarget,
+  type JobImages,
+  type JobOptions,
+} from "../../jobs/index.js";
+import { realSleep, type Sleep } from "../../git/sleep.js";
 import { formatTime, parseDuration } from "../../plan/duration.js";
 import { notifyListeners } from "../steps/index.js";
 import type { Runner } from "../types.js";
-import { apiError, apiStatus, isTransient } from "./api-errors.js";
+import { apiError, apiStatus } from "./api-errors.js";
 import { compressComponents, ensureInventoryConfigMap } from "./ensure-inventory-config-map.js";
-import {
-  buildImsCleanupJob,
-  imsCleanupOf,
-  isHelperObject,
-  type ImsCleanupJobInput,
-  type ImsCleanupTarget,
-} from "./ims-cleanup-job.js";
 import { Informer, type InformerEvent, type WatchClient } from "./informer.js";
-import { observeJob, sessionOfJob, vanishedObservation } from "./observe-job.js";
 
 /** Informer settings (tests shorten them). */
 export interface KubernetesWatchOptions {
@@ -54,8 +60,13 @@ export interface KubernetesRunnerOptions {
   /** Site settings of every Job; its TTL comes from each session's `session_ttl`. */
   options: Omit<JobOptions, "ttlSecondsAfterFinished">;
   log: Logger;
-  /** The clock of the times the runner itself sets (a vanished Job's completion). */
+  /** The clock of the times the runner itself sets (a vanished Job's completion) and of its grace periods. */
   now?: () => Date;
+  /**
+   * Every wait of the runner: the first sync's timeout and (when given) the informers' retry
+   * backoff. Default a real timer (the informers' own, which does not hold the process).
+   */
+  sleep?: Sleep;
   watch?: KubernetesWatchOptions;
   /** How long to wait for the first list of Jobs and pods before giving up (default 60 s). */
   syncTimeoutMs?: number;
@@ -68,10 +79,8 @@ export interface KubernetesRunnerOptions {
 /** Label selector of every Job and pod the runner creates and watches. */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
-const CREATE_ATTEMPTS = 3;
 /** How long a Job start() created is reported before the informer has delivered it. */
 const CREATED_GRACE_MS = 60_000;
-const CREATE_RETRY_MS = 500;
 
 /**
  * Create the kubernetes runner and wait until it has listed the namespace's Jobs and pods, so its
@@ -110,11 +119,13 @@ class KubernetesRunner implements Runner {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     const watch = options.watchClient ?? new Watch(options.kubeConfig);
     const namespace = options.namespace;
+    const sleep = options.sleep;
     const common = {
       labelSelector: MANAGED_SELECTOR,
       watch,
       log: this.log,
       ...informerTuning(options.watch),
+      ...(sleep === undefined ? {} : { sleep: (ms: number) => sleep(ms) }),
     };
     this.jobs = new Informer<V1Job>({
       ...common,
@@ -138,12 +149,13 @@ class KubernetesRunner implements Runner {
 
   /** Start both informers and wait for their first lists. */
   async sync(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
+    const cancel = new AbortController();
+    const timeout = this.sleep(timeoutMs, cancel.signal).then(
+      () => "timeout" as const,
+      () => "cancelled" as const,
+    );
     const synced = Promise.all([this.jobs.start(), this.pods.start()]).then(() => "synced" as const);
-    const result = await Promise.race([synced, timeout]).finally(() => clearTimeout(timer));
+    const result = await Promise.race([synced, timeout]).finally(() => cancel.abort());
     if (result === "synced") return;
     const detail = this.jobs.lastError ?? this.pods.lastError ?? "no answer";
     await this.close();
@@ -178,7 +190,8 @@ class KubernetesRunner implements Runner {
       this.log.debug({ session: spec.name, job: spec.job }, "Job exists already");
       return;
     }
-    if (this.jobs.get(spec.job) === undefined) this.created.set(spec.job, { job: created, at: Date.now() });
+    if (this.jobs.get(spec.job) === undefined)
+      this.created.set(spec.job, { job: created, at: this.now().getTime() });
     this.log.info({ session: spec.name, job: spec.job }, "Job created");
     this.options.onJobCreated?.(spec);
     this.notify();
@@ -269,8 +282,9 @@ class KubernetesRunner implements Runner {
    */
   private knownJobs(): V1Job[] {
     const jobs = this.jobs.list();
+    const now = this.now().getTime();
     for (const [name, { job, at }] of this.created) {
-      if (this.jobs.get(name) !== undefined || Date.now() - at > CREATED_GRACE_MS) this.created.delete(name);
+      if (this.jobs.get(name) !== undefined || now - at > CREATED_GRACE_MS) this.created.delete(name);
       else jobs.push(job);
     }
     return jobs;
@@ -305,19 +319,19 @@ class KubernetesRunner implements Runner {
     this.log.info({ session: name, job: cleanupJob, knownImsJobs: target.knownJobs.length }, what);
   }
 
-  /** Create the Job; null when it exists already. Retries what may pass (no answer, 429, 5xx). */
+  /**
+   * Create the Job; null when it exists already. One attempt: a failure is thrown as a
+   * KubernetesApiError whose class decides what happens (transient: the controller keeps the
+   * session pending, or the removal planned, and retries the pass with backoff; stalling: the
+   * session fails with the API's reason). A create that timed out yet succeeded is found by the
+   * retry as 409 AlreadyExists.
+   */
   private async createJob(body: V1Job): Promise<V1Job | null> {
-    const namespace = this.options.namespace;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.batch.createNamespacedJob({ namespace, body });
-      } catch (error) {
-        if (apiStatus(error) === 409) return null;
-        if (!isTransient(error) || attempt >= CREATE_ATTEMPTS) {
-          throw apiError(`create Job ${body.metadata?.name ?? "?"}`, error);
-        }
-        await new Promise((resolve) => setTimeout(resolve, CREATE_RETRY_MS * attempt));
-      }
+    try {
+      return await this.batch.createNamespacedJob({ namespace: this.options.namespace, body });
+    } catch (error) {
+      if (apiStatus(error) === 409) return null;
+      throw apiError(`create Job ${body.metadata?.name ?? "?"}`, error);
     }
   }
 
@@ -360,6 +374,10 @@ class KubernetesRunner implements Runner {
 
   private now(): Date {
     return this.options.now?.() ?? new Date();
+  }
+
+  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return (this.options.sleep ?? realSleep)(ms, signal);
   }
 }
 

@@ -1,6 +1,4 @@
 /** The kubernetes runner: one batch/v1 Job per session, observed through informers. */
 export * from "./api-errors.js";
 export * from "./create-kubernetes-runner.js";
-export * from "./ims-cleanup-job.js";
 export * from "./informer.js";
-export * from "./observe-job.js";

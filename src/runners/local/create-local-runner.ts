@@ -70,7 +70,10 @@ export interface LocalRunnerOptions {
   images?: ImageService | null;
   /** Retries of a clone that failed in a way that can pass; default DEFAULT_CLONE_RETRY (CFS's 60 x 10 s). */
   cloneRetry?: CloneRetry;
-  /** Waits between clone tries; default a real timer. */
+  /**
+   * Every wait of the runner (between clone tries, kill grace periods, polls of an adopted step);
+   * default a real timer. Tests pass a fake one with a fake `now`.
+   */
   sleep?: Sleep;
 }
 
@@ -97,6 +100,7 @@ export async function createLocalRunner(options: LocalRunnerOptions): Promise<Ru
     now: stamp(options),
     log: options.log,
     killGraceMs,
+    sleep: options.sleep ?? realSleep,
     cleanupImages: ({ workDir, job }) =>
       cleanupRunImages({ workDir, service: images, log: options.log, job }),
   });
@@ -138,7 +142,7 @@ class LocalRunner implements Runner {
       spec,
       paths: runPaths(this.runsDir, spec.job),
       obs: initialObservation(spec),
-      created: Date.now(),
+      created: (this.options.now?.() ?? new Date()).getTime(),
       stopped: false,
       current: null,
       abort: new AbortController(),
@@ -263,7 +267,7 @@ class LocalRunner implements Runner {
     if (queued >= 0) this.queue.splice(queued, 1);
     this.runs.delete(run.spec.job);
     const pgid = run.current?.pgid ?? null;
-    if (pgid !== null) await killGroup({ pgid, graceMs: this.ctx.killGraceMs });
+    if (pgid !== null) await killGroup({ pgid, graceMs: this.ctx.killGraceMs, sleep: this.ctx.sleep });
     await this.done.get(run.spec.job);
   }
 
@@ -271,7 +275,7 @@ class LocalRunner implements Runner {
   private async stopRecorded(paths: RunPaths): Promise<void> {
     const pid = await readPidFile(paths);
     if (pid !== null && (await isRecordedGroupAlive(pid)))
-      await killGroup({ pgid: pid.pid, graceMs: this.ctx.killGraceMs });
+      await killGroup({ pgid: pid.pid, graceMs: this.ctx.killGraceMs, sleep: this.ctx.sleep });
   }
 
   private state(run: LocalRun): RunState {

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
+import { realSleep, type Sleep } from "../../git/sleep.js";
 
 /** How a step process ended; `error` is set when it could not be started at all. */
 export interface ProcessExit {
@@ -81,15 +81,39 @@ export interface KillGroupOptions {
   graceMs: number;
   /** How often to look whether the group is gone. */
   pollMs?: number;
+  /** The waits between looks (default a real timer); the grace period is counted in these waits. */
+  sleep?: Sleep;
+  /** How groups are signalled and looked at (default the real process table). */
+  groups?: ProcessGroups;
 }
+
+/** Signalling process groups: the real process table, or a fake in tests. */
+export interface ProcessGroups {
+  /** Send `signal` to every process of group `pgid`; false when there is no such group. */
+  send(pgid: number, signal: NodeJS.Signals): boolean;
+  /** Whether any process of group `pgid` is still alive. */
+  isAlive(pgid: number): boolean;
+}
+
+/** The real process groups of this machine. */
+export const realProcessGroups: ProcessGroups = { send: sendToGroup, isAlive: isGroupAlive };
+
+/** How long to wait for a group to go after SIGKILL before giving up on it. */
+const KILL_WAIT_MS = 5_000;
 
 /** SIGTERM the whole group, then SIGKILL whatever is left after the grace period; resolves when it is gone. */
 export async function killGroup(options: KillGroupOptions): Promise<void> {
-  const poll = options.pollMs ?? 50;
-  if (!sendToGroup(options.pgid, "SIGTERM")) return;
-  if (await waitGone(options.pgid, options.graceMs, poll)) return;
-  sendToGroup(options.pgid, "SIGKILL");
-  await waitGone(options.pgid, 5_000, poll);
+  const groups = options.groups ?? realProcessGroups;
+  const wait = {
+    pgid: options.pgid,
+    groups,
+    pollMs: options.pollMs ?? 50,
+    sleep: options.sleep ?? realSleep,
+  };
+  if (!groups.send(options.pgid, "SIGTERM")) return;
+  if (await waitGone({ ...wait, limitMs: options.graceMs })) return;
+  groups.send(options.pgid, "SIGKILL");
+  await waitGone({ ...wait, limitMs: KILL_WAIT_MS });
 }
 
 function sendToGroup(pgid: number, signal: NodeJS.Signals): boolean {
@@ -101,12 +125,19 @@ function sendToGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-async function waitGone(pgid: number, limitMs: number, pollMs: number): Promise<boolean> {
-  for (let waited = 0; waited < limitMs; waited += pollMs) {
-    if (!isGroupAlive(pgid)) return true;
-    await sleep(pollMs);
+/** Whether the group is gone within `limitMs` (counted in the sleeps between looks). */
+async function waitGone(input: {
+  pgid: number;
+  groups: ProcessGroups;
+  limitMs: number;
+  pollMs: number;
+  sleep: Sleep;
+}): Promise<boolean> {
+  for (let waited = 0; waited < input.limitMs; waited += input.pollMs) {
+    if (!input.groups.isAlive(input.pgid)) return true;
+    await input.sleep(input.pollMs);
   }
-  return !isGroupAlive(pgid);
+  return !input.groups.isAlive(input.pgid);
 }
 
 /** Who a process is beyond its pid, so a pid reused after a reboot or a wrap is not mistaken for it. */

@@ -7,6 +7,7 @@
  */
 import { rm } from "node:fs/promises";
 import type { Logger } from "pino";
+import type { Sleep } from "../../git/sleep.js";
 import type { RunSpec } from "../../api/index.js";
 import { RESTARTED, completeRun, isImageTarget } from "../steps/index.js";
 import { isRecordedGroupAlive, isSameProcessAlive, killGroup } from "./processes.js";
@@ -33,6 +34,8 @@ export interface RecoverOptions {
   now: string;
   log: Logger;
   killGraceMs: number;
+  /** The waits of the kill grace period. */
+  sleep: Sleep;
   /** Cleans up what an ended run had staged with the image service (IMS jobs and keys, work copies). */
   cleanupImages?: (input: { workDir: string; job: string }) => Promise<void>;
 }
@@ -99,7 +102,7 @@ async function endRun(options: RecoverOptions, input: { job: string; state: RunS
       { job, step: pid.step, pgid: pid.pid },
       "stopping the processes of a run left by a previous controller",
     );
-    await killGroup({ pgid: pid.pid, graceMs: options.killGraceMs });
+    await killGroup({ pgid: pid.pid, graceMs: options.killGraceMs, sleep: options.sleep });
   }
   const observation = completeRun(state.observation, {
     succeeded: "unknown",

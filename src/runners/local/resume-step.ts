@@ -6,7 +6,7 @@
  */
 import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { realSleep } from "../../git/sleep.js";
+import type { Sleep } from "../../git/sleep.js";
 import { HOSTS_DIR, layerDir, type AnsibleExit, type PlannedStep } from "../steps/index.js";
 import type { LocalRun, StepContext } from "./local-run.js";
 import { isGroupAlive, isRecordedGroupAlive, killGroup } from "./processes.js";
@@ -37,12 +37,12 @@ export type Adopted =
 export async function adoptAnsibleStep(run: LocalRun, ctx: StepContext, step: string): Promise<Adopted> {
   const launch = await launchOf(run, step);
   if (launch === null || (await claimLaunch(launch))) return { kind: "not-run" };
-  const pgid = await waitClaimPid(launch);
+  const pgid = await waitClaimPid(launch, ctx);
   if (pgid !== null) {
     ctx.log.info({ job: run.spec.job, step, pgid }, "adopted a step a previous controller started");
-    await watchUntilEnded(run, { launch, pgid });
+    await watchUntilEnded(run, { launch, pgid, sleep: ctx.sleep });
     if (run.stopped) return { kind: "stopped" };
-    if (isGroupAlive(pgid)) await killGroup({ pgid, graceMs: ctx.killGraceMs });
+    if (isGroupAlive(pgid)) await killGroup({ pgid, graceMs: ctx.killGraceMs, sleep: ctx.sleep });
   }
   const exit = await readLaunchExit(launch);
   if (exit === null) return { kind: "unknown" };
@@ -57,8 +57,8 @@ export async function adoptAnsibleStep(run: LocalRun, ctx: StepContext, step: st
 export async function resetStep(run: LocalRun, ctx: StepContext, step: PlannedStep): Promise<void> {
   const launch = await launchOf(run, step.name);
   if (launch !== null && !(await claimLaunch(launch))) {
-    const pgid = await waitClaimPid(launch);
-    if (pgid !== null) await killGroup({ pgid, graceMs: ctx.killGraceMs });
+    const pgid = await waitClaimPid(launch, ctx);
+    if (pgid !== null) await killGroup({ pgid, graceMs: ctx.killGraceMs, sleep: ctx.sleep });
   }
   const dir = stepDir(step);
   if (dir !== null) await rm(join(run.paths.work, dir), { recursive: true, force: true });
@@ -78,17 +78,20 @@ function stepDir(step: PlannedStep): string | null {
 }
 
 /** The pid the wrapper wrote into its claim, waiting briefly while the claim is still empty. */
-async function waitClaimPid(launch: StepLaunch): Promise<number | null> {
+async function waitClaimPid(launch: StepLaunch, ctx: Pick<StepContext, "sleep">): Promise<number | null> {
   for (let waited = 0; waited <= CLAIM_WAIT_MS; waited += 50) {
     const pid = await readClaimPid(launch);
     if (pid !== null) return pid;
-    await realSleep(50);
+    await ctx.sleep(50);
   }
   return null;
 }
 
 /** Wait until the command has recorded its exit or its process group is gone, or the run stops. */
-async function watchUntilEnded(run: LocalRun, input: { launch: StepLaunch; pgid: number }): Promise<void> {
+async function watchUntilEnded(
+  run: LocalRun,
+  input: { launch: StepLaunch; pgid: number; sleep: Sleep },
+): Promise<void> {
   run.current = { pgid: input.pgid, unref: () => undefined };
   try {
     while (
@@ -96,7 +99,7 @@ async function watchUntilEnded(run: LocalRun, input: { launch: StepLaunch; pgid:
       (await readLaunchExit(input.launch)) === null &&
       (await isAlive(run, input.pgid))
     ) {
-      await realSleep(ADOPT_POLL_MS, run.abort.signal).catch(() => undefined);
+      await input.sleep(ADOPT_POLL_MS, run.abort.signal).catch(() => undefined);
     }
   } finally {
     run.current = null;

@@ -50,7 +50,7 @@ export async function runStepProcess(
     run.current = null;
     await rm(run.paths.pid, { force: true });
     if (proc.pgid !== null && isGroupAlive(proc.pgid))
-      await killGroup({ pgid: proc.pgid, graceMs: ctx.killGraceMs });
+      await killGroup({ pgid: proc.pgid, graceMs: ctx.killGraceMs, sleep: ctx.sleep });
     const output = (await readFile(log)).subarray(start).toString("utf8");
     return { ...exit, output };
   } finally {

@@ -8,11 +8,11 @@
  */
 import type { ImsApi, ImsJobRecord, ImsPublicKeyRecord } from "../../../images/ims-api.js";
 import { publicKeyName } from "../../../images/names.js";
-import { ENV } from "../../../jobs/index.js";
+import { ENV, IMS_CLEANUP_STEP } from "../../../jobs/index.js";
 import { logLine, type StepLog } from "./container-step.js";
 
-/** The name of the cleanup step: `cfs-gitops step ims-cleanup`, and its container's name. */
-export const IMS_CLEANUP_STEP = "ims-cleanup";
+/** Defined in jobs/constants.ts (the cleanup Job names its container with it); re-exported here. */
+export { IMS_CLEANUP_STEP };
 
 /** What the cleanup container is told through its environment. The token is never logged. */
 export interface ImsCleanupConfig {

@@ -5,18 +5,18 @@
  * (`cfs-gitops step ims-cleanup`) deletes them with the session's IMS endpoint and token Secret.
  */
 import type { V1ContainerState, V1EnvVar, V1Job, V1Pod } from "@kubernetes/client-node";
+import { isImageTarget } from "../api/index.js";
+import type { JobResources } from "./build-job.js";
 import {
   ANNOTATION_SESSION,
   ENV,
+  IMS_CLEANUP_STEP,
   IMS_TOKEN_SECRET_KEY,
   STEP_PROGRAM,
-  decodeStepMessage,
-  isImageTarget,
-  type JobImageService,
-  type JobResources,
-} from "../../jobs/index.js";
-import { IMS_CLEANUP_STEP } from "./container/ims-cleanup-step.js";
+} from "./constants.js";
 import { runSpecOfJob } from "./observe-job.js";
+import type { JobImageService } from "./image-steps.js";
+import { decodeStepMessage } from "./step-message.js";
 
 /** Label that marks the runner's helper Jobs (and their pods), so they are never taken for sessions. */
 export const LABEL_ROLE = "cfs-gitops/role";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isImageTarget, stepNames } from "../../../src/runners/steps/index.js";
+import { isImageTarget, stepNames } from "../../../src/api/index.js";
 import { layer, runSpec } from "../../helpers/ansible-fixtures.js";
 
 const base = layer(0, { clone_url: "/r", commit: "a".repeat(40), playbook: "site.yml" });

@@ -1,15 +1,16 @@
 import type { V1ContainerStatus, V1Job, V1JobCondition, V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import type { RunObservation } from "../../../../src/api/index.js";
+import type { RunObservation } from "../../../src/api/index.js";
 import {
   buildJob,
   encodeStepMessage,
+  observeJob,
   stepMessage,
   terminationMessageBudget,
+  vanishedObservation,
   type StepMessageInput,
-} from "../../../../src/jobs/index.js";
-import { observeJob, vanishedObservation } from "../../../../src/runners/kubernetes/index.js";
-import { runSpec, type RunSpecFixture } from "../../../helpers/kube-run-specs.js";
+} from "../../../src/jobs/index.js";
+import { runSpec, type RunSpecFixture } from "../../helpers/kube-run-specs.js";
 
 const T0 = new Date("2024-05-01T10:00:00Z");
 const T1 = new Date("2024-05-01T10:00:05Z");

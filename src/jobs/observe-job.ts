@@ -6,19 +6,18 @@
 import type { V1Container, V1ContainerStatus, V1Job, V1JobCondition, V1Pod } from "@kubernetes/client-node";
 import {
   LABEL_SESSION,
+  ansibleStepName,
+  cloneStepName,
+  completeRun,
+  initialObservation,
   type LayerStatus,
   type RunObservation,
   type RunSpec,
   type StepStatus,
-} from "../../api/index.js";
-import {
-  ANNOTATION_RUN_SPEC,
-  ANNOTATION_SESSION,
-  decodeStepMessage,
-  type StepMessage,
-} from "../../jobs/index.js";
-import { formatTime } from "../../plan/duration.js";
-import { ansibleStepName, cloneStepName, completeRun, initialObservation } from "../steps/index.js";
+} from "../api/index.js";
+import { formatTime } from "../plan/duration.js";
+import { ANNOTATION_RUN_SPEC, ANNOTATION_SESSION } from "./constants.js";
+import { decodeStepMessage, type StepMessage } from "./step-message.js";
 
 /** A Job of ours and the newest pod the Job controller made for it (null when there is none). */
 export interface JobObservationInput {
