@@ -40,7 +40,8 @@ export async function componentRows(ctx: BenchContext): Promise<Row[]> {
   return rows({ n: shape.components, idle, change });
 }
 
-async function createComponentRepo(
+/** A bare repository of configured components: `main` with their manifests, `cfs-status` with their records. */
+export async function createComponentRepo(
   ctx: BenchContext,
   input: { gitDir: string; shape: ComponentShape },
 ): Promise<void> {
@@ -63,7 +64,7 @@ async function createComponentRepo(
 }
 
 /** A copy of the template, a controller on it, its first pass done (which must find nothing to do). */
-async function warmController(
+export async function warmController(
   ctx: BenchContext,
   input: { template: string; label: string; shape: ComponentShape },
 ): Promise<{ wired: Wired; gitDir: string }> {
