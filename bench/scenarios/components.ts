@@ -155,7 +155,7 @@ async function measureChanges(
     batches: 0,
     files: 0,
   };
-  for (let run = 0; run < ctx.runs(3); run++) {
+  for (let run = 0; run < ctx.runs(5); run++) {
     ctx.progress(`components: all desired_config changed, run ${run + 1}`);
     const { wired, gitDir } = await warmController(ctx, { ...input, label: `components-change-${run}` });
     try {
