@@ -24,6 +24,7 @@ import {
   planWithComponents,
   type BatcherMemory,
   type BranchRef,
+  type ComponentBase,
   type DesiredState,
   type PlanInput,
   type PlanOutput,
@@ -50,6 +51,9 @@ export class ComponentRecords {
   private readonly configurations = new Map<string, ConfigurationRecord>();
   private readonly reconfigureSeen = new Map<string, number>();
   private batcher: BatcherMemory = newBatcherMemory();
+  /** Goes up whenever a component record or reconfigure mark changes: the planner's base is kept until then. */
+  private version = 0;
+  private base: ComponentBase | null = null;
   private resolved = new Map<string, string>();
   /** When resolving each branch last failed (ms): tried again after RESOLVE_RETRY_MS, not on every pass. */
   private readonly failedAt = new Map<string, number>();
@@ -119,8 +123,11 @@ export class ComponentRecords {
       resolved: this.resolved,
       batcher: this.batcher,
       reconfigureSeen: this.reconfigureSeen,
+      base: this.base,
+      componentsVersion: this.version,
     });
     this.batcher = out.batcher;
+    this.base = out.base;
     this.changes = {
       components: out.components,
       configurations: out.configurations,
@@ -153,6 +160,7 @@ export class ComponentRecords {
   applyFile(path: string, content: Buffer | null, value: object | undefined): void {
     const kind = recordKind(path);
     if (!kind) return;
+    this.version += 1;
     const map = this.mapOf(kind.kind);
     if (content === null) {
       map.delete(kind.key);

@@ -17,13 +17,21 @@ import { sameJson } from "./serialize.js";
 export type WorkingComponent = ComponentRecord;
 
 /**
- * The component records of a pass. Records the pass does not change are shared with the recorded
- * ones (10,000 configured components cost no copies and no comparisons); `own` copies one before
- * it is changed, and only owned records can differ from what is recorded.
+ * The component records of a pass. Records the pass does not change are shared with the base ones
+ * (10,000 configured components cost no copies and no comparisons); `own` copies one before it is
+ * changed, and only owned records can differ from what is recorded. The base map is never changed.
  */
 export class WorkingComponents {
   private readonly records = new Map<string, WorkingComponent>();
   private readonly owned = new Set<string>();
+
+  /** `base`: the records the pass starts from (shared, never changed); `made`: those among them that are new. */
+  constructor(
+    private readonly base: ReadonlyMap<string, ComponentRecord> = new Map(),
+    made: Iterable<string> = [],
+  ) {
+    for (const id of made) this.own(id);
+  }
 
   /** Adds a recorded record, unchanged (copied by `own` before any change). */
   share(record: ComponentRecord): void {
@@ -38,12 +46,12 @@ export class WorkingComponents {
 
   /** The record of a component (do not change it: see `own`). */
   get(id: string): ComponentRecord | undefined {
-    return this.records.get(id);
+    return this.records.get(id) ?? this.base.get(id);
   }
 
   /** The record of a component, safe to change (a copy of a shared record). */
   own(id: string): WorkingComponent | undefined {
-    const record = this.records.get(id);
+    const record = this.get(id);
     if (!record || this.owned.has(id)) return record;
     const copy = { ...record };
     this.put(copy);
@@ -52,7 +60,7 @@ export class WorkingComponents {
 
   /** True when a component is in the pass. */
   has(id: string): boolean {
-    return this.records.has(id);
+    return this.records.has(id) || this.base.has(id);
   }
 
   /** True when the pass made or changed this record. */
@@ -61,8 +69,9 @@ export class WorkingComponents {
   }
 
   /** Every record. */
-  values(): IterableIterator<ComponentRecord> {
-    return this.records.values();
+  *values(): IterableIterator<ComponentRecord> {
+    for (const [id, record] of this.base) yield this.records.get(id) ?? record;
+    for (const [id, record] of this.records) if (!this.base.has(id)) yield record;
   }
 
   /** The records the pass made or changed. */

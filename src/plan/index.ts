@@ -10,6 +10,7 @@ export * from "./records.js";
 export * from "./serialize.js";
 export * from "./status-message.js";
 export * from "./batcher.js";
+export * from "./component-base.js";
 export * from "./component-state.js";
 export * from "./component-status.js";
 export * from "./configuration-records.js";

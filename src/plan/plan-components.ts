@@ -8,7 +8,6 @@
 import {
   BATCHER_SESSION_PREFIX,
   jobName,
-  manifestPath,
   shortHash,
   type ComponentRecord,
   type ConfigurationManifest,
@@ -22,13 +21,9 @@ import {
   type Batch,
   type BatcherMemory,
 } from "./batcher.js";
-import { configurationStatus, retryLimit } from "./component-status.js";
-import {
-  componentFromManifest,
-  matchesManifest,
-  recordLayerResults,
-  WorkingComponents,
-} from "./component-state.js";
+import { componentBase, type ComponentBase } from "./component-base.js";
+import { configurationStatus } from "./component-status.js";
+import { recordLayerResults, WorkingComponents } from "./component-state.js";
 import { finishBatch } from "./finish-batch.js";
 import { planConfigurationRecords, resolvedConfiguration } from "./configuration-records.js";
 import type { DesiredSession, DesiredState } from "./desired.js";
@@ -46,6 +41,10 @@ export interface ComponentPlanInput extends PlanInput {
   batcher?: BatcherMemory;
   /** The `reconfigure` counter of each component's manifest as last acted on (`reconfigure/<id>.json`). */
   reconfigureSeen?: ReadonlyMap<string, number>;
+  /** The base of the previous pass, reused while `desired` (by identity) and componentsVersion are the same. */
+  base?: ComponentBase | null;
+  /** Goes up whenever `components` or `reconfigureSeen` change; without it the base is made again every pass. */
+  componentsVersion?: number;
 }
 
 /** planPass's output plus component and configuration records, and the batcher's memory. */
@@ -56,6 +55,8 @@ export interface ComponentPlanOutput {
   /** Reconfigure counters acted on in this pass (null: forget it). */
   reconfigure: Map<string, number | null>;
   batcher: BatcherMemory;
+  /** What this pass derived from manifests and records alone: give it to the next pass. */
+  base: ComponentBase;
   /** When a pass should run for the batcher (a batch window ends, a backoff ends), ms since the epoch. */
   wakeAt: number | null;
 }
@@ -75,8 +76,14 @@ export function planWithComponents(input: ComponentPlanInput): ComponentPlanOutp
   );
   const plan = planPass({ ...input, desired });
   for (const name of plan.expired.keys()) if (isBatcherSession(name)) plan.expired.delete(name);
-  const reconfigure = reconfigureChanges(input);
-  const working = workingComponents(input, reconfigure);
+  const base = componentBase({
+    desired: input.desired,
+    components: input.components,
+    reconfigureSeen: input.reconfigureSeen ?? new Map(),
+    version: input.componentsVersion ?? null,
+    previous: input.base ?? null,
+  });
+  const working = new WorkingComponents(base.records, base.made);
   for (const [name, next] of plan.sessions) {
     if (next)
       recordLayerResults({ components: working, previous: input.recorded.sessions.get(name), next, now });
@@ -101,9 +108,10 @@ export function planWithComponents(input: ComponentPlanInput): ComponentPlanOutp
     startBatch({ plan, desired, batch, recorded: input.recorded.sessions });
   return {
     plan,
-    components: diffComponents(input, working),
+    components: diffComponents(input, working, base.gone),
     configurations: configs.changed,
-    reconfigure,
+    reconfigure: new Map(base.reconfigure),
+    base,
     batcher: batched.memory,
     wakeAt: batched.wakeAt,
   };
@@ -129,10 +137,13 @@ function withBatcherSessions(
   desired: DesiredState,
   recorded: ReadonlyMap<string, SessionRecord>,
 ): DesiredState {
+  const batcher = [...recorded.values()].filter(
+    (record) => isBatcherSession(record.name) && desired.configurations.has(record.configuration.name),
+  );
+  if (batcher.length === 0) return desired; // no copy of 10,000 sessions or paths for nothing
   const sessions = new Map(desired.sessions);
   const presentPaths = new Set(desired.presentPaths);
-  for (const record of recorded.values()) {
-    if (!isBatcherSession(record.name) || !desired.configurations.has(record.configuration.name)) continue;
+  for (const record of batcher) {
     presentPaths.add(record.status.source.path);
     if (record.status.session.status === "complete") continue;
     sessions.set(record.name, { manifest: manifestOfRecord(record), source: record.status.source });
@@ -152,44 +163,6 @@ function manifestOfRecord(record: SessionRecord): DesiredSession["manifest"] {
   };
 }
 
-/**
- * The reconfigure counters that changed: a component whose manifest's counter differs from the one
- * last acted on is reconfigured (a component seen for the first time only has its counter noted).
- */
-function reconfigureChanges(input: ComponentPlanInput): Map<string, number | null> {
-  const seen = input.reconfigureSeen ?? new Map<string, number>();
-  const changes = new Map<string, number | null>();
-  const present = new Set<string>();
-  for (const manifest of input.desired.components) {
-    present.add(manifest.id);
-    const value = manifest.reconfigure ?? 0;
-    if (value !== (seen.get(manifest.id) ?? 0)) changes.set(manifest.id, value === 0 ? null : value);
-  }
-  for (const id of seen.keys()) {
-    if (!present.has(id) && !hasManifestFile(input.desired, id)) changes.set(id, null);
-  }
-  return changes;
-}
-
-function workingComponents(
-  input: ComponentPlanInput,
-  reconfigure: ReadonlyMap<string, number | null>,
-): WorkingComponents {
-  const working = new WorkingComponents();
-  const option = input.desired.options?.default_batcher_retry_policy;
-  for (const manifest of input.desired.components) {
-    const record = input.components.get(manifest.id);
-    const retries = retryLimit(manifest.retry_policy, option);
-    const reconfigured = reconfigure.has(manifest.id) && record !== undefined;
-    if (record && !reconfigured && matchesManifest(record, manifest, retries)) {
-      working.share(record);
-      continue;
-    }
-    working.put(componentFromManifest({ manifest, record, retries, reconfigured }));
-  }
-  return working;
-}
-
 /** What a component's status depends on besides its own record. */
 interface StatusContext {
   configurations: ReadonlyMap<string, ConfigurationManifest>;
@@ -200,7 +173,9 @@ interface StatusContext {
 
 /** Computes the status of every component this pass changed, or whose configuration it changed. */
 function computeStatuses(working: WorkingComponents, context: StatusContext): void {
-  for (const shared of working.values()) {
+  // No configuration record changed: only the records this pass made or changed can change status.
+  const candidates = context.changed.size === 0 ? working.ownedRecords() : working.values();
+  for (const shared of candidates) {
     if (!working.isOwned(shared.id) && !context.changed.has(shared.desired_config)) continue;
     const component = working.own(shared.id) ?? shared;
     const usable = context.configurations.has(component.desired_config);
@@ -275,20 +250,6 @@ function startBatch(input: {
 }
 
 /**
- * True when the component's file is still on the branch although it cannot be used (a syntax or
- * schema error): its record is kept as it is until the file is fixed or removed, so a typo loses
- * no recorded state.
- */
-function hasManifestFile(desired: DesiredState, id: string): boolean {
-  return manifestPathsOf(id).some((path) => desired.presentPaths.has(path));
-}
-
-function manifestPathsOf(id: string): string[] {
-  const path = manifestPath("Component", id);
-  return [path, path.replace(/\.yaml$/, ".yml")];
-}
-
-/**
  * The batch under a name no session has: the same members with the same state can be batched again
  * (after a reconfigure, or once their old session expired), so a taken name gets a counter in its hash.
  */
@@ -305,14 +266,13 @@ function withFreeName(batch: Batch, taken: (name: string) => boolean): Batch {
 function diffComponents(
   input: ComponentPlanInput,
   working: WorkingComponents,
+  gone: readonly string[],
 ): Map<string, ComponentRecord | null> {
   const changed = new Map<string, ComponentRecord | null>();
   for (const component of working.ownedRecords()) {
     const recorded = input.components.get(component.id);
     if (!recorded || !sameJson(recorded, component)) changed.set(component.id, component);
   }
-  for (const id of input.components.keys()) {
-    if (!working.has(id) && !hasManifestFile(input.desired, id)) changed.set(id, null);
-  }
+  for (const id of gone) changed.set(id, null);
   return changed;
 }

@@ -68,6 +68,17 @@ describe("inventoryComponents", () => {
     expect(inventoryComponents(session("dynamic"), all)).toEqual(expected);
     expect(inventoryComponents(session(null), all)).toEqual(expected);
   });
+
+  it("makes the list once per components array: every dynamic session of a pass shares it", () => {
+    const all = components(3);
+    const first = inventoryComponents(session("dynamic"), all);
+    expect(inventoryComponents({ ...session(null), name: "other" }, all)).toBe(first);
+    const changed = [...all.slice(0, 2), { ...all[2]!, groups: ["login"] }];
+    const next = inventoryComponents(session("dynamic"), changed);
+    expect(next).not.toBe(first);
+    expect(next.map((c) => c.groups)).toEqual([["compute"], ["compute"], ["login"]]);
+    expect(inventoryComponents(session("dynamic"), all)).toEqual(components(3));
+  });
 });
 
 describe("buildJob with components", () => {

@@ -86,7 +86,24 @@ describe("stableJson", () => {
       }),
     );
   });
+
+  it("writes what a sorted deep copy of the value writes", () => {
+    const value = fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), fc.jsonValue()));
+    fc.assert(fc.property(value, (v) => stableJson(v) === `${JSON.stringify(sortedCopy(v), null, 2)}\n`));
+    const odd = { b: [undefined, { d: 1, c: undefined }], a: { ["__proto__"]: 1, "10": 2, "9": 3 } };
+    expect(stableJson(odd)).toBe(`${JSON.stringify(sortedCopy(odd), null, 2)}\n`);
+  });
 });
+
+/** The reference: a copy with every object's keys sorted, undefined properties left out. */
+function sortedCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  if (value === null || typeof value !== "object") return value;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.map(([k, v]) => [k, sortedCopy(v)]));
+}
 
 describe("sameJson", () => {
   it("agrees with comparing stableJson texts, for equal and for changed values", () => {

@@ -11,6 +11,8 @@ import type {
 import {
   planWithComponents,
   type BatcherMemory,
+  type ComponentBase,
+  type DesiredState,
   type ComponentPlanOutput,
   type RepoFile,
 } from "../../../src/plan/index.js";
@@ -52,29 +54,47 @@ const optionsFile = (extra: object): RepoFile => ({
   },
 });
 
-/** The status branch as the tests carry it from pass to pass. */
+/** The status branch as the tests carry it from pass to pass, and the planner's base with its version. */
 interface World {
   sessions: Map<string, SessionRecord>;
   components: Map<string, ComponentRecord>;
   configurations: Map<string, ConfigurationRecord>;
   reconfigure: Map<string, number>;
   batcher?: BatcherMemory;
+  base?: ComponentBase;
+  version: number;
 }
 const emptyWorld = (): World => ({
   sessions: new Map(),
   components: new Map(),
   configurations: new Map(),
   reconfigure: new Map(),
+  version: 0,
 });
 
+/** One desired state per files array, as the controller keeps one per source version. */
+const desiredOfFiles = new WeakMap<RepoFile[], DesiredState>();
+function desiredFor(files: RepoFile[]): DesiredState {
+  let desired = desiredOfFiles.get(files);
+  if (!desired) {
+    desired = desiredOf(files);
+    desiredOfFiles.set(files, desired);
+  }
+  return desired;
+}
+
+/**
+ * Plans a pass twice, from scratch and with the base of the previous pass (as the controller does),
+ * checks both plan the same, and applies the changes to the world.
+ */
 function pass(
   world: World,
   files: RepoFile[],
   observed: RunObservation[] = [],
   now = T0,
 ): ComponentPlanOutput {
-  const out = planWithComponents({
-    desired: desiredOf(files),
+  const input = {
+    desired: desiredFor(files),
     recorded: { sessions: world.sessions, problems: new Map(), expired: new Map() },
     observed: new Map(observed.map((o) => [o.name, o])),
     now,
@@ -83,7 +103,12 @@ function pass(
     resolved: new Map(),
     reconfigureSeen: world.reconfigure,
     ...(world.batcher ? { batcher: world.batcher } : {}),
-  });
+  };
+  const fresh = planWithComponents(input);
+  const out = planWithComponents({ ...input, base: world.base ?? null, componentsVersion: world.version });
+  expect({ ...out, base: null }).toEqual({ ...fresh, base: null });
+  world.base = out.base;
+  if (out.components.size + out.configurations.size + out.reconfigure.size > 0) world.version += 1;
   apply(world.sessions, out.plan.sessions);
   apply(world.components, out.components);
   apply(world.configurations, out.configurations);
@@ -361,5 +386,81 @@ describe("planWithComponents", () => {
     const out = pass(world, [...base, ...ids.map((id) => componentFile(id, { desired_config: "cfg" }))]);
     expect(out.components.size).toBe(10_000);
     expect(out.plan.actions).toHaveLength(400); // batch_size 25
+  });
+});
+
+describe("the component base kept between passes", () => {
+  const files = [
+    configurationFile(config("cfg", A)),
+    configurationFile(config("other", B)),
+    optionsFile({ batch_window: 0 }),
+    componentFile("n1", { desired_config: "cfg" }),
+    componentFile("n2", { desired_config: "cfg" }),
+  ];
+
+  /** A world where n1 and n2 are configured with cfg (a batch ran and succeeded). */
+  function configuredWorld(): World {
+    const world = emptyWorld();
+    const [session] = [...pass(world, files).plan.sessions.values()];
+    const layers = [layer(0, "succeeded", ["n1", "n2"]), layer(1, "succeeded", ["n1", "n2"])];
+    pass(world, files, [completed(session!, layers, "true")]);
+    expect(statuses(world)).toEqual({ n1: "configured", n2: "configured" });
+    return world;
+  }
+
+  it("is reused while the desired state and the records are the same, and the pass changes nothing", () => {
+    const world = configuredWorld();
+    const first = pass(world, files);
+    const second = pass(world, files);
+    expect(second.base).toBe(first.base);
+    expect(second.components.size + second.plan.actions.length).toBe(0);
+  });
+
+  it("is made again when a component's manifest changes", () => {
+    const world = configuredWorld();
+    const before = pass(world, files).base;
+    const edited = [...files.slice(0, 4), componentFile("n2", { desired_config: "other" })];
+    const out = pass(world, edited);
+    expect(out.base).not.toBe(before);
+    expect(out.components.get("n2")?.configuration_status).toBe("pending");
+    expect(out.components.has("n1")).toBe(false);
+  });
+
+  it("is made again when a configuration changes, and its components' status follows", () => {
+    const world = configuredWorld();
+    pass(world, files);
+    const edited = [configurationFile(config("cfg", B)), ...files.slice(1)];
+    const out = pass(world, edited);
+    expect([...out.components.values()].map((c) => c?.configuration_status)).toEqual(["pending", "pending"]);
+  });
+
+  it("is made again when a record changes (its version goes up), not before", () => {
+    const world = configuredWorld();
+    const kept = pass(world, files).base;
+    const n1 = world.components.get("n1")!;
+    world.components.set("n1", { ...n1, enabled: false }); // another writer disabled it on the branch
+    const input = {
+      desired: desiredFor(files),
+      recorded: { sessions: world.sessions, problems: new Map(), expired: new Map() },
+      observed: new Map(),
+      now: T0,
+      components: world.components,
+      configurationRecords: world.configurations,
+      resolved: new Map(),
+      reconfigureSeen: world.reconfigure,
+    };
+    const stale = planWithComponents({ ...input, base: kept, componentsVersion: world.version });
+    expect(stale.base).toBe(kept); // same version: the caller promised nothing changed
+    const fresh = planWithComponents({ ...input, base: kept, componentsVersion: world.version + 1 });
+    expect(fresh.base).not.toBe(kept);
+    expect(fresh.components.get("n1")?.enabled).toBe(true); // the manifest wins again
+  });
+
+  it("never changes its own records: a pass works on copies", () => {
+    const world = emptyWorld();
+    const out = pass(world, files);
+    expect(out.base.records.get("n1")?.configuration_status).toBe("unconfigured");
+    expect(out.components.get("n1")?.configuration_status).toBe("pending");
+    expect(out.components.get("n1")).not.toBe(out.base.records.get("n1"));
   });
 });
