@@ -384,8 +384,12 @@ export class Controller {
     for (const [path, oid] of changed) {
       const content = blobs.get(oid) ?? null;
       applyRecordFile(this.recorded, { path, content, oid, tip: snapshot.tip }, this.log);
+      this.componentRecords.applyFile(path, content, undefined);
     }
-    for (const path of gone) applyRecordFile(this.recorded, { path, content: null }, this.log);
+    for (const path of gone) {
+      applyRecordFile(this.recorded, { path, content: null }, this.log);
+      this.componentRecords.applyFile(path, null, undefined);
+    }
     this.statusFiles = new Map(snapshot.files);
     this.statusTip = snapshot.tip;
     this.recordsVersion += 1;

@@ -4,6 +4,7 @@
  * taking them back to the old configuration. Component ids are host names that the layer
  * repository's host_vars/<id>.yml makes local (ansible_connection: local).
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -182,6 +183,43 @@ describe("components and the batcher with the local runner and real ansible-play
     expect(componentRecord("bad")?.state.map((s) => s.status)).toEqual(["failed"]);
     expect(marksOf().filter((m) => m.startsWith("bad"))).toEqual(["bad one", "bad one"]);
     expect(marksOf().filter((m) => m.startsWith("n1"))).toEqual(["n1 one"]);
+  });
+
+  it("writes a component record again, and configures it again, when another writer removed it from cfs-status", async () => {
+    const layer = layerRepo();
+    repo.commit({
+      "cfs.yaml": OPTIONS,
+      "configurations/v1.yaml": configuration("v1", layer.url, `commit: ${layer.one}`),
+      "components/n1.yaml": component("n1", "desired_config: v1\n"),
+    });
+    harness = await startController({
+      repo: repo.path,
+      dataDir: join(dir.path, "data"),
+      watch: true,
+      resyncMs: 200,
+    });
+    await settle(() => statusOf("n1") === "configured", "n1 configured");
+    const before = componentRecord("n1");
+
+    // Someone else's commit on the status branch removes the record (a hand edit, another tool).
+    const env = { ...process.env, GIT_INDEX_FILE: join(dir.path, "hand-index") };
+    const run = (args: string[]): string =>
+      execFileSync("git", args, { cwd: repo.path, env, encoding: "utf8" }).trim();
+    const tip = run(["rev-parse", "refs/heads/cfs-status"]);
+    run(["read-tree", tip]);
+    run(["update-index", "--remove", "--force-remove", "components/n1.json"]);
+    const commit = run(["commit-tree", run(["write-tree"]), "-p", tip, "-m", "hand edit"]);
+    run(["update-ref", "refs/heads/cfs-status", commit, tip]);
+    expect(componentRecord("n1")).toBeNull();
+
+    // Its state went with it: the running controller sees the removal at its resync, writes the
+    // record again (pending, no state) and configures the component again.
+    await settle(() => componentRecord("n1") !== null, "the record to be written again");
+    await settle(() => statusOf("n1") === "configured", "n1 configured again");
+    expect(componentRecord("n1")?.state).toEqual([
+      expect.objectContaining({ commit: before?.state[0]?.commit, status: "applied" }),
+    ]);
+    expect(marksOf()).toEqual(["n1 one", "n1 one"]);
   });
 
   it("takes components back to the old configuration when the desired_config change is reverted", async () => {
