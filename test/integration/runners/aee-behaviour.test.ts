@@ -186,7 +186,7 @@ describe("local runner: the ansible execution environment's behaviour", () => {
 
     expect(obs).toMatchObject({ succeeded: "true", reason: null });
     expect(proxy.refused()).toBe(2);
-    expect(waits).toEqual([100, 150]);
+    expect(waits.filter(isRetryWait)).toEqual([100, 150]);
     expect(readFileSync(out, "utf8")).toBe("after retries\n");
     const log = stepLog(dataDir, spec.job, "git-clone-0");
     expect(log).toContain(`git-clone-0: try 1 of 5 for ${url} failed; trying again in 0.1 s`);
@@ -242,6 +242,14 @@ describe("local runner: the ansible execution environment's behaviour", () => {
     expect(obs.succeeded).toBe("false");
     expect(obs.reason).toContain(`could not resolve the branch of ${server.url("missing.git")}`);
     expect(obs.reason).not.toContain("gave up");
-    expect(waits).toEqual([]);
+    expect(waits.filter(isRetryWait)).toEqual([]);
   });
 });
+
+/**
+ * The runner's own process polls (50 ms: a step's claim, a group going away) go through the same
+ * injected sleep as the clone retries; the retry delays of these tests are other values.
+ */
+function isRetryWait(ms: number): boolean {
+  return ms !== 50;
+}
