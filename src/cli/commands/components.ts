@@ -379,6 +379,43 @@ function describeEdit(edit: ComponentEdit): string {
   return parts.join(", ");
 }
 
+/**
+ * CFS's PUT over Git: creates the manifest of `id`, or replaces the fields CFS's component has
+ * (desired_config, enabled, retry_policy, tags: absent ones go back to their defaults), keeping the
+ * manifest's own (groups, role, sub_role, reconfigure) and its comments. Checked with the
+ * controller's rules first; answers whether the component existed.
+ */
+export async function replaceComponent(
+  context: WriteContext,
+  input: { id: string; edit: ComponentEdit; via: string },
+): Promise<boolean> {
+  const { id, edit, via } = input;
+  const tree = await readBase(context);
+  const existing = manifestPathsOf("Component", id).find((p) => tree.blobs.has(p));
+  const path = existing ?? `components/${id}.yaml`;
+  const base = existing
+    ? withoutCfsFields(tree.texts.get(existing) ?? "")
+    : `apiVersion: cfs-gitops/v1\nkind: Component\nid: ${JSON.stringify(id)}\n`;
+  const text = applyComponentEdit(edit, base);
+  const changes = new Map<string, Buffer | null>([[path, Buffer.from(text)]]);
+  const check = (next: ManifestTree): void => assertValid(next, [path]);
+  check(await readBase(context, changes));
+  await commitChange(context, {
+    changes,
+    subject: `${existing ? "Replace" : "Add"} component ${id}`,
+    body: `${describeEdit(edit) || "defaults"}\n\n${existing ? "Replaced" : "Added"} with: ${via}`,
+    check,
+  });
+  return existing !== undefined;
+}
+
+/** A manifest's text without the fields a PUT replaces. */
+function withoutCfsFields(text: string): string {
+  const doc = parseDocument(text);
+  for (const key of ["desired_config", "enabled", "retry_policy", "tags"]) doc.delete(key);
+  return doc.toString();
+}
+
 /** The edit the flags ask for; none at all is a usage error. */
 function editOf(flags: UpdateFlags): ComponentEdit {
   const edit: ComponentEdit = {

@@ -15,7 +15,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The edit a V3ComponentData patch asks for; `id` (the path's, or null in a bulk patch) must match. */
-export function componentEditOfBody(body: unknown, id: string | null): ComponentEdit {
+export function componentEditOfBody(
+  body: unknown,
+  id: string | null,
+  options: { allowEmpty?: boolean } = {},
+): ComponentEdit {
   if (!isObject(body)) throw badRequest("The request body must be a V3ComponentData object");
   const unknown = Object.keys(body).filter((key) => !WRITABLE.includes(key));
   if (unknown.length > 0)
@@ -31,7 +35,7 @@ export function componentEditOfBody(body: unknown, id: string | null): Component
     ...tagsField(body),
     ...stateField(body),
   };
-  if (Object.keys(edit).length === 0)
+  if (Object.keys(edit).length === 0 && !options.allowEmpty)
     throw badRequest("Nothing to update: give desired_config, enabled, retry_policy, tags or state: []");
   return edit;
 }

@@ -1,5 +1,6 @@
 /**
- * `/v3/components` of CFS over Git: list (CFS's filters, paging), describe, PATCH one (edits
+ * `/v3/components` of CFS over Git: list (CFS's filters, paging), describe, PUT one (creates or
+ * replaces a component's manifest), PATCH one (edits
  * `components/<id>.yaml` in one commit, like `cfs-gitops components update`), PATCH many with
  * `{patch, filters}` as BOS sends it (one commit for every matching component), DELETE one. Reads,
  * filters, checks and commits are the CLI's own, so the API and the CLI give the same answers.
@@ -10,14 +11,16 @@ import {
   componentFilter,
   deleteComponents,
   loadComponentViews,
+  replaceComponent,
   updateComponents,
   type ComponentEdit,
   type FilterFlags,
 } from "../../cli/commands/components.js";
+import { retryLimit } from "../../plan/index.js";
 import { pageByName, parseLimit } from "../../cli/session-filters.js";
 import { StatusReader } from "../../cli/status-reader.js";
 import { readBase } from "../../cli/write-change.js";
-import { notFound } from "./api-error.js";
+import { badRequest, notFound } from "./api-error.js";
 import type { ApiRepo } from "./api-repo.js";
 import { DEFAULT_PAGE_SIZE, type ApiReply, type ApiRequest, type ApiRoute } from "./api-router.js";
 import { componentEditOfBody, filtersOfBody } from "./component-patch-body.js";
@@ -41,6 +44,7 @@ export function componentRoutes(input: ComponentRoutesInput): ApiRoute[] {
     { method: "PATCH", template: "/v3/components", handler: (req) => patchComponents(req, input) },
     { method: "GET", template: one, handler: (req) => getComponent(req, input) },
     { method: "PATCH", template: one, handler: (req) => patchComponent(req, input) },
+    { method: "PUT", template: one, handler: (req) => putComponent(req, input) },
     { method: "DELETE", template: one, handler: (req) => removeComponent(req, input) },
   ];
 }
@@ -137,6 +141,42 @@ function edited(component: ComponentRecord, edit: ComponentEdit): ComponentRecor
     tags,
     ...(edit.reconfigure ? { state: [], error_count: 0 } : {}),
   };
+}
+
+/** What a component id may be to name a file `components/<id>.yaml`. */
+const COMPONENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+async function putComponent(req: ApiRequest, input: ComponentRoutesInput): Promise<ApiReply> {
+  const id = req.params["component_id"] ?? "";
+  if (!COMPONENT_ID.test(id)) throw badRequest(`Component id ${id} must be letters, digits, '.', '_' or '-'`);
+  const edit = componentEditOfBody(await req.body(), id, { allowEmpty: true });
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      explain(() =>
+        replaceComponent(context, {
+          id,
+          edit,
+          via: `PUT /v3/components/${id} by ${req.caller.name}\n\n${API_TRAILER}`,
+        }),
+      ),
+    async () => {
+      const reply = await getComponent(req, input);
+      const component = reply.body as ComponentRecord;
+      const desired = (await input.repo.tree())?.desired;
+      const manifest = desired?.components.find((c) => c.id === id);
+      return {
+        status: 200,
+        body: {
+          ...edited(component, edit),
+          desired_config: manifest?.desired_config ?? "",
+          enabled: manifest?.enabled ?? true,
+          retry_policy: retryLimit(manifest?.retry_policy, desired?.options?.default_batcher_retry_policy),
+          tags: manifest?.tags ?? {},
+        },
+      };
+    },
+  );
 }
 
 async function patchComponents(req: ApiRequest, input: ComponentRoutesInput): Promise<ApiReply> {

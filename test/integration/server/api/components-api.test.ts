@@ -276,6 +276,62 @@ describe("PATCH /v3/components", () => {
   });
 });
 
+describe("PUT /v3/components/{id}", () => {
+  const N3 = "x1000c0s0b0n3";
+
+  it("creates a component's manifest and answers it as V3ComponentData; a GET sees it at once", async () => {
+    const answer = await h.call({
+      method: "PUT",
+      path: `/v3/components/${N3}`,
+      body: { id: N3, desired_config: "site", tags: { rack: "r3" } },
+    });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json).toMatchObject({
+      id: N3,
+      desired_config: "site",
+      enabled: true,
+      tags: { rack: "r3" },
+    });
+    conforms("component", answer.json);
+    expect(show(`components/${N3}.yaml`)).toEqual({
+      apiVersion: "cfs-gitops/v1",
+      kind: "Component",
+      id: N3,
+      desired_config: "site",
+      tags: { rack: "r3" },
+    });
+    expect(git(h.repo.path, ["log", "-1", "--format=%B", "main"])).toContain(`Add component ${N3}`);
+    const described = await h.call({ path: `/v3/components/${N3}` });
+    expect(described.json).toMatchObject({ id: N3, configuration_status: "pending" });
+  });
+
+  it("replaces CFS's fields of an existing component (absent ones back to defaults), keeping reconfigure", async () => {
+    const answer = await h.call({ method: "PUT", path: `/v3/components/${N0}`, body: { enabled: false } });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json).toMatchObject({ id: N0, desired_config: "", enabled: false, tags: {} });
+    conforms("component", answer.json);
+    expect(show(`components/${N0}.yaml`)).toEqual({
+      apiVersion: "cfs-gitops/v1",
+      kind: "Component",
+      id: N0,
+      enabled: false,
+      reconfigure: 1,
+    });
+    expect(git(h.repo.path, ["log", "-1", "--format=%B", "main"])).toContain(`Replace component ${N0}`);
+  });
+
+  it.each([
+    ["an unknown desired_config", N3, { desired_config: "nope" }, /desired_config "nope" does not exist/],
+    ["an id that is not a file name", "..%2Fx", { enabled: true }, /must be letters/],
+    ["an id that is a path", "a%2Fb", { enabled: true }, /must be letters/],
+    ["another id in the body", N3, { id: N1 }, "id does not match the path"],
+  ])("answers 400 for %s and commits nothing", async (_what, id, body, detail) => {
+    const before = tip();
+    expectProblem(await h.call({ method: "PUT", path: `/v3/components/${id}`, body }), 400, detail);
+    expect(tip()).toBe(before);
+  });
+});
+
 describe("DELETE /v3/components/{id}", () => {
   it("removes the manifest in one commit, answers 204, and then 404", async () => {
     const answer = await h.call({ method: "DELETE", path: `/v3/components/${N2}` });
