@@ -20,7 +20,13 @@ import { pagedData, parseFormatOf, renderData, renderTable } from "../output.js"
 import { addRepoOptions, withRepo, type GlobalFlags } from "../repo-options.js";
 import { manifestPathsOf, readManifestTree, type ManifestTree } from "../repo-tree.js";
 import { StatusReader } from "../status-reader.js";
-import { commitChange, readBase, withWriteRepo, type WriteFlags } from "../write-change.js";
+import {
+  commitChange,
+  readBase,
+  withWriteRepo,
+  type WriteContext,
+  type WriteFlags,
+} from "../write-change.js";
 
 /** Registers the `components` command group. */
 export function registerComponents(program: Command, io: CliIo = processIo()): void {
@@ -55,11 +61,18 @@ async function loadComponents(flags: GlobalFlags, io: CliIo, work: (loaded: Load
       const reader = await StatusReader.open(context.status);
       const tip = await context.source.fetchTip();
       const tree = tip === null ? null : await readManifestTree({ source: context.source, commit: tip });
-      const recorded = await readComponentRecords(reader);
-      work({ components: componentViews(recorded, tree), sessions: await reader.sessions() });
+      work({ components: await loadComponentViews(reader, tree), sessions: await reader.sessions() });
     },
     io,
   );
+}
+
+/** The components as `components list` shows them: the status records over the watched branch's manifests. */
+export async function loadComponentViews(
+  reader: StatusReader,
+  tree: ManifestTree | null,
+): Promise<ComponentRecord[]> {
+  return componentViews(await readComponentRecords(reader), tree);
 }
 
 async function readComponentRecords(reader: StatusReader): Promise<Map<string, ComponentRecord>> {
@@ -100,7 +113,7 @@ function byId(a: ComponentRecord, b: ComponentRecord): number {
 }
 
 /** Filters of `components list` (CFS v3's query parameters). */
-interface FilterFlags {
+export interface FilterFlags {
   ids?: string;
   status?: string;
   enabled?: string;
@@ -304,23 +317,45 @@ Examples:
     .action(async (id: string | undefined, flags: UpdateFlags) => {
       const ids = idsOf(id, flags.ids);
       const edit = editOf(flags);
-      await withWriteRepo(flags, io, async (context) => {
-        const tree = await readBase(context);
-        const changes = new Map<string, Buffer | null>();
-        for (const each of ids) {
-          const path = componentPath(tree, each);
-          changes.set(path, Buffer.from(edit(tree.texts.get(path) ?? "")));
-        }
-        const check = (next: ManifestTree): void => assertValid(next, [...changes.keys()]);
-        check(await readBase(context, changes));
-        await commitChange(context, {
-          changes,
-          subject: `Update component${ids.length === 1 ? "" : "s"} ${summarizeIds(ids)}`,
-          body: `${describeEdit(flags)}\n\nUpdated with: cfs-gitops components update`,
-          check,
-        });
-      });
+      await withWriteRepo(flags, io, (context) =>
+        updateComponents(context, { ids, edit, via: "cfs-gitops components update" }),
+      );
     });
+}
+
+/** What `components update` (and the API's PATCH) changes in each component's manifest. */
+export interface ComponentEdit {
+  desiredConfig?: string;
+  enabled?: boolean;
+  retryPolicy?: number;
+  /** Tags to set; an empty value removes the tag, as CFS. */
+  tags?: ReadonlyArray<readonly [string, string]>;
+  reconfigure?: boolean;
+}
+
+/**
+ * Edits the manifests of `ids` in one commit, checked with the controller's rules first (an
+ * unknown desired_config is refused); `via` says in the commit body how the change came.
+ */
+export async function updateComponents(
+  context: WriteContext,
+  input: { ids: readonly string[]; edit: ComponentEdit; via: string },
+): Promise<void> {
+  const { ids, edit, via } = input;
+  const tree = await readBase(context);
+  const changes = new Map<string, Buffer | null>();
+  for (const each of ids) {
+    const path = componentPath(tree, each);
+    changes.set(path, Buffer.from(applyComponentEdit(edit, tree.texts.get(path) ?? "")));
+  }
+  const check = (next: ManifestTree): void => assertValid(next, [...changes.keys()]);
+  check(await readBase(context, changes));
+  await commitChange(context, {
+    changes,
+    subject: `Update component${ids.length === 1 ? "" : "s"} ${summarizeIds(ids)}`,
+    body: `${describeEdit(edit)}\n\nUpdated with: ${via}`,
+    check,
+  });
 }
 
 function idsOf(id: string | undefined, ids: string | undefined): string[] {
@@ -333,49 +368,87 @@ function summarizeIds(ids: readonly string[]): string {
   return ids.length <= 3 ? ids.join(", ") : `${ids.slice(0, 3).join(", ")} and ${ids.length - 3} more`;
 }
 
-function describeEdit(flags: UpdateFlags): string {
+function describeEdit(edit: ComponentEdit): string {
   const parts: string[] = [];
-  if (flags.desiredConfig !== undefined) parts.push(`desired_config: ${flags.desiredConfig || "(none)"}`);
-  if (flags.enabled !== undefined) parts.push(`enabled: ${flags.enabled}`);
-  if (flags.retryPolicy !== undefined) parts.push(`retry_policy: ${flags.retryPolicy}`);
-  if (flags.tags !== undefined) parts.push(`tags: ${flags.tags}`);
-  if (flags.reconfigure) parts.push("reconfigure");
+  if (edit.desiredConfig !== undefined) parts.push(`desired_config: ${edit.desiredConfig || "(none)"}`);
+  if (edit.enabled !== undefined) parts.push(`enabled: ${edit.enabled}`);
+  if (edit.retryPolicy !== undefined) parts.push(`retry_policy: ${edit.retryPolicy}`);
+  if (edit.tags !== undefined && edit.tags.length > 0)
+    parts.push(`tags: ${edit.tags.map(([key, value]) => `${key}=${value}`).join(",")}`);
+  if (edit.reconfigure) parts.push("reconfigure");
   return parts.join(", ");
 }
 
-/** The YAML edit the flags ask for (comments and other fields kept). */
-function editOf(flags: UpdateFlags): (text: string) => string {
-  const enabled = flags.enabled === undefined ? undefined : parseBoolean("--enabled", flags.enabled);
-  const retry = flags.retryPolicy === undefined ? undefined : parseRetry(flags.retryPolicy);
-  const tags = flags.tags === undefined ? [] : parseTags(flags.tags);
-  if (
-    flags.desiredConfig === undefined &&
-    enabled === undefined &&
-    retry === undefined &&
-    tags.length === 0
-  ) {
-    if (!flags.reconfigure)
-      throw new CliError(
-        "nothing to update: give --desired-config, --enabled, --retry-policy, --tags or --reconfigure",
-        2,
-      );
-  }
-  return (text) => {
-    const doc = parseDocument(text);
-    if (flags.desiredConfig !== undefined) doc.set("desired_config", flags.desiredConfig);
-    if (enabled !== undefined) doc.set("enabled", enabled);
-    if (retry !== undefined) doc.set("retry_policy", retry);
-    for (const [key, value] of tags) {
-      if (value === "") {
-        if (doc.hasIn(["tags", key])) doc.deleteIn(["tags", key]);
-      } else doc.setIn(["tags", key], value);
-    }
-    if (flags.reconfigure) {
-      const current = doc.get("reconfigure");
-      doc.set("reconfigure", typeof current === "number" ? current + 1 : 1);
-    }
-    return doc.toString();
+/**
+ * CFS's PUT over Git: creates the manifest of `id`, or replaces the fields CFS's component has
+ * (desired_config, enabled, retry_policy, tags: absent ones go back to their defaults), keeping the
+ * manifest's own (groups, role, sub_role, reconfigure) and its comments. Checked with the
+ * controller's rules first; answers whether the component existed.
+ */
+export async function replaceComponent(
+  context: WriteContext,
+  input: { id: string; edit: ComponentEdit; via: string },
+): Promise<boolean> {
+  const { id, edit, via } = input;
+  const tree = await readBase(context);
+  const existing = manifestPathsOf("Component", id).find((p) => tree.blobs.has(p));
+  const path = existing ?? `components/${id}.yaml`;
+  const base = existing
+    ? withoutCfsFields(tree.texts.get(existing) ?? "")
+    : `apiVersion: cfs-gitops/v1\nkind: Component\nid: ${JSON.stringify(id)}\n`;
+  const text = applyComponentEdit(edit, base);
+  const changes = new Map<string, Buffer | null>([[path, Buffer.from(text)]]);
+  const check = (next: ManifestTree): void => assertValid(next, [path]);
+  check(await readBase(context, changes));
+  await commitChange(context, {
+    changes,
+    subject: `${existing ? "Replace" : "Add"} component ${id}`,
+    body: `${describeEdit(edit) || "defaults"}\n\n${existing ? "Replaced" : "Added"} with: ${via}`,
+    check,
+  });
+  return existing !== undefined;
+}
+
+/** A manifest's text without the fields a PUT replaces. */
+function withoutCfsFields(text: string): string {
+  const doc = parseDocument(text);
+  for (const key of ["desired_config", "enabled", "retry_policy", "tags"]) doc.delete(key);
+  return doc.toString();
+}
+
+/** The edit the flags ask for; none at all is a usage error. */
+function editOf(flags: UpdateFlags): ComponentEdit {
+  const edit: ComponentEdit = {
+    ...(flags.desiredConfig === undefined ? {} : { desiredConfig: flags.desiredConfig }),
+    ...(flags.enabled === undefined ? {} : { enabled: parseBoolean("--enabled", flags.enabled) }),
+    ...(flags.retryPolicy === undefined ? {} : { retryPolicy: parseRetry(flags.retryPolicy) }),
+    ...(flags.tags === undefined ? {} : { tags: parseTags(flags.tags) }),
+    ...(flags.reconfigure ? { reconfigure: true } : {}),
   };
+  if (describeEdit(edit) === "")
+    throw new CliError(
+      "nothing to update: give --desired-config, --enabled, --retry-policy, --tags or --reconfigure",
+      2,
+    );
+  return edit;
+}
+
+/** A component manifest's text with the edit applied (comments and other fields kept). */
+export function applyComponentEdit(edit: ComponentEdit, text: string): string {
+  const doc = parseDocument(text);
+  if (edit.desiredConfig !== undefined) doc.set("desired_config", edit.desiredConfig);
+  if (edit.enabled !== undefined) doc.set("enabled", edit.enabled);
+  if (edit.retryPolicy !== undefined) doc.set("retry_policy", edit.retryPolicy);
+  for (const [key, value] of edit.tags ?? []) {
+    if (value === "") {
+      if (doc.hasIn(["tags", key])) doc.deleteIn(["tags", key]);
+    } else doc.setIn(["tags", key], value);
+  }
+  if (edit.reconfigure) {
+    const current = doc.get("reconfigure");
+    doc.set("reconfigure", typeof current === "number" ? current + 1 : 1);
+  }
+  return doc.toString();
 }
 
 function parseRetry(text: string): number {
@@ -385,10 +458,13 @@ function parseRetry(text: string): number {
   return value;
 }
 
+/** A component that has no manifest on the branch (the API answers 404). */
+export class ComponentNotFoundError extends CliError {}
+
 /** The path of a component's manifest on the branch; CFS's "could not be found" when it has none. */
 function componentPath(tree: ManifestTree, id: string): string {
   const path = manifestPathsOf("Component", id).find((p) => tree.blobs.has(p));
-  if (!path) throw new CliError(`Component ${id} could not be found`);
+  if (!path) throw new ComponentNotFoundError(`Component ${id} could not be found`);
   return path;
 }
 
@@ -410,14 +486,23 @@ function registerDelete(components: Command, io: CliIo): void {
     { write: true },
   ).action(async (id: string | undefined, flags: WriteFlags & { ids?: string }) => {
     const ids = idsOf(id, flags.ids);
-    await withWriteRepo(flags, io, async (context) => {
-      const tree = await readBase(context);
-      const changes = new Map<string, Buffer | null>(ids.map((each) => [componentPath(tree, each), null]));
-      await commitChange(context, {
-        changes,
-        subject: `Delete component${ids.length === 1 ? "" : "s"} ${summarizeIds(ids)}`,
-        body: "Deleted with: cfs-gitops components delete",
-      });
-    });
+    await withWriteRepo(flags, io, (context) =>
+      deleteComponents(context, { ids, via: "cfs-gitops components delete" }),
+    );
+  });
+}
+
+/** Removes the manifests of `ids` in one commit; `via` says in the commit body how the change came. */
+export async function deleteComponents(
+  context: WriteContext,
+  input: { ids: readonly string[]; via: string },
+): Promise<void> {
+  const { ids, via } = input;
+  const tree = await readBase(context);
+  const changes = new Map<string, Buffer | null>(ids.map((each) => [componentPath(tree, each), null]));
+  await commitChange(context, {
+    changes,
+    subject: `Delete component${ids.length === 1 ? "" : "s"} ${summarizeIds(ids)}`,
+    body: `Deleted with: ${via}`,
   });
 }

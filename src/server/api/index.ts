@@ -9,5 +9,6 @@ export * from "./meta-api.js";
 export * from "./session-create-body.js";
 export * from "./sessions-api.js";
 export * from "./configurations-api.js";
+export * from "./components-api.js";
 export * from "./options-api.js";
 export * from "./write-rate-limiter.js";

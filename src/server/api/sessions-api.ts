@@ -75,7 +75,7 @@ function renameKey(entry: Record<string, string>, to: string): Record<string, st
 }
 
 /** Runs a CLI parser; its CliError (a bad value) becomes a 400 whose detail names the parameter. */
-function asBadRequest<T>(parse: () => T): T {
+export function asBadRequest<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
@@ -202,7 +202,7 @@ async function deleteMatching(input: {
 }
 
 /** The write path's refusals as HTTP answers: a taken name 409, any other refusal 400. */
-async function writeOrExplain<T>(work: () => Promise<T>): Promise<T> {
+export async function writeOrExplain<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
