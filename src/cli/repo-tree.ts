@@ -4,7 +4,7 @@
  * validate against, and what `diff` compares.
  */
 import { KIND_DIRS, kindOfPath, MAX_MANIFEST_BYTES, type DirKind } from "../api/index.js";
-import type { ConfigSource } from "../git/types.js";
+import type { ChangedFile, ConfigSource } from "../git/types.js";
 import {
   formatManifestError,
   isRegularFileMode,
@@ -12,6 +12,12 @@ import {
   parseManifest,
 } from "../manifest/index.js";
 import { assembleDesired, type DesiredState, type RepoFile } from "../plan/index.js";
+import {
+  sharedParseCache,
+  type CachedManifest,
+  type ManifestParseCache,
+  type ParseKey,
+} from "./manifest-parse-cache.js";
 
 /** The manifests at a commit, with their texts (for error positions) and the assembled desired state. */
 export interface ManifestTree {
@@ -32,43 +38,30 @@ export interface ReadTreeInput {
   commit: string;
   /** Proposed changes laid over the commit: path -> new content, null to remove it. */
   overlay?: ReadonlyMap<string, Buffer | null>;
+  /** Parses kept by blob (default: the process's shared cache). */
+  cache?: ManifestParseCache;
 }
 
 /** Blob id given to overlaid files (they are not in the repository yet). */
 export const PROPOSED_BLOB = "proposed";
 
-/** Reads and parses every manifest at `commit` (plus the overlay). */
+/** Reads and parses every manifest at `commit` (plus the overlay); blobs parsed before are not read again. */
 export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTree> {
   const entries = (await input.source.diff(null, input.commit)).filter((f) => isManifestPath(f.path));
   const overlay = input.overlay ?? new Map<string, Buffer | null>();
   const kept = entries.filter((entry) => !overlay.has(entry.path));
-  const regular = kept.filter((entry) => isRegularFileMode(entry.mode) && entry.oid !== null);
-  const read = await input.source.readBlobs(
-    regular.map((entry) => entry.oid ?? ""),
-    MAX_MANIFEST_BYTES,
-  );
+  const known = await readKept({ source: input.source, kept, cache: input.cache ?? sharedParseCache });
   const blobs = new Map<string, string>();
   const texts = new Map<string, string>();
   const files: RepoFile[] = [];
-  const add = (file: {
-    path: string;
-    blob: string;
-    bytes: Uint8Array | null;
-    size?: number;
-    mode: string;
-  }) => {
-    blobs.set(file.path, file.blob);
-    texts.set(file.path, file.bytes === null ? "" : Buffer.from(file.bytes).toString("utf8"));
-    const parsed = parseManifest({ path: file.path, bytes: file.bytes, mode: file.mode, ...sizeOf(file) });
-    files.push({ path: file.path, blob: file.blob, commit: input.commit, parsed });
+  const add = (path: string, blob: string, manifest: CachedManifest) => {
+    blobs.set(path, blob);
+    texts.set(path, manifest.text);
+    files.push({ path, blob, commit: input.commit, parsed: manifest.parsed });
   };
-  for (const entry of kept) {
-    const blob = entry.oid === null ? undefined : read.get(entry.oid);
-    const bytes = isRegularFileMode(entry.mode) ? (blob?.data ?? null) : new Uint8Array();
-    add({ path: entry.path, blob: entry.oid ?? "", bytes, mode: entry.mode, ...sizeOf(blob) });
-  }
+  for (const [i, entry] of kept.entries()) add(entry.path, entry.oid ?? "", known[i]!);
   for (const [path, content] of overlay) {
-    if (content !== null) add({ path, blob: PROPOSED_BLOB, bytes: content, mode: "100644" });
+    if (content !== null) add(path, PROPOSED_BLOB, parseFile({ path, bytes: content, mode: "100644" }));
   }
   const desired = assembleDesired({
     commit: input.commit,
@@ -77,6 +70,49 @@ export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTr
   });
   const replaced = new Set(entries.filter((entry) => overlay.has(entry.path)).map((entry) => entry.path));
   return { commit: input.commit, blobs, replaced, texts, files, desired };
+}
+
+/** The text and parse of each of `kept`, in order: from the cache, else read (together) and parsed. */
+async function readKept(input: {
+  source: Pick<ConfigSource, "readBlobs">;
+  kept: ChangedFile[];
+  cache: ManifestParseCache;
+}): Promise<CachedManifest[]> {
+  const { kept, cache } = input;
+  const keyOf = (entry: ChangedFile): ParseKey | null =>
+    isRegularFileMode(entry.mode) && entry.oid !== null
+      ? { blob: entry.oid, path: entry.path, mode: entry.mode }
+      : null;
+  const cached = kept.map((entry) => {
+    const key = keyOf(entry);
+    return key === null ? undefined : cache.get(key);
+  });
+  const missing = kept.filter((entry, i) => cached[i] === undefined && keyOf(entry) !== null);
+  const read = await input.source.readBlobs(
+    missing.map((entry) => entry.oid ?? ""),
+    MAX_MANIFEST_BYTES,
+  );
+  return kept.map((entry, i) => {
+    const hit = cached[i];
+    if (hit !== undefined) return hit;
+    const blob = entry.oid === null ? undefined : read.get(entry.oid);
+    const bytes = isRegularFileMode(entry.mode) ? (blob?.data ?? null) : new Uint8Array();
+    const parsed = parseFile({ path: entry.path, bytes, mode: entry.mode, ...sizeOf(blob) });
+    const key = keyOf(entry);
+    if (key !== null && blob !== undefined) cache.set(key, parsed);
+    return parsed;
+  });
+}
+
+function parseFile(file: {
+  path: string;
+  bytes: Uint8Array | null;
+  size?: number;
+  mode: string;
+}): CachedManifest {
+  const text = file.bytes === null ? "" : Buffer.from(file.bytes).toString("utf8");
+  const parsed = parseManifest({ path: file.path, bytes: file.bytes, mode: file.mode, ...sizeOf(file) });
+  return { text, parsed };
 }
 
 /** Every path a manifest of this kind and name may have (`<dir>/<name>.yaml` or `.yml`). */
