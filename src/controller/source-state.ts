@@ -1,6 +1,7 @@
 /**
  * What the controller knows of the watched branch: every manifest file at the last processed commit,
- * kept up to date by diffs so each pass reads only what changed. Parsed manifests are cached by blob id.
+ * kept up to date by diffs so each pass reads only what changed. Parsed manifests are cached by blob id
+ * and path (the path decides a manifest's kind and the name it must carry).
  *
  * A session file whose session already completed from exactly its blob (the status branch says so)
  * is not read at all: sessions are immutable, so nothing the planner decides about it depends on its
@@ -134,7 +135,7 @@ export class SourceState {
   /** Reads and parses `changes` (a deletion forgets its path); `commitOf` is the commit each was seen in. */
   private async read(changes: ChangedFile[], commitOf: (change: ChangedFile) => string): Promise<number> {
     const wanted = changes.filter(
-      (c) => c.oid !== null && isRegularFileMode(c.mode) && !this.parsedByBlob.has(c.oid),
+      (c) => c.oid !== null && isRegularFileMode(c.mode) && !this.parsedByBlob.has(parseKey(c.oid, c.path)),
     );
     const blobs = await this.options.source.readBlobs(
       wanted.map((c) => c.oid ?? ""),
@@ -161,10 +162,11 @@ export class SourceState {
         this.ansibleConfigs.set(config, Buffer.from(bytes).toString("utf8"));
       return;
     }
-    let parsed = this.parsedByBlob.get(oid);
+    const key = parseKey(oid, change.path);
+    let parsed = this.parsedByBlob.get(key);
     if (!parsed || !isRegularFileMode(change.mode)) {
       parsed = this.options.parse({ path: change.path, bytes, mode: change.mode });
-      if (isRegularFileMode(change.mode)) this.parsedByBlob.set(oid, parsed);
+      if (isRegularFileMode(change.mode)) this.parsedByBlob.set(key, parsed);
     }
     const previous = this.files.get(change.path);
     const firstSeen = previous?.blob === oid ? previous.commit : commit;
@@ -196,4 +198,9 @@ function isSessionFile(change: ChangedFile): boolean {
 /** A blob over the size limit is handed to the parser as a stand-in of its size, so it reports `too-large`. */
 function tooLargeMarker(size: number | undefined): Uint8Array {
   return new Uint8Array(Math.min(size ?? 0, MAX_MANIFEST_BYTES) + (size === undefined ? 0 : 1));
+}
+
+/** The parse cache's key: the same content at another path parses differently (kind, name). */
+function parseKey(oid: string, path: string): string {
+  return `${oid}\0${path}`;
 }

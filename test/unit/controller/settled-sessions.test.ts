@@ -155,3 +155,26 @@ describe("SourceState", () => {
     expect(state.files.has("sessions/a.yaml")).toBe(true);
   });
 });
+
+describe("Controller with the same file content at two paths", () => {
+  it("parses each path on its own: a copy under another name is that file's problem, not a second session", async () => {
+    const source = new MemorySource();
+    source.push({
+      "configurations/cfg.yaml": configurationText("cfg"),
+      "sessions/a.yaml": sessionText("a", "cfg"),
+      "sessions/b.yaml": sessionText("a", "cfg"),
+    });
+    const runner = new IdleRunner();
+    const controller = new Controller({
+      source,
+      status: memoryStatus(new Map()),
+      runner,
+      log,
+      now: () => NOW,
+    });
+    await controller.pass();
+    expect(runner.started).toEqual(["a"]);
+    expect(controller.records.problems.get("sessions/b.yaml")?.errors[0]?.code).toBe("name-mismatch");
+    expect(controller.records.problems.has("sessions/a.yaml")).toBe(false);
+  });
+});
