@@ -4,10 +4,10 @@
  * webhooks that trigger a pass at once). Handlers answer with a plain `Reply`; one function writes it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { decideWebhook } from "./decide-webhook.js";
-import { formatListenAddress, type ListenAddress } from "./listen-address.js";
+import type { ListenAddress } from "./listen-address.js";
+import { listenServer } from "./listen-server.js";
 import type { ControllerMetrics } from "./metrics.js";
 import { readinessResponse, type ReadinessCheck } from "./readiness.js";
 import type { WebhookHeaders } from "./webhook-signature.js";
@@ -74,26 +74,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.listen.port, options.listen.host ?? undefined, () => {
-      server.off("error", reject);
-      resolve();
-    });
+  return listenServer({
+    server,
+    listen: options.listen,
+    scheme: "http",
+    log,
+    message: "http server listening",
   });
-  const port = (server.address() as AddressInfo).port;
-  const host = options.listen.host ?? "127.0.0.1";
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  log.info({ listen: formatListenAddress({ host: options.listen.host, port }) }, "http server listening");
-  return {
-    port,
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
 
 async function respond(input: {

@@ -12,9 +12,9 @@ import {
   type ServerResponse,
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { formatListenAddress, type ListenAddress } from "../listen-address.js";
+import type { ListenAddress } from "../listen-address.js";
+import { listenServer } from "../listen-server.js";
 import { ApiError, problemBody } from "./api-error.js";
 import { isWriteMethod, matchRoute, stripPrefix, type ApiReply, type ApiRoute } from "./api-router.js";
 import type { ApiCaller, ApiTokens } from "./api-tokens.js";
@@ -63,27 +63,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           { ...timeouts, cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) },
           handle,
         );
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.listen.port, options.listen.host ?? undefined, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const host = options.listen.host ?? "127.0.0.1";
   const scheme = options.tls === null ? "http" : "https";
-  const url = `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  log.info({ listen: formatListenAddress({ host: options.listen.host, port }), scheme }, "api listening");
-  return {
-    port,
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenServer({
+    server,
+    listen: options.listen,
+    scheme,
+    log,
+    message: "api listening",
+    fields: { scheme },
+  });
 }
 
 async function answer(input: {
