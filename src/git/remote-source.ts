@@ -14,6 +14,7 @@ import { assertBranchName, assertGitVersion, ensureBareRepository, serial } from
 import { realSleep, type Sleep } from "./sleep.js";
 import { redactUrl } from "./scrub-secrets.js";
 import type { BlobRead, ChangedFile, ConfigSource } from "./types.js";
+import { failureMessage } from "../api/errors.js";
 
 export const DEFAULT_POLL_INTERVAL_MS = 30_000;
 export const DEFAULT_POLL_JITTER = 0.1;
@@ -138,7 +139,7 @@ class RemoteSourceImpl implements RemoteSource {
     } catch (error) {
       if (signal.aborted) return;
       // Let the caller's fetchTip surface the typed error (auth, network) the usual way.
-      this.log.warn({ err: error instanceof Error ? error.message : String(error) }, "poll failed");
+      this.log.warn({ err: failureMessage(error) }, "poll failed");
     }
     onChange();
   }

@@ -10,6 +10,7 @@ import { GitCommandError } from "./errors.js";
 import { normalizeMessage } from "./fast-import.js";
 import { runGit } from "./run-git.js";
 import { runProgram } from "./run-program.js";
+import { failureMessage } from "../api/errors.js";
 
 /** How commits are signed: the `-c` options and environment that make `git commit-tree -S` sign. */
 export interface CommitSigning {
@@ -42,9 +43,7 @@ export async function signingFromKeyFile(keyFile: string | null): Promise<Commit
   try {
     text = await readFile(keyFile, "utf8");
   } catch (error) {
-    throw new GitCommandError(
-      `--signing-key ${keyFile}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new GitCommandError(`--signing-key ${keyFile}: ${failureMessage(error)}`);
   }
   if (text.includes("-----BEGIN PGP PRIVATE KEY BLOCK-----")) return openPgpSigning(keyFile);
   if (!text.includes("-----BEGIN OPENSSH PRIVATE KEY-----")) {

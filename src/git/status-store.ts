@@ -26,6 +26,7 @@ import { runGit } from "./run-git.js";
 import { signCommit, type CommitSigning } from "./sign-commit.js";
 import { realSleep, type Sleep } from "./sleep.js";
 import type { MergeFn, StatusCommitInput, StatusCommitResult, StatusSnapshot, StatusStore } from "./types.js";
+import { failureMessage } from "../api/errors.js";
 
 export const DEFAULT_MAX_RETRIES = 8;
 const BACKOFF_BASE_MS = 50;
@@ -277,7 +278,7 @@ class GitStatusStore implements StatusStore {
     try {
       await runGit({ gitDir: this.options.gitDir, args: ["gc", "--auto", "--quiet"] });
     } catch (error) {
-      this.log.warn({ err: error instanceof Error ? error.message : String(error) }, "git gc --auto failed");
+      this.log.warn({ err: failureMessage(error) }, "git gc --auto failed");
     }
   }
 }

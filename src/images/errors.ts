@@ -3,7 +3,7 @@
  * (never credentials). Messages are plain sentences: they become a session's `reason`.
  */
 
-import { CfsError, type FailureClass } from "../api/errors.js";
+import { failureMessage, CfsError, type FailureClass } from "../api/errors.js";
 
 /** Stable codes of ImageServiceError. */
 export type ImageErrorCode =
@@ -52,7 +52,7 @@ export function isImageServiceError(error: unknown): error is ImageServiceError 
 
 /** The plain message of any error (an ImageServiceError's own, else `Error.message`). */
 export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return failureMessage(error);
 }
 
 /** The error an aborted wait throws. */

@@ -23,6 +23,7 @@ import { locateNode } from "./locate-node.js";
 import { normalizeManifest } from "./normalize-manifest.js";
 import { readYaml } from "./read-yaml.js";
 import { schemaValidator } from "./schema-validator.js";
+import { failureMessage } from "../api/errors.js";
 
 /** The stable codes of the errors parseManifest reports. */
 export type ManifestErrorCode =
@@ -88,7 +89,7 @@ export function parseManifest(input: ParseManifestInput): ParseResult {
   try {
     return parseChecked(input, pathKind);
   } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
+    const detail = failureMessage(err);
     return failure(pathKind, null, [errorAt(1, 1, "yaml", `cannot read this file: ${detail}`)]);
   }
 }

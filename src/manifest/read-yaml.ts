@@ -4,6 +4,7 @@
  * and aliases are capped (billion laughs).
  */
 import { Composer, isScalar, LineCounter, Parser, visit, type Document, type Node } from "yaml";
+import { failureMessage } from "../api/errors.js";
 
 /** Most brackets or compact block indicators (`- - -`) nested on top of each other. */
 export const MAX_NESTING = 100;
@@ -155,7 +156,7 @@ function toPlain(doc: Document.Parsed): { value: unknown } | { problems: YamlPro
 }
 
 function conversionMessage(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = failureMessage(err);
   if (/excessive alias count/i.test(text)) {
     return `aliases expand to more than ${MAX_ALIASES} nodes (a "billion laughs" alias bomb?): write the values out instead`;
   }

@@ -16,6 +16,7 @@ import { stepBaseEnv } from "../../runners/steps/index.js";
 import { ConfigError } from "../config.js";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
+import { failureMessage } from "../../api/errors.js";
 
 /** Registers `step`. */
 export function registerStep(program: Command, io: CliIo = processIo()): void {
@@ -87,7 +88,7 @@ async function runImsCleanupCommand(io: CliIo): Promise<void> {
   try {
     await runImsCleanup({ config, api, out: io.stdout, sleep: (ms) => realSleep(ms) });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = failureMessage(error);
     throw new CliError(`${IMS_CLEANUP_STEP}: ${reason}`, 1);
   }
 }

@@ -3,7 +3,7 @@
  * retry may help, and a one-line message (the API's own `Status.message`, never headers or tokens).
  */
 import { ApiException } from "@kubernetes/client-node";
-import { CfsError, httpFailureClass, type FailureClass } from "../../api/errors.js";
+import { failureMessage, CfsError, httpFailureClass, type FailureClass } from "../../api/errors.js";
 
 /**
  * A Kubernetes API call that failed; `status` is the HTTP status, or null when the server was not
@@ -36,7 +36,7 @@ export function apiError(action: string, error: unknown): KubernetesApiError {
     const exception = error as ApiException<unknown>;
     return new KubernetesApiError(action, exception.code, statusMessage(exception.body) ?? "no message");
   }
-  return new KubernetesApiError(action, null, error instanceof Error ? error.message : String(error));
+  return new KubernetesApiError(action, null, failureMessage(error));
 }
 
 /** `message` of a Kubernetes Status body (JSON text or an object), if it has one. */

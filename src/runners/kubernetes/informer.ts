@@ -7,6 +7,7 @@
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { failureMessage } from "../../api/errors.js";
 
 /** The client-node `Watch` method the informer uses (so tests can pass their own). */
 export interface WatchClient {
@@ -129,7 +130,7 @@ export class Informer<T extends KubernetesObject> {
         this.lastErrorText = null;
       } catch (error) {
         failures += 1;
-        this.lastErrorText = error instanceof Error ? error.message : String(error);
+        this.lastErrorText = failureMessage(error);
         const delay = this.retryDelay(failures);
         this.options.log.warn(
           { informer: this.options.name, err: error, retryMs: delay },

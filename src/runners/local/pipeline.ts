@@ -14,6 +14,7 @@ import { imageInventoryStep, imageTeardownStep } from "./image-steps.js";
 import { failedStep, type LocalRun, type StepContext, type StepResult } from "./local-run.js";
 import { adoptAnsibleStep, resetStep } from "./resume-step.js";
 import { ansibleStep, inventoryStep, recordAnsibleExit } from "./session-steps.js";
+import { failureMessage } from "../../api/errors.js";
 
 /**
  * Run every step of `run` in order and record each in its observation. After a failed step the
@@ -95,7 +96,7 @@ async function runStep(input: StepInput): Promise<StepResult> {
     return await dispatch(input);
   } catch (error) {
     ctx.log.error({ err: error, job: run.spec.job, step: step.name }, "step failed unexpectedly");
-    return failedStep(`${step.name}: ${error instanceof Error ? error.message : String(error)}`);
+    return failedStep(`${step.name}: ${failureMessage(error)}`);
   }
 }
 

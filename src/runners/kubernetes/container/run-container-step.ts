@@ -32,6 +32,7 @@ import {
 import { finalStep } from "./final-step.js";
 import { imageInventoryMessage } from "./image-container-steps.js";
 import { readStepResults, recordStepResult } from "./step-results.js";
+import { failureMessage } from "../../../api/errors.js";
 
 /** Runs one step container to its end: records its result and returns it with the container's exit code. */
 export async function runContainerStep(options: ContainerStepOptions): Promise<ContainerStepEnd> {
@@ -57,7 +58,7 @@ async function stepEnd(options: ContainerStepOptions): Promise<ContainerStepEnd>
     }
     return await runStep({ ...options, spec, step, earlier: steps.slice(0, at) });
   } catch (error) {
-    const reason = `${name}: ${error instanceof Error ? error.message : String(error)}`;
+    const reason = `${name}: ${failureMessage(error)}`;
     return { message: failedMessage(name, reason), exitCode };
   }
 }
