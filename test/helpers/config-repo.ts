@@ -1,6 +1,6 @@
 /** A configuration repository for end-to-end tests: layer repositories with tiny playbooks, and commits. */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -22,10 +22,49 @@ export function git(cwd: string, args: string[]): string {
   }).trim();
 }
 
-/** A temporary folder removed by `cleanup`. */
+/**
+ * A temporary folder removed by `cleanup`. Step processes outlive a controller by design (a
+ * controller that starts again adopts them), so a test that stops its controller mid-run can leave
+ * one writing into the folder: cleanup first kills the process group of every process whose command
+ * line names the folder, then removes it (retrying while a dying process still holds an entry).
+ */
 export function tempDir(prefix: string): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+  return {
+    path,
+    cleanup: () => {
+      killProcessesNaming(path);
+      rmSync(path, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
+    },
+  };
+}
+
+/** The process group id of a process, from `/proc/<pid>/stat` (its fifth field). */
+function processGroup(pid: string): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+}
+
+/** SIGKILL the process group of every process (but this one) whose command line contains `text`. */
+function killProcessesNaming(text: string): void {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return;
+  }
+  const ownGroup = processGroup("self");
+  for (const pid of pids) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text)) continue;
+      const group = processGroup(pid);
+      if (group > 1 && group !== ownGroup) process.kill(-group, "SIGKILL");
+      else process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // the process ended meanwhile, or is not ours to signal
+    }
+  }
 }
 
 /** Creates a bare repository holding the given files; returns its path. */
