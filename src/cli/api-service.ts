@@ -2,7 +2,8 @@
  * The REST API in the controller process (`controller --api-listen ...`): its flags resolved once
  * (bad ones fail at start, exit 2), and the listener started on the controller's repository.
  */
-import { existsSync } from "node:fs";
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { Logger } from "pino";
 import type { ConfigSource } from "../git/types.js";
@@ -21,7 +22,8 @@ import {
   startApiServer,
   type ApiServer,
 } from "../server/api/index.js";
-import { parseListenAddress, type ListenAddress } from "../server/listen-address.js";
+import { formatListenAddress, parseListenAddress, type ListenAddress } from "../server/listen-address.js";
+import type { ApiListenerState } from "../server/readiness.js";
 import { ConfigError, type RepoConfig } from "./config.js";
 
 /** The `--api-*` flags of `controller`. */
@@ -107,7 +109,25 @@ function resolveTls(flags: ApiFlags, env: Env, listen: ListenAddress): ApiConfig
     ["--api-key", keyFile],
   ] as const)
     if (!existsSync(file)) throw new ConfigError(`${flag} ${file}: no such file`);
+  assertPem({ certFile, keyFile });
   return { certFile, keyFile };
+}
+
+/**
+ * The certificate and key must parse (a Secret still holding its REPLACE placeholder, a key in the
+ * cert's place), so a bad one fails at start with one line instead of a stack from the TLS layer.
+ */
+function assertPem(tls: { certFile: string; keyFile: string }): void {
+  try {
+    new X509Certificate(readFileSync(tls.certFile));
+  } catch {
+    throw new ConfigError(`--api-cert ${tls.certFile}: not a PEM certificate`);
+  }
+  try {
+    createPrivateKey(readFileSync(tls.keyFile));
+  } catch {
+    throw new ConfigError(`--api-key ${tls.keyFile}: not a PEM private key`);
+  }
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost. */
@@ -121,6 +141,8 @@ export function isLoopback(host: string | null): boolean {
 /** A running API and what to close. */
 export interface RunningApi {
   server: ApiServer;
+  /** The listener's state for `/readyz`. */
+  listener: () => ApiListenerState;
   close(): Promise<void>;
 }
 
@@ -179,8 +201,11 @@ export async function startApi(input: {
     ],
     log,
   });
+  const address = formatListenAddress({ host: input.api.listen.host, port: server.port });
+  const scheme = input.api.tls === null ? "http" : "https";
   return {
     server,
+    listener: () => ({ listening: server.listening, address, scheme, callers: tokens.count() }),
     close: async () => {
       await server.close();
       await repo.close();

@@ -22,6 +22,7 @@ import {
   readinessChecks,
   runnerReadiness,
   startHttpServer,
+  type ApiListenerState,
   type CommitVerificationState,
   type ControllerLoop,
   type HttpServer,
@@ -66,6 +67,8 @@ export class ControllerServices {
   readonly elector: LeaderElector | null;
   /** The `/readyz` detail of `--verify-commits`, when it is on. */
   commitVerification: (() => CommitVerificationState) | null = null;
+  /** The `/readyz` detail of the REST API, when `--api-listen` serves it. */
+  apiListener: (() => ApiListenerState) | null = null;
   private http: HttpServer | null = null;
 
   constructor(private readonly input: ServicesInput) {
@@ -136,6 +139,7 @@ export class ControllerServices {
             leader: supervisor.leaderState(),
             loop: supervisor.active && input.loopHealth ? input.loopHealth() : null,
             commits: this.commitVerification?.() ?? null,
+            api: this.apiListener?.() ?? null,
           }),
         webhook: config.webhookSecret
           ? {

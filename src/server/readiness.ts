@@ -1,6 +1,7 @@
 /**
  * `/readyz` as a pure function of what the process knows: the last git fetch, the runner's
- * informers, the leader lease, and the controller loop (stalled, or retrying transient failures). Ready only when every check passes; the body names each check
+ * informers, the leader lease, the controller loop (stalled, or retrying transient failures) and,
+ * with `--api-listen`, the REST API's listener. Ready only when every check passes; the body names each check
  * (`[+]git-fetch ok`, `[-]leader failed: ...`), the way kube-apiserver's verbose readyz does.
  */
 
@@ -23,6 +24,17 @@ export interface CommitVerificationState {
   message: string;
 }
 
+/** The REST API's listener (`--api-listen`) as readiness sees it. */
+export interface ApiListenerState {
+  /** True while the listener is bound and accepting connections. */
+  listening: boolean;
+  /** Where it listens (`:8443`) and how (`https`, or `http` with `--api-insecure`). */
+  address: string;
+  scheme: "http" | "https";
+  /** Callers the tokens file (and a JWKS, when configured) admits; 0 means nobody can call it. */
+  callers: number;
+}
+
 /** Everything readiness depends on. */
 export interface ReadinessState {
   gitFetch: FetchState;
@@ -33,11 +45,13 @@ export interface ReadinessState {
   loop: LoopHealth | null;
   /** Commit verification, when it is on. */
   commits?: CommitVerificationState | null;
+  /** The REST API, when `--api-listen` serves it. */
+  api?: ApiListenerState | null;
 }
 
 /** One named check. */
 export interface ReadinessCheck {
-  name: "git-fetch" | "runner" | "leader" | "loop" | "commit-verification";
+  name: "git-fetch" | "runner" | "leader" | "loop" | "api" | "commit-verification";
   ok: boolean;
   message: string;
   /**
@@ -55,6 +69,7 @@ export function readinessChecks(state: ReadinessState): ReadinessCheck[] {
     leaderCheck(state.leader),
     loopCheck(state.loop),
   ];
+  if (state.api) checks.push(apiCheck(state.api));
   if (state.commits) checks.push(commitsCheck(state.commits));
   return checks;
 }
@@ -72,6 +87,14 @@ function loopCheck(loop: LoopHealth | null): ReadinessCheck {
       ? `stalled (${what}); retried at the next resync or change`
       : `retrying with backoff after ${loop.failures} transient failure(s) (${what})`;
   return { name: "loop", ok: false, message };
+}
+
+function apiCheck(api: ApiListenerState): ReadinessCheck {
+  const where = `${api.scheme} on ${api.address}`;
+  if (!api.listening) return { name: "api", ok: false, message: `not listening (${where})` };
+  if (api.callers === 0)
+    return { name: "api", ok: false, message: `serving ${where}, but the tokens file admits nobody` };
+  return { name: "api", ok: true, message: `serving ${where} for ${api.callers} caller(s)` };
 }
 
 function commitsCheck(commits: CommitVerificationState): ReadinessCheck {

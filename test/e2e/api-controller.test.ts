@@ -1,7 +1,8 @@
 /**
  * `cfs-gitops controller --api-listen ...` as a process (the built CLI): the API comes up over
- * HTTPS beside the loop, a session created through it runs (real ansible-playbook), the token
- * never reaches the log, and SIGTERM stops both. Needs `npm run build`.
+ * HTTPS beside the loop, a session created through it runs (real ansible-playbook), `/readyz`
+ * includes the API's listener, the token never reaches the log, and SIGTERM stops both. Needs
+ * `npm run build`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -27,19 +28,20 @@ afterAll(() => {
   dir?.cleanup();
 });
 
-/** Waits for the controller's `api listening` log line and returns the bound port. */
-function apiPort(process: ChildProcess): Promise<number> {
+/** Waits for the controller's `api listening` and `http server listening` lines: the bound ports. */
+function ports(process: ChildProcess): Promise<{ api: number; http: number }> {
   return new Promise((done, fail) => {
     const timer = setTimeout(
-      () => fail(new Error(`no "api listening" line within 60 s:\n${output}`)),
+      () => fail(new Error(`no "api listening" and "http server listening" lines within 60 s:\n${output}`)),
       60_000,
     );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString("utf8");
-      const match = /"listen":"127\.0\.0\.1:(\d+)","scheme":"https","msg":"api listening"/.exec(output);
-      if (!match) return;
+      const api = /"listen":"127\.0\.0\.1:(\d+)","scheme":"https","msg":"api listening"/.exec(output);
+      const http = /"listen":"127\.0\.0\.1:(\d+)","msg":"http server listening"/.exec(output);
+      if (!api || !http) return;
       clearTimeout(timer);
-      done(Number(match[1]));
+      done({ api: Number(api[1]), http: Number(http[1]) });
     };
     process.stderr?.on("data", onData);
     process.stdout?.on("data", onData);
@@ -66,6 +68,8 @@ it("serves the API inside the controller process; a session created through it r
       repo.path,
       "--data-dir",
       join(dir.path, "data"),
+      "--listen",
+      "127.0.0.1:0",
       "--api-listen",
       "127.0.0.1:0",
       "--api-cert",
@@ -77,8 +81,8 @@ it("serves the API inside the controller process; a session created through it r
     ],
     { env: { PATH: process.env.PATH ?? "", HOME: dir.path }, stdio: ["ignore", "pipe", "pipe"] },
   );
-  const port = await apiPort(child);
-  const url = `https://127.0.0.1:${port}`;
+  const port = await ports(child);
+  const url = `https://127.0.0.1:${port.api}`;
   const cray = (method: string, path: string, body?: unknown): Promise<ApiAnswer> =>
     callApi({ url, method, path: `/apis/cfs/v3${path}`, token: TOKEN, body });
   const created = await cray("POST", "/sessions", {
@@ -95,6 +99,11 @@ it("serves the API inside the controller process; a session created through it r
   }
   expect(state.json.status.session.succeeded, output).toBe("true");
   expect((await cray("GET", "/sessions?succeeded=true")).json.sessions).toHaveLength(1);
+  const ready = await callApi({ url: `http://127.0.0.1:${port.http}`, path: "/readyz" });
+  expect(ready.text.split("\n")).toContain(
+    `[+]api ok: serving https on 127.0.0.1:${port.api} for 1 caller(s)`,
+  );
+  expect(ready.status, ready.text).toBe(200);
   const exited = new Promise<number | null>((done) => child?.on("close", (code) => done(code)));
   child.kill("SIGTERM");
   expect(await exited).toBe(0);

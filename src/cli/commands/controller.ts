@@ -3,7 +3,13 @@ import type { Command } from "commander";
 import type { Logger } from "pino";
 import { failureMessage } from "../../api/index.js";
 import { Controller } from "../../controller/index.js";
-import { resolveApiConfig, startApi, type ApiFlags, type RunningApi } from "../api-service.js";
+import {
+  resolveApiConfig,
+  startApi,
+  type ApiConfig,
+  type ApiFlags,
+  type RunningApi,
+} from "../api-service.js";
 import { resolveControllerConfig, type ControllerFlags } from "../config.js";
 import { ControllerServices } from "../controller-services.js";
 import { CliError } from "../errors.js";
@@ -210,10 +216,12 @@ async function runController(flags: ControllerCommandFlags): Promise<void> {
     },
     "controller starting",
   );
-  const api: RunningApi | null =
-    apiConfig === null
-      ? null
-      : await startApi({ api: apiConfig, repo: config, source: repo.source, gitDir: repo.gitDir, log });
+  const api = await startApiIfAsked({
+    api: apiConfig,
+    services,
+    start: (apiConfig) =>
+      startApi({ api: apiConfig, repo: config, source: repo.source, gitDir: repo.gitDir, log }),
+  });
   const shutdown = async (): Promise<void> => {
     await api?.close();
     await controller.stop();
@@ -239,6 +247,18 @@ async function runController(flags: ControllerCommandFlags): Promise<void> {
   await signing?.close?.();
   if (outcome === "lost")
     throw new CliError("lost the leader lease; exiting so this replica starts again as a candidate");
+}
+
+/** Starts the REST API when `--api-listen` asks for it, and makes `/readyz` report its listener. */
+async function startApiIfAsked(input: {
+  api: ApiConfig | null;
+  services: ControllerServices;
+  start: (api: ApiConfig) => Promise<RunningApi>;
+}): Promise<RunningApi | null> {
+  if (input.api === null) return null;
+  const api = await input.start(input.api);
+  input.services.apiListener = api.listener;
+  return api;
 }
 
 /**

@@ -43,6 +43,8 @@ export interface ApiServer {
   readonly port: number;
   /** `https://<host>:<port>` (or http) for a client on this machine. */
   readonly url: string;
+  /** True while bound and accepting connections (false once closed): readiness reads it. */
+  readonly listening: boolean;
   close(): Promise<void>;
 }
 
@@ -64,7 +66,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           handle,
         );
   const scheme = options.tls === null ? "http" : "https";
-  return listenServer({
+  const bound = await listenServer({
     server,
     listen: options.listen,
     scheme,
@@ -72,6 +74,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     message: "api listening",
     fields: { scheme },
   });
+  return {
+    port: bound.port,
+    url: bound.url,
+    get listening() {
+      return server.listening;
+    },
+    close: () => bound.close(),
+  };
 }
 
 async function answer(input: {

@@ -78,6 +78,12 @@ export class ApiTokens {
     return found === null ? null : { role: found.role, name: found.name };
   }
 
+  /** How many tokens are in force (the file re-read first if it changed); never the tokens. */
+  count(): number {
+    this.reloadIfChanged();
+    return this.entries.length;
+  }
+
   private read(): TokenEntry[] {
     let text: string;
     try {

@@ -62,6 +62,16 @@ describe("readinessChecks", () => {
       "[-]loop failed: retrying with backoff after 3 transient failure(s) (start x: could not create Job x: 503)",
     ],
     [
+      "while the REST API does not listen",
+      { api: { listening: false, address: ":8443", scheme: "https", callers: 2 } },
+      "[-]api failed: not listening (https on :8443)",
+    ],
+    [
+      "while the REST API's tokens file admits nobody",
+      { api: { listening: true, address: ":8443", scheme: "https", callers: 0 } },
+      "[-]api failed: serving https on :8443, but the tokens file admits nobody",
+    ],
+    [
       "before anyone holds the lease",
       { leader: { elect: true, leading: false, lease: "cfs/cfs-gitops", holder: null } },
       "[-]leader failed: not the leader: lease cfs/cfs-gitops is held by nobody yet",
@@ -94,5 +104,13 @@ describe("readinessChecks", () => {
       readinessChecks({ ...ready, commits: { blocking: 0, message: "verified up to 0123456789ab" } }),
     );
     expect(clear.body.split("\n")).toContain("[+]commit-verification ok: verified up to 0123456789ab");
+  });
+
+  it("includes the REST API's listener when it serves, and leaves it out otherwise", () => {
+    const api = { listening: true, address: ":8443", scheme: "https", callers: 2 } as const;
+    const response = readinessResponse(readinessChecks({ ...ready, api }));
+    expect(response.status).toBe(200);
+    expect(response.body.split("\n")).toContain("[+]api ok: serving https on :8443 for 2 caller(s)");
+    expect(readinessChecks(ready).map((c) => c.name)).not.toContain("api");
   });
 });

@@ -219,6 +219,27 @@ describe("plain HTTP", () => {
   });
 });
 
+describe("the serving certificate", () => {
+  it("is refused at start with one line when a file is not PEM (a Secret still holding its placeholder)", () => {
+    const dir = tempDir("cfs-api-pem-");
+    const tokens = join(dir.path, "tokens");
+    writeFileSync(tokens, `${TOKENS.writer} write alice\n`);
+    const placeholder = join(dir.path, "placeholder");
+    writeFileSync(placeholder, "REPLACE-with-the-PEM-certificate\n");
+    const pki = { cert: h.pki!.servingCertPath, key: h.pki!.servingKeyPath };
+    const resolve = (cert: string, key: string) => () =>
+      resolveApiConfig({ apiListen: ":8443", apiCert: cert, apiKey: key, apiTokensFile: tokens }, {});
+    try {
+      expect(resolve(pki.cert, pki.key)()?.tls).toEqual({ certFile: pki.cert, keyFile: pki.key });
+      expect(resolve(placeholder, pki.key)).toThrow(`--api-cert ${placeholder}: not a PEM certificate`);
+      expect(resolve(pki.cert, placeholder)).toThrow(`--api-key ${placeholder}: not a PEM private key`);
+      expect(resolve(pki.key, pki.key)).toThrow(/not a PEM certificate/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
 describe("versions and healthz", () => {
   it("answers /versions, / and /v3 with a Version and /healthz with a Healthz, under both prefixes", async (context) => {
     const spec = referenceSpecPath(context, "cfs");
