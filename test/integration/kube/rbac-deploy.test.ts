@@ -97,6 +97,49 @@ function rawStatus(path: string, token: string): Promise<number> {
   });
 }
 
+/** The collection path of a kind deploy/ uses (in `namespace` when namespaced). */
+const COLLECTIONS: Record<string, (ns: string) => string> = {
+  Namespace: () => "/api/v1/namespaces",
+  ServiceAccount: (ns) => `/api/v1/namespaces/${ns}/serviceaccounts`,
+  Secret: (ns) => `/api/v1/namespaces/${ns}/secrets`,
+  ConfigMap: (ns) => `/api/v1/namespaces/${ns}/configmaps`,
+  Service: (ns) => `/api/v1/namespaces/${ns}/services`,
+  Role: (ns) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`,
+  RoleBinding: (ns) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`,
+  Deployment: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
+};
+
+/**
+ * Creates `object` under another name as a dry run with `fieldValidation=Strict` (client-node's
+ * create cannot ask for it, and the server's default only warns): 201 when every field is one the
+ * API server knows; 400 naming the unknown field otherwise.
+ */
+function strictDryRun(object: KubernetesObject): Promise<{ status: number; body: string }> {
+  const path = COLLECTIONS[object.kind ?? ""]?.(namespace);
+  if (path === undefined) throw new Error(`no collection path for ${object.kind}`);
+  const renamed = { ...object, metadata: { ...object.metadata, name: `${object.metadata?.name}-strict` } };
+  const payload = JSON.stringify(renamed);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${cluster.server}${path}?dryRun=All&fieldValidation=Strict`,
+      {
+        method: "POST",
+        ca: cluster.caPem,
+        headers: { authorization: `Bearer ${cluster.adminToken}`, "content-type": "application/json" },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
 let account: KubeConfig;
 let accountToken: string;
 
@@ -126,6 +169,9 @@ describe("deploy/ on a real kube-apiserver", () => {
         "RoleBinding",
         "Secret",
         "Secret",
+        "Secret",
+        "Secret",
+        "Service",
         "Service",
         "ServiceAccount",
       ].sort(),
@@ -146,6 +192,22 @@ describe("deploy/ on a real kube-apiserver", () => {
       });
       expect(read.metadata?.uid).toBeTruthy();
     }
+  });
+
+  it("has no field the API server does not know (a strict dry run), which a misplaced field would fail", async () => {
+    for (const { file, object } of deployObjects()) {
+      const answer = await strictDryRun(object);
+      expect(answer.status, `deploy/${file}: ${answer.body}`).toBe(201);
+    }
+    const deployment = byKind("Deployment") as KubernetesObject & { spec: { template: { spec: object } } };
+    const template = deployment.spec.template;
+    const misplaced = {
+      ...deployment,
+      spec: { ...deployment.spec, template: { ...template, spec: { ...template.spec, readOnly: true } } },
+    };
+    const refused = await strictDryRun(misplaced);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatch(/unknown field \\"spec\.template\.spec\.readOnly\\"/);
   });
 });
 

@@ -6,11 +6,13 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { V1Container, V1Deployment, V1Role, V1Service } from "@kubernetes/client-node";
+import { X509Certificate } from "node:crypto";
+import type { V1Container, V1Deployment, V1Role, V1Secret, V1Service } from "@kubernetes/client-node";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { registerController } from "../../../src/cli/commands/controller.js";
+import { parseTokens, TokenFileError } from "../../../src/server/api/index.js";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const DEPLOY = join(ROOT, "deploy");
@@ -32,6 +34,14 @@ const objects = kustomization.resources.flatMap((file) =>
 );
 const deployment = objects.find((o) => o.kind === "Deployment") as V1Deployment;
 const container = deployment.spec!.template.spec!.containers[0] as V1Container;
+
+function secrets(): V1Secret[] {
+  return objects.filter((o) => o.kind === "Secret");
+}
+
+function services(): V1Service[] {
+  return objects.filter((o) => o.kind === "Service");
+}
 
 function controllerFlags(): Set<string> {
   const program = new Command();
@@ -84,9 +94,45 @@ describe("deploy/", () => {
     expect(listen).toBe(`:${port?.containerPort}`);
     expect(container.livenessProbe?.httpGet).toMatchObject({ path: "/healthz", port: "http" });
     expect(container.readinessProbe?.httpGet).toMatchObject({ path: "/readyz", port: "http" });
-    const service = objects.find((o) => o.kind === "Service") as V1Service;
-    expect(service.spec?.ports?.[0]?.targetPort).toBe("http");
-    expect(service.spec?.selector).toEqual(deployment.spec?.selector.matchLabels);
+    const service = services().find((o) => o.metadata?.name === "cfs-gitops");
+    expect(service?.spec?.ports?.[0]?.targetPort).toBe("http");
+    expect(service?.spec?.selector).toEqual(deployment.spec?.selector.matchLabels);
+  });
+
+  it("serves the REST API: --api-* flags on files of Secrets mounted read-only, a port the API Service targets", () => {
+    const args = container.args ?? [];
+    const flag = (name: string): string => {
+      expect(args, name).toContain(name);
+      return args[args.indexOf(name) + 1] ?? "";
+    };
+    const apiPort = container.ports?.find((p) => p.name === "api");
+    expect(flag("--api-listen")).toBe(`:${apiPort?.containerPort}`);
+    expect(args).not.toContain("--api-insecure");
+    const pod = deployment.spec!.template.spec!;
+    const secretOf = (file: string): string => {
+      const mount = container.volumeMounts?.find((m) => file.startsWith(`${m.mountPath}/`));
+      expect(mount?.readOnly, file).toBe(true);
+      expect(mount?.subPath, `${file}: a subPath mount never sees the Secret change`).toBeUndefined();
+      const secret = pod.volumes?.find((v) => v.name === mount?.name)?.secret?.secretName ?? "";
+      const key = file.slice((mount?.mountPath.length ?? 0) + 1);
+      const object = secrets().find((o) => o.metadata?.name === secret);
+      expect(Object.keys(object?.stringData ?? {}), `${file}: key ${key} of Secret ${secret}`).toContain(key);
+      return secret;
+    };
+    const tls = secretOf(flag("--api-cert"));
+    expect(secretOf(flag("--api-key"))).toBe(tls);
+    expect(secrets().find((o) => o.metadata?.name === tls)?.type).toBe("kubernetes.io/tls");
+    secretOf(flag("--api-tokens-file"));
+    const service = services().find((o) => o.metadata?.name === "cfs-gitops-api");
+    expect(service?.spec?.selector).toEqual(deployment.spec?.selector.matchLabels);
+    expect(service?.spec?.ports).toEqual([expect.objectContaining({ name: "https", targetPort: "api" })]);
+  });
+
+  it("ships API Secrets whose placeholders stop the controller instead of admitting anyone", () => {
+    const tokens = secrets().find((o) => o.metadata?.name === "cfs-gitops-api-tokens");
+    expect(() => parseTokens(tokens?.stringData?.["tokens"] ?? "")).toThrow(TokenFileError);
+    const tls = secrets().find((o) => o.metadata?.name === "cfs-gitops-api-tls");
+    expect(() => new X509Certificate(tls?.stringData?.["tls.crt"] ?? "")).toThrow();
   });
 
   it("never labels the controller's pods as a session's (the runner watches managed-by=cfs-gitops)", () => {
