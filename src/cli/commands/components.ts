@@ -358,6 +358,42 @@ export async function updateComponents(
   });
 }
 
+/** One component's own edit, as a PATCH of a list of component records gives it. */
+export interface ComponentEditOf {
+  id: string;
+  edit: ComponentEdit;
+}
+
+/**
+ * Edits each listed component with its own edit, all in one commit (CFS's PATCH of a list of
+ * components): every id must have a manifest, else nothing is written; edits of one id apply in
+ * order; a record that changes nothing is only checked to exist (no commit when none changes). Checked with the controller's rules first; `via` says in the commit body how it came.
+ */
+export async function updateEachComponent(
+  context: WriteContext,
+  input: { edits: readonly ComponentEditOf[]; via: string },
+): Promise<void> {
+  const tree = await readBase(context);
+  const changes = new Map<string, Buffer | null>();
+  for (const { id, edit } of input.edits) {
+    const path = componentPath(tree, id);
+    if (describeEdit(edit) === "") continue;
+    const text = changes.get(path)?.toString("utf8") ?? tree.texts.get(path) ?? "";
+    changes.set(path, Buffer.from(applyComponentEdit(edit, text)));
+  }
+  if (changes.size === 0) return;
+  const check = (next: ManifestTree): void => assertValid(next, [...changes.keys()]);
+  check(await readBase(context, changes));
+  const ids = [...new Set(input.edits.map((each) => each.id))];
+  const lines = input.edits.map(({ id, edit }) => `${id}: ${describeEdit(edit) || "no change"}`);
+  await commitChange(context, {
+    changes,
+    subject: `Update component${ids.length === 1 ? "" : "s"} ${summarizeIds(ids)}`,
+    body: `${lines.join("\n")}\n\nUpdated with: ${input.via}`,
+    check,
+  });
+}
+
 function idsOf(id: string | undefined, ids: string | undefined): string[] {
   const all = [...(id === undefined ? [] : [id]), ...splitList(ids ?? "")];
   if (all.length === 0) throw new CliError("give a component id or --ids", 2);

@@ -1,10 +1,10 @@
 /**
- * The bodies of `PATCH /v3/components[/{id}]` as CFS takes them (V3ComponentData, V3ComponentsUpdate),
- * read into the edit `cfs-gitops components update` makes. Only what a manifest holds can change:
+ * The bodies of `PATCH /v3/components[/{id}]` as CFS takes them (V3ComponentData, V3ComponentsUpdate,
+ * V3ComponentDataArray), read into the edit `cfs-gitops components update` makes. Only what a manifest holds can change:
  * desired_config, enabled, retry_policy, tags, and `state: []` (CFS's "configure again", the
  * manifest's reconfigure counter); the fields the controller records are refused with a 400.
  */
-import type { ComponentEdit } from "../../cli/commands/components.js";
+import type { ComponentEdit, ComponentEditOf } from "../../cli/commands/components.js";
 import { badRequest } from "./api-error.js";
 
 /** Fields of V3ComponentData that a PATCH may carry. */
@@ -80,6 +80,20 @@ function stateField(body: Record<string, unknown>): ComponentEdit {
   if (!Array.isArray(value) || value.length > 0)
     throw badRequest("state can only be cleared (state: []): the controller records it");
   return { reconfigure: true };
+}
+
+/**
+ * The edits of a PATCH with a list of component records (V3ComponentDataArray): each record names
+ * its component with `id` and carries that component's own edit (one with only its id changes
+ * nothing); the same refusals as a PATCH of one.
+ */
+export function componentEditsOfList(body: readonly unknown[]): ComponentEditOf[] {
+  return body.map((record, index) => {
+    const id = isObject(record) ? record["id"] : undefined;
+    if (typeof id !== "string" || id === "")
+      throw badRequest(`Each component of the list needs its id (item ${index} has none)`);
+    return { id, edit: componentEditOfBody(record, id, { allowEmpty: true }) };
+  });
 }
 
 /** `{patch, filters}` of a bulk PATCH (V3ComponentsUpdate); filter values as query strings. */

@@ -2,7 +2,8 @@
  * `/v3/components` of CFS over Git: list (CFS's filters, paging), describe, PUT one (creates or
  * replaces a component's manifest), PATCH one (edits
  * `components/<id>.yaml` in one commit, like `cfs-gitops components update`), PATCH many with
- * `{patch, filters}` as BOS sends it (one commit for every matching component), DELETE one. Reads,
+ * `{patch, filters}` as BOS sends it or with a list of records each naming its id (one commit for
+ * all), DELETE one. Reads,
  * filters, checks and commits are the CLI's own, so the API and the CLI give the same answers.
  */
 import type { ComponentRecord } from "../../api/index.js";
@@ -13,6 +14,7 @@ import {
   loadComponentViews,
   replaceComponent,
   updateComponents,
+  updateEachComponent,
   type ComponentEdit,
   type FilterFlags,
 } from "../../cli/commands/components.js";
@@ -23,7 +25,7 @@ import { readBase } from "../../cli/write-change.js";
 import { badRequest, notFound } from "./api-error.js";
 import type { ApiRepo } from "./api-repo.js";
 import { DEFAULT_PAGE_SIZE, type ApiReply, type ApiRequest, type ApiRoute } from "./api-router.js";
-import { componentEditOfBody, filtersOfBody } from "./component-patch-body.js";
+import { componentEditOfBody, componentEditsOfList, filtersOfBody } from "./component-patch-body.js";
 import { API_TRAILER, asBadRequest, writeOrExplain } from "./sessions-api.js";
 
 /** Inputs of the component routes. */
@@ -179,8 +181,35 @@ async function putComponent(req: ApiRequest, input: ComponentRoutesInput): Promi
   );
 }
 
+/** PATCH /v3/components: `{patch, filters}` (as BOS sends it) or a list of component records. */
 async function patchComponents(req: ApiRequest, input: ComponentRoutesInput): Promise<ApiReply> {
-  const { patch, filters } = filtersOfBody(await req.body());
+  const body = await req.body();
+  return Array.isArray(body) ? patchComponentList(req, input, body) : patchFiltered(req, input, body);
+}
+
+/** Each record's own edit, all in one commit; an unknown id is a 404 and nothing is written. */
+async function patchComponentList(
+  req: ApiRequest,
+  input: ComponentRoutesInput,
+  body: readonly unknown[],
+): Promise<ApiReply> {
+  const edits = componentEditsOfList(body);
+  if (edits.length === 0) return { status: 200, body: { component_ids: [] } };
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      explain(() =>
+        updateEachComponent(context, {
+          edits,
+          via: `PATCH /v3/components by ${req.caller.name}\n\n${API_TRAILER}`,
+        }),
+      ),
+    () => ({ status: 200, body: { component_ids: edits.map((each) => each.id) } }),
+  );
+}
+
+async function patchFiltered(req: ApiRequest, input: ComponentRoutesInput, body: unknown): Promise<ApiReply> {
+  const { patch, filters } = filtersOfBody(body);
   const edit = componentEditOfBody(patch, null);
   const matches = asBadRequest(() => componentFilter(filterFlags((key) => filters[key] ?? null)));
   return input.repo.written(

@@ -60,6 +60,7 @@ const schemas = {
   component: validator("V3ComponentData"),
   collection: validator("V3ComponentDataCollection"),
   ids: validator("V3ComponentIdCollection"),
+  array: validator("V3ComponentDataArray"),
   problem: validator("ProblemDetails"),
 };
 
@@ -273,6 +274,96 @@ describe("PATCH /v3/components", () => {
     const before = tip();
     expectProblem(await h.call({ method: "PATCH", path: "/v3/components", body }), 400);
     expect(tip()).toBe(before);
+  });
+});
+
+describe("PATCH /v3/components with a list of component records", () => {
+  it("gives each component its own edit, all in one commit, and answers their ids", async () => {
+    const before = tip();
+    const n1 = show(`components/${N1}.yaml`);
+    const body = [
+      { id: N0, retry_policy: 7, tags: { rack: "r0" } },
+      { id: N2, desired_config: "site", enabled: true },
+      { id: N1, state: [] },
+    ];
+    conforms("array", body);
+    const answer = await h.call({ method: "PATCH", path: "/v3/components", body });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json).toEqual({ component_ids: [N0, N2, N1] });
+    conforms("ids", answer.json);
+    expect(git(h.repo.path, ["rev-list", "--count", `${before}..main`]).trim()).toBe("1");
+    expect(show(`components/${N0}.yaml`)).toMatchObject({ retry_policy: 7, tags: { rack: "r0" } });
+    expect(show(`components/${N2}.yaml`)).toMatchObject({ desired_config: "site", enabled: true });
+    expect(show(`components/${N1}.yaml`)).toEqual({ ...n1, reconfigure: Number(n1["reconfigure"] ?? 0) + 1 });
+    expect(git(h.repo.path, ["show", `main:components/${N1}.yaml`])).toContain("# kept by edits");
+    const commit = git(h.repo.path, ["log", "-1", "--format=%an%n%B", "main"]);
+    expect(commit).toContain("alice\nUpdate components");
+    expect(commit).toContain(`${N0}: retry_policy: 7, tags: rack=r0`);
+    expect(commit).toContain(`${N1}: reconfigure`);
+    expect(commit).toContain("Cfs-Via: rest-api");
+    const listed = await h.call({ path: `/v3/components?ids=${N2}` });
+    expect(ids(listed.json)).toEqual([N2]);
+    expect(listed.json.components[0]).toMatchObject({ desired_config: "site", enabled: true });
+  });
+
+  it("applies two records of one component in order", async () => {
+    const body = [
+      { id: N1, tags: { owner: "a", rack: "r1" } },
+      { id: N1, tags: { rack: "" } },
+      { id: N1, tags: { owner: "b" }, enabled: false },
+    ];
+    const answer = await h.call({ method: "PATCH", path: "/v3/components", body });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json).toEqual({ component_ids: [N1, N1, N1] });
+    const manifest = show(`components/${N1}.yaml`);
+    expect(manifest["tags"]).toMatchObject({ owner: "b" });
+    expect(manifest["tags"]).not.toHaveProperty("rack");
+    expect(manifest["enabled"]).toBe(false);
+  });
+
+  it("answers an empty list, and records that change nothing, without a commit", async () => {
+    const before = tip();
+    for (const body of [[], [{ id: N0 }]]) {
+      const answer = await h.call({ method: "PATCH", path: "/v3/components", body });
+      expect(answer.status, answer.text).toBe(200);
+      expect(answer.json).toEqual({ component_ids: body.map((record) => record.id) });
+    }
+    expect(tip()).toBe(before);
+  });
+
+  it("answers 404 with CFS's words when one id is unknown, and writes none of the others", async () => {
+    const before = tip();
+    const body = [
+      { id: N0, enabled: false },
+      { id: "nope", enabled: false },
+    ];
+    conforms("array", body);
+    const answer = await h.call({ method: "PATCH", path: "/v3/components", body });
+    expectProblem(answer, 404, "Component nope could not be found");
+    expect(tip()).toBe(before);
+  });
+
+  it.each([
+    ["a record without id", [{ enabled: true }], /item 0 has none/],
+    ["a record that is not an object", [N0], /item 0 has none/],
+    ["a field the controller records", [{ id: N0, error_count: 0 }], /error_count/],
+    ["a field CFS does not have", [{ id: N0, colour: "red" }], /colour/],
+    ["an unknown desired_config", [{ id: N0, desired_config: "nope" }], /nope/],
+    ["state other than []", [{ id: N0, state: [{ playbook: "x.yml" }] }], /state can only be cleared/],
+  ])("answers 400 for %s and commits nothing", async (_what, body, detail) => {
+    const before = tip();
+    expectProblem(await h.call({ method: "PATCH", path: "/v3/components", body }), 400, detail);
+    expect(tip()).toBe(before);
+  });
+
+  it("is refused to a read token", async () => {
+    const answer = await h.call({
+      method: "PATCH",
+      path: "/v3/components",
+      token: TOKENS.reader,
+      body: [{ id: N0, enabled: true }],
+    });
+    expectProblem(answer, 403);
   });
 });
 
