@@ -427,12 +427,7 @@ export async function replaceComponent(
 ): Promise<boolean> {
   const { id, edit, via } = input;
   const tree = await readBase(context);
-  const existing = manifestPathsOf("Component", id).find((p) => tree.blobs.has(p));
-  const path = existing ?? `components/${id}.yaml`;
-  const base = existing
-    ? withoutCfsFields(tree.texts.get(existing) ?? "")
-    : `apiVersion: cfs-gitops/v1\nkind: Component\nid: ${JSON.stringify(id)}\n`;
-  const text = applyComponentEdit(edit, base);
+  const { path, existing, text } = replaced({ tree, id, edit, changes: new Map() });
   const changes = new Map<string, Buffer | null>([[path, Buffer.from(text)]]);
   const check = (next: ManifestTree): void => assertValid(next, [path]);
   check(await readBase(context, changes));
@@ -442,7 +437,60 @@ export async function replaceComponent(
     body: `${describeEdit(edit) || "defaults"}\n\n${existing ? "Replaced" : "Added"} with: ${via}`,
     check,
   });
-  return existing !== undefined;
+  return existing;
+}
+
+/**
+ * CFS's PUT of a list of components over Git: each record creates or replaces its component as
+ * `replaceComponent` does, all in one commit (records of one id apply in order). Answers nothing;
+ * the commit names each id and whether it was added or replaced.
+ */
+export async function replaceEachComponent(
+  context: WriteContext,
+  input: { edits: readonly ComponentEditOf[]; via: string },
+): Promise<void> {
+  const tree = await readBase(context);
+  const changes = new Map<string, Buffer | null>();
+  const lines: string[] = [];
+  for (const { id, edit } of input.edits) {
+    const { path, existing, text } = replaced({ tree, id, edit, changes });
+    changes.set(path, Buffer.from(text));
+    lines.push(`${id}: ${existing ? "replaced" : "added"}, ${describeEdit(edit) || "defaults"}`);
+  }
+  if (changes.size === 0) return;
+  const check = (next: ManifestTree): void => assertValid(next, [...changes.keys()]);
+  check(await readBase(context, changes));
+  const ids = [...new Set(input.edits.map((each) => each.id))];
+  await commitChange(context, {
+    changes,
+    subject: `Replace component${ids.length === 1 ? "" : "s"} ${summarizeIds(ids)}`,
+    body: `${lines.join("\n")}\n\nReplaced with: ${input.via}`,
+    check,
+  });
+}
+
+/** The manifest of `id` after a PUT: its path, whether it existed, its new text. */
+function replaced(input: {
+  tree: ManifestTree;
+  id: string;
+  edit: ComponentEdit;
+  /** Changes made earlier in the same commit, seen before the branch's files. */
+  changes: ReadonlyMap<string, Buffer | null>;
+}): { path: string; existing: boolean; text: string } {
+  const { tree, id, edit, changes } = input;
+  const paths = manifestPathsOf("Component", id);
+  const path = paths.find((p) => changes.has(p)) ?? paths.find((p) => tree.blobs.has(p));
+  const current =
+    path === undefined ? undefined : (changes.get(path)?.toString("utf8") ?? tree.texts.get(path));
+  const base =
+    current === undefined
+      ? `apiVersion: cfs-gitops/v1\nkind: Component\nid: ${JSON.stringify(id)}\n`
+      : withoutCfsFields(current);
+  return {
+    path: path ?? `components/${id}.yaml`,
+    existing: path !== undefined && tree.blobs.has(path),
+    text: applyComponentEdit(edit, base),
+  };
 }
 
 /** A manifest's text without the fields a PUT replaces. */

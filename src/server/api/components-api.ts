@@ -3,7 +3,7 @@
  * replaces a component's manifest), PATCH one (edits
  * `components/<id>.yaml` in one commit, like `cfs-gitops components update`), PATCH many with
  * `{patch, filters}` as BOS sends it or with a list of records each naming its id (one commit for
- * all), DELETE one. Reads,
+ * all), PUT many (a list of records, created or replaced in one commit), DELETE one. Reads,
  * filters, checks and commits are the CLI's own, so the API and the CLI give the same answers.
  */
 import type { ComponentRecord } from "../../api/index.js";
@@ -13,6 +13,7 @@ import {
   deleteComponents,
   loadComponentViews,
   replaceComponent,
+  replaceEachComponent,
   updateComponents,
   updateEachComponent,
   type ComponentEdit,
@@ -44,6 +45,7 @@ export function componentRoutes(input: ComponentRoutesInput): ApiRoute[] {
   return [
     { method: "GET", template: "/v3/components", handler: (req) => listComponents(req, input) },
     { method: "PATCH", template: "/v3/components", handler: (req) => patchComponents(req, input) },
+    { method: "PUT", template: "/v3/components", handler: (req) => putComponents(req, input) },
     { method: "GET", template: one, handler: (req) => getComponent(req, input) },
     { method: "PATCH", template: one, handler: (req) => patchComponent(req, input) },
     { method: "PUT", template: one, handler: (req) => putComponent(req, input) },
@@ -182,6 +184,27 @@ async function putComponent(req: ApiRequest, input: ComponentRoutesInput): Promi
 }
 
 /** PATCH /v3/components: `{patch, filters}` (as BOS sends it) or a list of component records. */
+/** PUT /v3/components: creates or replaces each listed component, all in one commit. */
+async function putComponents(req: ApiRequest, input: ComponentRoutesInput): Promise<ApiReply> {
+  const body = await req.body();
+  if (!Array.isArray(body)) throw badRequest("The request body must be a list of V3ComponentData");
+  const edits = componentEditsOfList(body);
+  const bad = edits.find((each) => !COMPONENT_ID.test(each.id));
+  if (bad) throw badRequest(`Component id ${bad.id} must be letters, digits, '.', '_' or '-'`);
+  if (edits.length === 0) return { status: 200, body: { component_ids: [] } };
+  return input.repo.written(
+    req.caller,
+    (context) =>
+      explain(() =>
+        replaceEachComponent(context, {
+          edits,
+          via: `PUT /v3/components by ${req.caller.name}\n\n${API_TRAILER}`,
+        }),
+      ),
+    () => ({ status: 200, body: { component_ids: edits.map((each) => each.id) } }),
+  );
+}
+
 async function patchComponents(req: ApiRequest, input: ComponentRoutesInput): Promise<ApiReply> {
   const body = await req.body();
   return Array.isArray(body) ? patchComponentList(req, input, body) : patchFiltered(req, input, body);

@@ -423,6 +423,56 @@ describe("PUT /v3/components/{id}", () => {
   });
 });
 
+describe("PUT /v3/components", () => {
+  const N4 = "x1000c0s0b0n4";
+
+  it("creates or replaces each listed component, all in one commit, and answers their ids", async () => {
+    const before = tip();
+    const n2 = show(`components/${N2}.yaml`);
+    const body = [
+      { id: N4, desired_config: "site", tags: { rack: "r4" } },
+      { id: N2, retry_policy: 2 },
+    ];
+    conforms("array", body);
+    const answer = await h.call({ method: "PUT", path: "/v3/components", body });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json).toEqual({ component_ids: [N4, N2] });
+    conforms("ids", answer.json);
+    expect(git(h.repo.path, ["rev-list", "--count", `${before}..main`]).trim()).toBe("1");
+    expect(show(`components/${N4}.yaml`)).toEqual({
+      apiVersion: "cfs-gitops/v1",
+      kind: "Component",
+      id: N4,
+      desired_config: "site",
+      tags: { rack: "r4" },
+    });
+    const { desired_config: _d, enabled: _e, tags: _t, retry_policy: _r, ...kept } = n2;
+    expect(show(`components/${N2}.yaml`)).toEqual({ ...kept, retry_policy: 2 });
+    const commit = git(h.repo.path, ["log", "-1", "--format=%B", "main"]);
+    expect(commit).toContain(`Replace components ${N4}, ${N2}`);
+    expect(commit).toContain(`${N4}: added, desired_config: site, tags: rack=r4`);
+    expect(commit).toContain(`${N2}: replaced, retry_policy: 2`);
+    const listed = await h.call({ path: `/v3/components?ids=${N4}` });
+    expect(listed.json.components[0]).toMatchObject({ id: N4, desired_config: "site", enabled: true });
+  });
+
+  it.each([
+    ["a body that is not a list", { id: N4 }, /must be a list/],
+    ["a record without id", [{ enabled: true }], /item 0 has none/],
+    ["an id that is a path", [{ id: "../x", enabled: true }], /must be letters/],
+    ["an unknown desired_config", [{ id: N4 }, { id: N0, desired_config: "nope" }], /nope/],
+    [
+      "a field the controller records",
+      [{ id: N4, configuration_status: "configured" }],
+      /configuration_status/,
+    ],
+  ])("answers 400 for %s and commits nothing", async (_what, body, detail) => {
+    const before = tip();
+    expectProblem(await h.call({ method: "PUT", path: "/v3/components", body }), 400, detail);
+    expect(tip()).toBe(before);
+  });
+});
+
 describe("DELETE /v3/components/{id}", () => {
   it("removes the manifest in one commit, answers 204, and then 404", async () => {
     const answer = await h.call({ method: "DELETE", path: `/v3/components/${N2}` });
