@@ -9,10 +9,8 @@ import type { Logger } from "pino";
 import type { ConfigSource } from "../git/types.js";
 import {
   ApiRepo,
-  ApiTokens,
   DEFAULT_API_PREFIX,
   DEFAULT_WRITE_RATE,
-  TokenFileError,
   WriteRateLimiter,
   componentRoutes,
   configurationRoutes,
@@ -24,15 +22,15 @@ import {
 } from "../server/api/index.js";
 import { formatListenAddress, parseListenAddress, type ListenAddress } from "../server/listen-address.js";
 import type { ApiListenerState } from "../server/readiness.js";
+import { openApiAuth, resolveApiAuth, type ApiAuthFlags, type JwtConfig } from "./api-auth.js";
 import { ConfigError, type RepoConfig } from "./config.js";
 
 /** The `--api-*` flags of `controller`. */
-export interface ApiFlags {
+export interface ApiFlags extends ApiAuthFlags {
   apiListen?: string;
   apiCert?: string;
   apiKey?: string;
   apiInsecure?: boolean;
-  apiTokensFile?: string;
   apiPrefix?: string;
   apiBranch?: string;
   apiWriteRate?: string;
@@ -43,7 +41,10 @@ export interface ApiConfig {
   listen: ListenAddress;
   /** Null only with `--api-insecure` on a loopback address. */
   tls: { certFile: string; keyFile: string } | null;
-  tokensFile: string;
+  /** `--api-tokens-file`; null when only JWTs are accepted. */
+  tokensFile: string | null;
+  /** `--api-jwks-file` and its policy; null (or absent): no JWTs. */
+  jwt?: JwtConfig | null;
   prefix: string;
   /** `--api-branch`: writes go to this branch for a pull request (202); null: to the watched branch. */
   reviewBranch: string | null;
@@ -59,16 +60,14 @@ export function resolveApiConfig(flags: ApiFlags, env: Env): ApiConfig | null {
   if (text === undefined || text === "") return null;
   const listen = parseListenAddress(text);
   if (listen === null) throw new ConfigError(`--api-listen ${text}: expected [host]:port, e.g. :8443`);
-  const tokensFile = flags.apiTokensFile ?? env.CFS_GITOPS_API_TOKENS_FILE;
-  if (!tokensFile)
-    throw new ConfigError("--api-listen needs --api-tokens-file (lines of <token> <role> <name>)");
-  if (!existsSync(tokensFile)) throw new ConfigError(`--api-tokens-file ${tokensFile}: no such file`);
+  const { tokensFile, jwt } = resolveApiAuth(flags, env);
   const reviewBranch = flags.apiBranch ?? env.CFS_GITOPS_API_BRANCH ?? null;
   return {
     prefix: resolvePrefix(flags, env),
     listen,
     tls: resolveTls(flags, env, listen),
     tokensFile,
+    jwt,
     reviewBranch: reviewBranch || null,
     writeRate: resolveWriteRate(flags.apiWriteRate ?? env.CFS_GITOPS_API_WRITE_RATE),
   };
@@ -158,15 +157,12 @@ export async function startApi(input: {
   pageSize?: number;
 }): Promise<RunningApi> {
   const log = input.log.child({ component: "api" });
-  let tokens: ApiTokens;
-  try {
-    tokens = new ApiTokens(input.api.tokensFile, log);
-  } catch (error) {
-    if (error instanceof TokenFileError)
-      throw new ConfigError(`--api-tokens-file ${input.api.tokensFile}: ${error.message}`);
-    throw error;
-  }
   const now = input.now ?? (() => new Date());
+  const auth = openApiAuth({
+    config: { tokensFile: input.api.tokensFile, jwt: input.api.jwt ?? null },
+    now,
+    log,
+  });
   const page = input.pageSize === undefined ? {} : { pageSize: input.pageSize };
   const reviewBranch = input.api.reviewBranch;
   if (reviewBranch === input.repo.branch || reviewBranch === input.repo.statusBranch)
@@ -183,7 +179,7 @@ export async function startApi(input: {
     listen: input.api.listen,
     tls: input.api.tls,
     prefix: input.api.prefix,
-    tokens,
+    tokens: auth,
     writeRate:
       input.api.writeRate === null
         ? null
@@ -205,7 +201,13 @@ export async function startApi(input: {
   const scheme = input.api.tls === null ? "http" : "https";
   return {
     server,
-    listener: () => ({ listening: server.listening, address, scheme, callers: tokens.count() }),
+    listener: () => ({
+      listening: server.listening,
+      address,
+      scheme,
+      tokens: auth.tokens(),
+      jwksKeys: auth.jwksKeys(),
+    }),
     close: async () => {
       await server.close();
       await repo.close();

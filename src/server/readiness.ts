@@ -31,8 +31,10 @@ export interface ApiListenerState {
   /** Where it listens (`:8443`) and how (`https`, or `http` with `--api-insecure`). */
   address: string;
   scheme: "http" | "https";
-  /** Callers the tokens file (and a JWKS, when configured) admits; 0 means nobody can call it. */
-  callers: number;
+  /** Tokens of the tokens file in force. */
+  tokens: number;
+  /** Keys of the JWKS file in force, or null without `--api-jwks-file`. */
+  jwksKeys: number | null;
 }
 
 /** Everything readiness depends on. */
@@ -92,9 +94,10 @@ function loopCheck(loop: LoopHealth | null): ReadinessCheck {
 function apiCheck(api: ApiListenerState): ReadinessCheck {
   const where = `${api.scheme} on ${api.address}`;
   if (!api.listening) return { name: "api", ok: false, message: `not listening (${where})` };
-  if (api.callers === 0)
-    return { name: "api", ok: false, message: `serving ${where}, but the tokens file admits nobody` };
-  return { name: "api", ok: true, message: `serving ${where} for ${api.callers} caller(s)` };
+  const keys = api.jwksKeys === null ? "" : ` and ${api.jwksKeys} JWKS key(s)`;
+  if (api.tokens + (api.jwksKeys ?? 0) === 0)
+    return { name: "api", ok: false, message: `serving ${where}, but no token or key admits anyone` };
+  return { name: "api", ok: true, message: `serving ${where} with ${api.tokens} token(s)${keys}` };
 }
 
 function commitsCheck(commits: CommitVerificationState): ReadinessCheck {

@@ -101,7 +101,7 @@ it("serves the API inside the controller process; a session created through it r
   expect((await cray("GET", "/sessions?succeeded=true")).json.sessions).toHaveLength(1);
   const ready = await callApi({ url: `http://127.0.0.1:${port.http}`, path: "/readyz" });
   expect(ready.text.split("\n")).toContain(
-    `[+]api ok: serving https on 127.0.0.1:${port.api} for 1 caller(s)`,
+    `[+]api ok: serving https on 127.0.0.1:${port.api} with 1 token(s)`,
   );
   expect(ready.status, ready.text).toBe(200);
   const exited = new Promise<number | null>((done) => child?.on("close", (code) => done(code)));

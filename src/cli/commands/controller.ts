@@ -127,6 +127,19 @@ export function registerController(program: Command): void {
         "--api-tokens-file <file>",
         "REST API: bearer tokens, one '<token> <read|write> <name>' per line, re-read on change [env CFS_GITOPS_API_TOKENS_FILE]",
       )
+      .option(
+        "--api-jwks-file <file>",
+        "REST API: also accept bearer JWTs (RS256/ES256) signed by a key of this JWKS, re-read on change [env CFS_GITOPS_API_JWKS_FILE]",
+      )
+      .option("--api-jwt-issuer <iss>", "REST API: the iss a JWT must carry [env CFS_GITOPS_API_JWT_ISSUER]")
+      .option(
+        "--api-jwt-audience <aud>",
+        "REST API: an aud a JWT must carry; also the client of resource_access roles [env CFS_GITOPS_API_JWT_AUDIENCE]",
+      )
+      .option(
+        "--api-jwt-write-role <role>",
+        "REST API: the realm or client role that may write; others read (default admin) [env CFS_GITOPS_API_JWT_WRITE_ROLE]",
+      )
       .option("--api-insecure", "REST API: plain HTTP, allowed only on a loopback address")
       .option(
         "--api-branch <name>",

@@ -1,5 +1,6 @@
 /** The CFS v3 REST API over Git. */
 export * from "./api-error.js";
+export * from "./api-jwt.js";
 export * from "./api-repo.js";
 export * from "./api-router.js";
 export * from "./api-server.js";

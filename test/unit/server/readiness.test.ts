@@ -63,13 +63,13 @@ describe("readinessChecks", () => {
     ],
     [
       "while the REST API does not listen",
-      { api: { listening: false, address: ":8443", scheme: "https", callers: 2 } },
+      { api: { listening: false, address: ":8443", scheme: "https", tokens: 2, jwksKeys: null } },
       "[-]api failed: not listening (https on :8443)",
     ],
     [
-      "while the REST API's tokens file admits nobody",
-      { api: { listening: true, address: ":8443", scheme: "https", callers: 0 } },
-      "[-]api failed: serving https on :8443, but the tokens file admits nobody",
+      "while neither a token nor a JWKS key admits anyone to the REST API",
+      { api: { listening: true, address: ":8443", scheme: "https", tokens: 0, jwksKeys: 0 } },
+      "[-]api failed: serving https on :8443, but no token or key admits anyone",
     ],
     [
       "before anyone holds the lease",
@@ -107,10 +107,14 @@ describe("readinessChecks", () => {
   });
 
   it("includes the REST API's listener when it serves, and leaves it out otherwise", () => {
-    const api = { listening: true, address: ":8443", scheme: "https", callers: 2 } as const;
+    const api = { listening: true, address: ":8443", scheme: "https", tokens: 2, jwksKeys: null } as const;
     const response = readinessResponse(readinessChecks({ ...ready, api }));
     expect(response.status).toBe(200);
-    expect(response.body.split("\n")).toContain("[+]api ok: serving https on :8443 for 2 caller(s)");
+    expect(response.body.split("\n")).toContain("[+]api ok: serving https on :8443 with 2 token(s)");
+    const keys = readinessResponse(readinessChecks({ ...ready, api: { ...api, tokens: 0, jwksKeys: 1 } }));
+    expect(keys.body.split("\n")).toContain(
+      "[+]api ok: serving https on :8443 with 0 token(s) and 1 JWKS key(s)",
+    );
     expect(readinessChecks(ready).map((c) => c.name)).not.toContain("api");
   });
 });

@@ -5,7 +5,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
+import type { JwtConfig } from "../../../../src/cli/api-auth.js";
 import type { SessionRecord } from "../../../../src/api/index.js";
 import { startApi, type RunningApi } from "../../../../src/cli/api-service.js";
 import { createLocalSource } from "../../../../src/git/local-source.js";
@@ -63,6 +64,10 @@ export interface ApiHarnessOptions {
   reviewBranch?: string;
   /** The default `limit` of lists. */
   pageSize?: number;
+  /** `--api-jwks-file` and its policy: JWTs accepted besides the tokens. */
+  jwt?: JwtConfig;
+  /** The API's logger (default: silent, or TEST_LOG_LEVEL). */
+  log?: Logger;
 }
 
 /** Starts the API over a repository holding `site` (and `files`). */
@@ -74,7 +79,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   const pki = options.insecure ? null : await writeKubePki(tmp.path);
   const tokensFile = join(tmp.path, "tokens");
   writeFileSync(tokensFile, `# test tokens\n${TOKENS.writer} write alice\n${TOKENS.reader} read bob\n`);
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const owned = options.source === undefined;
   const source = options.source ?? (await createLocalSource({ path: repo.path, branch: "main", log }));
   const api = await startApi({
@@ -82,6 +87,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       listen: { host: "127.0.0.1", port: 0 },
       tls: pki === null ? null : { certFile: pki.servingCertPath, keyFile: pki.servingKeyPath },
       tokensFile,
+      jwt: options.jwt ?? null,
       prefix: "/apis/cfs",
       reviewBranch: options.reviewBranch ?? null,
       writeRate: options.writeRate ?? null,
