@@ -13,7 +13,7 @@ import {
   type SessionRecord,
 } from "../../api/index.js";
 import { formatManifestError } from "../../manifest/index.js";
-import { componentFromManifest, retryLimit } from "../../plan/index.js";
+import { componentFromManifest, matchesManifest, retryLimit } from "../../plan/index.js";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
 import { pagedData, parseFormatOf, renderData, renderTable } from "../output.js";
@@ -82,9 +82,11 @@ async function readComponentRecords(reader: StatusReader): Promise<Map<string, C
 }
 
 /**
- * The components of the watched branch, each as the status branch records it; one the controller
- * has not recorded yet is shown from its manifest (pending when it names a configuration that
- * exists, else unconfigured). Without the watched branch, the records alone.
+ * The components of the watched branch, each as the status branch records it, with what a person
+ * sets (desired_config, enabled, tags, retry_policy) taken from its manifest when the controller has
+ * not recorded the change yet: a write is visible to the next read, before the next pass. One whose
+ * desired_config changed, or that has no record yet, is pending when it names a configuration that
+ * exists, else unconfigured. Without the watched branch, the records alone.
  */
 function componentViews(
   recorded: Map<string, ComponentRecord>,
@@ -95,15 +97,17 @@ function componentViews(
   return tree.desired.components
     .map((manifest) => {
       const record = recorded.get(manifest.id);
-      if (record) return record;
-      const view = componentFromManifest({
-        manifest,
-        record: undefined,
-        retries: retryLimit(manifest.retry_policy, option),
-        reconfigured: false,
-      });
+      const retries = retryLimit(manifest.retry_policy, option);
+      if (record && matchesManifest(record, manifest, retries)) return record;
+      const view = componentFromManifest({ manifest, record, retries, reconfigured: false });
+      if (record && record.desired_config === view.desired_config) return { ...record, ...view };
       const wanted = view.desired_config !== "" && tree.desired.configurations.has(view.desired_config);
-      return { ...view, configuration_status: wanted ? "pending" : "unconfigured" } satisfies ComponentRecord;
+      return {
+        ...record,
+        ...view,
+        desired_state: [],
+        configuration_status: wanted ? "pending" : "unconfigured",
+      } satisfies ComponentRecord;
     })
     .sort(byId);
 }

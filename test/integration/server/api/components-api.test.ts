@@ -483,3 +483,36 @@ describe("DELETE /v3/components/{id}", () => {
     expectProblem(await h.call({ path: `/v3/components/${N2}` }), 404);
   });
 });
+
+describe("a write read back before the controller's next pass", () => {
+  it("shows what a PATCH set on a recorded component, over what the status branch recorded", async () => {
+    const patched = await h.call({
+      method: "PATCH",
+      path: `/v3/components/${N0}`,
+      body: { desired_config: "site", enabled: true, tags: { fresh: "yes" } },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    const same = await h.call({ path: `/v3/components/${N0}` });
+    expect(same.json).toMatchObject({
+      desired_config: "site",
+      configuration_status: "configured",
+      state: recorded.state,
+    });
+    expect(same.json.tags).toMatchObject({ fresh: "yes" });
+    conforms("component", same.json);
+
+    await h.call({ method: "PATCH", path: `/v3/components/${N0}`, body: { desired_config: "" } });
+    const cleared = await h.call({ path: `/v3/components/${N0}` });
+    expect(cleared.json).toMatchObject({
+      desired_config: "",
+      configuration_status: "unconfigured",
+      desired_state: [],
+    });
+    const listed = await h.call({ path: `/v3/components?ids=${N0}` });
+    expect(listed.json.components[0]).toMatchObject({
+      desired_config: "",
+      configuration_status: "unconfigured",
+    });
+    conforms("component", cleared.json);
+  });
+});
