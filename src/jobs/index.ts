@@ -12,3 +12,4 @@ export * from "./inventory-config-map.js";
 export * from "./job-steps.js";
 export * from "./observe-job.js";
 export * from "./step-message.js";
+export * from "./step-log.js";
