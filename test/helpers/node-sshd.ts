@@ -24,8 +24,38 @@ export function makeKeyPair(dir: string, name = "id_ed25519"): { key: string; pu
   return { key, publicKey: execFileSync("ssh-keygen", ["-y", "-f", key], { encoding: "utf8" }).trim() };
 }
 
-/** Starts sshd accepting `authorizedKeys`. */
-export async function startNodeSshd(input: { authorizedKeys: string[] }): Promise<NodeSshd> {
+/**
+ * Starts sshd accepting only certificates signed by a fresh user CA (as nodes trust cfs-trust's),
+ * and makes an ECDSA user key in `dir` (`id_ecdsa`) with such a certificate (`id_ecdsa-cert.pub`)
+ * for the test's user.
+ */
+export async function startCertSshd(input: { dir: string }): Promise<{ sshd: NodeSshd; userKey: string }> {
+  const ca = join(input.dir, "user_ca");
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-user-ca", "-f", ca]);
+  const userKey = join(input.dir, "id_ecdsa");
+  execFileSync("ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-C", "cfs-gitops-test", "-f", userKey]);
+  const principal = userInfo().username;
+  execFileSync("ssh-keygen", [
+    "-q",
+    "-s",
+    ca,
+    "-I",
+    "cfs-test",
+    "-n",
+    principal,
+    "-V",
+    "+1d",
+    `${userKey}.pub`,
+  ]);
+  const sshd = await startNodeSshd({ authorizedKeys: [], extraConfig: [`TrustedUserCAKeys ${ca}.pub`] });
+  return { sshd, userKey };
+}
+
+/** Starts sshd accepting `authorizedKeys` (and whatever `extraConfig` lines allow). */
+export async function startNodeSshd(input: {
+  authorizedKeys: string[];
+  extraConfig?: string[];
+}): Promise<NodeSshd> {
   requireSshd();
   const dir = mkdtempSync(join(tmpdir(), "cfs-node-sshd-"));
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
@@ -45,6 +75,7 @@ export async function startNodeSshd(input: { authorizedKeys: string[] }): Promis
     "UsePAM no",
     "PermitRootLogin prohibit-password",
     "LogLevel ERROR",
+    ...(input.extraConfig ?? []),
     "",
   ].join("\n");
   writeFileSync(join(dir, "sshd_config"), config);
