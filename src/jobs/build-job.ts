@@ -43,6 +43,7 @@ import {
   TERMINATION_MESSAGE_PATH,
   WORK_DIR,
 } from "./constants.js";
+import { checkCfsLayoutFits } from "./check-layout.js";
 import { checkRunSpec } from "./check-run-spec.js";
 import { imageStepEnv, imageStepMounts, imageVolumes, type JobImageService } from "./image-steps.js";
 import { inventoryConfigMapName, usesInventoryConfigMap } from "./inventory-config-map.js";
@@ -121,7 +122,8 @@ const NODE_SSH_VOLUME = "node-ssh-key";
  * The Job that runs `spec`. Every init step records its result and exits 0, later steps skip
  * themselves after a failure, and the last container (`teardown` for image targets, else `report`)
  * always runs and fails the Job when any step failed. Throws BuildJobError for a spec that cannot
- * become a valid Job (bad name, duplicate layer index, spec too large for an annotation).
+ * become a valid Job (bad name, duplicate layer index, spec too large for an annotation, more
+ * layers than the cfs layout can report).
  */
 export function buildJob(input: BuildJobInput): V1Job {
   const { spec, namespace, options } = input;
@@ -129,6 +131,7 @@ export function buildJob(input: BuildJobInput): V1Job {
   const runSpecJson = checkRunSpec(usesInventoryConfigMap(spec) ? { ...spec, components: [] } : spec);
   const layout = options.layout ?? DEFAULT_LIBRARY_JOB_LAYOUT;
   const steps = jobSteps(spec, layout);
+  if (layout === "cfs") checkCfsLayoutFits(spec, terminationMessageBudget(steps.length));
   const containers = steps.map((step) =>
     stepContainer({ step, input, budget: terminationMessageBudget(steps.length) }),
   );

@@ -2,6 +2,7 @@ import type { V1Container, V1ContainerStatus, V1Job, V1Pod } from "@kubernetes/c
 import { describe, expect, it } from "vitest";
 import {
   beginMarker,
+  BuildJobError,
   buildJob,
   decodeStepMessage,
   encodeStepMessage,
@@ -128,6 +129,24 @@ describe("buildJob with the cfs layout (seed 000)", () => {
       ["inventory", null, true],
       ["ansible", null, false],
     ]);
+  });
+});
+
+describe("buildJob: how many layers the cfs layout can report", () => {
+  it("takes 34 layers of a node session, and refuses more with what to do", () => {
+    expect(containers(job({ layers: 34 }, { layout: "cfs" })).init.map((c) => c.name)).toEqual([
+      "git-clone",
+      "inventory",
+    ]);
+    expect(() => job({ layers: 35 }, { layout: "cfs" })).toThrow(
+      /^session example-session has 35 layers: the cfs Job layout reports every layer's result in 4096 bytes and they need \d+; run it with --job-layout per-layer$/,
+    );
+    expect(() => job({ layers: 35 })).not.toThrow();
+  });
+
+  it("has less room in an image session's pod (four containers share the kubelet's 12 KiB)", () => {
+    expect(() => job({ layers: 26, definition: "image" }, { layout: "cfs" })).not.toThrow();
+    expect(() => job({ layers: 27, definition: "image" }, { layout: "cfs" })).toThrow(BuildJobError);
   });
 });
 
