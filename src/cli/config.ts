@@ -14,6 +14,12 @@ import { stepEnvNameProblem } from "../runners/steps/step-env.js";
 import type { CloneRetry } from "../runners/steps/clone-steps.js";
 import { parseListenAddress, type ListenAddress } from "../server/listen-address.js";
 import { resolveCloneRetry } from "./clone-retry-config.js";
+import {
+  resolveKubernetesJobShape,
+  resolveLocalSshKey,
+  type JobShapeFlags,
+  type KubernetesJobShape,
+} from "./job-shape-config.js";
 
 /** A configuration mistake the user must fix; the CLI prints it in one line and exits 2. */
 export class ConfigError extends Error {
@@ -63,8 +69,10 @@ export interface ControllerConfig extends RepoConfig {
   images: ImageServiceConfig;
   /** The site's allow-list (`--step-env`): names of this environment that steps also get. */
   stepEnv: readonly string[];
-  /** Retries of a clone that failed in a way that can pass (local runner; CFS_GITOPS_GIT_RETRY_*). */
+  /** Retries of a clone that failed in a way that can pass (both runners; CFS_GITOPS_GIT_RETRY_*). */
   cloneRetry: CloneRetry;
+  /** Local runner: the SSH private key node sessions' ansible logs in with (`--ssh-key`); null: none. */
+  sshKey: string | null;
 }
 
 /** The image service: the local image store (the default), the Cray IMS API, or none. */
@@ -123,7 +131,7 @@ function branches(flags: RepoFlags, env: Env): { branch: string; statusBranch: s
 }
 
 /** Controller flags. */
-export interface ControllerFlags extends RepoFlags, ImageFlags {
+export interface ControllerFlags extends RepoFlags, ImageFlags, JobShapeFlags {
   once?: boolean;
   timeout?: string;
   pollInterval?: string;
@@ -271,7 +279,7 @@ function imsTimeout(flag: string, text: string): number {
 }
 
 /** The kubernetes runner's settings (`--runner kubernetes`). */
-export interface KubernetesRunnerConfig {
+export interface KubernetesRunnerConfig extends KubernetesJobShape {
   /** A kubeconfig file; null: the pod's service account in a cluster, else KUBECONFIG or ~/.kube/config. */
   kubeconfig: string | null;
   /** The image with cfs-gitops that runs the git-clone, inventory, teardown and report steps. */
@@ -294,7 +302,7 @@ function resolveRunnerConfig(
   flags: ControllerFlags,
   env: Env,
   images: ImageServiceConfig,
-): Pick<ControllerConfig, "runner" | "kubernetes"> {
+): Pick<ControllerConfig, "runner" | "kubernetes" | "sshKey"> {
   const runner = setting(flags.runner, env.CFS_GITOPS_RUNNER, "local");
   const secrets = imsSecrets(flags, env);
   if (runner === "local") {
@@ -303,11 +311,19 @@ function resolveRunnerConfig(
         "--ims-token-secret and --ims-ssh-key-secret are for --runner kubernetes (the local runner reads --ims-token-file)",
       );
     }
-    return { runner, kubernetes: null };
+    const ssh = resolveLocalSshKey(flags, env);
+    if (typeof ssh === "string") throw new ConfigError(ssh);
+    return { runner, kubernetes: null, sshKey: ssh.sshKey };
   }
   if (runner !== "kubernetes") throw new ConfigError(`--runner ${runner}: use local or kubernetes`);
   const imageService = jobImageService(images, secrets);
-  return { runner, kubernetes: { ...resolveKubernetesRunner(flags, env), imageService } };
+  const shape = resolveKubernetesJobShape(flags, env);
+  if (typeof shape === "string") throw new ConfigError(shape);
+  return {
+    runner,
+    kubernetes: { ...resolveKubernetesRunner(flags, env), ...shape, imageService },
+    sshKey: null,
+  };
 }
 
 /** `--ims-token-secret` and `--ims-ssh-key-secret`, checked to be Secret names. */
@@ -357,7 +373,7 @@ function jobImageService(
 function resolveKubernetesRunner(
   flags: ControllerFlags,
   env: Env,
-): Omit<KubernetesRunnerConfig, "imageService"> {
+): Omit<KubernetesRunnerConfig, "imageService" | keyof KubernetesJobShape> {
   const kubeconfig = flags.kubeconfig ?? env.CFS_GITOPS_KUBECONFIG ?? null;
   if (kubeconfig !== null && !existsSync(kubeconfig))
     throw new ConfigError(`--kubeconfig ${kubeconfig}: no such file`);

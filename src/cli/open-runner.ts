@@ -4,6 +4,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { RunSpec } from "../api/index.js";
 import type { ImageService } from "../images/types.js";
+import type { JobOptions } from "../jobs/index.js";
 import { createKubernetesRunner } from "../runners/kubernetes/index.js";
 import { createLocalRunner } from "../runners/local/index.js";
 import type { OriginCredentials } from "../runners/steps/index.js";
@@ -24,7 +25,7 @@ export interface OpenRunnerInput {
     | "kind"
     | "credentials"
   > &
-    Partial<Pick<ControllerConfig, "cloneRetry">>;
+    Partial<Pick<ControllerConfig, "cloneRetry" | "sshKey">>;
   log: Logger;
   /** The image service of image sessions (local runner). */
   images: ImageService | null;
@@ -47,6 +48,7 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
       stepEnv: config.stepEnv,
       gitCredentials: gitCredentials(config),
       ...(config.cloneRetry === undefined ? {} : { cloneRetry: config.cloneRetry }),
+      ...(config.sshKey === undefined || config.sshKey === null ? {} : { sshKey: config.sshKey }),
     });
   }
   if (input.kubeConfig === null) throw new Error("the kubernetes runner needs a kubeConfig (loadKubeConfig)");
@@ -59,10 +61,23 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
       stepEnv: config.stepEnv,
       ...(kube.gitCredentialsSecret === null ? {} : { gitCredentialsSecret: kube.gitCredentialsSecret }),
       ...(kube.imageService === null ? {} : { imageService: kube.imageService }),
+      ...jobShapeOptions(kube, config.cloneRetry),
     },
     log,
     ...(input.onJobCreated === undefined ? {} : { onJobCreated: input.onJobCreated }),
   });
+}
+
+/** The Job options of issue 13: the layout, the node SSH key Secret, the clone retries. */
+function jobShapeOptions(
+  kube: NonNullable<ControllerConfig["kubernetes"]>,
+  retry: ControllerConfig["cloneRetry"] | undefined,
+): Pick<JobOptions, "layout" | "nodeSshSecret" | "cloneRetry"> {
+  return {
+    layout: kube.jobLayout,
+    ...(kube.nodeSshSecret === null ? {} : { nodeSshSecret: kube.nodeSshSecret }),
+    ...(retry === undefined ? {} : { cloneRetry: { attempts: retry.attempts, delayMs: retry.delayMs } }),
+  };
 }
 
 /**

@@ -36,16 +36,25 @@ import {
   INVENTORY_DIR,
   LABEL_INSTANCE,
   LABEL_NAME,
+  NODE_SSH_KEY_DIR,
   RESULTS_DIR,
   RUN_SPEC_DIR,
   RUN_SPEC_FILE,
   TERMINATION_MESSAGE_PATH,
   WORK_DIR,
 } from "./constants.js";
+import { checkCfsLayoutFits } from "./check-layout.js";
 import { checkRunSpec } from "./check-run-spec.js";
 import { imageStepEnv, imageStepMounts, imageVolumes, type JobImageService } from "./image-steps.js";
 import { inventoryConfigMapName, usesInventoryConfigMap } from "./inventory-config-map.js";
-import { jobSteps, stepCommand, type JobStep } from "./job-steps.js";
+import {
+  DEFAULT_LIBRARY_JOB_LAYOUT,
+  isImageTarget,
+  jobSteps,
+  stepCommand,
+  type JobLayout,
+  type JobStep,
+} from "./job-steps.js";
 import { terminationMessageBudget } from "./step-message.js";
 
 /** Container images: the step image (git, inventory, teardown, report) and the Ansible execution environment. */
@@ -80,6 +89,19 @@ export interface JobOptions {
   serviceAccountName?: string;
   /** Image targets: the IMS endpoint and the Secrets (token, SSH key) of `inventory`, `ansible-<i>` and `teardown`. */
   imageService?: JobImageService;
+  /** The pod layout (see JOB_LAYOUTS); default `per-layer` here, `cfs` from the CLI (`--job-layout`). */
+  layout?: JobLayout;
+  /**
+   * Clone retries, given to the git-clone containers as CFS's `GIT_RETRY_MAX` (tries in all) and
+   * `GIT_RETRY_DELAY` (seconds); absent: the containers' default (CFS's 60 tries, 10 s apart).
+   */
+  cloneRetry?: { attempts: number; delayMs: number };
+  /**
+   * A Secret with the SSH key (`id_ecdsa`, `id_ed25519` or `id_rsa`, and optionally its
+   * `<key>-cert.pub` certificate, as cfs-trust issues them) that node sessions' ansible containers
+   * log in to live nodes with (`--node-ssh-secret`); never mounted in image sessions.
+   */
+  nodeSshSecret?: string;
 }
 
 /** Everything buildJob needs, as one options object. */
@@ -94,24 +116,29 @@ const WORK_VOLUME = "work";
 const RUN_SPEC_VOLUME = "run-spec";
 const ANSIBLE_CONFIG_VOLUME = "ansible-config";
 const INVENTORY_VOLUME = "inventory";
+const NODE_SSH_VOLUME = "node-ssh-key";
 
 /**
  * The Job that runs `spec`. Every init step records its result and exits 0, later steps skip
  * themselves after a failure, and the last container (`teardown` for image targets, else `report`)
  * always runs and fails the Job when any step failed. Throws BuildJobError for a spec that cannot
- * become a valid Job (bad name, duplicate layer index, spec too large for an annotation).
+ * become a valid Job (bad name, duplicate layer index, spec too large for an annotation, more
+ * layers than the cfs layout can report).
  */
 export function buildJob(input: BuildJobInput): V1Job {
   const { spec, namespace, options } = input;
   // The components of a dynamic session go in the Job's inventory ConfigMap, not the annotation.
   const runSpecJson = checkRunSpec(usesInventoryConfigMap(spec) ? { ...spec, components: [] } : spec);
-  const steps = jobSteps(spec);
+  const layout = options.layout ?? DEFAULT_LIBRARY_JOB_LAYOUT;
+  const steps = jobSteps(spec, layout);
+  if (layout === "cfs") checkCfsLayoutFits(spec, terminationMessageBudget(steps.length));
   const containers = steps.map((step) =>
     stepContainer({ step, input, budget: terminationMessageBudget(steps.length) }),
   );
   const labels = jobLabels(spec);
   const annotations = jobAnnotations(spec);
-  const last = containers.at(-1)?.name ?? "";
+  // `kubectl logs job/<job>` shows the playbooks' output in the cfs layout, as CFS's runbooks expect.
+  const last = layout === "cfs" ? "ansible" : (containers.at(-1)?.name ?? "");
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -186,6 +213,9 @@ function volumes(input: BuildJobInput, steps: JobStep[]): V1Volume[] {
     list.push({ name: INVENTORY_VOLUME, configMap: { name: inventoryConfigMapName(input.spec.job) } });
   }
   list.push(...imageVolumes(imageInput(input)));
+  const nodeKey = nodeSshSecret(input);
+  if (nodeKey !== null)
+    list.push({ name: NODE_SSH_VOLUME, secret: { secretName: nodeKey, defaultMode: 0o400 } });
   return list;
 }
 
@@ -211,12 +241,15 @@ function stepContainer(args: { step: JobStep; input: BuildJobInput; budget: numb
     env: [
       ...baseEnv(args),
       ...gitEnv(step, input.options),
+      ...cloneRetryEnv(step, input.options),
       ...ansibleEnv(step),
+      ...nodeSshEnv(step, input),
       ...inventoryEnv(step, input.spec),
       ...imageStepEnv({ step, ...imageInput(input) }),
     ],
     volumeMounts: [
       ...mounts(step),
+      ...nodeSshMounts(step, input),
       ...inventoryMounts(step, input.spec),
       ...imageStepMounts({ step, ...imageInput(input) }),
     ],
@@ -244,6 +277,7 @@ function baseEnv(args: { step: JobStep; input: BuildJobInput; budget: number }):
     { name: ENV.runSpecFile, value: `${RUN_SPEC_DIR}/${RUN_SPEC_FILE}` },
     { name: ENV.terminationMessageBytes, value: String(args.budget) },
     { name: ENV.terminationMessagePath, value: TERMINATION_MESSAGE_PATH },
+    { name: ENV.jobLayout, value: args.input.options.layout ?? DEFAULT_LIBRARY_JOB_LAYOUT },
     ...stepEnvList(args.input.options),
   ];
 }
@@ -256,7 +290,7 @@ function stepEnvList(options: JobOptions): V1EnvVar[] {
 /** Git credentials by reference to the Secret, never as literal values, and only where git runs. */
 function gitEnv(step: JobStep, options: JobOptions): V1EnvVar[] {
   const secret = options.gitCredentialsSecret;
-  if (secret === undefined || (step.kind !== "git-clone" && step.kind !== "git-clone-hosts")) return [];
+  if (secret === undefined || !isCloneStep(step)) return [];
   const fromSecret = (name: string, key: string): V1EnvVar => ({
     name,
     valueFrom: { secretKeyRef: { name: secret, key, optional: false } },
@@ -265,6 +299,37 @@ function gitEnv(step: JobStep, options: JobOptions): V1EnvVar[] {
     fromSecret(ENV.gitUsername, GIT_SECRET_USERNAME_KEY),
     fromSecret(ENV.gitPassword, GIT_SECRET_PASSWORD_KEY),
   ];
+}
+
+function isCloneStep(step: JobStep): boolean {
+  return step.kind === "git-clone" || step.kind === "git-clone-hosts";
+}
+
+/** CFS's `GIT_RETRY_MAX` / `GIT_RETRY_DELAY` in the clone containers, when the site set retries. */
+function cloneRetryEnv(step: JobStep, options: JobOptions): V1EnvVar[] {
+  const retry = options.cloneRetry;
+  if (retry === undefined || !isCloneStep(step)) return [];
+  return [
+    { name: ENV.gitRetryMax, value: String(retry.attempts) },
+    { name: ENV.gitRetryDelay, value: String(retry.delayMs / 1000) },
+  ];
+}
+
+/** The `--node-ssh-secret` of a node session (never of an image session), or null. */
+function nodeSshSecret(input: BuildJobInput): string | null {
+  const secret = input.options.nodeSshSecret;
+  return secret === undefined || isImageTarget(input.spec) ? null : secret;
+}
+
+function nodeSshEnv(step: JobStep, input: BuildJobInput): V1EnvVar[] {
+  if (step.kind !== "ansible" || nodeSshSecret(input) === null) return [];
+  return [{ name: ENV.nodeSshKeyDir, value: NODE_SSH_KEY_DIR }];
+}
+
+/** The node SSH key Secret, read-only, in the ansible containers of node sessions only. */
+function nodeSshMounts(step: JobStep, input: BuildJobInput): V1VolumeMount[] {
+  if (step.kind !== "ansible" || nodeSshSecret(input) === null) return [];
+  return [{ name: NODE_SSH_VOLUME, mountPath: NODE_SSH_KEY_DIR, readOnly: true }];
 }
 
 function ansibleEnv(step: JobStep): V1EnvVar[] {

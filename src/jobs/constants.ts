@@ -71,6 +71,14 @@ export const ENV = {
   terminationMessagePath: "CFS_TERMINATION_MESSAGE_PATH",
   /** The site's allow-list (`--step-env`, comma-separated): names the step's programs also get. */
   stepEnv: "CFS_STEP_ENV",
+  /** The Job's layout (`cfs` or `per-layer`): which containers the pod has, so a step knows the ones before it. */
+  jobLayout: "CFS_JOB_LAYOUT",
+  /** Clone retries of the git-clone containers, named as in CFS's clone container: tries in all. */
+  gitRetryMax: "GIT_RETRY_MAX",
+  /** Clone retries: seconds between two tries (CFS: GIT_RETRY_DELAY). */
+  gitRetryDelay: "GIT_RETRY_DELAY",
+  /** Node sessions with `--node-ssh-secret`: where the SSH key Secret is mounted (ansible containers). */
+  nodeSshKeyDir: "CFS_NODE_SSH_KEY_DIR",
   /** Git credentials, from a Secret, only in git-clone containers. */
   gitUsername: "CFS_GIT_USERNAME",
   gitPassword: "CFS_GIT_PASSWORD",
@@ -102,6 +110,9 @@ export const ENV = {
 export const IMS_TOKEN_SECRET_KEY = "token";
 /** Mount point of the SSH key Secret of image sessions (`id_ed25519`, `id_ed25519.pub`). */
 export const SSH_KEY_DIR = "/cfs/ssh";
+
+/** Mount point of the `--node-ssh-secret` Secret in the ansible containers of node sessions. */
+export const NODE_SSH_KEY_DIR = "/cfs/node-ssh";
 
 /** Kubelet limit on one container's termination message. */
 export const MAX_TERMINATION_MESSAGE_BYTES = 4096;

@@ -7,7 +7,8 @@ export type BuildJobErrorCode =
   | "duplicate-layer-index"
   | "invalid-layer-index"
   | "run-spec-too-large"
-  | "inventory-too-large";
+  | "inventory-too-large"
+  | "too-many-layers-for-layout";
 
 /**
  * A RunSpec that cannot become a valid Job. Stalling: the same spec fails the same way every time,

@@ -3,6 +3,7 @@
  * say about the run (observeJob), and the IMS cleanup Job (pure).
  */
 export * from "./build-job.js";
+export * from "./check-layout.js";
 export * from "./check-run-spec.js";
 export * from "./constants.js";
 export * from "./errors.js";
@@ -12,3 +13,4 @@ export * from "./inventory-config-map.js";
 export * from "./job-steps.js";
 export * from "./observe-job.js";
 export * from "./step-message.js";
+export * from "./step-log.js";

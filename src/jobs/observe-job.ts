@@ -17,12 +17,19 @@ import {
 } from "../api/index.js";
 import { formatTime } from "../plan/duration.js";
 import { ANNOTATION_RUN_SPEC, ANNOTATION_SESSION } from "./constants.js";
+import type { StepLogProgress } from "./step-log.js";
 import { decodeStepMessage, type StepMessage } from "./step-message.js";
 
 /** A Job of ours and the newest pod the Job controller made for it (null when there is none). */
 export interface JobObservationInput {
   job: V1Job;
   pod: V1Pod | null;
+  /**
+   * `cfs` layout: what the log of its running `git-clone` or `ansible` container says of the layers
+   * begun and ended (stepLogProgress), so a running session shows per-layer progress. The
+   * termination messages of ended containers win over it.
+   */
+  progress?: StepLogProgress | null;
 }
 
 /** Container statuses of a pod by container name (init containers and containers). */
@@ -64,7 +71,7 @@ export function observeJob(input: JobObservationInput): RunObservation | null {
   const name = sessionOfJob(job);
   if (name === null) return null;
   const spec = runSpecOfJob(job);
-  const statuses = containerStatuses(pod);
+  const statuses = withParts(containerStatuses(pod), input.progress ?? null);
   let obs = spec === null ? bareObservation(name, job.metadata?.name ?? "") : initialObservation(spec);
   obs = {
     ...obs,
@@ -108,6 +115,54 @@ function bareObservation(name: string, job: string): RunObservation {
 function containerStatuses(pod: V1Pod | null): Statuses {
   const all = [...(pod?.status?.initContainerStatuses ?? []), ...(pod?.status?.containerStatuses ?? [])];
   return new Map(all.map((status) => [status.name, status]));
+}
+
+/**
+ * The statuses with one more entry per part of a `cfs` layout container (`git-clone-0`,
+ * `ansible-1`, ...), as the per-layer layout's own container would show it: from the parts of an
+ * ended container's message, else from the progress its running log shows. A part takes the times
+ * of its container (a running part: its container's start).
+ */
+function withParts(statuses: Statuses, progress: StepLogProgress | null): Statuses {
+  const all = new Map(statuses);
+  for (const status of statuses.values()) {
+    const terminated = status.state?.terminated;
+    const message = decodeStepMessage(terminated?.message);
+    if (terminated === undefined || message === null) continue;
+    for (const part of message.parts) all.set(part.step, partStatus(status, part, terminated));
+  }
+  const running = [...statuses.values()].find((status) => status.state?.running !== undefined);
+  if (progress !== null && running !== undefined) addProgress(all, running, progress);
+  return all;
+}
+
+/** The parts a running container's log shows ended or begun, where no ended container said more. */
+function addProgress(
+  all: Map<string, V1ContainerStatus>,
+  running: V1ContainerStatus,
+  progress: StepLogProgress,
+): void {
+  const state = running.state?.running ?? {};
+  const started = state.startedAt === undefined ? {} : { startedAt: state.startedAt };
+  for (const part of progress.ended) {
+    if (!all.has(part.step)) all.set(part.step, partStatus(running, part, { exitCode: 0, ...started }));
+  }
+  for (const name of progress.running) {
+    if (!all.has(name)) all.set(name, { ...running, name, state: { running: state } });
+  }
+}
+
+function partStatus(
+  container: V1ContainerStatus,
+  part: StepMessage,
+  terminated: NonNullable<NonNullable<V1ContainerStatus["state"]>["terminated"]>,
+): V1ContainerStatus {
+  const exitCode = part.exit_code ?? 0;
+  return {
+    ...container,
+    name: part.step,
+    state: { terminated: { ...terminated, exitCode, message: JSON.stringify(part) } },
+  };
 }
 
 /** A step as its container shows it; its message (when it wrote one) says how it ended. */

@@ -37,6 +37,12 @@ export interface StepMessage {
   artifact_count: number;
   /** Image sessions (`inventory`, `teardown`): every IMS job id, in image order. */
   ims_jobs: string[];
+  /**
+   * The `cfs` layout's `git-clone` and `ansible` containers: the message of each part they ran, as
+   * the per-layer layout's own containers would have written it (`git-clone-0`, `git-clone-hosts`,
+   * `ansible-1`, ...), in order. Empty for every other step. Parts carry no parts.
+   */
+  parts: StepMessage[];
   /** True when anything was dropped or shortened to fit the budget. */
   truncated: boolean;
 }
@@ -54,6 +60,7 @@ export type StepMessageInput = Pick<StepMessage, "step" | "status" | "exit_code"
       | "unreachable_hosts"
       | "artifacts"
       | "ims_jobs"
+      | "parts"
     >
   >;
 
@@ -90,6 +97,7 @@ export function stepMessage(input: StepMessageInput): StepMessage {
     artifacts: input.artifacts ?? [],
     artifact_count: input.artifacts?.length ?? 0,
     ims_jobs: input.ims_jobs ?? [],
+    parts: input.parts ?? [],
     truncated: false,
   };
 }
@@ -123,10 +131,18 @@ export function decodeStepMessage(text: string | undefined): StepMessage | null 
   } catch {
     return null;
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  return decodeObject(value);
+}
+
+/** A decoded message object, or null when it is not one; `nested` parts carry no parts of their own. */
+function decodeObject(value: unknown, nested = false): StepMessage | null {
+  if (!isObject(value)) return null;
   const m = value as Record<string, unknown>;
   if (m["v"] !== 1 || typeof m["step"] !== "string" || !isOutcome(m["status"])) return null;
-  return withDefaults(m, { step: m["step"], status: m["status"] });
+  const message = withDefaults(m, { step: m["step"], status: m["status"] });
+  if (nested || !Array.isArray(m["parts"])) return message;
+  const parts = m["parts"].map((part) => decodeObject(part, true)).filter((p) => p !== null);
+  return { ...message, parts };
 }
 
 /** The message with every field at its default left out. */
@@ -145,6 +161,7 @@ function compact(message: StepMessage): Partial<StepMessage> {
     out.unreachable_host_count = message.unreachable_host_count;
   }
   if (message.truncated) out.truncated = true;
+  if (message.parts.length > 0) out.parts = message.parts.map((part) => compact(part) as StepMessage);
   return { ...out, ...compactImageFields(message) };
 }
 
@@ -175,6 +192,7 @@ function withDefaults(m: Record<string, unknown>, head: Pick<StepMessage, "step"
     unreachable_host_count:
       typeof m["unreachable_host_count"] === "number" ? m["unreachable_host_count"] : unreachable.length,
     ...imageFields(m),
+    parts: [],
     truncated: m["truncated"] === true,
   };
 }
@@ -214,14 +232,16 @@ function stringList(value: unknown): string[] {
 
 function* shrinkSteps(message: StepMessage): Generator<StepMessage> {
   yield message;
-  let current: StepMessage = message.hosts === null ? message : { ...message, hosts: null, truncated: true };
-  yield current;
-  let keep = Math.max(current.failed_hosts.length, current.unreachable_hosts.length);
+  let current: StepMessage = withParts(message, (m) => (m.hosts === null ? m : { ...m, hosts: null }));
+  if (current !== message) yield current;
+  let keep = Math.max(...hostListLengths(current));
   while (keep > 0) {
     keep = Math.floor(keep / 2);
-    current = withHostLists(current, keep);
+    current = withParts(current, (m) => withHostLists(m, keep));
     yield current;
   }
+  current = withParts(current, (m) => (m === current || m.reason === null ? m : { ...m, reason: null }));
+  yield current;
   if (current.reason !== null && current.reason.length > SHORT_REASON) {
     current = { ...current, reason: `${current.reason.slice(0, SHORT_REASON)}...`, truncated: true };
     yield current;
@@ -235,11 +255,28 @@ function* shrinkSteps(message: StepMessage): Generator<StepMessage> {
   if (current.artifacts.length > 0) yield { ...current, artifacts: [], truncated: true };
 }
 
+/**
+ * `change` applied to the message and to each of its parts; a changed part marks the message
+ * truncated. Returns `message` itself when nothing changed.
+ */
+function withParts(message: StepMessage, change: (m: StepMessage) => StepMessage): StepMessage {
+  const own = change(message);
+  const parts = message.parts.map(change);
+  const partsChanged = parts.some((part, i) => part !== message.parts[i]);
+  if (own === message && !partsChanged) return message;
+  return { ...own, parts: partsChanged ? parts : own.parts, truncated: true };
+}
+
+function hostListLengths(message: StepMessage): number[] {
+  return [message, ...message.parts].flatMap((m) => [m.failed_hosts.length, m.unreachable_hosts.length]);
+}
+
 function withHostLists(message: StepMessage, keep: number): StepMessage {
   const failed = message.failed_hosts.slice(0, keep);
   const unreachable = message.unreachable_hosts.slice(0, keep);
   const cut =
     failed.length < message.failed_hosts.length || unreachable.length < message.unreachable_hosts.length;
+  if (!cut) return message;
   return {
     ...message,
     failed_hosts: failed,
@@ -249,6 +286,13 @@ function withHostLists(message: StepMessage, keep: number): StepMessage {
 }
 
 function minimal(message: StepMessage): StepMessage {
+  return {
+    ...bare(message),
+    parts: message.parts.map(bare),
+  };
+}
+
+function bare(message: StepMessage): StepMessage {
   return {
     ...stepMessage({
       step: message.step.slice(0, MAX_STEP_NAME),

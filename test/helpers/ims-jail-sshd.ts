@@ -95,7 +95,7 @@ function sshdConfig(dir: string, port: number): string {
   ].join("\n");
 }
 
-async function waitListening(port: number, child: ChildProcess, stderr: string[]): Promise<void> {
+export async function waitListening(port: number, child: ChildProcess, stderr: string[]): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`sshd exited at start: ${stderr.join("").trim()}`);
@@ -117,7 +117,7 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
+export function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once("exit", () => resolve());

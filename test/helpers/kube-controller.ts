@@ -22,7 +22,7 @@ export interface KubeControllerInput {
   /** Bearer token to run as (default: the cluster admin). */
   token?: string;
   /** Runner settings to change (deadline, secret, watch tuning). */
-  runner?: Partial<Pick<KubernetesRunnerOptions, "options" | "watch" | "now">>;
+  runner?: Partial<Pick<KubernetesRunnerOptions, "options" | "watch" | "now" | "progressIntervalMs">>;
 }
 
 /** A running controller with its runner. */
@@ -45,6 +45,9 @@ export async function startKubeController(input: KubeControllerInput): Promise<K
     log,
     ...(input.runner?.watch === undefined ? {} : { watch: input.runner.watch }),
     ...(input.runner?.now === undefined ? {} : { now: input.runner.now }),
+    ...(input.runner?.progressIntervalMs === undefined
+      ? {}
+      : { progressIntervalMs: input.runner.progressIntervalMs }),
   });
   const io = { source, status, log };
   const controller = new Controller({ ...io, runner, progressIntervalMs: 0 });

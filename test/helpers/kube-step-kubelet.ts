@@ -20,6 +20,8 @@ export interface RunPodInput {
   dir: string;
   /** Start this container and leave it running (the session stays running). */
   holdAt?: string;
+  /** Called with what a container printed once it has ended, before its end is reported (a kubelet keeps logs). */
+  onLog?: (container: string, log: string) => void;
 }
 
 /** What the pod's containers printed, by container name. */
@@ -66,6 +68,7 @@ export async function runPodSteps(input: RunPodInput): Promise<PodRun> {
     if (container.spec.name === input.holdAt) return { pod: runningPod, logs };
     const exit = await runContainer({ input, container: container.spec, mounts });
     logs.set(container.spec.name, exit.log);
+    input.onLog?.(container.spec.name, exit.log);
     list[list.length - 1] = {
       name: container.spec.name,
       state: "terminated",

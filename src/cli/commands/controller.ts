@@ -83,6 +83,18 @@ export function registerController(program: Command): void {
         "kubernetes: basic-auth Secret (username, password) the clone steps use [env CFS_GITOPS_GIT_CREDENTIALS_SECRET]",
       )
       .option(
+        "--job-layout <layout>",
+        "kubernetes: cfs (one git-clone, inventory, one ansible container for all layers, teardown: today's CFS) or per-layer (git-clone-<i>, ansible-<i>: CFS before 2023) [env CFS_GITOPS_JOB_LAYOUT] (default cfs)",
+      )
+      .option(
+        "--node-ssh-secret <name>",
+        "kubernetes: Secret with the SSH key (id_ecdsa, id_ed25519 or id_rsa; optional <key>-cert.pub) node sessions' ansible logs in to nodes with; never image sessions [env CFS_GITOPS_NODE_SSH_SECRET]",
+      )
+      .option(
+        "--ssh-key <file>",
+        "local: SSH private key node sessions' ansible logs in to nodes with (mode 0600 or 0400); never image sessions [env CFS_GITOPS_SSH_KEY]",
+      )
+      .option(
         "--step-env <name>",
         "let steps (git, ansible-playbook) also get this variable of the controller's environment (of the container's on kubernetes); repeatable or comma-separated; CFS_GITOPS_* and credentials never pass [env CFS_GITOPS_STEP_ENV]",
         (name: string, names: string[] = []) => [...names, name],

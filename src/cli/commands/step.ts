@@ -35,7 +35,9 @@ The Job the kubernetes runner creates sets the environment a step reads (${ENV.r
 ${ENV.workDir}, ${ENV.resultsDir}, ...); git credentials come from the Secret named by
 --git-credentials-secret and are never logged. Every step but the last records its result and
 exits 0; later steps skip themselves after a failure; the last (report, or teardown for image
-targets) exits 1 when any step failed.
+targets) exits 1 when any step failed. In the cfs layout (--job-layout cfs, ${ENV.jobLayout}=cfs)
+git-clone and ansible take no --layer: each does every layer, framing each in its log, and ansible
+is the last container of a node session.
 
 Example (what the Job runs for layer 2):
   cfs-gitops step ansible --layer 2`,

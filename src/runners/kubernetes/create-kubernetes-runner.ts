@@ -26,6 +26,8 @@ import {
   isHelperObject,
   observeJob,
   sessionOfJob,
+  splitStepLog,
+  stepLogSource,
   usesInventoryConfigMap,
   vanishedObservation,
   type ImsCleanupJobInput,
@@ -40,6 +42,7 @@ import type { Runner } from "../types.js";
 import { apiError, apiStatus } from "./api-errors.js";
 import { compressComponents, ensureInventoryConfigMap } from "./ensure-inventory-config-map.js";
 import { Informer, type InformerEvent, type WatchClient } from "./informer.js";
+import { DEFAULT_PROGRESS_INTERVAL_MS, LayerProgress } from "./layer-progress.js";
 
 /** Informer settings (tests shorten them). */
 export interface KubernetesWatchOptions {
@@ -74,6 +77,8 @@ export interface KubernetesRunnerOptions {
   watchClient?: WatchClient;
   /** Called after start() created a Job (not for one that existed already): a metric's hook. */
   onJobCreated?: (spec: RunSpec) => void;
+  /** `cfs` layout: time between two reads of a running `ansible` container's log for per-layer progress (default 10 s). */
+  progressIntervalMs?: number;
 }
 
 /** Label selector of every Job and pod the runner creates and watches. */
@@ -111,6 +116,8 @@ class KubernetesRunner implements Runner {
   private readonly vanished = new Map<string, RunObservation>();
   /** Image runs whose Job disappeared before teardown: what remove() must clean up in IMS. */
   private readonly vanishedCleanup = new Map<string, ImsCleanupTarget>();
+  /** Per-layer progress of running cfs layout containers, from their logs. */
+  private readonly progress: LayerProgress;
   private closed = false;
 
   constructor(private readonly options: KubernetesRunnerOptions) {
@@ -144,6 +151,13 @@ class KubernetesRunner implements Runner {
         this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }),
       ),
       onEvent: (event, pod) => this.onPod(event, pod),
+    });
+    this.progress = new LayerProgress({
+      readLog: (pod, container) => this.podLog(pod, container),
+      intervalMs: options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
+      sleep: (ms, signal) => this.sleep(ms, signal),
+      onChange: () => this.notify(),
+      log: this.log,
     });
   }
 
@@ -235,7 +249,8 @@ class KubernetesRunner implements Runner {
     for (const job of this.knownJobs()) {
       const name = job.metadata?.name ?? "";
       if (this.removing.has(name) || isHelperObject(job)) continue;
-      const obs = observeJob({ job, pod: this.lastPod.get(name) ?? null });
+      const pod = this.lastPod.get(name) ?? null;
+      const obs = observeJob({ job, pod, progress: this.progress.of(name, pod) });
       if (obs === null) continue;
       const deleting = job.metadata?.deletionTimestamp !== undefined;
       runs.push({ obs: deleting ? vanishedObservation(obs, now) : obs, created: createdAt(job) });
@@ -251,17 +266,25 @@ class KubernetesRunner implements Runner {
     this.listeners.push(callback);
   }
 
+  /** The log of `step`: its container's, or in the cfs layout its part of `git-clone` or `ansible`. */
   async readLog(job: string, step: string): Promise<string | null> {
     const pod = this.lastPod.get(job)?.metadata?.name;
     if (pod === undefined) return null;
+    const source = stepLogSource(this.jobs.get(job) ?? null, step);
+    const text = await this.podLog(pod, source.container);
+    return text === null || source.part === null ? text : splitStepLog(text, source.part);
+  }
+
+  private async podLog(pod: string, container: string): Promise<string | null> {
     try {
       return await this.core.readNamespacedPodLog({
         name: pod,
         namespace: this.options.namespace,
-        container: step,
+        container,
       });
     } catch (error) {
-      this.log.debug({ job, step, err: apiError(`read the log of ${pod}/${step}`, error) }, "no log");
+      const err = apiError(`read the log of ${pod}/${container}`, error);
+      this.log.debug({ pod, container, err }, "no log");
       return null;
     }
   }
@@ -273,6 +296,7 @@ class KubernetesRunner implements Runner {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.progress.close();
     await Promise.all([this.jobs.stop(), this.pods.stop()]);
   }
 
@@ -344,6 +368,7 @@ class KubernetesRunner implements Runner {
 
   /** A Job disappeared: expected after remove(); otherwise its run is recorded as vanished. */
   private jobGone(name: string, job: V1Job): void {
+    this.progress.forget(name);
     const pod = this.lastPod.get(name) ?? null;
     this.lastPod.delete(name);
     if (this.removing.delete(name) || isHelperObject(job)) return;

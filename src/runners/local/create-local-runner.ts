@@ -70,6 +70,8 @@ export interface LocalRunnerOptions {
   images?: ImageService | null;
   /** Retries of a clone that failed in a way that can pass; default DEFAULT_CLONE_RETRY (CFS's 60 x 10 s). */
   cloneRetry?: CloneRetry;
+  /** `--ssh-key`: the private key node sessions' ansible logs in to nodes with (never image sessions'). */
+  sshKey?: string;
   /**
    * Every wait of the runner (between clone tries, kill grace periods, polls of an adopted step);
    * default a real timer. Tests pass a fake one with a fake `now`.
@@ -320,6 +322,7 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
         }),
       missingReason: ansibleMissing(explicit),
       env: base,
+      sshKey: options.sshKey ?? null,
     },
     parsePassthrough,
     killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,

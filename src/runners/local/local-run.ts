@@ -41,6 +41,8 @@ export interface StepContext {
     missingReason: string;
     /** The base environment of ansible steps (see ansibleStepEnv for what each layer adds). */
     env: Record<string, string>;
+    /** `--ssh-key`: the key node sessions' ansible logs in with; null: ansible's own default. */
+    sshKey: string | null;
   };
   /** Splits `ansible.passthrough` into argv tokens, or says why it cannot. */
   parsePassthrough: PassthroughParse;

@@ -63,6 +63,7 @@ export async function ansibleStep(run: LocalRun, ctx: StepContext, layer: Planne
       layer,
       configPath: join(run.paths.work, ANSIBLE_CFG_FILE),
       imageEnv: run.ansibleExtraEnv,
+      sshKeyFile: ctx.ansible.sshKey,
     }),
   });
   return recordAnsibleExit(run, ctx, { layer, exit });

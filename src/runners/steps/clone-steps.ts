@@ -53,20 +53,21 @@ export const DEFAULT_CLONE_RETRY: Readonly<CloneRetry> = {
 
 /**
  * The clone retries a step container is given in its environment, named as in CFS's clone
- * container: `GIT_RETRY_MAX` (tries in all) and `GIT_RETRY_DELAY` (seconds between tries). A
- * missing or malformed value keeps the CFS default.
+ * container: `GIT_RETRY_MAX` (tries in all) and `GIT_RETRY_DELAY` (seconds between tries; a
+ * fraction, such as the `0.5` of CFS_GITOPS_GIT_RETRY_DELAY=0.5, is kept). A missing or malformed
+ * value keeps the CFS default.
  */
 export function cloneRetryFromEnv(env: Readonly<Record<string, string | undefined>>): CloneRetry {
-  const attempts = wholeNumber(env["GIT_RETRY_MAX"], 1) ?? DEFAULT_CLONE_RETRY.attempts;
-  const delaySeconds = wholeNumber(env["GIT_RETRY_DELAY"], 0);
-  const delayMs = delaySeconds === null ? DEFAULT_CLONE_RETRY.delayMs : delaySeconds * 1000;
-  return { attempts, delayMs, maxDelayMs: delayMs };
+  const attempts = number(env["GIT_RETRY_MAX"], { min: 1, pattern: /^[0-9]+$/ });
+  const delaySeconds = number(env["GIT_RETRY_DELAY"], { min: 0, pattern: /^[0-9]+(\.[0-9]+)?$/ });
+  const delayMs = delaySeconds === null ? DEFAULT_CLONE_RETRY.delayMs : Math.round(delaySeconds * 1000);
+  return { attempts: attempts ?? DEFAULT_CLONE_RETRY.attempts, delayMs, maxDelayMs: delayMs };
 }
 
-function wholeNumber(text: string | undefined, min: number): number | null {
-  if (text === undefined || !/^[0-9]+$/.test(text.trim())) return null;
+function number(text: string | undefined, rule: { min: number; pattern: RegExp }): number | null {
+  if (text === undefined || !rule.pattern.test(text.trim())) return null;
   const value = Number(text.trim());
-  return value >= min ? value : null;
+  return value >= rule.min ? value : null;
 }
 
 /** What a clone step needs from its runner. Credentials live in the runner's git environment. */

@@ -6,7 +6,7 @@
  * secrets (`CFS_GITOPS_*`, the Job's credential variables, `GIT_CONFIG_*`) never pass, whatever
  * the allow-list says.
  */
-import type { PlannedLayer, RunSpec } from "../../api/index.js";
+import { isImageTarget, type PlannedLayer, type RunSpec } from "../../api/index.js";
 import { credentialEnv, type Credentials } from "../../git/credentials.js";
 import { redactUrl } from "../../git/scrub-secrets.js";
 import { ansibleEnv } from "./ansible-config.js";
@@ -147,10 +147,18 @@ export interface AnsibleStepEnvInput {
   configPath: string;
   /** What the image service adds for image sessions (plugin paths); empty otherwise. */
   imageEnv?: Readonly<Record<string, string>>;
+  /**
+   * The SSH private key node sessions log in to live nodes with (`--ssh-key`, or the key of
+   * `--node-ssh-secret` in a Job); ignored for image sessions, which reach their IMS jails with the
+   * image service's own key.
+   */
+  sshKeyFile?: string | null;
 }
 
 /** The environment of `ansible-playbook` for one layer: base, AEE variables, ansible's own settings, image extras. */
 export function ansibleStepEnv(input: AnsibleStepEnvInput): Record<string, string> {
   const env = ansibleEnv({ ...input.base, ...aeeEnv(input.spec, input.layer) }, input.configPath);
-  return imageAnsibleEnv(env, input.imageEnv ?? {});
+  const key = input.sshKeyFile ?? null;
+  const withKey = key === null || isImageTarget(input.spec) ? env : { ...env, ANSIBLE_PRIVATE_KEY_FILE: key };
+  return imageAnsibleEnv(withKey, input.imageEnv ?? {});
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { BatchV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { SessionRecord } from "../../../src/api/index.js";
+import type { JobLayout } from "../../../src/jobs/index.js";
 import { MANAGED_SELECTOR } from "../../../src/runners/kubernetes/index.js";
 import { ConfigRepo, configurationYaml, makeLayerRepo, tempDir } from "../../helpers/config-repo.js";
 import { startImsWithJails, type ImsWithJails } from "../../helpers/ims-with-jails.js";
@@ -93,7 +94,7 @@ async function createKeySecret(namespace: string): Promise<void> {
 }
 
 /** A namespace with the key and token Secrets, a test IMS (that demands the token) with one image, and a controller whose Jobs use both. */
-async function setup(name: string, playbook: string) {
+async function setup(name: string, playbook: string, layout?: JobLayout) {
   count += 1;
   const namespace = `image-${count}-${name}`.slice(0, 63);
   await createNamespace(core, namespace);
@@ -117,6 +118,7 @@ async function setup(name: string, playbook: string) {
     runner: {
       options: {
         activeDeadlineSeconds: 3600,
+        ...(layout === undefined ? {} : { layout }),
         imageService: {
           imsUrl: world.ims.url,
           sshKeySecret: SSH_KEY_SECRET,
@@ -205,6 +207,25 @@ describe("image sessions on the kubernetes runner", () => {
     expect(world.ims.publicKeys.size).toBe(0);
     expect([...run.logs.values()].join("\n")).not.toContain(TOKEN);
     expect(JSON.stringify(done)).not.toContain(TOKEN);
+  });
+
+  it("customizes the image in the cfs layout too: git-clone, inventory, ansible, then teardown", async () => {
+    const { namespace, repo, world, image } = await setup("img-cfs", PLAYBOOK, "cfs");
+    const run = await playKubelet(namespace, "img-cfs");
+    expect([...run.logs.keys()]).toEqual(["git-clone", "inventory", "ansible", "teardown"]);
+    expect(run.logs.get("ansible")).toContain("##cfs-gitops## begin ansible-0");
+    const done = await completeRecord(repo, "img-cfs");
+    expect(done.status.session).toMatchObject({ succeeded: "true" });
+    expect(done.status.artifacts.map((a) => a.image_id)).toEqual([image]);
+    const jail = world.jailDirs.get(done.status.session.ims_job ?? "") ?? "";
+    expect(readFileSync(join(jail, "etc/motd"), "utf8")).toBe("customized in a Job\n");
+    expect(done.status.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
+      "git-clone-0:succeeded",
+      "inventory:succeeded",
+      "ansible-0:succeeded",
+      "teardown:succeeded",
+    ]);
+    expect(world.ims.jobs.size).toBe(0);
   });
 
   it("a failing layer still tears down: IMS is told failed and no artifact is recorded", async () => {

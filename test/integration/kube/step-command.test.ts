@@ -294,6 +294,7 @@ describe("resolveStepConfig", () => {
   it("names the container and takes the Job's paths", () => {
     expect(resolveStepConfig({ kind: "ansible", layer: "2", env })).toEqual({
       kind: "ansible",
+      layout: "per-layer",
       layer: 2,
       name: "ansible-2",
       runSpecFile: "/cfs/run/spec.json",
@@ -306,6 +307,24 @@ describe("resolveStepConfig", () => {
       ansibleConfigDir: null,
       ims: null,
       sshKeyDir: null,
+      nodeSshKeyDir: null,
+      cloneRetry: { attempts: 60, delayMs: 10_000, maxDelayMs: 10_000 },
+    });
+  });
+
+  it("takes the cfs layout's all-layer containers without --layer, and the Job's clone retries", () => {
+    const cfs = { ...env, [ENV.jobLayout]: "cfs", [ENV.gitRetryMax]: "5", [ENV.gitRetryDelay]: "0.5" };
+    expect(resolveStepConfig({ kind: "git-clone", env: cfs })).toMatchObject({
+      layout: "cfs",
+      layer: null,
+      name: "git-clone",
+      cloneRetry: { attempts: 5, delayMs: 500, maxDelayMs: 500 },
+    });
+    expect(resolveStepConfig({ kind: "ansible", layer: "1", env: cfs })).toEqual({
+      error: "step ansible takes no --layer",
+    });
+    expect(resolveStepConfig({ kind: "ansible", env: { ...env, [ENV.jobLayout]: "flat" } })).toEqual({
+      error: "CFS_JOB_LAYOUT flat: use cfs or per-layer",
     });
   });
 });

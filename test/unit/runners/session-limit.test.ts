@@ -83,6 +83,10 @@ describe("cloneRetryFromEnv", () => {
       { GIT_RETRY_MAX: "0", GIT_RETRY_DELAY: "soon" },
       { attempts: 60, delayMs: 10_000 },
     ],
+    [
+      { GIT_RETRY_MAX: "2", GIT_RETRY_DELAY: "0.5" },
+      { attempts: 2, delayMs: 500 },
+    ],
   ])("reads %j as CFS's clone container does", (env, expected) => {
     expect(cloneRetryFromEnv(env)).toMatchObject(expected);
   });

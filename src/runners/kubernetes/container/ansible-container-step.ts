@@ -54,6 +54,7 @@ export async function runAnsibleLayer(run: ContainerStep): Promise<StepMessage> 
       layer,
       configPath: config.path,
       imageEnv: await imageEnv(run),
+      sshKeyFile: nodeSshKeyFile(run),
     }),
     out: run.out,
     ...(run.signal === undefined ? {} : { signal: run.signal }),
@@ -69,6 +70,20 @@ export async function runAnsibleLayer(run: ContainerStep): Promise<StepMessage> 
     failed_hosts: outcome.layer.failed_hosts,
     unreachable_hosts: outcome.layer.unreachable_hosts,
   });
+}
+
+/** Private key names looked for in the `--node-ssh-secret` mount, in order (cfs-trust issues ECDSA keys). */
+export const NODE_SSH_KEY_NAMES = ["id_ecdsa", "id_ed25519", "id_rsa"] as const;
+
+/**
+ * The node session's private key in the mounted `--node-ssh-secret` (its `<key>-cert.pub`
+ * certificate beside it, when the Secret has one, is what ssh offers with it); null: none mounted.
+ */
+function nodeSshKeyFile(run: ContainerStep): string | null {
+  const dir = run.config.nodeSshKeyDir;
+  if (dir === null || isImageTarget(run.spec)) return null;
+  const found = NODE_SSH_KEY_NAMES.map((name) => join(dir, name)).find((path) => existsSync(path));
+  return found ?? null;
 }
 
 /** Image sessions: what the image service staged for ansible (the staging file's `ansibleEnv`). */

@@ -29,7 +29,10 @@ export async function finalStep(run: ContainerStep): Promise<ContainerStepEnd> {
 }
 
 /** Why the session failed: the first failed step's reason, or the first step that left no result. */
-function firstFailure(names: readonly string[], results: ReadonlyMap<string, StepMessage>): string | null {
+export function firstFailure(
+  names: readonly string[],
+  results: ReadonlyMap<string, StepMessage>,
+): string | null {
   for (const name of names) {
     const result = results.get(name);
     if (result === undefined) return `${name} recorded no result`;

@@ -10,16 +10,22 @@ import { gunzipSync } from "node:zlib";
 import type { RunSpec } from "../../../api/index.js";
 import { credentialEnv, credentialSecrets } from "../../../git/credentials.js";
 import { realSleep } from "../../../git/sleep.js";
-import { isImageTarget, jobSteps, stepMessage, type StepMessage } from "../../../jobs/index.js";
+import {
+  isAllLayersStep,
+  isImageTarget,
+  jobSteps,
+  stepMessage,
+  type StepMessage,
+} from "../../../jobs/index.js";
 import {
   GIT_SAFE_ENV,
   cloneHosts,
-  cloneRetryFromEnv,
   cloneLayer,
   writeInventoryFiles,
   type CloneIo,
   type CloneOutcome,
 } from "../../steps/index.js";
+import { runAllLayers } from "./all-layers-step.js";
 import { runAnsibleLayer } from "./ansible-container-step.js";
 import { runContainerProcess } from "./container-process.js";
 import {
@@ -50,7 +56,7 @@ async function stepEnd(options: ContainerStepOptions): Promise<ContainerStepEnd>
   const exitCode = options.config.kind === "report" || options.config.kind === "teardown" ? 1 : 0;
   try {
     const spec = await readRunSpec(options.config);
-    const steps = jobSteps(spec);
+    const steps = jobSteps(spec, options.config.layout);
     const at = steps.findIndex((s) => s.name === name);
     const step = steps[at];
     if (step === undefined) {
@@ -76,6 +82,7 @@ async function readRunSpec(config: ContainerStepOptions["config"]): Promise<RunS
 }
 
 async function runStep(run: ContainerStep): Promise<ContainerStepEnd> {
+  if (isAllLayersStep(run.step)) return runAllLayers(run, initStepMessage);
   if (!run.step.init) return finalStep(run);
   const results = await readStepResults(
     run.config.resultsDir,
@@ -154,7 +161,7 @@ function cloneIo(run: ContainerStep, url: string): CloneIo {
         ...(run.signal === undefined ? {} : { signal: run.signal }),
       }),
     note: (text) => logLine(run.out, text),
-    retry: cloneRetryFromEnv(run.env),
+    retry: run.config.cloneRetry,
     sleep: (ms) => realSleep(ms, run.signal),
   };
 }

@@ -5,11 +5,14 @@
 import type { Credentials } from "../../../git/credentials.js";
 import {
   ENV,
+  JOB_LAYOUTS,
   MAX_TERMINATION_MESSAGE_BYTES,
   STEP_KINDS,
   TERMINATION_MESSAGE_PATH,
+  type JobLayout,
   type StepKind,
 } from "../../../jobs/index.js";
+import { cloneRetryFromEnv, type CloneRetry } from "../../steps/clone-steps.js";
 
 /** Defined with StepKind in jobs/job-steps.ts; re-exported for the `step` command. */
 export { STEP_KINDS };
@@ -17,9 +20,11 @@ export { STEP_KINDS };
 /** Everything one step container needs. Credentials are never logged. */
 export interface StepConfig {
   kind: StepKind;
-  /** The layer's index, for `git-clone` and `ansible`; else null. */
+  /** The Job's layout (CFS_JOB_LAYOUT; `per-layer` for Jobs made before it existed). */
+  layout: JobLayout;
+  /** The layer's index, for `git-clone` and `ansible` of the per-layer layout; else null. */
   layer: number | null;
-  /** Container name: `git-clone-0`, `inventory`, `ansible-2`, `report`, ... */
+  /** Container name: `git-clone-0`, `git-clone`, `inventory`, `ansible-2`, `ansible`, `report`, ... */
   name: string;
   runSpecFile: string;
   /** The gzip-compressed components JSON of a dynamic session (`inventory`); null: the RunSpec's. */
@@ -35,6 +40,10 @@ export interface StepConfig {
   ims: StepImsConfig | null;
   /** Image targets: where the SSH key Secret is mounted; null when not mounted. */
   sshKeyDir: string | null;
+  /** Node sessions with `--node-ssh-secret`: where that Secret is mounted (ansible steps); null: not mounted. */
+  nodeSshKeyDir: string | null;
+  /** Clone retries, from the container's GIT_RETRY_MAX and GIT_RETRY_DELAY (CFS's defaults when unset). */
+  cloneRetry: CloneRetry;
 }
 
 /** How an image step reaches IMS. The token is never logged. */
@@ -64,7 +73,10 @@ export function resolveStepConfig(input: StepConfigInput): Readonly<StepConfig> 
   const kind = STEP_KINDS.find((k) => k === input.kind);
   if (kind === undefined)
     return { error: `unknown step "${input.kind}": use one of ${STEP_KINDS.join(", ")}` };
-  const layer = stepLayer(kind, input.layer);
+  const layout = JOB_LAYOUTS.find((l) => l === (nonEmpty(input.env[ENV.jobLayout]) ?? "per-layer"));
+  if (layout === undefined)
+    return { error: `${ENV.jobLayout} ${input.env[ENV.jobLayout] ?? ""}: use ${JOB_LAYOUTS.join(" or ")}` };
+  const layer = stepLayer({ kind, layout, text: input.layer });
   if (typeof layer === "string") return { error: layer };
   const paths = requiredPaths(input.env);
   if ("error" in paths) return paths;
@@ -78,6 +90,7 @@ export function resolveStepConfig(input: StepConfigInput): Readonly<StepConfig> 
   if ("error" in ims) return ims;
   return Object.freeze({
     kind,
+    layout,
     layer,
     name: layer === null ? kind : `${kind}-${layer}`,
     ...paths,
@@ -88,6 +101,8 @@ export function resolveStepConfig(input: StepConfigInput): Readonly<StepConfig> 
     ansibleConfigDir: nonEmpty(input.env[ENV.ansibleConfigDir]),
     ims: ims.ims,
     sshKeyDir: nonEmpty(input.env[ENV.sshKeyDir]),
+    nodeSshKeyDir: nonEmpty(input.env[ENV.nodeSshKeyDir]),
+    cloneRetry: cloneRetryFromEnv(input.env),
   });
 }
 
@@ -124,9 +139,17 @@ function imsConfig(env: StepConfigInput["env"]): { ims: StepImsConfig | null } |
   };
 }
 
-/** The layer index of a step, or what is wrong with `--layer`. */
-function stepLayer(kind: StepKind, text: string | undefined): number | null | string {
-  const needsLayer = LAYER_KINDS.includes(kind);
+/**
+ * The layer index of a step, or what is wrong with `--layer`: the per-layer layout's `git-clone`
+ * and `ansible` need one; the cfs layout's do every layer and take none.
+ */
+function stepLayer(input: {
+  kind: StepKind;
+  layout: JobLayout;
+  text: string | undefined;
+}): number | null | string {
+  const { kind, layout, text } = input;
+  const needsLayer = layout === "per-layer" && LAYER_KINDS.includes(kind);
   if (!needsLayer) return text === undefined ? null : `step ${kind} takes no --layer`;
   if (text === undefined) return `step ${kind} needs --layer <index>`;
   if (!/^[0-9]{1,9}$/.test(text)) return `--layer ${text}: not a layer index (a whole number of at least 0)`;

@@ -29,8 +29,24 @@ describe("resolveControllerConfig: the runner", () => {
         ansibleImage: images.ansibleImage,
         jobDeadlineSeconds: 21_600,
         gitCredentialsSecret: null,
+        jobLayout: "cfs",
+        nodeSshSecret: null,
       },
     });
+  });
+
+  it("takes --ssh-key for the local runner, as an absolute path, only when only its owner can read it", () => {
+    const key = join(dir, "id_ecdsa");
+    writeFileSync(key, "not really a key\n", { mode: 0o600 });
+    expect(resolve({ sshKey: key })).toMatchObject({ runner: "local", sshKey: key });
+    expect(resolve({})).toMatchObject({ sshKey: null });
+    const open = join(dir, "id_open");
+    writeFileSync(open, "not really a key\n", { mode: 0o644 });
+    expect(() => resolve({ sshKey: open })).toThrow(
+      new ConfigError(
+        `--ssh-key ${open}: readable by others (mode 0644); ssh refuses such a key: chmod 600 it`,
+      ),
+    );
   });
 
   it("reads them from the environment too", () => {
@@ -43,6 +59,8 @@ describe("resolveControllerConfig: the runner", () => {
         CFS_GITOPS_ANSIBLE_IMAGE: "aee:2",
         CFS_GITOPS_JOB_DEADLINE: "90m",
         CFS_GITOPS_GIT_CREDENTIALS_SECRET: "vcs-user",
+        CFS_GITOPS_JOB_LAYOUT: "per-layer",
+        CFS_GITOPS_NODE_SSH_SECRET: "cfs-trust-key",
       },
     );
     expect(config.kubernetes).toEqual({
@@ -51,6 +69,8 @@ describe("resolveControllerConfig: the runner", () => {
       ansibleImage: "aee:2",
       jobDeadlineSeconds: 5400,
       gitCredentialsSecret: "vcs-user",
+      jobLayout: "per-layer",
+      nodeSshSecret: "cfs-trust-key",
       imageService: null,
     });
   });
@@ -85,6 +105,21 @@ describe("resolveControllerConfig: the runner", () => {
       { runner: "kubernetes", ...images, gitCredentialsSecret: "Vcs_User" },
       "--git-credentials-secret Vcs_User: not a Secret name",
     ],
+    [{ runner: "kubernetes", ...images, jobLayout: "flat" }, "--job-layout flat: use cfs or per-layer"],
+    [
+      { runner: "kubernetes", ...images, nodeSshSecret: "Trust_Key" },
+      "--node-ssh-secret Trust_Key: not a Secret name",
+    ],
+    [
+      { runner: "kubernetes", ...images, sshKey: "/etc/hostname" },
+      "--ssh-key is a file of the local runner; with --runner kubernetes pass --node-ssh-secret <name>",
+    ],
+    [
+      { nodeSshSecret: "cfs-trust-key" },
+      "--node-ssh-secret is for --runner kubernetes; the local runner takes --ssh-key <file>",
+    ],
+    [{ jobLayout: "cfs" }, "--job-layout is for --runner kubernetes (the local runner has no Job)"],
+    [{ sshKey: join(dir, "missing") }, `--ssh-key ${join(dir, "missing")}: no such file`],
   ] as Array<[ControllerFlags, string]>)("rejects %o with one line", (flags, message) => {
     expect(() => resolve(flags)).toThrow(new ConfigError(message));
   });
