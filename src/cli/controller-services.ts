@@ -66,6 +66,8 @@ export class ControllerServices {
   readonly elector: LeaderElector | null;
   /** The `/readyz` detail of `--verify-commits`, when it is on. */
   commitVerification: (() => CommitVerificationState) | null = null;
+  /** Checks a pull request the webhook announced (with `--forge`); null: pull request events are ignored. */
+  checkPullRequest: ((pr: number) => void) | null = null;
   private http: HttpServer | null = null;
 
   constructor(private readonly input: ServicesInput) {
@@ -142,6 +144,7 @@ export class ControllerServices {
               secret: config.webhookSecret,
               branch: config.branch,
               trigger: (reason) => supervisor.trigger(reason),
+              ...(this.checkPullRequest ? { checkPullRequest: this.checkPullRequest } : {}),
             }
           : null,
       });

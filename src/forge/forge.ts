@@ -31,6 +31,8 @@ export interface PullRequestInfo {
   headSha: string;
   /** The branch it merges into. */
   base: string;
+  /** The branch it brings (a name, for messages). */
+  headBranch: string;
   /** The ref the forge keeps the head at in the base repository (`refs/pull/7/head`). */
   headRef: string;
   /** Paths the pull request changes (both sides of a rename). */

@@ -76,6 +76,7 @@ export function createGithubForge(options: ForgeOptions): Forge {
         number: n,
         headSha: stringField(json, ["head", "sha"], what),
         base: stringField(json, ["base", "ref"], what),
+        headBranch: stringField(json, ["head", "ref"], what),
         headRef: `refs/pull/${n}/head`,
         changedFiles: files.flat(),
       });

@@ -69,6 +69,7 @@ export function createGitlabForge(options: ForgeOptions): Forge {
         number: n,
         headSha: stringField(json, ["sha"], what),
         base: stringField(json, ["target_branch"], what),
+        headBranch: stringField(json, ["source_branch"], what),
         headRef: `refs/merge-requests/${n}/head`,
         changedFiles: files.flat(),
       });
