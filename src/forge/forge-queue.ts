@@ -61,9 +61,7 @@ export class ForgeQueue {
     if (this.waiting.delete(task.key)) this.counts.replaced += 1;
     this.waiting.set(task.key, task);
     this.trimWaiting();
-    this.worker ??= this.drain().finally(() => {
-      this.worker = null;
-    });
+    this.startWorker();
   }
 
   /** Resolves when nothing waits or runs (tests; shutdown). */
@@ -77,6 +75,20 @@ export class ForgeQueue {
     this.waiting.clear();
     this.stopping.abort();
     await this.idle();
+  }
+
+  /**
+   * Starts the worker unless it runs. It starts on the next tick (a task that queues another while
+   * it runs must find it set), and again when a task arrived while it was finishing.
+   */
+  private startWorker(): void {
+    if (this.worker || this.closed) return;
+    this.worker = Promise.resolve()
+      .then(() => this.drain())
+      .finally(() => {
+        this.worker = null;
+        if (this.waiting.size > 0) this.startWorker();
+      });
   }
 
   private trimWaiting(): void {
