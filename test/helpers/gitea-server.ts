@@ -36,6 +36,8 @@ export interface GiteaServer {
   cloneUrl(repo: string): string;
   /** The clone URL with `user:token@` (for test pushes only). */
   pushUrl(repo: string): string;
+  /** A new token of `user` with only these scopes (`write:repository`, `write:issue`, ...). */
+  createToken(name: string, scopes: string[]): Promise<string>;
   /** What the server printed (for a failing test's message). */
   output(): string;
   stop(): Promise<void>;
@@ -96,6 +98,17 @@ export async function startGitea(input: { root: string }): Promise<GiteaServer> 
     api,
     cloneUrl: (repo) => `${url}/${repo}.git`,
     pushUrl: (repo) => `http://${USER}:${token}@127.0.0.1:${port}/${repo}.git`,
+    createToken: async (name, scopes) => {
+      const basic = Buffer.from(`${USER}:${PASSWORD}`).toString("base64");
+      const response = await fetch(`${url}/api/v1/users/${USER}/tokens`, {
+        method: "POST",
+        headers: { authorization: `Basic ${basic}`, "content-type": "application/json" },
+        body: JSON.stringify({ name, scopes }),
+      });
+      const json = (await response.json()) as { sha1?: string };
+      if (response.status !== 201 || !json.sha1) throw new Error(`gitea: token ${name}: ${response.status}`);
+      return json.sha1;
+    },
     output: () => chunks.join(""),
     stop: () => stopChild(child),
   };
