@@ -117,7 +117,8 @@ export class ForgeServices {
 /** The forge part of `cfs-gitops controller`: the controller's hooks and what to close. */
 export interface ControllerForge {
   hooks: { onStatusCommit?: (notice: StatusCommitNotice) => void };
-  close(): Promise<void>;
+  /** See ForgeServices.close. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -133,5 +134,5 @@ export function controllerForge(input: {
   if (input.forge === null) return { hooks: {}, close: () => Promise.resolve() };
   const forge = new ForgeServices({ forge: openForge(input.forge), config: input.repo, log: input.log });
   input.services.checkPullRequest = forge.checkPullRequest;
-  return { hooks: { onStatusCommit: forge.onStatusCommit }, close: () => forge.close() };
+  return { hooks: { onStatusCommit: forge.onStatusCommit }, close: (graceMs) => forge.close(graceMs) };
 }
