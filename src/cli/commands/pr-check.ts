@@ -34,9 +34,11 @@ request changes sessions/, configurations/, components/, sources/ or cfs.yaml, i
 merge (as diff --pr does), sets the commit status cfs-gitops/validate on the head and writes one
 comment with the preview, edited in place on the next run.
 
-Example (a CI job of the pull request):
+Examples:
   cfs-gitops pr-check --pr "$PR_NUMBER" --repo https://git.example.org/site/config.git \\
-    --forge gitea --forge-token-file /run/secrets/forge-token`,
+    --forge gitea --forge-token-file /run/secrets/forge-token      # in a CI job of the pull request
+  cfs-gitops pr-check --pr 12 --repo . --no-post --forge gitlab --forge-url https://gitlab.example.org/api/v4 \\
+    --forge-repo hpc/site-config --forge-token-file ~/.config/gitlab-token   # preview only`,
     )
     .action(async (flags: PrCheckFlags) => {
       const pr = Number(flags.pr);
