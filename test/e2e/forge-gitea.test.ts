@@ -301,6 +301,15 @@ describe("a pull request on a real Gitea", () => {
     expect(record("s1").status.source.commit).toBe(merge);
     expect(record("s2").status.session.succeeded).toBe("false");
 
+    // Gitea's own signed webhooks did it: pull request events checked, the merge's push triggering.
+    const hooks = logText
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === "webhook")
+      .map((line) => `${String(line.provider)} ${String(line.result)}`);
+    expect(hooks).toEqual(expect.arrayContaining(["gitea pr_check", "gitea triggered"]));
+    expect(hooks.filter((hook) => hook === "gitea pr_check").length).toBeGreaterThanOrEqual(3);
+    expect(hooks.some((hook) => hook.endsWith("unauthorized"))).toBe(false);
+
     // Neither the token nor the webhook secret is in the log, the repositories or the data folder.
     await forge!.close(0);
     const hits = scanForSecrets({
