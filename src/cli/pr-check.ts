@@ -18,6 +18,9 @@ export const VALIDATE_CONTEXT = "cfs-gitops/validate";
 /** The marker of the preview comment. */
 export const PREVIEW_MARKER = "pr-preview";
 
+/** Longest preview comment posted: GitHub refuses bodies over 65,536 characters. */
+export const MAX_COMMENT_CHARS = 60_000;
+
 /** Paths whose change a pull request check looks at. */
 const MANIFEST_PREFIXES = ["sessions/", "configurations/", "components/", "sources/"];
 
@@ -87,8 +90,17 @@ export async function checkPullRequest(input: {
     };
   const sha = await resolveRevision(context, headRevision(context, info));
   const preview = await previewRange(context, { base: info.base, head: sha });
-  const comment = previewMarkdown({ preview, base: info.base, head: info.headBranch });
+  const comment = capComment(previewMarkdown({ preview, base: info.base, head: info.headBranch }));
   return { posted: true, pr, sha, ...validateStatus(preview), comment, preview };
+}
+
+/** The preview cut at a line to MAX_COMMENT_CHARS, saying so and where the rest is. */
+export function capComment(text: string): string {
+  if (text.length <= MAX_COMMENT_CHARS) return text;
+  const cut = text.lastIndexOf("\n", MAX_COMMENT_CHARS - 200);
+  const note =
+    "\n\n_The preview is cut here (too long for a comment): run `cfs-gitops diff --pr` for all of it._\n";
+  return `${text.slice(0, cut)}${note}`;
 }
 
 /** The forge's ref of the head for a remote (it may be another repository's branch); the head commit in a local checkout. */

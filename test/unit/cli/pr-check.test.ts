@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Preview } from "../../../src/cli/diff-preview.js";
-import { touchesManifests, validateStatus } from "../../../src/cli/pr-check.js";
+import {
+  MAX_COMMENT_CHARS,
+  capComment,
+  touchesManifests,
+  validateStatus,
+} from "../../../src/cli/pr-check.js";
 
 const EMPTY: Preview = {
   created: [],
@@ -56,5 +61,19 @@ describe("validateStatus", () => {
       state: "failure",
       description: "does not merge cleanly: sessions/a.yaml",
     });
+  });
+});
+
+describe("capComment", () => {
+  it("keeps a preview that fits, and cuts a longer one at a line, saying how to see the rest", () => {
+    expect(capComment("short\n")).toBe("short\n");
+    const long = Array.from({ length: 5000 }, (_, i) => `| \`session-${i}\` | \`site\` | 1 | spec |`).join(
+      "\n",
+    );
+    const cut = capComment(long);
+    expect(cut.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
+    expect(cut).toMatch(
+      /\| spec \|\n\n_The preview is cut here \(too long for a comment\): run `cfs-gitops diff --pr` for all of it\._\n$/,
+    );
   });
 });
