@@ -69,6 +69,8 @@ export class ControllerServices {
   commitVerification: (() => CommitVerificationState) | null = null;
   /** The `/readyz` detail of the REST API, when `--api-listen` serves it. */
   apiListener: (() => ApiListenerState) | null = null;
+  /** Checks a pull request the webhook announced (with `--forge`); null: pull request events are ignored. */
+  checkPullRequest: ((pr: number) => void) | null = null;
   private http: HttpServer | null = null;
 
   constructor(private readonly input: ServicesInput) {
@@ -146,6 +148,7 @@ export class ControllerServices {
               secret: config.webhookSecret,
               branch: config.branch,
               trigger: (reason) => supervisor.trigger(reason),
+              ...(this.checkPullRequest ? { checkPullRequest: this.checkPullRequest } : {}),
             }
           : null,
       });

@@ -8,6 +8,7 @@ import { registerConfigurations } from "./commands/configurations.js";
 import { registerController } from "./commands/controller.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDiff } from "./commands/diff.js";
+import { registerPrCheck } from "./commands/pr-check.js";
 import { registerImages } from "./commands/images.js";
 import { registerSessions } from "./commands/sessions.js";
 import { registerStep } from "./commands/step.js";
@@ -37,6 +38,7 @@ function buildProgram(io: CliIo): Command {
   registerConfigurations(program, io);
   registerComponents(program, io);
   registerDiff(program, io);
+  registerPrCheck(program, io);
   registerVerify(program, io);
   registerImages(program, io);
   registerDemo(program);

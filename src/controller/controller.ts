@@ -92,6 +92,16 @@ export interface ControllerOptions {
   resolveBranch?: ResolveBranch;
   /** Called for every failure (a pass, or one action of it) with its class; the health after it is `health`. */
   onFailure?: (failure: LoopFailure) => void;
+  /** Called after each status commit (the forge notifier hooks in here); must not throw. */
+  onStatusCommit?: (event: StatusCommitNotice) => void;
+}
+
+/** What a status commit changed: its commit, the source commit, the files, and every session record after it. */
+export interface StatusCommitNotice {
+  commit: string;
+  sourceCommit: string;
+  paths: readonly string[];
+  sessions: ReadonlyMap<string, SessionRecord>;
 }
 
 /** A failure the loop met. */
@@ -509,6 +519,13 @@ export class Controller {
     // Another writer moved the branch meanwhile: the next pass reads what it changed.
     if (result.retries === 0) this.statusTip = result.commit;
     else this.statusCheckDue = true;
+    const paths = [...result.changes.keys()];
+    this.options.onStatusCommit?.({
+      commit: result.commit,
+      sourceCommit: commit,
+      paths,
+      sessions: this.recorded.sessions,
+    });
     return result.commit;
   }
 

@@ -3,7 +3,13 @@
  * signature is wrong, 400 when the payload is unreadable, 200 (ignored) for other events and other
  * branches, 202 and a pass when the watched branch was pushed (as Flux's Receiver does).
  */
-import { branchOfRef, parsePushPayload, webhookEvent } from "./webhook-payload.js";
+import {
+  PULL_REQUEST_CHECK_ACTIONS,
+  branchOfRef,
+  parsePushPayload,
+  webhookEvent,
+  type PushPayload,
+} from "./webhook-payload.js";
 import { verifyWebhookSignature, type WebhookHeaders, type WebhookProvider } from "./webhook-signature.js";
 
 /** The request as the decision needs it. */
@@ -18,10 +24,12 @@ export interface WebhookSettings {
   secret: string;
   /** The watched branch; pushes to any other ref are ignored. */
   branch: string;
+  /** True when pull request events are checked (a forge is configured); else they are ignored. */
+  pullRequests?: boolean;
 }
 
 /** How a webhook request ended, for the response and the metrics label. */
-export type WebhookResult = "triggered" | "ignored" | "unauthorized" | "bad_request";
+export type WebhookResult = "triggered" | "pr_check" | "ignored" | "unauthorized" | "bad_request";
 
 /** The answer to one webhook request. */
 export interface WebhookDecision {
@@ -32,6 +40,8 @@ export interface WebhookDecision {
   message: string;
   /** True when a pass should run now. */
   trigger: boolean;
+  /** The pull request to check, when the request is a pull request event worth checking. */
+  pullRequest?: number;
 }
 
 /** Decides on one webhook request. */
@@ -43,6 +53,7 @@ export function decideWebhook(request: WebhookRequest, settings: WebhookSettings
   if (!parsed.ok) return answer({ status: 400, result: "bad_request", provider, message: parsed.reason });
   const event = webhookEvent({ provider, headers: request.headers, payload: parsed.payload });
   if (event === "ping") return answer({ status: 200, result: "ignored", provider, message: "pong" });
+  if (event === "pull_request") return decidePullRequest({ provider, payload: parsed.payload, settings });
   const ref = parsed.payload.ref;
   if (event !== "push" || ref === null) {
     return answer({ status: 200, result: "ignored", provider, message: `ignored: not a push event` });
@@ -52,6 +63,39 @@ export function decideWebhook(request: WebhookRequest, settings: WebhookSettings
     return answer({ status: 200, result: "ignored", provider, message });
   }
   return { status: 202, result: "triggered", provider, message: `accepted: push to ${ref}`, trigger: true };
+}
+
+function decidePullRequest(input: {
+  provider: WebhookProvider;
+  payload: PushPayload;
+  settings: WebhookSettings;
+}): WebhookDecision {
+  const { provider, payload, settings } = input;
+  const pr = payload.pullRequest;
+  if (settings.pullRequests !== true)
+    return answer({
+      status: 200,
+      result: "ignored",
+      provider,
+      message: "ignored: no forge configured for pull requests",
+    });
+  if (pr === null)
+    return answer({
+      status: 400,
+      result: "bad_request",
+      provider,
+      message: "pull request event without a number and action",
+    });
+  if (!PULL_REQUEST_CHECK_ACTIONS.has(pr.action)) {
+    return answer({
+      status: 200,
+      result: "ignored",
+      provider,
+      message: `ignored: pull request ${pr.number} ${pr.action}`,
+    });
+  }
+  const message = `accepted: pull request ${pr.number} ${pr.action}, checking`;
+  return { status: 202, result: "pr_check", provider, message, trigger: false, pullRequest: pr.number };
 }
 
 function answer(input: {

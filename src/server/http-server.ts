@@ -23,6 +23,8 @@ export interface WebhookReceiver {
   branch: string;
   /** Asks for a pass now; false when this replica does not run the loop (not the leader). */
   trigger: (reason: string) => boolean;
+  /** Checks a pull request (opened, or new commits); unset: pull request events are ignored. */
+  checkPullRequest?: (pr: number) => void;
   maxBodyBytes?: number;
 }
 
@@ -133,7 +135,9 @@ async function hookReply(req: IncomingMessage, options: HttpServerOptions): Prom
     metrics.observeWebhook("too_large");
     return { status: 413, body: "payload too large\n", headers: { connection: "close" } };
   }
-  const decision = decideWebhook({ headers: singleHeaders(req), body }, webhook);
+  const settings = { ...webhook, pullRequests: webhook.checkPullRequest !== undefined };
+  const decision = decideWebhook({ headers: singleHeaders(req), body }, settings);
+  if (decision.pullRequest !== undefined) webhook.checkPullRequest?.(decision.pullRequest);
   const triggered = decision.trigger ? webhook.trigger("webhook") : false;
   if (decision.trigger && !triggered) {
     metrics.observeWebhook("not_leader");

@@ -11,6 +11,11 @@ export interface PushPayload {
   ref: string | null;
   /** GitLab's `object_kind` (`push`, `tag_push`, ...), or null. */
   objectKind: string | null;
+  /**
+   * A pull request event's number and action (GitHub/Gitea: top-level `number` and `action`;
+   * GitLab: `object_attributes.iid` and `.action`), or null.
+   */
+  pullRequest: { number: number; action: string } | null;
 }
 
 /** A payload, or why it could not be read. */
@@ -36,8 +41,22 @@ export function parsePushPayload(input: {
   const record = value as Record<string, unknown>;
   return {
     ok: true,
-    payload: { ref: stringOrNull(record.ref), objectKind: stringOrNull(record.object_kind) },
+    payload: {
+      ref: stringOrNull(record.ref),
+      objectKind: stringOrNull(record.object_kind),
+      pullRequest: pullRequestOf(record),
+    },
   };
+}
+
+function pullRequestOf(record: Record<string, unknown>): PushPayload["pullRequest"] {
+  const attributes = record.object_attributes;
+  const gitlab =
+    typeof attributes === "object" && attributes !== null ? (attributes as Record<string, unknown>) : null;
+  const number = gitlab ? gitlab.iid : record.number;
+  const action = stringOrNull(gitlab ? gitlab.action : record.action);
+  if (typeof number !== "number" || !Number.isInteger(number) || number <= 0 || action === null) return null;
+  return { number, action };
 }
 
 function isFormEncoded(contentType: string | undefined): boolean {
@@ -48,8 +67,8 @@ function stringOrNull(value: unknown): string | null {
   return typeof value === "string" ? value : null;
 }
 
-/** The event kind: a push, GitHub's `ping` when a hook is set up, or anything else. */
-export type WebhookEvent = "push" | "ping" | "other";
+/** The event kind: a push, a pull request (GitLab: merge request), GitHub's `ping` when a hook is set up, or anything else. */
+export type WebhookEvent = "push" | "pull_request" | "ping" | "other";
 
 /**
  * The event a request carries, from the provider's event header (`X-GitHub-Event: push`,
@@ -67,11 +86,26 @@ export function webhookEvent(input: {
   const event = header.trim().toLowerCase();
   if (provider === "gitlab") {
     const systemPush = event === "system hook" && payload.objectKind === "push";
+    if (event === "merge request hook") return "pull_request";
     return event === "push hook" || systemPush ? "push" : "other";
   }
-  if (event === "push") return "push";
+  if (event === "push" || event === "pull_request") return event;
   return event === "ping" ? "ping" : "other";
 }
+
+/**
+ * Actions of a pull request event that change what merging it would do: opened, reopened, new
+ * commits (GitHub `synchronize`, Gitea `synchronized`, GitLab `open`/`reopen`/`update`).
+ */
+export const PULL_REQUEST_CHECK_ACTIONS: ReadonlySet<string> = new Set([
+  "opened",
+  "reopened",
+  "synchronize",
+  "synchronized",
+  "open",
+  "reopen",
+  "update",
+]);
 
 /** The branch a ref names (`refs/heads/main` -> `main`), or null for tags and other refs. */
 export function branchOfRef(ref: string): string | null {

@@ -1,10 +1,11 @@
 /**
  * Issue 10, point 1: the controller's secrets never reach a step. The real controller (the built
- * CLI, local runner) holds a git password, a webhook secret and an IMS token file in its
- * environment; a session's playbooks dump their own environment and the environment of the
+ * CLI, local runner) holds a git password, a webhook secret, an IMS token file and a forge token
+ * file (issue 17: it reports the session's outcome to a stand-in forge) in its environment; a session's playbooks dump their own environment and the environment of the
  * ansible-playbook process that runs them, and a git hook dumps each git step's environment.
  */
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -25,6 +26,7 @@ const login = { username: "cfs-bot", password: "s3cret-Git-Pw-7781" };
 const WEBHOOK_SECRET = "whsec-Qq91-never-in-a-step";
 const IMS_TOKEN = "ims-tok-5531-never-in-a-step";
 const VAULT_TOKEN = "site-vault-tok-never-in-a-step";
+const FORGE_TOKEN = "forge-tok-6620-never-in-a-step";
 const SITE_SETTING = "visible-site-value";
 
 let dir: { path: string; cleanup: () => void };
@@ -97,6 +99,28 @@ function runController(
   });
 }
 
+/** A forge stand-in that accepts every call (201) and records it. */
+async function recordingForge(): Promise<{
+  url: string;
+  calls: { method: string; path: string; authorization: string; body: string }[];
+  close: () => Promise<void>;
+}> {
+  const calls: { method: string; path: string; authorization: string; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+    req.on("end", () => {
+      const authorization = req.headers.authorization ?? "";
+      calls.push({ method: req.method ?? "", path: req.url ?? "", authorization, body });
+      res.writeHead(201, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}`, calls, close: () => new Promise((r) => server.close(() => r())) };
+}
+
 /** `=== <title>` sections of a dump, each with its lines. */
 function sections(text: string): Array<{ title: string; lines: string[] }> {
   const out: Array<{ title: string; lines: string[] }> = [];
@@ -138,6 +162,9 @@ describe("the secrets of a controller with a remote repository", () => {
     homeWithGitHook(home, gitDump);
     const tokenFile = join(dir.path, "ims-token");
     writeFileSync(tokenFile, `${IMS_TOKEN}\n`);
+    const forgeTokenFile = join(dir.path, "forge-token");
+    writeFileSync(forgeTokenFile, `${FORGE_TOKEN}\n`);
+    const forge = await recordingForge();
     const dataDir = join(dir.path, "data");
     const run = await runController(
       [
@@ -161,11 +188,16 @@ describe("the secrets of a controller with a remote repository", () => {
         CFS_GITOPS_GIT_PASSWORD: login.password,
         CFS_GITOPS_WEBHOOK_SECRET: WEBHOOK_SECRET,
         CFS_GITOPS_IMS_TOKEN_FILE: tokenFile,
+        CFS_GITOPS_FORGE: "github",
+        CFS_GITOPS_FORGE_URL: forge.url,
+        CFS_GITOPS_FORGE_REPO: "site/config",
+        CFS_GITOPS_FORGE_TOKEN_FILE: forgeTokenFile,
         CFS_GITOPS_STEP_ENV: "SITE_SETTING",
         SITE_SETTING,
         SITE_VAULT_TOKEN: VAULT_TOKEN,
       },
     );
+    await forge.close();
     expect(run.code, run.output).toBe(0);
     const record = JSON.parse(git(bare, ["show", "cfs-status:sessions/one.json"])) as SessionRecord;
     expect(record.status.session, run.output).toMatchObject({ status: "complete", succeeded: "true" });
@@ -213,7 +245,20 @@ describe("the secrets of a controller with a remote repository", () => {
       new RegExp(`^GIT_CONFIG_VALUE_\\d=Authorization: Basic ${header.replace(/\+/g, "\\+")}$`, "m"),
     );
 
+    // The forge heard the session's outcome on its commit, the token only in the Authorization header.
+    const outcome = forge.calls.at(-1);
+    expect(outcome?.path).toBe(`/repos/site/config/statuses/${record.status.source.commit}`);
+    expect(JSON.parse(outcome?.body ?? "{}")).toEqual({
+      state: "success",
+      context: "cfs-gitops/sessions",
+      description: "1 session succeeded",
+    });
+    expect(forge.calls.map((call) => call.authorization)).toEqual(
+      forge.calls.map(() => `Bearer ${FORGE_TOKEN}`),
+    );
+
     const others = {
+      "forge token": FORGE_TOKEN,
       "webhook secret": WEBHOOK_SECRET,
       "IMS token": IMS_TOKEN,
       "site vault token": VAULT_TOKEN,

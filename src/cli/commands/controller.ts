@@ -21,6 +21,8 @@ import { openImageService } from "./images.js";
 import { signingFromKeyFile } from "../../git/sign-commit.js";
 import { openVerification } from "../open-verification.js";
 import { addTrustOptions, resolveTrustConfig, type TrustFlags } from "../trust-config.js";
+import { addForgeOptions, resolveForgeConfig, type ForgeFlags } from "../forge-config.js";
+import { controllerForge } from "../forge-services.js";
 
 /** Registers `controller`. */
 export function registerController(program: Command): void {
@@ -185,17 +187,19 @@ Examples:
       ),
     { logLevel: "info" },
   );
+  addForgeOptions(command);
   addTrustOptions(command, { controller: true }).action(async (flags: ControllerCommandFlags) => {
     await runController(flags);
   });
 }
 
-type ControllerCommandFlags = ControllerFlags & TrustFlags & ApiFlags & { logLevel?: string };
+type ControllerCommandFlags = ControllerFlags & TrustFlags & ApiFlags & ForgeFlags & { logLevel?: string };
 
 async function runController(flags: ControllerCommandFlags): Promise<void> {
   const config = resolveControllerConfig(flags, process.env);
   const trust = resolveTrustConfig(flags, process.env);
   const apiConfig = resolveApiConfig(flags, process.env);
+  const forgeConfig = resolveForgeConfig(flags, process.env, config);
   const log = createLogger({ level: flags.logLevel ?? "info" });
   const signing = await signingFromKeyFile(trust.signingKey);
   const repo = await openRepository({ config, log, pollIntervalMs: config.pollIntervalMs, signing });
@@ -225,12 +229,14 @@ async function runController(flags: ControllerCommandFlags): Promise<void> {
     metrics: services.metrics,
   });
   services.commitVerification = verification.readiness;
+  const forge = controllerForge({ forge: forgeConfig, repo: config, log, services });
   const controller: Controller = new Controller({
     ...parts,
     source: verification.source,
     log,
     onPass: (report) => services.recordPass(report, controller.records, controller.health),
     onFailure: (failure) => services.recordFailure(failure, controller.health),
+    ...forge.hooks,
   });
   log.info(
     {
@@ -250,6 +256,7 @@ async function runController(flags: ControllerCommandFlags): Promise<void> {
   const shutdown = async (): Promise<void> => {
     await api?.close();
     await controller.stop();
+    await forge.close();
     await runner.close();
     await repo.close();
     await verification.close();
@@ -266,6 +273,7 @@ async function runController(flags: ControllerCommandFlags): Promise<void> {
     loopHealth: () => controller.health,
   });
   await api?.close();
+  await forge.close();
   await runner.close();
   await repo.close();
   await verification.close();

@@ -29,6 +29,7 @@ const COMMANDS = [
   ["configurations", "update"],
   ["configurations", "delete"],
   ["diff"],
+  ["pr-check"],
 ];
 
 describe("CLI options", () => {

@@ -136,6 +136,29 @@ describe("POST /hooks/git", () => {
     expect(triggers).toEqual([]);
   });
 
+  it("hands a signed pull request event to the forge's check (202), without a pass; ignores it with no forge", async () => {
+    const checked: number[] = [];
+    const { url, triggers } = await start({ webhook: { checkPullRequest: (pr) => void checked.push(pr) } });
+    const body = JSON.stringify({ action: "synchronized", number: 12, pull_request: {} });
+    const headers = {
+      "content-type": "application/json",
+      "x-gitea-event": "pull_request",
+      "x-gitea-signature": hmacSha256Hex(SECRET, Buffer.from(body)),
+    };
+    const answer = await fetch(`${url}/hooks/git`, { method: "POST", body, headers });
+    expect([answer.status, await answer.text()]).toEqual([
+      202,
+      "accepted: pull request 12 synchronized, checking\n",
+    ]);
+    expect(checked).toEqual([12]);
+    expect(triggers).toEqual([]);
+    await server?.close();
+    const plain = await start();
+    const ignored = await fetch(`${plain.url}/hooks/git`, { method: "POST", body, headers });
+    expect(ignored.status).toBe(200);
+    expect(checked).toEqual([12]);
+  });
+
   it("accepts Gitea's HMAC and GitLab's token", async () => {
     const { url, triggers } = await start();
     const body = JSON.stringify({ ref: "refs/heads/main" });

@@ -40,6 +40,7 @@ function copyProject(): string {
     "package-lock.json",
     "test/kube/go.mod",
     "test/kube/etcd/go.mod",
+    "test/forge/build.sh",
   ]) {
     mkdirSync(join(project, file, ".."), { recursive: true });
     copyFileSync(join(REPO_ROOT, file), join(project, file));

@@ -83,4 +83,53 @@ describe("decideWebhook", () => {
     expect(decision.message).not.toContain(settings.secret);
     expect(decision.message).not.toContain("guess");
   });
+
+  describe("pull request events", () => {
+    const withForge = { ...settings, pullRequests: true };
+
+    it("asks for a check of an opened or updated pull request, without a pass", () => {
+      for (const action of ["opened", "synchronize", "reopened"]) {
+        expect(decideWebhook(github({ number: 7, action }, "pull_request"), withForge)).toEqual({
+          status: 202,
+          result: "pr_check",
+          provider: "github",
+          message: `accepted: pull request 7 ${action}, checking`,
+          trigger: false,
+          pullRequest: 7,
+        });
+      }
+    });
+
+    it("ignores closed, edited or labelled pull requests", () => {
+      for (const action of ["closed", "edited", "labeled"]) {
+        const decision = decideWebhook(github({ number: 7, action }, "pull_request"), withForge);
+        expect(decision).toMatchObject({ status: 200, result: "ignored", trigger: false });
+        expect(decision.pullRequest).toBeUndefined();
+      }
+    });
+
+    it("ignores pull requests when no forge is configured, as before", () => {
+      const decision = decideWebhook(github({ number: 7, action: "opened" }, "pull_request"), settings);
+      expect(decision).toMatchObject({ status: 200, result: "ignored", trigger: false });
+      expect(decision.pullRequest).toBeUndefined();
+    });
+
+    it("says 400 for a pull request event without a number", () => {
+      expect(decideWebhook(github({ action: "opened" }, "pull_request"), withForge)).toMatchObject({
+        status: 400,
+        result: "bad_request",
+      });
+    });
+
+    it("reads a GitLab merge request hook (iid and action under object_attributes)", () => {
+      const body = Buffer.from(
+        JSON.stringify({ object_kind: "merge_request", object_attributes: { iid: 12, action: "update" } }),
+      );
+      const request = {
+        body,
+        headers: { "x-gitlab-event": "Merge Request Hook", "x-gitlab-token": settings.secret },
+      };
+      expect(decideWebhook(request, withForge)).toMatchObject({ status: 202, pullRequest: 12 });
+    });
+  });
 });

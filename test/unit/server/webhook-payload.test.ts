@@ -38,7 +38,7 @@ describe("parsePushPayload", () => {
   ])("reads the ref of a %s push", (_name, payload, objectKind) => {
     expect(parsePushPayload({ body: json(payload), contentType: "application/json" })).toEqual({
       ok: true,
-      payload: { ref: "refs/heads/main", objectKind },
+      payload: { ref: "refs/heads/main", objectKind, pullRequest: null },
     });
   });
 
@@ -48,7 +48,10 @@ describe("parsePushPayload", () => {
       body,
       contentType: "application/x-www-form-urlencoded; charset=utf-8",
     });
-    expect(result).toEqual({ ok: true, payload: { ref: "refs/heads/main", objectKind: null } });
+    expect(result).toEqual({
+      ok: true,
+      payload: { ref: "refs/heads/main", objectKind: null, pullRequest: null },
+    });
   });
 
   it("reports bodies it cannot read", () => {
@@ -73,7 +76,10 @@ describe("parsePushPayload", () => {
       body: json(GITLAB_PUSH),
       contentType: "application/x-www-form-urlencoded",
     });
-    expect(result).toEqual({ ok: true, payload: { ref: "refs/heads/main", objectKind: "push" } });
+    expect(result).toEqual({
+      ok: true,
+      payload: { ref: "refs/heads/main", objectKind: "push", pullRequest: null },
+    });
   });
 
   it("never throws, whatever the bytes", () => {
@@ -91,25 +97,38 @@ describe("parsePushPayload", () => {
   it("treats a non-string ref as absent", () => {
     expect(parsePushPayload({ body: json({ ref: 5 }), contentType: undefined })).toEqual({
       ok: true,
-      payload: { ref: null, objectKind: null },
+      payload: { ref: null, objectKind: null, pullRequest: null },
     });
   });
 });
 
 describe("webhookEvent", () => {
-  const push = { ref: "refs/heads/main", objectKind: null };
+  const push = { ref: "refs/heads/main", objectKind: null, pullRequest: null };
   it.each([
     ["github", { "x-github-event": "push" }, push, "push"],
-    ["github", { "x-github-event": "ping" }, { ref: null, objectKind: null }, "ping"],
-    ["github", { "x-github-event": "pull_request" }, push, "other"],
+    ["github", { "x-github-event": "ping" }, { ref: null, objectKind: null, pullRequest: null }, "ping"],
+    ["github", { "x-github-event": "pull_request" }, push, "pull_request"],
+    ["github", { "x-github-event": "issues" }, push, "other"],
+    ["gitea", { "x-gitea-event": "pull_request" }, push, "pull_request"],
+    ["gitlab", { "x-gitlab-event": "Merge Request Hook" }, push, "pull_request"],
     ["gitea", { "x-gitea-event": "push" }, push, "push"],
     ["gitea", { "x-gitea-event": "create" }, push, "other"],
     ["gitlab", { "x-gitlab-event": "Push Hook" }, push, "push"],
     ["gitlab", { "x-gitlab-event": "Tag Push Hook" }, push, "other"],
-    ["gitlab", { "x-gitlab-event": "System Hook" }, { ref: "refs/heads/main", objectKind: "push" }, "push"],
-    ["gitlab", { "x-gitlab-event": "System Hook" }, { ref: null, objectKind: "repository_update" }, "other"],
+    [
+      "gitlab",
+      { "x-gitlab-event": "System Hook" },
+      { ref: "refs/heads/main", objectKind: "push", pullRequest: null },
+      "push",
+    ],
+    [
+      "gitlab",
+      { "x-gitlab-event": "System Hook" },
+      { ref: null, objectKind: "repository_update", pullRequest: null },
+      "other",
+    ],
     ["gitea", {}, push, "push"],
-    ["gitea", {}, { ref: null, objectKind: null }, "other"],
+    ["gitea", {}, { ref: null, objectKind: null, pullRequest: null }, "other"],
   ] as const)("%s %j -> %s", (provider, headers, payload, expected) => {
     expect(webhookEvent({ provider, headers, payload })).toBe(expected);
   });
