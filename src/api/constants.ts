@@ -8,6 +8,7 @@ export const KIND_DIRS = {
   Session: "sessions",
   Configuration: "configurations",
   Component: "components",
+  Source: "sources",
 } as const;
 
 /** Kinds that live one per file under a folder. */

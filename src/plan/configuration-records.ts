@@ -7,7 +7,7 @@
 import {
   withCleanCloneUrl,
   withoutUrlCredentials,
-  type ConfigurationManifest,
+  type ResolvedConfiguration,
   type ConfigurationRecord,
   type ConfigurationRecordLayer,
 } from "../api/index.js";
@@ -29,7 +29,7 @@ export function branchKey(ref: BranchRef): string {
  * whose manifest no longer matches its record (it was edited).
  */
 export function branchesToResolve(
-  configurations: ReadonlyMap<string, ConfigurationManifest>,
+  configurations: ReadonlyMap<string, ResolvedConfiguration>,
   records: ReadonlyMap<string, ConfigurationRecord>,
 ): BranchRef[] {
   const wanted = new Map<string, BranchRef>();
@@ -47,7 +47,7 @@ export function branchesToResolve(
 
 /** Inputs of planConfigurationRecords. */
 export interface ConfigurationRecordsInput {
-  configurations: ReadonlyMap<string, ConfigurationManifest>;
+  configurations: ReadonlyMap<string, ResolvedConfiguration>;
   records: ReadonlyMap<string, ConfigurationRecord>;
   /** Commits of the branches resolved this pass, by branchKey; a missing one keeps the old record. */
   resolved: ReadonlyMap<string, string>;
@@ -85,7 +85,7 @@ export function planConfigurationRecords(input: ConfigurationRecordsInput): Conf
 }
 
 function buildRecord(
-  manifest: ConfigurationManifest,
+  manifest: ResolvedConfiguration,
   resolved: ReadonlyMap<string, string>,
   now: string,
 ): ConfigurationRecord | null {
@@ -114,7 +114,7 @@ function buildRecord(
  * True when a record was made from this manifest (the same layers, branches and description); the
  * record's clone URLs carry no credentials, so the manifest's are compared without theirs.
  */
-export function recordMatches(record: ConfigurationRecord, manifest: ConfigurationManifest): boolean {
+export function recordMatches(record: ConfigurationRecord, manifest: ResolvedConfiguration): boolean {
   const unresolved = {
     name: record.name,
     description: record.description,
@@ -134,9 +134,9 @@ export function recordMatches(record: ConfigurationRecord, manifest: Configurati
 
 /** The configuration a session or component runs: the manifest with each branch layer's commit filled in. */
 export function resolvedConfiguration(
-  manifest: ConfigurationManifest,
+  manifest: ResolvedConfiguration,
   record: ConfigurationRecord | undefined,
-): ConfigurationManifest {
+): ResolvedConfiguration {
   if (!record || !manifest.layers.some((layer) => layer.commit === undefined)) return manifest;
   return {
     ...manifest,

@@ -16,3 +16,4 @@ export * from "./component-status.js";
 export * from "./configuration-records.js";
 export * from "./finish-batch.js";
 export * from "./plan-components.js";
+export * from "./resolve-sources.js";

@@ -10,7 +10,7 @@ import {
   jobName,
   shortHash,
   type ComponentRecord,
-  type ConfigurationManifest,
+  type ResolvedConfiguration,
   type ConfigurationRecord,
   type SessionRecord,
 } from "../api/index.js";
@@ -122,7 +122,7 @@ function withResolvedLayers(
   desired: DesiredState,
   records: ReadonlyMap<string, ConfigurationRecord>,
 ): DesiredState {
-  const configurations = new Map<string, ConfigurationManifest>();
+  const configurations = new Map<string, ResolvedConfiguration>();
   for (const [name, manifest] of desired.configurations) {
     configurations.set(name, resolvedConfiguration(manifest, records.get(name)));
   }
@@ -165,7 +165,7 @@ function manifestOfRecord(record: SessionRecord): DesiredSession["manifest"] {
 
 /** What a component's status depends on besides its own record. */
 interface StatusContext {
-  configurations: ReadonlyMap<string, ConfigurationManifest>;
+  configurations: ReadonlyMap<string, ResolvedConfiguration>;
   records: ReadonlyMap<string, ConfigurationRecord>;
   /** Configuration records written (or deleted) in this pass. */
   changed: ReadonlyMap<string, ConfigurationRecord | null>;
