@@ -194,3 +194,17 @@ export interface ConfigurationRecord {
   layers: ConfigurationRecordLayer[];
   additional_inventory?: { name?: string; clone_url: string; commit?: string; branch?: string };
 }
+
+/**
+ * `sources/<name>.json`: the record of `cray cfs v3 sources describe` (V3SourceData). It names the
+ * credentials' Secret and the CA's ConfigMap; the credentials themselves are never in it.
+ */
+export interface SourceRecord {
+  name: string;
+  description?: string;
+  /** When the source's manifest last changed, as the controller saw it. */
+  last_updated: string;
+  clone_url: string;
+  credentials?: { authentication_method: "password"; secret_name: string };
+  ca_cert?: { configmap_name: string; configmap_namespace?: string };
+}

@@ -17,3 +17,4 @@ export * from "./configuration-records.js";
 export * from "./finish-batch.js";
 export * from "./plan-components.js";
 export * from "./resolve-sources.js";
+export * from "./source-records.js";
