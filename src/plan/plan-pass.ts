@@ -4,6 +4,7 @@
  */
 import {
   DEFAULT_SESSION_TTL,
+  DEFAULT_DEBUG_WAIT_TIME,
   jobName,
   sessionNameOfRecordPath,
   type ExpiredRecord,
@@ -277,5 +278,8 @@ export function buildRunSpec(desired: DesiredState, session: DesiredSession, job
     ansibleConfigText: desired.ansibleConfigs.get(ansibleConfig) ?? null,
     sourceCommit: session.source.commit,
     sessionTtl: desired.options?.session_ttl ?? DEFAULT_SESSION_TTL,
+    ...(manifest.debug_on_failure === true
+      ? { debugWaitTime: desired.options?.debug_wait_time ?? DEFAULT_DEBUG_WAIT_TIME }
+      : {}),
   };
 }

@@ -316,6 +316,7 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
   return {
     log,
     stamp: () => stamp(options),
+    now: () => options.now?.() ?? new Date(),
     save,
     git: {
       command: options.gitPath ?? "git",

@@ -30,6 +30,8 @@ export interface StepContext {
   log: Logger;
   /** The current time, formatted for a RunObservation. */
   stamp(): string;
+  /** The current time (the runner's injected clock). */
+  now(): Date;
   /** Record the next observation of `run` (state.json, then onChange); nothing once the run is stopped. */
   save(run: LocalRun, next: RunObservation): Promise<void>;
   /**
