@@ -22,12 +22,16 @@ const COMMANDS = [
   ["sessions", "create"],
   ["sessions", "delete"],
   ["sessions", "deleteall"],
+  ["sessions", "release"],
   ["configurations"],
   ["configurations", "list"],
   ["configurations", "describe"],
   ["configurations", "create"],
   ["configurations", "update"],
   ["configurations", "delete"],
+  ["sources"],
+  ["sources", "list"],
+  ["sources", "describe"],
   ["diff"],
 ];
 
