@@ -46,6 +46,11 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
       images: input.images,
       stepEnv: config.stepEnv,
       gitCredentials: gitCredentials(config),
+      // Sources' credentials and CA certificates, as the README documents them.
+      sourceDirs: {
+        secretsDir: join(config.dataDir, "secrets"),
+        configMapsDir: join(config.dataDir, "configmaps"),
+      },
       ...(config.cloneRetry === undefined ? {} : { cloneRetry: config.cloneRetry }),
     });
   }
