@@ -95,7 +95,7 @@ export class ComponentRecords {
    */
   async resolveBranches(desired: DesiredState): Promise<void> {
     this.resolved = new Map();
-    for (const ref of branchesToResolve(desired.configurations, this.configurations)) {
+    for (const ref of branchesToResolve(desired.configurations, this.configurations, desired.sources)) {
       const key = branchKey(ref);
       if (Date.now() - (this.failedAt.get(key) ?? -Infinity) < RESOLVE_RETRY_MS) continue;
       const commit = await this.resolveOne(ref);

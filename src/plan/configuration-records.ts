@@ -10,13 +10,16 @@ import {
   type ResolvedConfiguration,
   type ConfigurationRecord,
   type ConfigurationRecordLayer,
+  type SourceManifest,
 } from "../api/index.js";
 import { sameJson } from "./serialize.js";
 
-/** A branch to resolve: which repository, which branch. */
+/** A branch to resolve: which repository, which branch, and the source it is reached through. */
 export interface BranchRef {
   url: string;
   branch: string;
+  /** The source of a layer that names one: the resolver uses its credentials and CA. */
+  source?: SourceManifest;
 }
 
 /** The key of a branch in the map of resolved commits. */
@@ -31,6 +34,7 @@ export function branchKey(ref: BranchRef): string {
 export function branchesToResolve(
   configurations: ReadonlyMap<string, ResolvedConfiguration>,
   records: ReadonlyMap<string, ConfigurationRecord>,
+  sources: ReadonlyMap<string, SourceManifest> = new Map(),
 ): BranchRef[] {
   const wanted = new Map<string, BranchRef>();
   for (const [name, manifest] of configurations) {
@@ -38,7 +42,8 @@ export function branchesToResolve(
     if (record && recordMatches(record, manifest)) continue;
     for (const layer of manifest.layers) {
       if (layer.commit !== undefined || layer.branch === undefined) continue;
-      const ref = { url: layer.clone_url, branch: layer.branch };
+      const source = layer.source === undefined ? undefined : sources.get(layer.source);
+      const ref: BranchRef = { url: layer.clone_url, branch: layer.branch, ...(source ? { source } : {}) };
       wanted.set(branchKey(ref), ref);
     }
   }
