@@ -10,7 +10,7 @@ import {
   type ComponentManifest,
   type ComponentRecord,
   type ComponentStateLayer,
-  type ConfigurationManifest,
+  type ResolvedConfiguration,
   type ConfigurationRecord,
 } from "../../src/api/index.js";
 import {
@@ -64,7 +64,7 @@ export function componentFiles(shape: ComponentShape): Map<string, Buffer> {
 }
 
 /** A configuration manifest as the parser returns configurationYaml(index). */
-function configurationManifest(index: number): ConfigurationManifest {
+function configurationManifest(index: number): ResolvedConfiguration {
   const name = configurationName(index);
   return {
     apiVersion: "cfs-gitops/v1",
@@ -90,7 +90,7 @@ export function configurationFiles(configurations: number): Map<string, Buffer> 
 
 /** The configuration records the controller writes for the generated configurations. */
 export function configurationRecords(configurations: number, now: string): Map<string, ConfigurationRecord> {
-  const manifests = new Map<string, ConfigurationManifest>();
+  const manifests = new Map<string, ResolvedConfiguration>();
   for (let c = 0; c < configurations; c++) manifests.set(configurationName(c), configurationManifest(c));
   const { current } = planConfigurationRecords({
     configurations: manifests,

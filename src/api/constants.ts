@@ -8,6 +8,7 @@ export const KIND_DIRS = {
   Session: "sessions",
   Configuration: "configurations",
   Component: "components",
+  Source: "sources",
 } as const;
 
 /** Kinds that live one per file under a folder. */
@@ -52,6 +53,8 @@ export const PASSTHROUGH_FLAGS = [
 /** Defaults CFS applies when a field is absent. */
 export const DEFAULT_ANSIBLE_CONFIG = "cfs-default-ansible-cfg";
 export const DEFAULT_SESSION_TTL = "7d";
+/** Seconds a failed session with debug_on_failure keeps its environment (CFS option debug_wait_time). */
+export const DEFAULT_DEBUG_WAIT_TIME = 3600;
 
 /** Session status values, in the only order they may move. */
 export const SESSION_STATUSES = ["pending", "running", "complete"] as const;

@@ -26,10 +26,17 @@ export interface SessionManifest {
   debug_on_failure?: boolean;
 }
 
-/** One layer of a configuration: a git repository, a commit (or branch) and a playbook. */
+/**
+ * One layer of a configuration: a git repository, a commit (or branch) and a playbook. The repository
+ * is a `clone_url`, or a `source` (sources/<name>.yaml): the desired state fills in the source's
+ * clone_url, so a layer the planner hands on always has one.
+ */
 export interface ConfigurationLayer {
   name?: string;
-  clone_url: string;
+  /** Absent when the layer names a `source` instead. */
+  clone_url?: string;
+  /** The source the layer clones from (its clone_url, credentials and CA). */
+  source?: string;
   commit?: string;
   branch?: string;
   playbook: string;
@@ -39,7 +46,10 @@ export interface ConfigurationLayer {
 /** Extra inventory cloned into `hosts/` beside the generated inventory. */
 export interface AdditionalInventory {
   name?: string;
-  clone_url: string;
+  /** Absent when the inventory names a `source` instead. */
+  clone_url?: string;
+  /** The source the inventory clones from (see ConfigurationLayer.source). */
+  source?: string;
   commit?: string;
   branch?: string;
 }
@@ -55,6 +65,21 @@ export interface ConfigurationManifest {
   /** Always present after parseManifest (an absent `layers` reads as none). */
   layers: ConfigurationLayer[];
   additional_inventory?: AdditionalInventory;
+}
+
+/** A layer or an additional inventory whose repository is known: its clone_url, or its source's. */
+export type WithCloneUrl<T extends { clone_url?: string }> = T & { clone_url: string };
+
+/**
+ * A configuration as the planner hands it on: every `source` looked up, so each layer and the
+ * additional inventory carry a clone_url (a layer keeps `source`, so runners find its credentials).
+ */
+export interface ResolvedConfiguration extends Omit<
+  ConfigurationManifest,
+  "layers" | "additional_inventory"
+> {
+  layers: Array<WithCloneUrl<ConfigurationLayer>>;
+  additional_inventory?: WithCloneUrl<AdditionalInventory>;
 }
 
 /** `kind: Component`: a node, its desired configuration and its inventory groups. */
@@ -86,15 +111,44 @@ export interface OptionsManifest {
   batcher_max_backoff?: number;
   debug_wait_time?: number;
   max_concurrent_sessions?: number;
+  /** Inventory repository of sessions whose configuration has no additional_inventory. */
+  additional_inventory_url?: string;
+  /** A source, the same for sessions whose configuration has none; wins over the URL, as in CFS. */
+  additional_inventory_source?: string;
+}
+
+/** Credentials of a source, by reference only (CFS V3SourceCredentials without username and password). */
+export interface SourceCredentials {
+  authentication_method?: "password";
+  /** A Kubernetes Secret (kubernetes runner) or `<data-dir>/secrets/<secret_name>/` (local runner). */
+  secret_name: string;
+}
+
+/** The CA certificate of a source's server (CFS V3SourceCert). */
+export interface SourceCaCert {
+  configmap_name: string;
+  configmap_namespace?: string;
+}
+
+/** `kind: Source` in `sources/<name>.yaml`: a repository, its credentials and CA (CFS v3 sources). */
+export interface SourceManifest {
+  apiVersion: string;
+  kind: "Source";
+  name: string;
+  description?: string;
+  clone_url: string;
+  credentials?: SourceCredentials;
+  ca_cert?: SourceCaCert;
 }
 
 /**
  * Fields CFS prints in `describe` that are read-only there: a manifest may carry them (so a copied
  * record is valid) and parseManifest drops them. Listed per kind and checked against the schemas.
  */
-export const READ_ONLY_FIELDS: Readonly<Record<"Session" | "Configuration", readonly string[]>> = {
+export const READ_ONLY_FIELDS: Readonly<Record<"Session" | "Configuration" | "Source", readonly string[]>> = {
   Session: ["status", "logs"],
   Configuration: ["last_updated"],
+  Source: ["last_updated"],
 };
 
 /**
@@ -104,8 +158,6 @@ export const READ_ONLY_FIELDS: Readonly<Record<"Session" | "Configuration", read
  */
 export const REFUSED_CFS_OPTIONS = [
   "default_playbook",
-  "additional_inventory_url",
-  "additional_inventory_source",
   "logging_level",
   "default_page_size",
   "include_ara_links",
@@ -115,4 +167,5 @@ export const REFUSED_CFS_OPTIONS = [
 ] as const;
 
 /** Any manifest, discriminated by `kind`. */
-export type Manifest = SessionManifest | ConfigurationManifest | ComponentManifest | OptionsManifest;
+export type Manifest =
+  SessionManifest | ConfigurationManifest | ComponentManifest | OptionsManifest | SourceManifest;

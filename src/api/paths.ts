@@ -64,6 +64,16 @@ export function configurationNameOfRecordPath(path: string): string | null {
   return /^configurations\/([^/]+)\.json$/.exec(path)?.[1] ?? null;
 }
 
+/** Status branch path of a source record. */
+export function sourceRecordPath(name: string): string {
+  return `sources/${name}.json`;
+}
+
+/** The source name of a status branch record path (`sources/x.json` -> `x`), or null. */
+export function sourceNameOfRecordPath(path: string): string | null {
+  return /^sources\/([^/]+)\.json$/.exec(path)?.[1] ?? null;
+}
+
 /** Repository path of the ansible.cfg named by `ansible.config`. */
 export function ansibleConfigPath(name: string): string {
   return `ansible-configs/${name}.cfg`;

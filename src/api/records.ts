@@ -86,6 +86,19 @@ export interface SessionRunStatus {
   succeeded: Succeeded;
 }
 
+/**
+ * A failed session held for debugging (debug_on_failure): where its environment is, until when it
+ * waits, and how to end the wait early. The session stays running meanwhile, as in CFS.
+ */
+export interface DebugWait {
+  /** The session's work directory: the clones (layer<i>/), the inventory (hosts/) and ansible.cfg. */
+  work_dir: string;
+  /** When the wait ends on its own (RFC 3339). */
+  until: string;
+  /** What ends the wait at once. */
+  release: string;
+}
+
 /** `sessions/<name>.json` on the status branch. */
 export interface SessionRecord {
   ansible: { config: string; limit: string | null; passthrough: string | null; verbosity: number };
@@ -101,6 +114,8 @@ export interface SessionRecord {
     source: SourceRef;
     /** Why the session failed or ended unknown, in plain words; null while all is well. */
     reason: string | null;
+    /** Set while a failed session with debug_on_failure keeps its environment for debugging. */
+    debug?: DebugWait;
   };
   tags: Record<string, string>;
   target: { definition: TargetDefinition; groups: TargetGroup[] | null; image_map: ImageMapEntry[] };
@@ -193,4 +208,18 @@ export interface ConfigurationRecord {
   last_updated: string;
   layers: ConfigurationRecordLayer[];
   additional_inventory?: { name?: string; clone_url: string; commit?: string; branch?: string };
+}
+
+/**
+ * `sources/<name>.json`: the record of `cray cfs v3 sources describe` (V3SourceData). It names the
+ * credentials' Secret and the CA's ConfigMap; the credentials themselves are never in it.
+ */
+export interface SourceRecord {
+  name: string;
+  description?: string;
+  /** When the source's manifest last changed, as the controller saw it. */
+  last_updated: string;
+  clone_url: string;
+  credentials?: { authentication_method: "password"; secret_name: string };
+  ca_cert?: { configmap_name: string; configmap_namespace?: string };
 }

@@ -8,11 +8,15 @@ import type {
   ConfigurationLayer,
   AdditionalInventory,
   SessionManifest,
+  SourceManifest,
+  WithCloneUrl,
 } from "./manifests.js";
-import type { Artifact, LayerStatus, StepStatus } from "./records.js";
+import type { Artifact, DebugWait, LayerStatus, StepStatus } from "./records.js";
 
 /** A layer chosen to run, with its index in the configuration (kept under a configuration.limit). */
 export interface PlannedLayer extends ConfigurationLayer {
+  /** The layer's clone_url, or its source's. */
+  clone_url: string;
   index: number;
   /** `name` if given, else a stable name derived from the index. */
   displayName: string;
@@ -27,7 +31,9 @@ export interface RunSpec {
   session: SessionManifest;
   configurationName: string;
   layers: PlannedLayer[];
-  additionalInventory: AdditionalInventory | null;
+  additionalInventory: WithCloneUrl<AdditionalInventory> | null;
+  /** The sources the layers and the additional inventory name (their credentials and CA), by name. */
+  sources?: Record<string, SourceManifest>;
   /** Components for dynamic inventory. */
   components: ComponentManifest[];
   /** Name of the ansible config (ConfigMap in Kubernetes, `ansible-configs/<name>.cfg` locally). */
@@ -41,6 +47,11 @@ export interface RunSpec {
    * The kubernetes runner keeps a finished Job this long (`ttlSecondsAfterFinished`).
    */
   sessionTtl?: string;
+  /**
+   * Seconds a failed session with debug_on_failure keeps its environment (the option
+   * debug_wait_time, default 3600); absent when the session does not ask for it.
+   */
+  debugWaitTime?: number;
 }
 
 /** Where a run is. */
@@ -58,6 +69,8 @@ export interface RunObservation {
   steps: StepStatus[];
   artifacts: Artifact[];
   reason: string | null;
+  /** Set while a failed session waits for debugging (debug_on_failure). */
+  debug?: DebugWait;
   /** The first IMS job of an image session (CFS's `ims_job`). */
   imsJob?: string;
   /** Every IMS job of an image session, in image order (CFS keeps only one). */

@@ -2,7 +2,7 @@
  * The names of a session's steps (DESIGN.md 2.4), the same for every runner: the kubernetes Job's
  * containers (jobs/) and the local runner's pipeline (runners/steps/) both name them from here.
  */
-import type { AdditionalInventory } from "./manifests.js";
+import type { AdditionalInventory, WithCloneUrl } from "./manifests.js";
 import type { PlannedLayer, RunSpec } from "./run.js";
 
 /** The name of the step that clones layer `index`. */
@@ -23,7 +23,7 @@ export function isImageTarget(spec: Pick<RunSpec, "session">): boolean {
 /** One step of a session's pipeline, with what it works on. */
 export type PlannedStep =
   | { name: string; kind: "git-clone"; layer: PlannedLayer }
-  | { name: "git-clone-hosts"; kind: "git-clone-hosts"; inventory: AdditionalInventory }
+  | { name: "git-clone-hosts"; kind: "git-clone-hosts"; inventory: WithCloneUrl<AdditionalInventory> }
   | { name: "inventory"; kind: "inventory" }
   | { name: string; kind: "ansible"; layer: PlannedLayer }
   | { name: "teardown"; kind: "teardown" };

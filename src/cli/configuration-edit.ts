@@ -110,11 +110,15 @@ export interface BranchRef {
   branch: string;
 }
 
-/** The branch references of a configuration, in order (layers, then additional inventory). */
+/**
+ * The branch references of a configuration, in order (layers, then additional inventory). A layer
+ * that clones through a `source` is left out: its clone needs the source's credentials, which the
+ * controller's run holds.
+ */
 export function branchRefs(manifest: ConfigurationManifest): BranchRef[] {
   const refs: BranchRef[] = [];
   manifest.layers.forEach((layer, index) => {
-    if (layer.branch !== undefined)
+    if (layer.branch !== undefined && layer.clone_url !== undefined)
       refs.push({
         where: `layers/${index}`,
         label: `layer ${layer.name ?? index}`,
@@ -123,7 +127,7 @@ export function branchRefs(manifest: ConfigurationManifest): BranchRef[] {
       });
   });
   const inventory = manifest.additional_inventory;
-  if (inventory?.branch !== undefined)
+  if (inventory?.branch !== undefined && inventory.clone_url !== undefined)
     refs.push({
       where: "additional_inventory",
       label: "additional_inventory",

@@ -32,9 +32,10 @@ export function layerIssues(configuration: ConfigurationManifest): LayerIssue[] 
   return issues;
 }
 
-function sourceIssues(at: string, source: { clone_url: string; branch?: string }): LayerIssue[] {
+function sourceIssues(at: string, source: { clone_url?: string; branch?: string }): LayerIssue[] {
   const issues: LayerIssue[] = [];
-  const transport = transportProblem(source.clone_url);
+  // A layer with `source:` clones the source's clone_url, checked where the source is.
+  const transport = source.clone_url === undefined ? null : transportProblem(source.clone_url);
   if (transport !== null) issues.push({ pointer: `${at}/clone_url`, message: transport });
   if (source.branch !== undefined && !isBranchName(source.branch))
     issues.push({

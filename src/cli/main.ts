@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { registerComponents } from "./commands/components.js";
 import { registerConfigurations } from "./commands/configurations.js";
+import { registerSources } from "./commands/sources.js";
 import { registerController } from "./commands/controller.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDiff } from "./commands/diff.js";
@@ -36,6 +37,7 @@ function buildProgram(io: CliIo): Command {
   registerValidate(program);
   registerSessions(program, io);
   registerConfigurations(program, io);
+  registerSources(program, io);
   registerComponents(program, io);
   registerDiff(program, io);
   registerPrCheck(program, io);

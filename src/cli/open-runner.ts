@@ -6,7 +6,7 @@ import type { RunSpec } from "../api/index.js";
 import type { ImageService } from "../images/types.js";
 import type { JobOptions } from "../jobs/index.js";
 import { createKubernetesRunner } from "../runners/kubernetes/index.js";
-import { createLocalRunner } from "../runners/local/index.js";
+import { createLocalRunner, type SourceDirs } from "../runners/local/index.js";
 import type { OriginCredentials } from "../runners/steps/index.js";
 import type { Runner } from "../runners/types.js";
 import type { ControllerConfig } from "./config.js";
@@ -35,6 +35,11 @@ export interface OpenRunnerInput {
   onJobCreated?: (spec: RunSpec) => void;
 }
 
+/** Where the local runner reads sources' credentials and CA certificates (as the README documents). */
+export function localSourceDirs(config: { dataDir: string }): SourceDirs {
+  return { secretsDir: join(config.dataDir, "secrets"), configMapsDir: join(config.dataDir, "configmaps") };
+}
+
 /** The runner `--runner` names. */
 export function openRunner(input: OpenRunnerInput): Promise<Runner> {
   const { config, log } = input;
@@ -47,6 +52,7 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
       images: input.images,
       stepEnv: config.stepEnv,
       gitCredentials: gitCredentials(config),
+      sourceDirs: localSourceDirs(config),
       ...(config.cloneRetry === undefined ? {} : { cloneRetry: config.cloneRetry }),
       ...(config.sshKey === undefined || config.sshKey === null ? {} : { sshKey: config.sshKey }),
     });

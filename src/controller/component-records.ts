@@ -1,5 +1,5 @@
 /**
- * The controller's component side: component and configuration records of the status branch held
+ * The controller's component side: component, configuration and source records of the status branch held
  * in memory, branch layers resolved when a configuration changes, the batcher's memory, and a pass
  * scheduled when a batch window or a backoff ends. The controller calls it from its pass; the
  * decisions are the planner's (planWithComponents).
@@ -12,8 +12,11 @@ import {
   reconfigureRecordPath,
   configurationNameOfRecordPath,
   configurationRecordPath,
+  sourceNameOfRecordPath,
+  sourceRecordPath,
   type ComponentRecord,
   type ConfigurationRecord,
+  type SourceRecord,
   withoutUrlCredentials,
 } from "../api/index.js";
 import type { StatusStore } from "../git/types.js";
@@ -49,6 +52,7 @@ export interface ComponentRecordsOptions {
 export class ComponentRecords {
   private readonly components = new Map<string, ComponentRecord>();
   private readonly configurations = new Map<string, ConfigurationRecord>();
+  private readonly sources = new Map<string, SourceRecord>();
   private readonly reconfigureSeen = new Map<string, number>();
   private batcher: BatcherMemory = newBatcherMemory();
   /** Goes up whenever a component record or reconfigure mark changes: the planner's base is kept until then. */
@@ -60,8 +64,9 @@ export class ComponentRecords {
   private changes: {
     components: Map<string, ComponentRecord | null>;
     configurations: Map<string, ConfigurationRecord | null>;
+    sources: Map<string, SourceRecord | null>;
     reconfigure: Map<string, number | null>;
-  } = { components: new Map(), configurations: new Map(), reconfigure: new Map() };
+  } = { components: new Map(), configurations: new Map(), sources: new Map(), reconfigure: new Map() };
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt: number | null = null;
 
@@ -90,7 +95,7 @@ export class ComponentRecords {
    */
   async resolveBranches(desired: DesiredState): Promise<void> {
     this.resolved = new Map();
-    for (const ref of branchesToResolve(desired.configurations, this.configurations)) {
+    for (const ref of branchesToResolve(desired.configurations, this.configurations, desired.sources)) {
       const key = branchKey(ref);
       if (Date.now() - (this.failedAt.get(key) ?? -Infinity) < RESOLVE_RETRY_MS) continue;
       const commit = await this.resolveOne(ref);
@@ -120,6 +125,7 @@ export class ComponentRecords {
       ...input,
       components: this.components,
       configurationRecords: this.configurations,
+      sourceRecords: this.sources,
       resolved: this.resolved,
       batcher: this.batcher,
       reconfigureSeen: this.reconfigureSeen,
@@ -131,6 +137,7 @@ export class ComponentRecords {
     this.changes = {
       components: out.components,
       configurations: out.configurations,
+      sources: out.sources,
       reconfigure: out.reconfigure,
     };
     this.schedule(out.wakeAt);
@@ -144,14 +151,15 @@ export class ComponentRecords {
 
   /** True when the pass changes component or configuration records. */
   get changed(): boolean {
-    const { components, configurations, reconfigure } = this.changes;
-    return components.size > 0 || configurations.size > 0 || reconfigure.size > 0;
+    const { components, configurations, sources, reconfigure } = this.changes;
+    return components.size > 0 || configurations.size > 0 || sources.size > 0 || reconfigure.size > 0;
   }
 
   /** Hands every changed record to `put` (path, value; null deletes). */
   addChanges(put: (path: string, value: object | null) => void): void {
     for (const [id, record] of this.changes.components) put(componentRecordPath(id), record);
     for (const [name, record] of this.changes.configurations) put(configurationRecordPath(name), record);
+    for (const [name, record] of this.changes.sources) put(sourceRecordPath(name), record);
     for (const [id, value] of this.changes.reconfigure)
       put(reconfigureRecordPath(id), value === null ? null : { id, reconfigure: value });
   }
@@ -179,6 +187,7 @@ export class ComponentRecords {
 
   private mapOf(kind: RecordKind["kind"]): Map<string, unknown> {
     if (kind === "components") return this.components;
+    if (kind === "sources") return this.sources;
     return kind === "configurations" ? this.configurations : this.reconfigureSeen;
   }
 
@@ -206,7 +215,7 @@ export class ComponentRecords {
 }
 
 interface RecordKind {
-  kind: "components" | "configurations" | "reconfigure";
+  kind: "components" | "configurations" | "sources" | "reconfigure";
   key: string;
 }
 
@@ -215,6 +224,8 @@ function recordKind(path: string): RecordKind | null {
   if (id !== null) return { kind: "components", key: id };
   const reconfigured = componentIdOfReconfigurePath(path);
   if (reconfigured !== null) return { kind: "reconfigure", key: reconfigured };
+  const source = sourceNameOfRecordPath(path);
+  if (source !== null) return { kind: "sources", key: source };
   const name = configurationNameOfRecordPath(path);
   return name === null ? null : { kind: "configurations", key: name };
 }

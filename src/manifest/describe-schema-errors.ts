@@ -45,6 +45,7 @@ export const PATTERN_WORDS: Readonly<Record<string, string>> = {
     'a Kubernetes name (lowercase letters, digits, "-" and ".", starting and ending with a letter or digit) or empty',
   [NO_SPACE_PATTERN]: 'free of whitespace and ";"',
   "^\\S*$": "free of whitespace",
+  "^[^\\s/;]*$": 'free of whitespace, "/" and ";"',
   [COMMIT_PATTERN]: "a full 40-character commit id in lowercase hex",
   [UUID_PATTERN]: "an image id (a UUID such as 902b4a80-3ac2-40d5-b65e-86ac3e12f209)",
   [SESSION_TTL_PATTERN]: 'a duration such as 30m, 24h, 7d or 2w (or "" to disable)',

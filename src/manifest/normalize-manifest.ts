@@ -13,7 +13,8 @@
  *   image is dropped too (CFS ignores it there);
  * - image ids written as 32 hex digits without hyphens (Python's `uuid.UUID` accepts them) get the
  *   usual lowercase hyphenated form, so `image_map` and the image service match them;
- * - a configuration without `layers` gets `layers: []`.
+ * - a configuration without `layers` gets `layers: []`;
+ * - a source without a name is named by its file stem, and its `last_updated` is dropped.
  */
 import { API_VERSION, READ_ONLY_FIELDS, type Kind } from "../api/index.js";
 
@@ -41,10 +42,11 @@ export interface NormalizeInput {
 /** The manifest as the controller reads it (see the file comment); `value` is not changed. */
 export function normalizeManifest({ kind, value, stem }: NormalizeInput): Data {
   const head: Data = { apiVersion: value.apiVersion ?? API_VERSION, kind: value.kind ?? kind };
-  if (kind === "Configuration") head.name = value.name ?? stem;
+  if (kind === "Configuration" || kind === "Source") head.name = value.name ?? stem;
   const body = { ...head, ...value };
   if (kind === "Session") return normalizeSession(body);
   if (kind === "Configuration") return normalizeConfiguration(body);
+  if (kind === "Source") return withoutFields(body, READ_ONLY_FIELDS.Source);
   return body;
 }
 

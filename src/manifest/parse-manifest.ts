@@ -15,6 +15,7 @@ import {
   type ManifestError,
   type OptionsManifest,
   type SessionManifest,
+  type SourceManifest,
 } from "../api/index.js";
 import { manifestRuleIssues } from "./manifest-rules.js";
 import { decodeUtf8 } from "./decode-utf8.js";
@@ -43,6 +44,7 @@ export interface ManifestsByKind {
   Configuration: ConfigurationManifest;
   Component: ComponentManifest;
   Options: OptionsManifest;
+  Source: SourceManifest;
 }
 
 /** A valid manifest, typed by its kind; `name` is its name (Component: id; Options: the file stem). */
@@ -80,7 +82,7 @@ export function isRegularFileMode(mode: string): boolean {
   return REGULAR_MODES.has(mode);
 }
 
-const KINDS: readonly Kind[] = ["Session", "Configuration", "Component", "Options"];
+const KINDS: readonly Kind[] = ["Session", "Configuration", "Component", "Options", "Source"];
 const encoder = new TextEncoder();
 
 /** Parse, validate and name-check one manifest; errors carry 1-based line and column. */
@@ -222,8 +224,7 @@ function schemaErrors(input: DocumentInput, kind: Kind, value: Record<string, un
 function ruleErrors(input: DocumentInput, kind: Kind, value: Record<string, unknown>): ManifestError[] {
   return manifestRuleIssues(kind, value).map((issue) => {
     const offset = input.doc === null ? null : locateNode(input.doc, issue.segments, issue.part);
-    const code = kind === "Configuration" ? "duplicate-layer" : "schema";
-    return positioned(input.lines, offset ?? 0, code, issue.message);
+    return positioned(input.lines, offset ?? 0, issue.code, issue.message);
   });
 }
 

@@ -1,4 +1,4 @@
-/** The JSON Schemas of the four manifest kinds, compiled once per process with ajv (draft 2020-12). */
+/** The JSON Schemas of the manifest kinds, compiled once per process with ajv (draft 2020-12). */
 import type { SchemaValidateFunction } from "ajv";
 import Ajv2020Module, { type ValidateFunction } from "ajv/dist/2020.js";
 import type { Kind } from "../api/index.js";
@@ -6,6 +6,7 @@ import componentSchema from "../../schemas/component.schema.json" with { type: "
 import configurationSchema from "../../schemas/configuration.schema.json" with { type: "json" };
 import optionsSchema from "../../schemas/options.schema.json" with { type: "json" };
 import sessionSchema from "../../schemas/session.schema.json" with { type: "json" };
+import sourceSchema from "../../schemas/source.schema.json" with { type: "json" };
 import { parsePassthrough } from "./passthrough.js";
 
 /** The schema of each kind, as shipped in `schemas/` (editors use the same files). */
@@ -14,6 +15,7 @@ export const MANIFEST_SCHEMAS: Readonly<Record<Kind, Readonly<Record<string, unk
   Configuration: configurationSchema,
   Component: componentSchema,
   Options: optionsSchema,
+  Source: sourceSchema,
 };
 
 /** Custom keyword on `ansible.passthrough`: the text must split into allowed flags (see passthrough.ts). */
@@ -21,7 +23,7 @@ export const PASSTHROUGH_KEYWORD = "cfsPassthrough";
 
 let validators: Map<Kind, ValidateFunction> | null = null;
 
-/** The compiled validator of a kind; all four are compiled on first use and reused for the process. */
+/** The compiled validator of a kind; all are compiled on first use and reused for the process. */
 export function schemaValidator(kind: Kind): ValidateFunction {
   validators ??= compileAll();
   const validate = validators.get(kind);

@@ -7,16 +7,19 @@
 import {
   withCleanCloneUrl,
   withoutUrlCredentials,
-  type ConfigurationManifest,
+  type ResolvedConfiguration,
   type ConfigurationRecord,
   type ConfigurationRecordLayer,
+  type SourceManifest,
 } from "../api/index.js";
 import { sameJson } from "./serialize.js";
 
-/** A branch to resolve: which repository, which branch. */
+/** A branch to resolve: which repository, which branch, and the source it is reached through. */
 export interface BranchRef {
   url: string;
   branch: string;
+  /** The source of a layer that names one: the resolver uses its credentials and CA. */
+  source?: SourceManifest;
 }
 
 /** The key of a branch in the map of resolved commits. */
@@ -29,8 +32,9 @@ export function branchKey(ref: BranchRef): string {
  * whose manifest no longer matches its record (it was edited).
  */
 export function branchesToResolve(
-  configurations: ReadonlyMap<string, ConfigurationManifest>,
+  configurations: ReadonlyMap<string, ResolvedConfiguration>,
   records: ReadonlyMap<string, ConfigurationRecord>,
+  sources: ReadonlyMap<string, SourceManifest> = new Map(),
 ): BranchRef[] {
   const wanted = new Map<string, BranchRef>();
   for (const [name, manifest] of configurations) {
@@ -38,7 +42,8 @@ export function branchesToResolve(
     if (record && recordMatches(record, manifest)) continue;
     for (const layer of manifest.layers) {
       if (layer.commit !== undefined || layer.branch === undefined) continue;
-      const ref = { url: layer.clone_url, branch: layer.branch };
+      const source = layer.source === undefined ? undefined : sources.get(layer.source);
+      const ref: BranchRef = { url: layer.clone_url, branch: layer.branch, ...(source ? { source } : {}) };
       wanted.set(branchKey(ref), ref);
     }
   }
@@ -47,7 +52,7 @@ export function branchesToResolve(
 
 /** Inputs of planConfigurationRecords. */
 export interface ConfigurationRecordsInput {
-  configurations: ReadonlyMap<string, ConfigurationManifest>;
+  configurations: ReadonlyMap<string, ResolvedConfiguration>;
   records: ReadonlyMap<string, ConfigurationRecord>;
   /** Commits of the branches resolved this pass, by branchKey; a missing one keeps the old record. */
   resolved: ReadonlyMap<string, string>;
@@ -85,7 +90,7 @@ export function planConfigurationRecords(input: ConfigurationRecordsInput): Conf
 }
 
 function buildRecord(
-  manifest: ConfigurationManifest,
+  manifest: ResolvedConfiguration,
   resolved: ReadonlyMap<string, string>,
   now: string,
 ): ConfigurationRecord | null {
@@ -114,7 +119,7 @@ function buildRecord(
  * True when a record was made from this manifest (the same layers, branches and description); the
  * record's clone URLs carry no credentials, so the manifest's are compared without theirs.
  */
-export function recordMatches(record: ConfigurationRecord, manifest: ConfigurationManifest): boolean {
+export function recordMatches(record: ConfigurationRecord, manifest: ResolvedConfiguration): boolean {
   const unresolved = {
     name: record.name,
     description: record.description,
@@ -134,9 +139,9 @@ export function recordMatches(record: ConfigurationRecord, manifest: Configurati
 
 /** The configuration a session or component runs: the manifest with each branch layer's commit filled in. */
 export function resolvedConfiguration(
-  manifest: ConfigurationManifest,
+  manifest: ResolvedConfiguration,
   record: ConfigurationRecord | undefined,
-): ConfigurationManifest {
+): ResolvedConfiguration {
   if (!record || !manifest.layers.some((layer) => layer.commit === undefined)) return manifest;
   return {
     ...manifest,

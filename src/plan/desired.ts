@@ -11,10 +11,13 @@ import type {
   ManifestError,
   OptionsManifest,
   ProblemRecord,
+  ResolvedConfiguration,
   SessionManifest,
+  SourceManifest,
   SourceRef,
 } from "../api/index.js";
 import { selectLayers, selectsAllLayers } from "./layers.js";
+import { missingSourceMessage, resolveSources } from "./resolve-sources.js";
 
 /** A manifest file as the controller read it: where, which blob, and its parse result. */
 export interface RepoFile {
@@ -43,7 +46,10 @@ export interface DesiredSession {
 export interface DesiredState {
   commit: string;
   sessions: Map<string, DesiredSession>;
-  configurations: Map<string, ConfigurationManifest>;
+  /** Configurations whose sources exist, each layer with its clone_url (see resolveSources). */
+  configurations: Map<string, ResolvedConfiguration>;
+  /** Sources (sources/<name>.yaml) by name. */
+  sources: Map<string, SourceManifest>;
   components: ComponentManifest[];
   options: OptionsManifest | null;
   /** ansible.cfg texts by name (`ansible-configs/<name>.cfg`). */
@@ -82,7 +88,8 @@ export function assembleDesired(input: AssembleInput): DesiredState {
     else for (const error of file.parsed.errors) addError(file, error);
   }
   const unique = dropDuplicates(valid, input.locate, addError);
-  const configurations = collect<ConfigurationManifest>(unique, "Configuration");
+  const sources = collect<SourceManifest>(unique, "Source");
+  const configurations = resolveConfigurations({ byKind: unique, sources, locate: input.locate, addError });
   const sessions = new Map<string, DesiredSession>();
   for (const file of unique.get("Session") ?? []) {
     const session = file.parsed.ok ? (file.parsed.manifest as SessionManifest) : null;
@@ -104,16 +111,67 @@ export function assembleDesired(input: AssembleInput): DesiredState {
     addError,
   });
   const options = [...collect<OptionsManifest>(unique, "Options").values()][0] ?? null;
+  reportOptionsSource({ byKind: unique, sources, locate: input.locate, addError });
   return {
     commit: input.commit,
     sessions,
     configurations,
+    sources,
     components: [...collect<ComponentManifest>(unique, "Component").values()],
     options,
     ansibleConfigs: input.ansibleConfigs ?? new Map<string, string>(),
     presentPaths: new Set([...files.map((file) => file.path), ...(input.settledPaths ?? [])]),
     problems,
   };
+}
+
+/**
+ * The configurations with their sources looked up; one that names a source that does not exist is
+ * a problem at that `source:` and is left out, as CFS refuses to store it.
+ */
+function resolveConfigurations(input: {
+  byKind: Map<Kind, RepoFile[]>;
+  sources: ReadonlyMap<string, SourceManifest>;
+  locate: Locate;
+  addError: (file: RepoFile, error: ManifestError) => void;
+}): Map<string, ResolvedConfiguration> {
+  const out = new Map<string, ResolvedConfiguration>();
+  for (const file of input.byKind.get("Configuration") ?? []) {
+    if (!file.parsed.ok) continue;
+    const resolved = resolveSources(file.parsed.manifest as ConfigurationManifest, input.sources);
+    if (resolved.ok) {
+      out.set(file.parsed.name, resolved.configuration);
+      continue;
+    }
+    for (const issue of resolved.issues)
+      input.addError(file, {
+        ...input.locate(file.path, issue.pointer),
+        code: "unknown-source",
+        message: issue.message,
+      });
+  }
+  return out;
+}
+
+/**
+ * `additional_inventory_source` in cfs.yaml must name a source; otherwise sessions run without the
+ * option's inventory and cfs.yaml says why (CFS refuses to delete a source the option names).
+ */
+function reportOptionsSource(input: {
+  byKind: Map<Kind, RepoFile[]>;
+  sources: ReadonlyMap<string, SourceManifest>;
+  locate: Locate;
+  addError: (file: RepoFile, error: ManifestError) => void;
+}): void {
+  for (const file of input.byKind.get("Options") ?? []) {
+    const name = file.parsed.ok
+      ? (file.parsed.manifest as OptionsManifest).additional_inventory_source
+      : undefined;
+    if (name === undefined || name === "" || input.sources.has(name)) continue;
+    const known = [...input.sources.keys()].sort().slice(0, 10);
+    const where = input.locate(file.path, "/additional_inventory_source");
+    input.addError(file, { ...where, code: "unknown-source", message: missingSourceMessage(name, known) });
+  }
 }
 
 function collect<T extends Manifest>(byKind: Map<Kind, RepoFile[]>, kind: Kind): Map<string, T> {
@@ -180,13 +238,14 @@ function kindLabel(kind: Kind): string {
     Configuration: "configuration",
     Component: "component",
     Options: "options",
+    Source: "source",
   };
   return labels[kind];
 }
 
 function checkSessionReferences(
   session: SessionManifest,
-  configurations: Map<string, ConfigurationManifest>,
+  configurations: Map<string, ResolvedConfiguration>,
 ): { pointer: string; message: string; code: string } | null {
   const configuration = configurations.get(session.configuration.name);
   if (!configuration) {
@@ -207,7 +266,7 @@ function checkSessionReferences(
 
 function reportComponentReferences(input: {
   byKind: Map<Kind, RepoFile[]>;
-  configurations: Map<string, ConfigurationManifest>;
+  configurations: Map<string, ResolvedConfiguration>;
   locate: Locate;
   addError: (file: RepoFile, error: ManifestError) => void;
 }): void {
@@ -223,7 +282,7 @@ function reportComponentReferences(input: {
  */
 function checkComponentReference(
   file: RepoFile,
-  configurations: Map<string, ConfigurationManifest>,
+  configurations: Map<string, ResolvedConfiguration>,
 ): { code: string; message: string } | null {
   if (!file.parsed.ok) return null;
   const wanted = (file.parsed.manifest as ComponentManifest).desired_config ?? "";

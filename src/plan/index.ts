@@ -16,3 +16,5 @@ export * from "./component-status.js";
 export * from "./configuration-records.js";
 export * from "./finish-batch.js";
 export * from "./plan-components.js";
+export * from "./resolve-sources.js";
+export * from "./source-records.js";

@@ -1,5 +1,5 @@
 /** Choosing the layers a session runs (`configuration.limit`). */
-import type { ConfigurationManifest, PlannedLayer } from "../api/index.js";
+import type { ResolvedConfiguration, PlannedLayer } from "../api/index.js";
 
 /** The layers chosen by a limit, or a plain message saying which entry matched nothing. */
 export type LayerSelection = { ok: true; layers: PlannedLayer[] } | { ok: false; message: string };
@@ -17,7 +17,7 @@ export function layerDisplayName(layer: { name?: string }, index: number): strin
  * Layers selected by a CFS `configuration.limit`: a comma list of layer names OR of indices,
  * matched exactly, in the order of the configuration. An empty limit selects every layer.
  */
-export function selectLayers(configuration: ConfigurationManifest, limit: string): LayerSelection {
+export function selectLayers(configuration: ResolvedConfiguration, limit: string): LayerSelection {
   const all = configuration.layers.map((layer, index) => ({
     ...layer,
     index,
@@ -54,7 +54,7 @@ function limitEntries(limit: string): string[] {
     .filter((entry) => entry !== "");
 }
 
-function describeLayers(configuration: ConfigurationManifest): string {
+function describeLayers(configuration: ResolvedConfiguration): string {
   const names = configuration.layers.map((layer, index) => `${index}: ${layer.name ?? "(unnamed)"}`);
   return `layers ${names.join(", ")}`;
 }

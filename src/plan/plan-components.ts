@@ -10,8 +10,9 @@ import {
   jobName,
   shortHash,
   type ComponentRecord,
-  type ConfigurationManifest,
+  type ResolvedConfiguration,
   type ConfigurationRecord,
+  type SourceRecord,
   type SessionRecord,
 } from "../api/index.js";
 import {
@@ -31,11 +32,14 @@ import { formatTime } from "./duration.js";
 import { buildRunSpec, planPass, type PlanInput, type PlanOutput } from "./plan-pass.js";
 import { newSessionRecord } from "./records.js";
 import { sameJson } from "./serialize.js";
+import { planSourceRecords } from "./source-records.js";
 
 /** Inputs of planWithComponents: planPass's, plus the component side of the status branch. */
 export interface ComponentPlanInput extends PlanInput {
   components: ReadonlyMap<string, ComponentRecord>;
   configurationRecords: ReadonlyMap<string, ConfigurationRecord>;
+  /** The `sources/<name>.json` records on the status branch; absent: none. */
+  sourceRecords?: ReadonlyMap<string, SourceRecord>;
   /** Commits of branches resolved for this pass (branchKey -> commit). */
   resolved: ReadonlyMap<string, string>;
   batcher?: BatcherMemory;
@@ -52,6 +56,8 @@ export interface ComponentPlanOutput {
   plan: PlanOutput;
   components: Map<string, ComponentRecord | null>;
   configurations: Map<string, ConfigurationRecord | null>;
+  /** Source records to write (null: remove). */
+  sources: Map<string, SourceRecord | null>;
   /** Reconfigure counters acted on in this pass (null: forget it). */
   reconfigure: Map<string, number | null>;
   batcher: BatcherMemory;
@@ -110,6 +116,11 @@ export function planWithComponents(input: ComponentPlanInput): ComponentPlanOutp
     plan,
     components: diffComponents(input, working, base.gone),
     configurations: configs.changed,
+    sources: planSourceRecords({
+      sources: input.desired.sources,
+      records: input.sourceRecords ?? new Map(),
+      now,
+    }),
     reconfigure: new Map(base.reconfigure),
     base,
     batcher: batched.memory,
@@ -122,7 +133,7 @@ function withResolvedLayers(
   desired: DesiredState,
   records: ReadonlyMap<string, ConfigurationRecord>,
 ): DesiredState {
-  const configurations = new Map<string, ConfigurationManifest>();
+  const configurations = new Map<string, ResolvedConfiguration>();
   for (const [name, manifest] of desired.configurations) {
     configurations.set(name, resolvedConfiguration(manifest, records.get(name)));
   }
@@ -165,7 +176,7 @@ function manifestOfRecord(record: SessionRecord): DesiredSession["manifest"] {
 
 /** What a component's status depends on besides its own record. */
 interface StatusContext {
-  configurations: ReadonlyMap<string, ConfigurationManifest>;
+  configurations: ReadonlyMap<string, ResolvedConfiguration>;
   records: ReadonlyMap<string, ConfigurationRecord>;
   /** Configuration records written (or deleted) in this pass. */
   changed: ReadonlyMap<string, ConfigurationRecord | null>;

@@ -4,6 +4,7 @@
  */
 import {
   DEFAULT_SESSION_TTL,
+  DEFAULT_DEBUG_WAIT_TIME,
   jobName,
   sessionNameOfRecordPath,
   type ExpiredRecord,
@@ -19,6 +20,7 @@ import { selectLayers } from "./layers.js";
 import { applyObservation, completeRecord, effectiveAnsibleConfig, newSessionRecord } from "./records.js";
 import { inventoryComponents } from "./inventory-components.js";
 import { sameJson } from "./serialize.js";
+import { effectiveAdditionalInventory, sourcesUsed } from "./resolve-sources.js";
 
 /** What the status branch says now. */
 export interface RecordedState {
@@ -254,17 +256,30 @@ export function buildRunSpec(desired: DesiredState, session: DesiredSession, job
   const selection = selectLayers(configuration, manifest.configuration.limit ?? "");
   if (!selection.ok) return null;
   const ansibleConfig = effectiveAnsibleConfig(manifest, desired.options);
+  const additionalInventory = effectiveAdditionalInventory({
+    configuration,
+    options: desired.options,
+    sources: desired.sources,
+  });
+  const sources = sourcesUsed(
+    [...selection.layers, ...(additionalInventory ? [additionalInventory] : [])],
+    desired.sources,
+  );
   return {
     name: manifest.name,
     job,
     session: manifest,
     configurationName: configuration.name,
     layers: selection.layers,
-    additionalInventory: configuration.additional_inventory ?? null,
+    additionalInventory,
+    ...(Object.keys(sources).length > 0 ? { sources } : {}),
     components: inventoryComponents(manifest, desired.components),
     ansibleConfig,
     ansibleConfigText: desired.ansibleConfigs.get(ansibleConfig) ?? null,
     sourceCommit: session.source.commit,
     sessionTtl: desired.options?.session_ttl ?? DEFAULT_SESSION_TTL,
+    ...(manifest.debug_on_failure === true
+      ? { debugWaitTime: desired.options?.debug_wait_time ?? DEFAULT_DEBUG_WAIT_TIME }
+      : {}),
   };
 }

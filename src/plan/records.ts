@@ -96,16 +96,19 @@ export function applyObservation(record: SessionRecord, observed: RunObservation
     ...(observed.imsJob !== undefined ? { ims_job: observed.imsJob } : {}),
     ...(observed.imsJobs !== undefined ? { ims_jobs: observed.imsJobs } : {}),
   } satisfies SessionRecord["status"]["session"];
+  const { debug: _previous, ...status } = record.status;
   return {
     ...record,
     status: {
-      ...record.status,
+      ...status,
       session,
       artifacts: observed.artifacts,
       // The runner clones from the URL as written; the record never carries its credentials.
       layers: observed.layers.map(withCleanCloneUrl),
       steps: observed.steps,
       reason: observed.reason,
+      // Only a running session waits for debugging (a restart may leave the mark in a completed run).
+      ...(observed.debug !== undefined && observed.phase !== "complete" ? { debug: observed.debug } : {}),
     },
   };
 }

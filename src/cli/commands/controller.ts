@@ -15,7 +15,8 @@ import { ControllerServices } from "../controller-services.js";
 import { CliError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import { openRepository } from "../open-repo.js";
-import { loadKubeConfig, openRunner } from "../open-runner.js";
+import { loadKubeConfig, localSourceDirs, openRunner } from "../open-runner.js";
+import { sourceBranchResolver } from "../../runners/local/index.js";
 import { addRepoOptions } from "../repo-options.js";
 import { openImageService } from "./images.js";
 import { signingFromKeyFile } from "../../git/sign-commit.js";
@@ -234,6 +235,8 @@ async function runController(flags: ControllerCommandFlags): Promise<void> {
     ...parts,
     source: verification.source,
     log,
+    // Branch layers of sources are pinned with the source's credentials (local runner's files).
+    ...(config.runner === "local" ? { resolveBranch: sourceBranchResolver(localSourceDirs(config)) } : {}),
     onPass: (report) => services.recordPass(report, controller.records, controller.health),
     onFailure: (failure) => services.recordFailure(failure, controller.health),
     ...forge.hooks,

@@ -18,6 +18,7 @@ import {
   parseSessionFilter,
   type SessionFilterFlags,
 } from "../session-filters.js";
+import { registerSessionRelease } from "./sessions-release.js";
 import { registerSessionWrites, addFilterOptions } from "./sessions-write.js";
 
 /** Registers the `sessions` command group. */
@@ -39,6 +40,7 @@ Examples:
   registerLogs(sessions, io);
   registerHistory(sessions, io);
   registerSessionWrites(sessions, io);
+  registerSessionRelease(sessions, io);
 }
 
 type ListFlags = GlobalFlags & SessionFilterFlags & { format: string; limit?: string; after?: string };

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import type { RunObservation, RunSpec } from "../../api/index.js";
+import type { RunObservation, RunSpec, SourceManifest } from "../../api/index.js";
 import { parsePassthrough } from "../../manifest/passthrough.js";
 import { formatTime } from "../../plan/duration.js";
 import { realSleep, type Sleep } from "../../git/sleep.js";
@@ -16,6 +16,7 @@ import {
   gitStepEnv,
   initialObservation,
   notifyListeners,
+  sourceGitStepEnv,
   stepBaseEnv,
   type CloneRetry,
   type OriginCredentials,
@@ -26,6 +27,7 @@ import type { LocalRun, StepContext } from "./local-run.js";
 import type { ImageService } from "../../images/types.js";
 import { cleanupRunImages } from "./image-steps.js";
 import { runPipeline } from "./pipeline.js";
+import { readSourceAccess, type SourceDirs } from "./source-access.js";
 import { isRecordedGroupAlive, killGroup, processIdentity } from "./processes.js";
 import { liveInstances, recoverRuns, type AdoptedRun } from "./recover-runs.js";
 import {
@@ -62,6 +64,11 @@ export interface LocalRunnerOptions {
   stepEnv?: readonly string[];
   /** Credentials git steps use for clone URLs on their server only, scoped to each URL. Never logged. */
   gitCredentials?: OriginCredentials | null;
+  /**
+   * Where sources' credentials and CA certificates are read (see readSourceAccess); default
+   * `<dataDir>/secrets` and `<dataDir>/configmaps`.
+   */
+  sourceDirs?: SourceDirs;
   /** The clock of every time in an observation. */
   now?: () => Date;
   /** Time between SIGTERM and SIGKILL when a run's processes are stopped (default 5 s). */
@@ -311,8 +318,13 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
   return {
     log,
     stamp: () => stamp(options),
+    now: () => options.now?.() ?? new Date(),
     save,
-    git: { command: options.gitPath ?? "git", env: (url) => gitStepEnv({ base, url, credentials }) },
+    git: {
+      command: options.gitPath ?? "git",
+      env: (url) => gitStepEnv({ base, url, credentials }),
+      sourceEnv: (url, source) => sourceEnv({ base, url, source, dirs: sourceDirsOf(options) }),
+    },
     ansible: {
       find: () =>
         findExecutable({
@@ -330,6 +342,28 @@ function stepContext(options: LocalRunnerOptions, log: Logger, save: StepContext
     cloneRetry: options.cloneRetry ?? DEFAULT_CLONE_RETRY,
     sleep: options.sleep ?? realSleep,
   };
+}
+
+/** Where this runner reads the Secrets and ConfigMaps that sources name. */
+function sourceDirsOf(options: LocalRunnerOptions): SourceDirs {
+  return (
+    options.sourceDirs ?? {
+      secretsDir: join(options.dataDir, "secrets"),
+      configMapsDir: join(options.dataDir, "configmaps"),
+    }
+  );
+}
+
+/** The environment of a clone through `source`, or why its credentials or CA cannot be read. */
+async function sourceEnv(input: {
+  base: Record<string, string>;
+  url: string;
+  source: SourceManifest;
+  dirs: SourceDirs;
+}): Promise<{ env: Record<string, string> } | { reason: string }> {
+  const access = await readSourceAccess(input.dirs, input.source);
+  if (!access.ok) return { reason: access.reason };
+  return { env: sourceGitStepEnv({ base: input.base, url: input.url, ...access }) };
 }
 
 /** The current time from the injected clock, formatted for a RunObservation. */

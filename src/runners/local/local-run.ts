@@ -1,6 +1,6 @@
 /** One run as the local runner holds it in memory, and what its steps need from the runner. */
 import type { Logger } from "pino";
-import type { PlannedLayer, RunObservation, RunSpec } from "../../api/index.js";
+import type { PlannedLayer, RunObservation, RunSpec, SourceManifest } from "../../api/index.js";
 import type { ImageService } from "../../images/types.js";
 import type { Sleep } from "../../git/sleep.js";
 import { updateLayer, type CloneRetry, type PassthroughParse } from "../steps/index.js";
@@ -30,10 +30,22 @@ export interface StepContext {
   log: Logger;
   /** The current time, formatted for a RunObservation. */
   stamp(): string;
+  /** The current time (the runner's injected clock). */
+  now(): Date;
   /** Record the next observation of `run` (state.json, then onChange); nothing once the run is stopped. */
   save(run: LocalRun, next: RunObservation): Promise<void>;
-  /** git, and the environment of a git step that clones `url` (credentials only for their own server). */
-  git: { command: string; env(url: string): Record<string, string> };
+  /**
+   * git; the environment of a git step that clones `url` (credentials only for their own server);
+   * and that of one cloning through a source (its own credentials and CA, or why they are missing).
+   */
+  git: {
+    command: string;
+    env(url: string): Record<string, string>;
+    sourceEnv(
+      url: string,
+      source: SourceManifest,
+    ): Promise<{ env: Record<string, string> } | { reason: string }>;
+  };
   ansible: {
     /** The ansible-playbook to run, looked up again for every step; null when there is none. */
     find(): Promise<string | null>;

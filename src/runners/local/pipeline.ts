@@ -9,6 +9,7 @@ import {
   startStep,
   type PlannedStep,
 } from "../steps/index.js";
+import { waitForDebug } from "./debug-wait.js";
 import { cloneHostsStep, cloneLayerStep } from "./git-steps.js";
 import { imageInventoryStep, imageTeardownStep } from "./image-steps.js";
 import { failedStep, type LocalRun, type StepContext, type StepResult } from "./local-run.js";
@@ -57,6 +58,8 @@ async function endPipelineStep(input: StepInput, result: StepResult): Promise<vo
   const { run, ctx, step } = input;
   if (result.status === "failed") run.failure ??= result.reason ?? `${step.name} failed`;
   await ctx.save(run, endStep(run.obs, step.name, { ...result, now: ctx.stamp() }));
+  // As in CFS, a failed playbook (not a failed clone) holds the environment when debug_on_failure.
+  if (result.status === "failed" && step.kind === "ansible") await waitForDebug(run, ctx, step.name);
 }
 
 /** A step not begun yet: record its start, then run it. */

@@ -3,7 +3,7 @@
  * and what their results mean. The runner supplies how git runs (a local process, or the process of
  * a Job's container) and where the step's log goes.
  */
-import type { AdditionalInventory, PlannedLayer } from "../../api/index.js";
+import type { AdditionalInventory, PlannedLayer, WithCloneUrl } from "../../api/index.js";
 import { redactUrl, scrubSecrets } from "../../git/scrub-secrets.js";
 import { cloneFailureReason, gitErrorDetail } from "./reasons.js";
 import { cloneStepName } from "./step-names.js";
@@ -132,7 +132,7 @@ export async function cloneLayer(io: CloneIo, layer: PlannedLayer): Promise<Clon
 }
 
 /** `git-clone-hosts`: clone `additional_inventory` into `hosts/` at its commit, or its branch's tip. */
-export function cloneHosts(io: CloneIo, inventory: AdditionalInventory): Promise<CloneOutcome> {
+export function cloneHosts(io: CloneIo, inventory: WithCloneUrl<AdditionalInventory>): Promise<CloneOutcome> {
   return cloneInto(io, {
     step: "git-clone-hosts",
     url: inventory.clone_url,

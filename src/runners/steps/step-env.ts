@@ -108,6 +108,23 @@ export function gitStepEnv(input: {
   return { ...env, ...credentialEnv(credentials.credentials, input.url) };
 }
 
+/**
+ * The environment of a git step that clones `url` through a source: the base, git's safe settings,
+ * the source's credentials (if any) as an Authorization header scoped to `url` (never argv, never the
+ * URL; credential helpers off, so no other credentials are tried), and its CA file as
+ * `GIT_SSL_CAINFO`. The controller's own credentials are not used for a source.
+ */
+export function sourceGitStepEnv(input: {
+  base: Readonly<Record<string, string>>;
+  url: string;
+  credentials: Credentials | null;
+  caFile: string | null;
+}): Record<string, string> {
+  const env = { ...input.base, ...GIT_SAFE_ENV, ...credentialEnv(input.credentials, input.url) };
+  if (input.caFile !== null) env["GIT_SSL_CAINFO"] = input.caFile;
+  return env;
+}
+
 /** Whether two http(s) URLs name the same origin (scheme, host, port). */
 export function isSameOrigin(a: string, b: string): boolean {
   const left = httpOrigin(a);

@@ -13,3 +13,4 @@ export * from "./configurations-api.js";
 export * from "./components-api.js";
 export * from "./options-api.js";
 export * from "./write-rate-limiter.js";
+export * from "./sources-api.js";

@@ -28,8 +28,6 @@ const UNSUPPORTED_CFS_OPTIONS = [
   "hardware_sync_interval",
   "batcher_check_interval",
   "default_playbook",
-  "additional_inventory_url",
-  "additional_inventory_source",
   "batcher_max_backoff",
   "batcher_pending_timeout",
   "logging_level",
@@ -45,6 +43,8 @@ const CFS_OPTION_FIELDS = [
   "batch_window",
   "batcher_disable",
   "debug_wait_time",
+  "additional_inventory_url",
+  "additional_inventory_source",
 ] as const;
 
 /** The CFS options of a `cfs.yaml` (null: the repository has none), defaults filled in. */

@@ -1,7 +1,7 @@
 /**
  * The CFS corpus (test/fixtures/cfs-corpus/): request bodies and records in the shapes CFS's
- * documentation shows for `sessions create`, `sessions describe`, `configurations describe` and
- * `PUT /v3/configurations/{name}`, laid out as a configuration repository. Every file is a valid
+ * documentation shows for `sessions create`, `sessions describe`, `configurations describe`,
+ * `PUT /v3/configurations/{name}` and `sources describe`, laid out as a configuration repository. Every file is a valid
  * manifest, and together they make a desired state with no problems.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -14,7 +14,7 @@ import { assembleDesired, type RepoFile } from "../../../src/plan/index.js";
 const ROOT = join(import.meta.dirname, "../../fixtures/cfs-corpus");
 
 function corpusFiles(): RepoFile[] {
-  return ["sessions", "configurations"].flatMap((dir) =>
+  return ["sessions", "configurations", "sources"].flatMap((dir) =>
     readdirSync(join(ROOT, dir))
       .sort()
       .map((file) => {

@@ -424,7 +424,7 @@ describe("parseManifest: apiVersion, kind and name", () => {
       yaml("apiVersion: cfs-gitops/v1", "kind: Sesion"),
       {
         code: "schema",
-        message: 'kind must be one of Session, Configuration, Component, Options (got "Sesion")',
+        message: 'kind must be one of Session, Configuration, Component, Options, Source (got "Sesion")',
         line: 2,
         column: 7,
       },
@@ -857,14 +857,23 @@ describe("parseManifest: Configuration rules", () => {
       { code: "schema", message: "layers[0].commit must be a full 40-character commit id" },
     ],
     [
-      "a layer without clone_url",
+      "a layer with neither clone_url nor source, in CFS's words",
       configuration("c", ...layer("branch: main", "playbook: site.yml")),
       {
         code: "schema",
-        message: 'layers[0] is missing required field "clone_url": add it',
+        message:
+          "Either source or clone_url must be specified for each layer. Add clone_url: <git URL>, or source: <name of sources/<name>.yaml>",
         exact: true,
         line: 5,
         column: 5,
+      },
+    ],
+    [
+      "a layer with both clone_url and source, in CFS's words",
+      configuration("c", ...layer("clone_url: https://x/a.git", "source: s", "playbook: site.yml")),
+      {
+        code: "schema",
+        message: "Only source or clone_url should be specified for each layer, not both.",
       },
     ],
     [
@@ -931,9 +940,9 @@ describe("parseManifest: Configuration rules", () => {
       { code: "schema", message: 'unknown field "cloneUrl" in layers[0]', line: 5, column: 5 },
     ],
     [
-      "additional inventory without clone_url",
+      "additional inventory with neither clone_url nor source",
       configuration("c") + yaml("additional_inventory:", "  branch: main"),
-      { code: "schema", message: 'additional_inventory is missing required field "clone_url": add it' },
+      { code: "schema", message: "Either source or clone_url must be specified for each layer." },
     ],
   ])("rejects %s", (_title, text, expected) => {
     expectError(path, text, expected);

@@ -25,6 +25,9 @@ import {
   type Kind,
   type OptionsManifest,
   type SessionManifest,
+  type SourceCaCert,
+  type SourceCredentials,
+  type SourceManifest,
   type TargetGroup,
 } from "../../../src/api/index.js";
 import { PATTERN_WORDS } from "../../../src/manifest/describe-schema-errors.js";
@@ -34,6 +37,7 @@ import componentSchema from "../../../schemas/component.schema.json" with { type
 import configurationSchema from "../../../schemas/configuration.schema.json" with { type: "json" };
 import optionsSchema from "../../../schemas/options.schema.json" with { type: "json" };
 import sessionSchema from "../../../schemas/session.schema.json" with { type: "json" };
+import sourceSchema from "../../../schemas/source.schema.json" with { type: "json" };
 
 /** The keys of T that are not optional. */
 type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
@@ -133,12 +137,13 @@ const pairs: Pair[] = [
     keys: {
       name: true,
       clone_url: true,
+      source: true,
       commit: true,
       branch: true,
       playbook: true,
       special_parameters: true,
     } satisfies Keys<ConfigurationLayer>,
-    required: { clone_url: true, playbook: true } satisfies Needed<ConfigurationLayer>,
+    required: { playbook: true } satisfies Needed<ConfigurationLayer>,
   },
   {
     name: "ConfigurationLayer.special_parameters",
@@ -149,8 +154,14 @@ const pairs: Pair[] = [
   {
     name: "AdditionalInventory",
     schema: configurationSchema.properties.additional_inventory,
-    keys: { name: true, clone_url: true, commit: true, branch: true } satisfies Keys<AdditionalInventory>,
-    required: { clone_url: true } satisfies Needed<AdditionalInventory>,
+    keys: {
+      name: true,
+      clone_url: true,
+      source: true,
+      commit: true,
+      branch: true,
+    } satisfies Keys<AdditionalInventory>,
+    required: {} satisfies Needed<AdditionalInventory>,
   },
   {
     name: "ComponentManifest",
@@ -171,6 +182,32 @@ const pairs: Pair[] = [
     required: { apiVersion: true, kind: true, id: true } satisfies Needed<ComponentManifest>,
   },
   {
+    name: "SourceManifest",
+    schema: sourceSchema,
+    keys: {
+      apiVersion: true,
+      kind: true,
+      name: true,
+      description: true,
+      clone_url: true,
+      credentials: true,
+      ca_cert: true,
+    } satisfies Keys<SourceManifest>,
+    required: { apiVersion: true, kind: true, name: true, clone_url: true } satisfies Needed<SourceManifest>,
+  },
+  {
+    name: "SourceManifest.credentials",
+    schema: sourceSchema.properties.credentials,
+    keys: { authentication_method: true, secret_name: true } satisfies Keys<SourceCredentials>,
+    required: { secret_name: true } satisfies Needed<SourceCredentials>,
+  },
+  {
+    name: "SourceManifest.ca_cert",
+    schema: sourceSchema.properties.ca_cert,
+    keys: { configmap_name: true, configmap_namespace: true } satisfies Keys<SourceCaCert>,
+    required: { configmap_name: true } satisfies Needed<SourceCaCert>,
+  },
+  {
     name: "OptionsManifest",
     schema: optionsSchema,
     keys: {
@@ -185,6 +222,8 @@ const pairs: Pair[] = [
       batcher_max_backoff: true,
       debug_wait_time: true,
       max_concurrent_sessions: true,
+      additional_inventory_url: true,
+      additional_inventory_source: true,
     } satisfies Keys<OptionsManifest>,
     required: { apiVersion: true, kind: true } satisfies Needed<OptionsManifest>,
   },
@@ -202,15 +241,21 @@ describe("the TypeScript manifest types and the JSON Schemas", () => {
       ? [...READ_ONLY_FIELDS.Session, ...Object.keys(SESSION_CREATE_FIELDS)]
       : name === "ConfigurationManifest"
         ? [...READ_ONLY_FIELDS.Configuration]
-        : name === "OptionsManifest"
-          ? [...REFUSED_CFS_OPTIONS]
-          : [];
+        : name === "SourceManifest"
+          ? [...READ_ONLY_FIELDS.Source]
+          : name === "SourceManifest.credentials"
+            ? ["username", "password"]
+            : name === "OptionsManifest"
+              ? [...REFUSED_CFS_OPTIONS]
+              : [];
   const filledIn = (name: string): string[] =>
     name === "SessionManifest"
       ? ["apiVersion", "kind", "configuration"]
       : name === "ConfigurationManifest"
         ? ["apiVersion", "kind", "name", "layers"]
-        : [];
+        : name === "SourceManifest"
+          ? ["apiVersion", "kind", "name"]
+          : [];
 
   it.each(pairs.map((p) => [p.name, p] as const))("%s has the same fields in both", (name, pair) => {
     expect(sorted(Object.keys(pair.schema.properties))).toEqual(
@@ -225,7 +270,13 @@ describe("the TypeScript manifest types and the JSON Schemas", () => {
   });
 
   it("uses the kinds and the target definitions of src/api", () => {
-    const kinds: Record<Kind, string> = { Session: "", Configuration: "", Component: "", Options: "" };
+    const kinds: Record<Kind, string> = {
+      Session: "",
+      Configuration: "",
+      Component: "",
+      Options: "",
+      Source: "",
+    };
     for (const kind of Object.keys(kinds) as Kind[]) {
       expect(MANIFEST_SCHEMAS[kind].properties).toMatchObject({
         kind: { const: kind },

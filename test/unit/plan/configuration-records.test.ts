@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ConfigurationManifest, ConfigurationRecord } from "../../../src/api/index.js";
+import type { ResolvedConfiguration, ConfigurationRecord } from "../../../src/api/index.js";
 import {
   branchesToResolve,
   branchKey,
@@ -12,7 +12,7 @@ const B = "b".repeat(40);
 const P = "p".repeat(40);
 const URL = "https://git.example.org/base.git";
 
-function manifest(extra: Partial<ConfigurationManifest> = {}): ConfigurationManifest {
+function manifest(extra: Partial<ResolvedConfiguration> = {}): ResolvedConfiguration {
   return {
     apiVersion: "cfs-gitops/v1",
     kind: "Configuration",
@@ -28,7 +28,7 @@ function manifest(extra: Partial<ConfigurationManifest> = {}): ConfigurationMani
 const resolvedTo = (commit: string) => new Map([[branchKey({ url: URL, branch: "main" }), commit]]);
 
 function plan(input: {
-  manifest?: ConfigurationManifest | null;
+  manifest?: ResolvedConfiguration | null;
   records?: Map<string, ConfigurationRecord>;
   resolved?: Map<string, string>;
 }) {

@@ -1,5 +1,6 @@
 import type {
   ConfigurationManifest,
+  ResolvedConfiguration,
   RunObservation,
   SessionManifest,
   SessionRecord,
@@ -12,7 +13,7 @@ export function session(name: string, extra: Partial<SessionManifest> = {}): Ses
   return { apiVersion: "cfs-gitops/v1", kind: "Session", name, configuration: { name: "cfg" }, ...extra };
 }
 
-export function configuration(name = "cfg", layers = 2): ConfigurationManifest {
+export function configuration(name = "cfg", layers = 2): ResolvedConfiguration {
   return {
     apiVersion: "cfs-gitops/v1",
     kind: "Configuration",

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type {
   ComponentManifest,
   ComponentRecord,
-  ConfigurationManifest,
+  ResolvedConfiguration,
   ConfigurationRecord,
   LayerStatus,
   RunObservation,
@@ -22,7 +22,7 @@ const A = "a".repeat(40);
 const B = "b".repeat(40);
 const T0 = new Date("2026-12-01T00:00:00Z");
 
-function config(name: string, commit: string): ConfigurationManifest {
+function config(name: string, commit: string): ResolvedConfiguration {
   return {
     apiVersion: "cfs-gitops/v1",
     kind: "Configuration",
