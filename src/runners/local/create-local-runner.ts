@@ -25,6 +25,7 @@ import { findExecutable } from "./find-executable.js";
 import type { LocalRun, StepContext } from "./local-run.js";
 import type { ImageService } from "../../images/types.js";
 import { cleanupRunImages } from "./image-steps.js";
+import { FinishedRuns } from "./finished-runs.js";
 import { runPipeline } from "./pipeline.js";
 import { isRecordedGroupAlive, killGroup, processIdentity } from "./processes.js";
 import { liveInstances, recoverRuns, type AdoptedRun } from "./recover-runs.js";
@@ -32,10 +33,8 @@ import {
   createRunDir,
   isSafeJobName,
   isSafeStepName,
-  listJobs,
   logPath,
   readPidFile,
-  readState,
   runPaths,
   writeState,
   type RunPaths,
@@ -105,6 +104,7 @@ export async function createLocalRunner(options: LocalRunnerOptions): Promise<Ru
       cleanupRunImages({ workDir, service: images, log: options.log, job }),
   });
   await runner.checkAnsible();
+  for (const [job, state] of recovered.finished) runner.finishedRuns.keep(job, state);
   for (const adopted of recovered.adopt) runner.adopt(adopted);
   return runner;
 }
@@ -118,6 +118,8 @@ class LocalRunner implements Runner {
   private readonly ctx: StepContext;
   private readonly log: Logger;
   private closed = false;
+  /** The states observe() reports, finished runs kept in memory after their first read. */
+  readonly finishedRuns: FinishedRuns;
 
   constructor(
     private readonly options: LocalRunnerOptions,
@@ -126,6 +128,7 @@ class LocalRunner implements Runner {
   ) {
     this.log = options.log.child({ component: "local-runner" });
     this.ctx = stepContext(options, this.log, (run, next) => this.save(run, next));
+    this.finishedRuns = new FinishedRuns(runsDir);
   }
 
   /** Log one line when ansible-playbook is missing (sessions will fail at their first ansible step). */
@@ -138,6 +141,7 @@ class LocalRunner implements Runner {
     if (this.closed) throw new Error("the local runner is closed");
     if (!isSafeJobName(spec.job)) throw new Error(`job name "${spec.job}" cannot name a run directory`);
     if (this.runs.has(spec.job)) return;
+    this.finishedRuns.forget(spec.job);
     const run: LocalRun = {
       spec,
       paths: runPaths(this.runsDir, spec.job),
@@ -186,15 +190,12 @@ class LocalRunner implements Runner {
     // Throws when IMS cannot be reached: the run directory stays and the next removal tries again.
     await cleanupRunImages({ workDir: paths.work, service: this.ctx.images, log: this.log, job });
     await rm(paths.dir, { recursive: true, force: true });
+    this.finishedRuns.forget(job);
     this.notify();
   }
 
   async observe(): Promise<Map<string, RunObservation>> {
-    const states: RunState[] = [];
-    for (const job of await listJobs(this.runsDir)) {
-      const state = await readState(runPaths(this.runsDir, job));
-      if (state !== null) states.push(state);
-    }
+    const states = await this.finishedRuns.states();
     // Two runs of one session name (an old job not yet removed): the older is reported first, so
     // the planner removes it, and the newer one is seen on the next pass.
     states.sort((a, b) => b.created - a.created || (a.observation.job < b.observation.job ? 1 : -1));

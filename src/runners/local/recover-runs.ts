@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { Sleep } from "../../git/sleep.js";
 import type { RunSpec } from "../../api/index.js";
 import { RESTARTED, completeRun, isImageTarget } from "../steps/index.js";
+import { mapLimit } from "../map-limit.js";
 import { isRecordedGroupAlive, isSameProcessAlive, killGroup } from "./processes.js";
 import {
   listJobs,
@@ -46,28 +47,49 @@ export interface AdoptedRun {
   state: RunState;
 }
 
-/** What recovery did: the jobs it ended or forgot, and the runs the new runner must carry on. */
+/**
+ * What recovery did: the jobs it ended or forgot, the runs the new runner must carry on, and the
+ * states of the runs that were complete already (read once here, so observe() need not read them).
+ */
 export interface Recovered {
   ended: string[];
   adopt: AdoptedRun[];
+  finished: Map<string, RunState>;
 }
+
+/** state.json files read at once at a restart (10,000 finished runs: one read each). */
+const READ_CONCURRENCY = 8;
 
 /** Take over every run whose owner is gone: adopt it, or end it when it cannot be carried on. */
 export async function recoverRuns(options: RecoverOptions): Promise<Recovered> {
   await removeUnfinishedRunDirs(options.runsDir);
-  const recovered: Recovered = { ended: [], adopt: [] };
-  for (const job of await listJobs(options.runsDir)) {
-    const outcome = await recoverRun(options, job);
+  const recovered: Recovered = { ended: [], adopt: [], finished: new Map() };
+  const jobs = await listJobs(options.runsDir);
+  const states = await mapLimit({
+    items: jobs,
+    limit: READ_CONCURRENCY,
+    work: (job) => readState(runPaths(options.runsDir, job)),
+  });
+  for (const [i, job] of jobs.entries()) {
+    const state = states[i] ?? null;
+    if (state === null) continue;
+    if (state.observation.phase === "complete") {
+      recovered.finished.set(job, state);
+      continue;
+    }
+    const outcome = await recoverRun(options, { job, state });
     if (outcome === "ended") recovered.ended.push(job);
     else if (outcome !== null) recovered.adopt.push(outcome);
   }
   return recovered;
 }
 
-async function recoverRun(options: RecoverOptions, job: string): Promise<AdoptedRun | "ended" | null> {
+async function recoverRun(
+  options: RecoverOptions,
+  input: { job: string; state: RunState },
+): Promise<AdoptedRun | "ended" | null> {
+  const { job, state } = input;
   const paths = runPaths(options.runsDir, job);
-  const state = await readState(paths);
-  if (state === null || state.observation.phase === "complete") return null;
   if (await isOwnerAlive(state.runner, options.self)) return null;
   const spec = neverStarted(state) ? null : await readSpec(paths);
   if (spec !== null && !isImageTarget(spec)) {
