@@ -128,7 +128,7 @@ class LocalRunner implements Runner {
   ) {
     this.log = options.log.child({ component: "local-runner" });
     this.ctx = stepContext(options, this.log, (run, next) => this.save(run, next));
-    this.finishedRuns = new FinishedRuns(runsDir);
+    this.finishedRuns = new FinishedRuns(runsDir, () => (options.now?.() ?? new Date()).getTime());
   }
 
   /** Log one line when ansible-playbook is missing (sessions will fail at their first ansible step). */
@@ -195,11 +195,14 @@ class LocalRunner implements Runner {
   }
 
   async observe(): Promise<Map<string, RunObservation>> {
-    const states = await this.finishedRuns.states();
-    // Two runs of one session name (an old job not yet removed): the older is reported first, so
-    // the planner removes it, and the newer one is seen on the next pass.
-    states.sort((a, b) => b.created - a.created || (a.observation.job < b.observation.job ? 1 : -1));
-    return new Map(states.map((state) => [state.observation.name, state.observation]));
+    const runs = new Map<string, RunState>();
+    // Two runs of one session name (an old job not yet removed): the older is reported (of two as
+    // old, the lower job name), so the planner removes it, and the newer one is seen on the next pass.
+    for (const state of await this.finishedRuns.states()) {
+      const known = runs.get(state.observation.name);
+      if (known === undefined || isOlderRun(state, known)) runs.set(state.observation.name, state);
+    }
+    return new Map([...runs].map(([name, state]) => [name, state.observation]));
   }
 
   onChange(callback: () => void): void {
@@ -294,6 +297,11 @@ class LocalRunner implements Runner {
   private notify(): void {
     notifyListeners(this.listeners, this.log);
   }
+}
+
+/** Whether `a` was created before `b` (of two created at once: the lower job name). */
+function isOlderRun(a: RunState, b: RunState): boolean {
+  return a.created < b.created || (a.created === b.created && a.observation.job < b.observation.job);
 }
 
 /** `<step> failed` for the first failed step of an observation; null when none failed. */

@@ -10,13 +10,12 @@ import type { Logger } from "pino";
 import type { Sleep } from "../../git/sleep.js";
 import type { RunSpec } from "../../api/index.js";
 import { RESTARTED, completeRun, isImageTarget } from "../steps/index.js";
-import { mapLimit } from "../map-limit.js";
 import { isRecordedGroupAlive, isSameProcessAlive, killGroup } from "./processes.js";
 import {
   listJobs,
   readPidFile,
   readSpec,
-  readState,
+  readStateSync,
   removeUnfinishedRunDirs,
   runPaths,
   writeState,
@@ -57,21 +56,13 @@ export interface Recovered {
   finished: Map<string, RunState>;
 }
 
-/** state.json files read at once at a restart (10,000 finished runs: one read each). */
-const READ_CONCURRENCY = 8;
-
 /** Take over every run whose owner is gone: adopt it, or end it when it cannot be carried on. */
 export async function recoverRuns(options: RecoverOptions): Promise<Recovered> {
   await removeUnfinishedRunDirs(options.runsDir);
   const recovered: Recovered = { ended: [], adopt: [], finished: new Map() };
-  const jobs = await listJobs(options.runsDir);
-  const states = await mapLimit({
-    items: jobs,
-    limit: READ_CONCURRENCY,
-    work: (job) => readState(runPaths(options.runsDir, job)),
-  });
-  for (const [i, job] of jobs.entries()) {
-    const state = states[i] ?? null;
+  for (const job of await listJobs(options.runsDir)) {
+    // Read synchronously: at a restart nothing else waits, and 10,000 reads cost a quarter of the CPU.
+    const state = readStateSync(runPaths(options.runsDir, job));
     if (state === null) continue;
     if (state.observation.phase === "complete") {
       recovered.finished.set(job, state);

@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -47,7 +47,7 @@ describe("FinishedRuns", () => {
     const going = runSpec("going", []);
     await makeRun(runsDir, done, "complete");
     await makeRun(runsDir, going, "running");
-    const cache = new FinishedRuns(runsDir);
+    const cache = new FinishedRuns(runsDir, Date.now);
     const phases = async (): Promise<Record<string, string>> =>
       Object.fromEntries((await cache.states()).map((s) => [s.observation.name, s.observation.phase]));
     expect(await phases()).toEqual({ done: "complete", going: "running" });
@@ -66,7 +66,7 @@ describe("FinishedRuns", () => {
     const runsDir = join(tempDir(), "runs");
     const spec = runSpec("again", []);
     await makeRun(runsDir, spec, "complete");
-    const cache = new FinishedRuns(runsDir);
+    const cache = new FinishedRuns(runsDir, Date.now);
     expect((await cache.states()).map((s) => s.observation.phase)).toEqual(["complete"]);
 
     rmSync(runPaths(runsDir, spec.job).dir, { recursive: true });
@@ -79,6 +79,55 @@ describe("FinishedRuns", () => {
     cache.forget(spec.job); // what the runner's start() and remove() do
     await makeRun(runsDir, spec, "pending");
     expect((await cache.states()).map((s) => s.observation.phase)).toEqual(["pending"]);
+  });
+});
+
+describe("FinishedRuns: the listing of runs/", () => {
+  /** Sets the folder's mtime to a whole second `ago` seconds back (whole: utimes keeps it exactly). */
+  const pinMtime = (dir: string, ago: number): void => {
+    const at = Math.floor(Date.now() / 1000) - ago;
+    utimesSync(dir, at, at);
+  };
+  const names = async (cache: FinishedRuns): Promise<string[]> =>
+    (await cache.states()).map((s) => s.observation.name).sort();
+
+  it("is kept while the folder's mtime stays, and read again when it moves", async () => {
+    const runsDir = join(tempDir(), "runs");
+    await makeRun(runsDir, runSpec("a", []), "complete");
+    pinMtime(runsDir, 60);
+    const cache = new FinishedRuns(runsDir, Date.now);
+    expect(await names(cache)).toEqual(["a"]);
+
+    // A run added behind the cache's back with the folder's mtime put back: the kept listing is used.
+    await makeRun(runsDir, runSpec("b", []), "complete");
+    pinMtime(runsDir, 60);
+    expect(await names(cache)).toEqual(["a"]);
+    // Any real change moves the mtime: the listing is read again.
+    await makeRun(runsDir, runSpec("c", []), "complete");
+    expect(await names(cache)).toEqual(["a", "b", "c"]);
+  });
+
+  it("is read again on every pass while the folder changed within the last 2 s of the listing (racy)", async () => {
+    const runsDir = join(tempDir(), "runs");
+    await makeRun(runsDir, runSpec("a", []), "complete");
+    pinMtime(runsDir, 1);
+    const cache = new FinishedRuns(runsDir, Date.now);
+    expect(await names(cache)).toEqual(["a"]);
+    await makeRun(runsDir, runSpec("b", []), "complete");
+    pinMtime(runsDir, 1); // same mtime as listed, but too recent to trust
+    expect(await names(cache)).toEqual(["a", "b"]);
+  });
+
+  it("is read again after the runner forgets a job", async () => {
+    const runsDir = join(tempDir(), "runs");
+    await makeRun(runsDir, runSpec("a", []), "complete");
+    pinMtime(runsDir, 60);
+    const cache = new FinishedRuns(runsDir, Date.now);
+    expect(await names(cache)).toEqual(["a"]);
+    rmSync(runPaths(runsDir, runSpec("a", []).job).dir, { recursive: true });
+    pinMtime(runsDir, 60);
+    cache.forget(runSpec("a", []).job);
+    expect(await names(cache)).toEqual([]);
   });
 });
 
