@@ -40,6 +40,9 @@ import type { Runner } from "../types.js";
 import { apiError, apiStatus } from "./api-errors.js";
 import { compressComponents, ensureInventoryConfigMap } from "./ensure-inventory-config-map.js";
 import { Informer, type InformerEvent, type WatchClient } from "./informer.js";
+import { JobObservations } from "./job-observations.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { isValidRate, type TokenRate } from "./token-bucket.js";
 
 /** Informer settings (tests shorten them). */
 export interface KubernetesWatchOptions {
@@ -74,7 +77,24 @@ export interface KubernetesRunnerOptions {
   watchClient?: WatchClient;
   /** Called after start() created a Job (not for one that existed already): a metric's hook. */
   onJobCreated?: (spec: RunSpec) => void;
+  /**
+   * The client-side limit of the runner's writes (creates and deletes of Jobs and ConfigMaps), as
+   * `--kube-qps` and `--kube-burst` set it; default DEFAULT_KUBE_RATE.
+   */
+  rate?: TokenRate;
 }
+
+/**
+ * 50 writes a second, bursts of 100. client-go's own default (5/10) dates from before the API
+ * server protected itself (API Priority and Fairness, on by default since Kubernetes 1.20): at 5 a
+ * second, 1,000 sessions a batcher releases at once would take over 3 minutes to reach their Jobs.
+ * kubectl raised its own to 50/300 for the same reason; 50/100 keeps a controller's steady rate at
+ * kubectl's and its bursts smaller.
+ */
+export const DEFAULT_KUBE_RATE: TokenRate = { qps: 50, burst: 100 };
+
+/** Jobs created at once by the controller's pass (more only queue in the API server on a small control plane). */
+export const START_CONCURRENCY = 16;
 
 /** Label selector of every Job and pod the runner creates and watches. */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
@@ -111,12 +131,25 @@ class KubernetesRunner implements Runner {
   private readonly vanished = new Map<string, RunObservation>();
   /** Image runs whose Job disappeared before teardown: what remove() must clean up in IMS. */
   private readonly vanishedCleanup = new Map<string, ImsCleanupTarget>();
+  /** Each Job's observation, made again only when the Job or its pod changed. */
+  private readonly observations = new JobObservations();
+  private readonly limiter: RateLimiter;
   private closed = false;
+  /** The controller may call start() this many times at once; the limiter spaces the creates. */
+  readonly startConcurrency = START_CONCURRENCY;
 
   constructor(private readonly options: KubernetesRunnerOptions) {
     this.log = options.log.child({ component: "kubernetes-runner", namespace: options.namespace });
     this.batch = options.kubeConfig.makeApiClient(BatchV1Api);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    const rate = options.rate ?? DEFAULT_KUBE_RATE;
+    if (!isValidRate(rate))
+      throw new Error(`kube rate ${rate.qps}/${rate.burst}: qps > 0 and an integer burst >= 1`);
+    this.limiter = new RateLimiter({
+      rate,
+      now: () => this.now().getTime(),
+      sleep: (ms) => this.sleep(ms),
+    });
     const watch = options.watchClient ?? new Watch(options.kubeConfig);
     const namespace = options.namespace;
     const sleep = options.sleep;
@@ -175,6 +208,7 @@ class KubernetesRunner implements Runner {
     const inventory = usesInventoryConfigMap(spec) ? compressComponents(spec) : null;
     const created = await this.createJob(body);
     if (inventory !== null) {
+      await this.limiter.take();
       const { core, batch } = this;
       const { namespace } = this.options;
       await ensureInventoryConfigMap({
@@ -213,6 +247,7 @@ class KubernetesRunner implements Runner {
     this.vanishedCleanup.delete(job);
     this.removing.add(job);
     try {
+      await this.limiter.take();
       await this.batch.deleteNamespacedJob({
         name: job,
         namespace: this.options.namespace,
@@ -229,22 +264,32 @@ class KubernetesRunner implements Runner {
     this.notify();
   }
 
+  /**
+   * Every run: each Job's observation made again only when the Job or its pod changed (a Job's
+   * run spec annotation is up to 248 KiB of JSON: 10,000 finished Jobs would be parsed every pass).
+   */
   observe(): Promise<Map<string, RunObservation>> {
-    const runs: Array<{ obs: RunObservation; created: number }> = [];
-    const now = formatTime(this.now());
-    for (const job of this.knownJobs()) {
-      const name = job.metadata?.name ?? "";
-      if (this.removing.has(name) || isHelperObject(job)) continue;
-      const obs = observeJob({ job, pod: this.lastPod.get(name) ?? null });
-      if (obs === null) continue;
-      const deleting = job.metadata?.deletionTimestamp !== undefined;
-      runs.push({ obs: deleting ? vanishedObservation(obs, now) : obs, created: createdAt(job) });
-    }
-    for (const obs of this.vanished.values()) runs.push({ obs, created: 0 });
+    const runs = new Map<string, { obs: RunObservation; created: number }>();
     // Two runs of one session (an old Job not yet removed): the oldest is reported, so the
     // planner removes it, and the newer one is seen on the next pass (as the local runner does).
-    runs.sort((a, b) => b.created - a.created);
-    return Promise.resolve(new Map(runs.map(({ obs }) => [obs.name, obs])));
+    const add = (obs: RunObservation, created: number): void => {
+      const known = runs.get(obs.name);
+      if (known === undefined || created <= known.created) runs.set(obs.name, { obs, created });
+    };
+    const now = formatTime(this.now());
+    const jobs = this.knownJobs();
+    if (this.observations.size > jobs.length)
+      this.observations.keepOnly(new Set(jobs.map((job) => job.metadata?.name ?? "")));
+    for (const job of jobs) {
+      const name = job.metadata?.name ?? "";
+      if (this.removing.has(name) || isHelperObject(job)) continue;
+      const seen = this.observations.of({ job, pod: this.lastPod.get(name) ?? null });
+      if (seen === null) continue;
+      const deleting = job.metadata?.deletionTimestamp !== undefined;
+      add(deleting ? vanishedObservation(seen.obs, now) : seen.obs, seen.created);
+    }
+    for (const obs of this.vanished.values()) add(obs, 0);
+    return Promise.resolve(new Map([...runs].map(([name, { obs }]) => [name, obs])));
   }
 
   onChange(callback: () => void): void {
@@ -327,6 +372,7 @@ class KubernetesRunner implements Runner {
    * retry as 409 AlreadyExists.
    */
   private async createJob(body: V1Job): Promise<V1Job | null> {
+    await this.limiter.take();
     try {
       return await this.batch.createNamespacedJob({ namespace: this.options.namespace, body });
     } catch (error) {
@@ -338,7 +384,10 @@ class KubernetesRunner implements Runner {
   private onJob(event: InformerEvent, job: V1Job): void {
     const name = job.metadata?.name ?? "";
     this.created.delete(name);
-    if (event === "delete") this.jobGone(name, job);
+    if (event === "delete") {
+      this.observations.forget(name);
+      this.jobGone(name, job);
+    }
     this.notify();
   }
 
