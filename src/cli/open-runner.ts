@@ -61,6 +61,7 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
       ...(kube.imageService === null ? {} : { imageService: kube.imageService }),
     },
     log,
+    rate: kube.rate,
     ...(input.onJobCreated === undefined ? {} : { onJobCreated: input.onJobCreated }),
   });
 }

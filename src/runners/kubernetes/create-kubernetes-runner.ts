@@ -42,7 +42,7 @@ import { compressComponents, ensureInventoryConfigMap } from "./ensure-inventory
 import { Informer, type InformerEvent, type WatchClient } from "./informer.js";
 import { JobObservations } from "./job-observations.js";
 import { RateLimiter } from "./rate-limiter.js";
-import { isValidRate, type TokenRate } from "./token-bucket.js";
+import { DEFAULT_KUBE_RATE, isValidRate, type TokenRate } from "./token-bucket.js";
 
 /** Informer settings (tests shorten them). */
 export interface KubernetesWatchOptions {
@@ -83,15 +83,6 @@ export interface KubernetesRunnerOptions {
    */
   rate?: TokenRate;
 }
-
-/**
- * 50 writes a second, bursts of 100. client-go's own default (5/10) dates from before the API
- * server protected itself (API Priority and Fairness, on by default since Kubernetes 1.20): at 5 a
- * second, 1,000 sessions a batcher releases at once would take over 3 minutes to reach their Jobs.
- * kubectl raised its own to 50/300 for the same reason; 50/100 keeps a controller's steady rate at
- * kubectl's and its bursts smaller.
- */
-export const DEFAULT_KUBE_RATE: TokenRate = { qps: 50, burst: 100 };
 
 /** Jobs created at once by the controller's pass (more only queue in the API server on a small control plane). */
 export const START_CONCURRENCY = 16;
