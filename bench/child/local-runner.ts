@@ -5,7 +5,8 @@
  * nothing new, and observe() alone beside the loop it replaced (every state.json read one after
  * another on every pass). Prints one JSON line.
  */
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
+import type { RunObservation } from "../../src/api/index.js";
 import { Controller, type PassReport } from "../../src/controller/index.js";
 import { createLocalSource } from "../../src/git/local-source.js";
 import { createStatusStore } from "../../src/git/status-store.js";
@@ -13,6 +14,7 @@ import { createLocalRunner } from "../../src/runners/local/index.js";
 import { listJobs, readState, runPaths } from "../../src/runners/local/run-files.js";
 import { snapshotEnvironment } from "../../src/cli/environment.js";
 import { peakRssKiB } from "../lib/peak-memory.js";
+import { RecordingRunner } from "../lib/recording-runner.js";
 import { StartTiming } from "../lib/start-timing.js";
 import { measureCosts } from "../scenarios/poll.js";
 
@@ -38,6 +40,8 @@ export interface LocalRunnerOutput {
   statusCommit: string | null;
   idle: { wall: number[]; cpu: number[] };
   observe: { wall: number[]; cpu: number[] };
+  /** The same passes with a runner answering the same observations from a Map (no runner cost). */
+  inMemory: { wall: number[]; cpu: number[] };
   /** The loop observe() was before: every state.json read one after another. */
   readEvery: { wall: number[]; cpu: number[] };
   maxRssKiB: number;
@@ -48,6 +52,34 @@ async function readEveryState(runsDir: string): Promise<number> {
   let read = 0;
   for (const job of await listJobs(runsDir)) if ((await readState(runPaths(runsDir, job))) !== null) read++;
   return read;
+}
+
+/** Idle passes of a second controller whose runner reports `observed` from memory. */
+async function idlePassesInMemory(input: {
+  input: LocalRunnerInput;
+  observed: Map<string, RunObservation>;
+  log: Logger;
+}): Promise<{ wall: number[]; cpu: number[] }> {
+  const { log } = input;
+  const source = await createLocalSource({ path: input.input.path, branch: "main", log });
+  const status = await createStatusStore({ gitDir: source.gitDir, branch: input.input.statusBranch, log });
+  const runner = new RecordingRunner();
+  runner.observe = () => Promise.resolve(new Map(input.observed));
+  const controller = new Controller({
+    source,
+    status,
+    runner,
+    log,
+    progressIntervalMs: 0,
+    resyncMs: 3_600_000,
+  });
+  try {
+    await controller.pass();
+    return await measureCosts(input.input.idlePasses, () => controller.pass());
+  } finally {
+    await controller.stop();
+    await Promise.all([source.close(), status.close()]);
+  }
 }
 
 async function main(): Promise<void> {
@@ -76,6 +108,7 @@ async function main(): Promise<void> {
   const maxRssKiB = peakRssKiB(); // before the baseline below, which makes garbage of 10,000 reads a pass
   const idle = await measureCosts(input.idlePasses, () => controller.pass());
   const observe = await measureCosts(input.idlePasses, () => runner.observe());
+  const inMemory = await idlePassesInMemory({ input, observed: await runner.observe(), log });
   const readEvery = await measureCosts(input.idlePasses, () => readEveryState(`${input.dataDir}/runs`));
   const output: LocalRunnerOutput = {
     recoverMs,
@@ -85,6 +118,7 @@ async function main(): Promise<void> {
     statusCommit: reports[0]?.statusCommit ?? null,
     idle,
     observe,
+    inMemory,
     readEvery,
     maxRssKiB,
   };

@@ -68,7 +68,7 @@ export async function localRunnerRows(ctx: BenchContext): Promise<Row[]> {
         label: "what observe() did before: every state.json read one after another (CPU)",
         figure: measured(all((o) => o.readEvery.cpu)),
       },
-      note: `Figure: CPU time of the controller process for a whole pass (tip check, observe, plan of every session, no commit); wall ${text(all((o) => o.idle.wall))}. observe() alone (a stat of runs/, finished runs from memory): CPU ${text(all((o) => o.observe.cpu))}. The baseline's wall time: ${text(all((o) => o.readEvery.wall))}.`,
+      note: `Figure: CPU time of the controller process for a whole pass (tip check, observe, plan of every session, no commit); wall ${text(all((o) => o.idle.wall))}. observe() alone (a stat of runs/, finished runs from memory): CPU ${text(all((o) => o.observe.cpu))}. The same passes with a runner that answers the same ${count(n)} observations from a Map (the controller's own share): CPU ${text(all((o) => o.inMemory.cpu))}. The baseline's wall time: ${text(all((o) => o.readEvery.wall))}.`,
     },
   ];
 }
