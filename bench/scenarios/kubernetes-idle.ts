@@ -62,7 +62,7 @@ export async function kubernetesIdleRows(ctx: BenchContext, cluster: KubeCluster
           label: "what observe() did before: every Job's observation made again (CPU)",
           figure: measured(every.cpu),
         },
-        note: `The informers hold the Jobs; observations are kept by Job and pod uid and resourceVersion, so a pass walks ${count(n)} kept observations. Listing the ${count(n)} Jobs at the runner's start (both informers synced): ${Math.round(syncMs)} ms; the runner's heap after it, garbage collected: ${(heapHeld / MIB).toFixed(0)} MiB (the Job objects as the list answered them, with their run spec annotations, and one observation each). Creating the Jobs, 16 at a time with no client limit: ${(createdIn / 1000).toFixed(1)} s.`,
+        note: `The informers hold the Jobs; observations are kept by Job and pod uid and resourceVersion, so a pass walks ${count(n)} kept observations. Listing the ${count(n)} Jobs at the runner's start (both informers synced): ${Math.round(syncMs)} ms; the runner's heap after it, garbage collected: ${(heapHeld / MIB).toFixed(0)} MiB (the Job objects as the list answered them: run spec annotation of the pod template, managedFields, status; and one observation each). Creating the Jobs, 16 at a time with no client limit: ${(createdIn / 1000).toFixed(1)} s.`,
       },
     ];
   } finally {
