@@ -15,6 +15,7 @@ import { coldStartRows } from "./scenarios/cold-start.js";
 import { componentRows } from "./scenarios/components.js";
 import { incrementalRows } from "./scenarios/incremental.js";
 import { kubernetesRows } from "./scenarios/kubernetes.js";
+import { localRunnerRows } from "./scenarios/local-runner.js";
 import { pollRows } from "./scenarios/poll.js";
 import { statusCommitRows } from "./scenarios/status-commit.js";
 import { verifyCommitsRows } from "./scenarios/verify-commits.js";
@@ -31,6 +32,7 @@ const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) => Promi
   { name: "watch", run: watchLocalRows },
   { name: "webhook", run: webhookRows },
   { name: "kubernetes", run: kubernetesRows },
+  { name: "local", run: localRunnerRows },
   { name: "verify", run: verifyCommitsRows },
   { name: "components", run: componentRows },
 ];

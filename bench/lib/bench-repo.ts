@@ -9,6 +9,8 @@ export interface BenchRepo {
   shape: RepoShape;
   mainTip: string;
   statusTip: string | null;
+  /** When the recorded sessions completed (null without records). */
+  completedAt: Date | null;
 }
 
 /** Inputs of createBenchRepo. */
@@ -31,12 +33,13 @@ export async function createBenchRepo(input: BenchRepoInput): Promise<BenchRepo>
     message: `bench: ${input.shape.sessions} sessions, ${input.shape.configurations} configurations`,
   });
   let statusTip: string | null = null;
-  if (input.recorded > 0) {
+  const completedAt = input.recorded > 0 ? new Date(Date.now() - 3_600_000) : null;
+  if (completedAt !== null) {
     const files = completedRecordFiles({
       shape: input.shape,
       count: input.recorded,
       sourceCommit: mainTip,
-      completedAt: new Date(Date.now() - 3_600_000),
+      completedAt,
       logsPerSession: input.logsPerSession,
     });
     statusTip = await commitFiles({
@@ -47,7 +50,7 @@ export async function createBenchRepo(input: BenchRepoInput): Promise<BenchRepo>
       orphan: true,
     });
   }
-  return { gitDir: input.gitDir, shape: input.shape, mainTip, statusTip };
+  return { gitDir: input.gitDir, shape: input.shape, mainTip, statusTip, completedAt };
 }
 
 /** Adds sessions `from` .. `to - 1` to `main` in one commit; returns the commit. */

@@ -220,7 +220,7 @@ export function runSpecOf(session: SessionManifest, source: { blob: string; sour
 }
 
 /** A run that went through every step and succeeded, ending at `end`. */
-function completedObservation(spec: RunSpec, end: Date): ReturnType<typeof initialObservation> {
+export function completedObservation(spec: RunSpec, end: Date): ReturnType<typeof initialObservation> {
   const started = new Date(end.getTime() - 10 * 60_000).toISOString().replace(/\.\d+Z$/, "Z");
   const ended = end.toISOString().replace(/\.\d+Z$/, "Z");
   let obs = startRun(initialObservation(spec), started);

@@ -12,6 +12,7 @@ import type { JobImageService } from "../jobs/index.js";
 import { parseDuration } from "../plan/index.js";
 import { stepEnvNameProblem } from "../runners/steps/step-env.js";
 import type { CloneRetry } from "../runners/steps/clone-steps.js";
+import type { TokenRate } from "../runners/kubernetes/token-bucket.js";
 import { parseListenAddress, type ListenAddress } from "../server/listen-address.js";
 import { resolveCloneRetry } from "./clone-retry-config.js";
 import {
@@ -20,6 +21,7 @@ import {
   type JobShapeFlags,
   type KubernetesJobShape,
 } from "./job-shape-config.js";
+import { resolveKubeRate } from "./kube-rate-config.js";
 
 /** A configuration mistake the user must fix; the CLI prints it in one line and exits 2. */
 export class ConfigError extends Error {
@@ -147,6 +149,8 @@ export interface ControllerFlags extends RepoFlags, ImageFlags, JobShapeFlags {
   ansibleImage?: string;
   jobDeadline?: string;
   gitCredentialsSecret?: string;
+  kubeQps?: string;
+  kubeBurst?: string;
   /** `--step-env NAME`, repeatable; each may also be a comma-separated list. */
   stepEnv?: readonly string[];
 }
@@ -292,6 +296,8 @@ export interface KubernetesRunnerConfig extends KubernetesJobShape {
   gitCredentialsSecret: string | null;
   /** Image sessions (`--image-service ims`): the IMS endpoint and the Secrets the Jobs read; null: none. */
   imageService: JobImageService | null;
+  /** `--kube-qps` and `--kube-burst`: the runner's client-side limit of API writes. */
+  rate: TokenRate;
 }
 
 /** Default `--job-deadline`. */
@@ -387,7 +393,17 @@ function resolveKubernetesRunner(
     ansibleImage: image("--ansible-image", flags.ansibleImage ?? env.CFS_GITOPS_ANSIBLE_IMAGE),
     jobDeadlineSeconds: jobDeadline(deadline),
     gitCredentialsSecret: secret,
+    rate: kubeRate(flags, env),
   };
+}
+
+function kubeRate(flags: ControllerFlags, env: Env): TokenRate {
+  const rate = resolveKubeRate({
+    qps: flags.kubeQps ?? env.CFS_GITOPS_KUBE_QPS,
+    burst: flags.kubeBurst ?? env.CFS_GITOPS_KUBE_BURST,
+  });
+  if ("error" in rate) throw new ConfigError(rate.error);
+  return rate;
 }
 
 function image(flag: string, value: string | undefined): string {

@@ -70,6 +70,7 @@ export function openRunner(input: OpenRunnerInput): Promise<Runner> {
       ...jobShapeOptions(kube, config.cloneRetry),
     },
     log,
+    rate: kube.rate,
     ...(input.onJobCreated === undefined ? {} : { onJobCreated: input.onJobCreated }),
   });
 }

@@ -40,8 +40,10 @@ import {
   type RecordedState,
 } from "../plan/index.js";
 import { locateManifestPointer, parseManifest } from "../manifest/index.js";
+import { mapLimit } from "../runners/map-limit.js";
 import type { Runner } from "../runners/types.js";
 import { resolveBranchCommit } from "../git/resolve-branch.js";
+import { consecutiveStarts } from "./action-groups.js";
 import { ComponentRecords, type ResolveBranch } from "./component-records.js";
 import { applyRecordFile, applyRecordValue, loadRecordedState } from "./recorded-state.js";
 import { WatchedBranchMissingError } from "./errors.js";
@@ -464,21 +466,32 @@ export class Controller {
     };
   }
 
-  /** Applies the plan's actions in its order; one result per action, failures never thrown. */
+  /**
+   * Applies the plan's actions in its order (consecutive starts up to the runner's
+   * startConcurrency at once); one result per action, in the plan's order, failures never thrown.
+   */
   private async apply(plan: PlanOutput): Promise<ActionResult[]> {
     const results: ActionResult[] = [];
-    for (const action of plan.actions) {
-      try {
-        await this.applyAction(action);
-        results.push({ action, ok: true });
-      } catch (error) {
-        const failure = failureClass(error);
-        const session = action.type === "start" ? action.spec.name : action.name;
-        this.log.error({ session, action: action.type, err: error, failure }, "action failed");
-        results.push({ action, ok: false, failure, message: failureMessage(error) });
-      }
+    const limit = this.options.runner.startConcurrency ?? 1;
+    for (const group of consecutiveStarts(plan.actions)) {
+      const work = (action: Action): Promise<ActionResult> => this.applyOne(action);
+      results.push(
+        ...(await mapLimit({ items: group, limit: group[0]?.type === "start" ? limit : 1, work })),
+      );
     }
     return results;
+  }
+
+  private async applyOne(action: Action): Promise<ActionResult> {
+    try {
+      await this.applyAction(action);
+      return { action, ok: true };
+    } catch (error) {
+      const failure = failureClass(error);
+      const session = action.type === "start" ? action.spec.name : action.name;
+      this.log.error({ session, action: action.type, err: error, failure }, "action failed");
+      return { action, ok: false, failure, message: failureMessage(error) };
+    }
   }
 
   private async applyAction(action: Action): Promise<void> {

@@ -18,6 +18,12 @@ export interface Runner {
    * listed and while their watches work; the local runner until it is closed.
    */
   isReady(): boolean;
+  /**
+   * How many start() calls the controller may make at once (default 1: one after another, so the
+   * local runner queues sessions in the plan's order). The kubernetes runner takes several and
+   * spaces its API writes itself.
+   */
+  readonly startConcurrency?: number;
   /** Stop watching; runs in flight keep their state for the next start. */
   close(): Promise<void>;
 }

@@ -82,6 +82,14 @@ export function registerController(program: Command): void {
         "kubernetes: longest a session may run before its Job is stopped (activeDeadlineSeconds) [env CFS_GITOPS_JOB_DEADLINE] (default 6h)",
       )
       .option(
+        "--kube-qps <n>",
+        "kubernetes: Job and ConfigMap writes a second at most, after a burst [env CFS_GITOPS_KUBE_QPS] (default 50)",
+      )
+      .option(
+        "--kube-burst <n>",
+        "kubernetes: writes that may go at once before --kube-qps spaces them [env CFS_GITOPS_KUBE_BURST] (default 100)",
+      )
+      .option(
         "--git-credentials-secret <name>",
         "kubernetes: basic-auth Secret (username, password) the clone steps use [env CFS_GITOPS_GIT_CREDENTIALS_SECRET]",
       )

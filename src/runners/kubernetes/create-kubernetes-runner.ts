@@ -43,6 +43,9 @@ import { apiError, apiStatus } from "./api-errors.js";
 import { compressComponents, ensureInventoryConfigMap } from "./ensure-inventory-config-map.js";
 import { Informer, type InformerEvent, type WatchClient } from "./informer.js";
 import { DEFAULT_PROGRESS_INTERVAL_MS, LayerProgress } from "./layer-progress.js";
+import { JobObservations } from "./job-observations.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { DEFAULT_KUBE_RATE, isValidRate, type TokenRate } from "./token-bucket.js";
 
 /** Informer settings (tests shorten them). */
 export interface KubernetesWatchOptions {
@@ -79,7 +82,15 @@ export interface KubernetesRunnerOptions {
   onJobCreated?: (spec: RunSpec) => void;
   /** `cfs` layout: time between two reads of a running `ansible` container's log for per-layer progress (default 10 s). */
   progressIntervalMs?: number;
+  /**
+   * The client-side limit of the runner's writes (creates and deletes of Jobs and ConfigMaps), as
+   * `--kube-qps` and `--kube-burst` set it; default DEFAULT_KUBE_RATE.
+   */
+  rate?: TokenRate;
 }
+
+/** Jobs created at once by the controller's pass (more only queue in the API server on a small control plane). */
+export const START_CONCURRENCY = 16;
 
 /** Label selector of every Job and pod the runner creates and watches. */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
@@ -118,12 +129,25 @@ class KubernetesRunner implements Runner {
   private readonly vanishedCleanup = new Map<string, ImsCleanupTarget>();
   /** Per-layer progress of running cfs layout containers, from their logs. */
   private readonly progress: LayerProgress;
+  /** Each Job's observation, made again only when the Job or its pod changed. */
+  private readonly observations = new JobObservations();
+  private readonly limiter: RateLimiter;
   private closed = false;
+  /** The controller may call start() this many times at once; the limiter spaces the creates. */
+  readonly startConcurrency = START_CONCURRENCY;
 
   constructor(private readonly options: KubernetesRunnerOptions) {
     this.log = options.log.child({ component: "kubernetes-runner", namespace: options.namespace });
     this.batch = options.kubeConfig.makeApiClient(BatchV1Api);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    const rate = options.rate ?? DEFAULT_KUBE_RATE;
+    if (!isValidRate(rate))
+      throw new Error(`kube rate ${rate.qps}/${rate.burst}: qps > 0 and an integer burst >= 1`);
+    this.limiter = new RateLimiter({
+      rate,
+      now: () => this.now().getTime(),
+      sleep: (ms) => this.sleep(ms),
+    });
     const watch = options.watchClient ?? new Watch(options.kubeConfig);
     const namespace = options.namespace;
     const sleep = options.sleep;
@@ -189,6 +213,7 @@ class KubernetesRunner implements Runner {
     const inventory = usesInventoryConfigMap(spec) ? compressComponents(spec) : null;
     const created = await this.createJob(body);
     if (inventory !== null) {
+      await this.limiter.take();
       const { core, batch } = this;
       const { namespace } = this.options;
       await ensureInventoryConfigMap({
@@ -227,6 +252,7 @@ class KubernetesRunner implements Runner {
     this.vanishedCleanup.delete(job);
     this.removing.add(job);
     try {
+      await this.limiter.take();
       await this.batch.deleteNamespacedJob({
         name: job,
         namespace: this.options.namespace,
@@ -243,23 +269,33 @@ class KubernetesRunner implements Runner {
     this.notify();
   }
 
+  /**
+   * Every run: each Job's observation made again only when the Job or its pod changed (a Job's
+   * run spec annotation is up to 248 KiB of JSON: 10,000 finished Jobs would be parsed every pass).
+   */
   observe(): Promise<Map<string, RunObservation>> {
-    const runs: Array<{ obs: RunObservation; created: number }> = [];
+    const runs = new Map<string, { obs: RunObservation; created: number }>();
+    // Two runs of one session (an old Job not yet removed): the oldest is reported, so the
+    // planner removes it, and the newer one is seen on the next pass (as the local runner does).
+    const add = (obs: RunObservation, created: number): void => {
+      const known = runs.get(obs.name);
+      if (known === undefined || created <= known.created) runs.set(obs.name, { obs, created });
+    };
     const now = formatTime(this.now());
-    for (const job of this.knownJobs()) {
+    const jobs = this.knownJobs();
+    if (this.observations.size > jobs.length)
+      this.observations.keepOnly(new Set(jobs.map((job) => job.metadata?.name ?? "")));
+    for (const job of jobs) {
       const name = job.metadata?.name ?? "";
       if (this.removing.has(name) || isHelperObject(job)) continue;
       const pod = this.lastPod.get(name) ?? null;
-      const obs = observeJob({ job, pod, progress: this.progress.of(name, pod) });
-      if (obs === null) continue;
+      const seen = this.observations.of({ job, pod, progress: this.progress.of(name, pod) });
+      if (seen === null) continue;
       const deleting = job.metadata?.deletionTimestamp !== undefined;
-      runs.push({ obs: deleting ? vanishedObservation(obs, now) : obs, created: createdAt(job) });
+      add(deleting ? vanishedObservation(seen.obs, now) : seen.obs, seen.created);
     }
-    for (const obs of this.vanished.values()) runs.push({ obs, created: 0 });
-    // Two runs of one session (an old Job not yet removed): the oldest is reported, so the
-    // planner removes it, and the newer one is seen on the next pass (as the local runner does).
-    runs.sort((a, b) => b.created - a.created);
-    return Promise.resolve(new Map(runs.map(({ obs }) => [obs.name, obs])));
+    for (const obs of this.vanished.values()) add(obs, 0);
+    return Promise.resolve(new Map([...runs].map(([name, { obs }]) => [name, obs])));
   }
 
   onChange(callback: () => void): void {
@@ -351,6 +387,7 @@ class KubernetesRunner implements Runner {
    * retry as 409 AlreadyExists.
    */
   private async createJob(body: V1Job): Promise<V1Job | null> {
+    await this.limiter.take();
     try {
       return await this.batch.createNamespacedJob({ namespace: this.options.namespace, body });
     } catch (error) {
@@ -362,7 +399,10 @@ class KubernetesRunner implements Runner {
   private onJob(event: InformerEvent, job: V1Job): void {
     const name = job.metadata?.name ?? "";
     this.created.delete(name);
-    if (event === "delete") this.jobGone(name, job);
+    if (event === "delete") {
+      this.observations.forget(name);
+      this.jobGone(name, job);
+    }
     this.notify();
   }
 

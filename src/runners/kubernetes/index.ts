@@ -2,3 +2,4 @@
 export * from "./api-errors.js";
 export * from "./create-kubernetes-runner.js";
 export * from "./informer.js";
+export * from "./token-bucket.js";

@@ -26,6 +26,7 @@ import { findExecutable } from "./find-executable.js";
 import type { LocalRun, StepContext } from "./local-run.js";
 import type { ImageService } from "../../images/types.js";
 import { cleanupRunImages } from "./image-steps.js";
+import { FinishedRuns } from "./finished-runs.js";
 import { runPipeline } from "./pipeline.js";
 import { readSourceAccess, type SourceDirs } from "./source-access.js";
 import { isRecordedGroupAlive, killGroup, processIdentity } from "./processes.js";
@@ -34,10 +35,8 @@ import {
   createRunDir,
   isSafeJobName,
   isSafeStepName,
-  listJobs,
   logPath,
   readPidFile,
-  readState,
   runPaths,
   writeState,
   type RunPaths,
@@ -114,6 +113,7 @@ export async function createLocalRunner(options: LocalRunnerOptions): Promise<Ru
       cleanupRunImages({ workDir, service: images, log: options.log, job }),
   });
   await runner.checkAnsible();
+  for (const [job, state] of recovered.finished) runner.finishedRuns.keep(job, state);
   for (const adopted of recovered.adopt) runner.adopt(adopted);
   return runner;
 }
@@ -127,6 +127,8 @@ class LocalRunner implements Runner {
   private readonly ctx: StepContext;
   private readonly log: Logger;
   private closed = false;
+  /** The states observe() reports, finished runs kept in memory after their first read. */
+  readonly finishedRuns: FinishedRuns;
 
   constructor(
     private readonly options: LocalRunnerOptions,
@@ -135,6 +137,7 @@ class LocalRunner implements Runner {
   ) {
     this.log = options.log.child({ component: "local-runner" });
     this.ctx = stepContext(options, this.log, (run, next) => this.save(run, next));
+    this.finishedRuns = new FinishedRuns(runsDir, () => (options.now?.() ?? new Date()).getTime());
   }
 
   /** Log one line when ansible-playbook is missing (sessions will fail at their first ansible step). */
@@ -147,6 +150,7 @@ class LocalRunner implements Runner {
     if (this.closed) throw new Error("the local runner is closed");
     if (!isSafeJobName(spec.job)) throw new Error(`job name "${spec.job}" cannot name a run directory`);
     if (this.runs.has(spec.job)) return;
+    this.finishedRuns.forget(spec.job);
     const run: LocalRun = {
       spec,
       paths: runPaths(this.runsDir, spec.job),
@@ -195,19 +199,19 @@ class LocalRunner implements Runner {
     // Throws when IMS cannot be reached: the run directory stays and the next removal tries again.
     await cleanupRunImages({ workDir: paths.work, service: this.ctx.images, log: this.log, job });
     await rm(paths.dir, { recursive: true, force: true });
+    this.finishedRuns.forget(job);
     this.notify();
   }
 
   async observe(): Promise<Map<string, RunObservation>> {
-    const states: RunState[] = [];
-    for (const job of await listJobs(this.runsDir)) {
-      const state = await readState(runPaths(this.runsDir, job));
-      if (state !== null) states.push(state);
+    const runs = new Map<string, RunState>();
+    // Two runs of one session name (an old job not yet removed): the older is reported (of two as
+    // old, the lower job name), so the planner removes it, and the newer one is seen on the next pass.
+    for (const state of await this.finishedRuns.states()) {
+      const known = runs.get(state.observation.name);
+      if (known === undefined || isOlderRun(state, known)) runs.set(state.observation.name, state);
     }
-    // Two runs of one session name (an old job not yet removed): the older is reported first, so
-    // the planner removes it, and the newer one is seen on the next pass.
-    states.sort((a, b) => b.created - a.created || (a.observation.job < b.observation.job ? 1 : -1));
-    return new Map(states.map((state) => [state.observation.name, state.observation]));
+    return new Map([...runs].map(([name, state]) => [name, state.observation]));
   }
 
   onChange(callback: () => void): void {
@@ -302,6 +306,11 @@ class LocalRunner implements Runner {
   private notify(): void {
     notifyListeners(this.listeners, this.log);
   }
+}
+
+/** Whether `a` was created before `b` (of two created at once: the lower job name). */
+function isOlderRun(a: RunState, b: RunState): boolean {
+  return a.created < b.created || (a.created === b.created && a.observation.job < b.observation.job);
 }
 
 /** `<step> failed` for the first failed step of an observation; null when none failed. */

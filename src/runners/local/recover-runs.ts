@@ -15,7 +15,7 @@ import {
   listJobs,
   readPidFile,
   readSpec,
-  readState,
+  readStateSync,
   removeUnfinishedRunDirs,
   runPaths,
   writeState,
@@ -46,28 +46,41 @@ export interface AdoptedRun {
   state: RunState;
 }
 
-/** What recovery did: the jobs it ended or forgot, and the runs the new runner must carry on. */
+/**
+ * What recovery did: the jobs it ended or forgot, the runs the new runner must carry on, and the
+ * states of the runs that were complete already (read once here, so observe() need not read them).
+ */
 export interface Recovered {
   ended: string[];
   adopt: AdoptedRun[];
+  finished: Map<string, RunState>;
 }
 
 /** Take over every run whose owner is gone: adopt it, or end it when it cannot be carried on. */
 export async function recoverRuns(options: RecoverOptions): Promise<Recovered> {
   await removeUnfinishedRunDirs(options.runsDir);
-  const recovered: Recovered = { ended: [], adopt: [] };
+  const recovered: Recovered = { ended: [], adopt: [], finished: new Map() };
   for (const job of await listJobs(options.runsDir)) {
-    const outcome = await recoverRun(options, job);
+    // Read synchronously: at a restart nothing else waits, and 10,000 reads cost a quarter of the CPU.
+    const state = readStateSync(runPaths(options.runsDir, job));
+    if (state === null) continue;
+    if (state.observation.phase === "complete") {
+      recovered.finished.set(job, state);
+      continue;
+    }
+    const outcome = await recoverRun(options, { job, state });
     if (outcome === "ended") recovered.ended.push(job);
     else if (outcome !== null) recovered.adopt.push(outcome);
   }
   return recovered;
 }
 
-async function recoverRun(options: RecoverOptions, job: string): Promise<AdoptedRun | "ended" | null> {
+async function recoverRun(
+  options: RecoverOptions,
+  input: { job: string; state: RunState },
+): Promise<AdoptedRun | "ended" | null> {
+  const { job, state } = input;
   const paths = runPaths(options.runsDir, job);
-  const state = await readState(paths);
-  if (state === null || state.observation.phase === "complete") return null;
   if (await isOwnerAlive(state.runner, options.self)) return null;
   const spec = neverStarted(state) ? null : await readSpec(paths);
   if (spec !== null && !isImageTarget(spec)) {

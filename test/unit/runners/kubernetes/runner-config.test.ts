@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, resolveControllerConfig, type ControllerFlags } from "../../../../src/cli/config.js";
-import { ttlSeconds } from "../../../../src/runners/kubernetes/index.js";
+import { DEFAULT_KUBE_RATE, ttlSeconds } from "../../../../src/runners/kubernetes/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cfs-runner-config-"));
 const kubeconfig = join(dir, "kubeconfig");
@@ -72,6 +72,7 @@ describe("resolveControllerConfig: the runner", () => {
       jobLayout: "per-layer",
       nodeSshSecret: "cfs-trust-key",
       imageService: null,
+      rate: DEFAULT_KUBE_RATE,
     });
   });
 

@@ -1,0 +1,41 @@
+/** A Runner decorator that counts start() calls and remembers when the last one returned. */
+import type { RunSpec } from "../../src/api/index.js";
+import type { Runner } from "../../src/runners/types.js";
+
+/** See the module comment. */
+export class StartTiming implements Runner {
+  lastReturn = 0;
+  starts = 0;
+
+  constructor(private readonly inner: Runner) {}
+
+  async start(spec: RunSpec): Promise<void> {
+    this.starts++;
+    await this.inner.start(spec);
+    this.lastReturn = performance.now();
+  }
+
+  remove(name: string, job: string): Promise<void> {
+    return this.inner.remove(name, job);
+  }
+
+  observe(): ReturnType<Runner["observe"]> {
+    return this.inner.observe();
+  }
+
+  onChange(callback: () => void): void {
+    this.inner.onChange(callback);
+  }
+
+  readLog(job: string, step: string): Promise<string | null> {
+    return this.inner.readLog(job, step);
+  }
+
+  isReady(): boolean {
+    return this.inner.isReady();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

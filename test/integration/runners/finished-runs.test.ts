@@ -1,0 +1,158 @@
+import { rmSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { completeRun, initialObservation, startRun, type RunSpec } from "../../../src/api/index.js";
+import { createLocalRunner } from "../../../src/runners/local/index.js";
+import { FinishedRuns } from "../../../src/runners/local/finished-runs.js";
+import { processIdentity } from "../../../src/runners/local/processes.js";
+import { createRunDir, runPaths, writeState, type RunState } from "../../../src/runners/local/run-files.js";
+import type { Runner } from "../../../src/runners/types.js";
+import { runSpec, tempDir } from "../../helpers/ansible-fixtures.js";
+
+const STAMP = "2025-03-04T05:06:07Z";
+const runners: Runner[] = [];
+
+afterEach(async () => {
+  for (const runner of runners.splice(0)) await runner.close();
+});
+
+/** A state owned by this process (an instance no runner has: recovery sees its owner gone). */
+async function stateOf(spec: RunSpec, phase: "pending" | "running" | "complete"): Promise<RunState> {
+  let observation = initialObservation(spec);
+  if (phase !== "pending") observation = startRun(observation, STAMP);
+  if (phase === "complete")
+    observation = completeRun(observation, { succeeded: "true", reason: null, now: STAMP });
+  const runner = { instance: "gone", ...(await processIdentity(process.pid)) };
+  return { observation, runner, created: 1, failure: null };
+}
+
+/** A run directory holding `spec` in `phase`, as a runner writes it. */
+async function makeRun(
+  runsDir: string,
+  spec: RunSpec,
+  phase: "pending" | "running" | "complete",
+): Promise<void> {
+  await createRunDir(runsDir, { spec, state: await stateOf(spec, phase) });
+}
+
+function corrupt(runsDir: string, spec: RunSpec): void {
+  writeFileSync(runPaths(runsDir, spec.job).state, "{ not json");
+}
+
+describe("FinishedRuns", () => {
+  it("reads a complete run once, and a run that is not complete on every pass", async () => {
+    const runsDir = join(tempDir(), "runs");
+    const done = runSpec("done", []);
+    const going = runSpec("going", []);
+    await makeRun(runsDir, done, "complete");
+    await makeRun(runsDir, going, "running");
+    const cache = new FinishedRuns(runsDir, Date.now);
+    const phases = async (): Promise<Record<string, string>> =>
+      Object.fromEntries((await cache.states()).map((s) => [s.observation.name, s.observation.phase]));
+    expect(await phases()).toEqual({ done: "complete", going: "running" });
+    expect(cache.size).toBe(1);
+
+    // The finished run's file is no longer read: even a broken one does not change what is reported.
+    corrupt(runsDir, done);
+    // The running one is read again: its completion is seen, then it is kept too.
+    await writeState(runPaths(runsDir, going.job), await stateOf(going, "complete"));
+    expect(await phases()).toEqual({ done: "complete", going: "complete" });
+    corrupt(runsDir, going);
+    expect(await phases()).toEqual({ done: "complete", going: "complete" });
+  });
+
+  it("drops a kept run whose directory is gone, and reads a run created again under a forgotten job", async () => {
+    const runsDir = join(tempDir(), "runs");
+    const spec = runSpec("again", []);
+    await makeRun(runsDir, spec, "complete");
+    const cache = new FinishedRuns(runsDir, Date.now);
+    expect((await cache.states()).map((s) => s.observation.phase)).toEqual(["complete"]);
+
+    rmSync(runPaths(runsDir, spec.job).dir, { recursive: true });
+    expect(await cache.states()).toEqual([]);
+    expect(cache.size).toBe(0);
+
+    await makeRun(runsDir, spec, "complete");
+    expect(await cache.states()).toHaveLength(1);
+    rmSync(runPaths(runsDir, spec.job).dir, { recursive: true });
+    cache.forget(spec.job); // what the runner's start() and remove() do
+    await makeRun(runsDir, spec, "pending");
+    expect((await cache.states()).map((s) => s.observation.phase)).toEqual(["pending"]);
+  });
+});
+
+describe("FinishedRuns: the listing of runs/", () => {
+  /** Sets the folder's mtime to a whole second `ago` seconds back (whole: utimes keeps it exactly). */
+  const pinMtime = (dir: string, ago: number): void => {
+    const at = Math.floor(Date.now() / 1000) - ago;
+    utimesSync(dir, at, at);
+  };
+  const names = async (cache: FinishedRuns): Promise<string[]> =>
+    (await cache.states()).map((s) => s.observation.name).sort();
+
+  it("is kept while the folder's mtime stays, and read again when it moves", async () => {
+    const runsDir = join(tempDir(), "runs");
+    await makeRun(runsDir, runSpec("a", []), "complete");
+    pinMtime(runsDir, 60);
+    const cache = new FinishedRuns(runsDir, Date.now);
+    expect(await names(cache)).toEqual(["a"]);
+
+    // A run added behind the cache's back with the folder's mtime put back: the kept listing is used.
+    await makeRun(runsDir, runSpec("b", []), "complete");
+    pinMtime(runsDir, 60);
+    expect(await names(cache)).toEqual(["a"]);
+    // Any real change moves the mtime: the listing is read again.
+    await makeRun(runsDir, runSpec("c", []), "complete");
+    expect(await names(cache)).toEqual(["a", "b", "c"]);
+  });
+
+  it("is read again on every pass while the folder changed within the last 2 s of the listing (racy)", async () => {
+    const runsDir = join(tempDir(), "runs");
+    await makeRun(runsDir, runSpec("a", []), "complete");
+    pinMtime(runsDir, 1);
+    const cache = new FinishedRuns(runsDir, Date.now);
+    expect(await names(cache)).toEqual(["a"]);
+    await makeRun(runsDir, runSpec("b", []), "complete");
+    pinMtime(runsDir, 1); // same mtime as listed, but too recent to trust
+    expect(await names(cache)).toEqual(["a", "b"]);
+  });
+
+  it("is read again after the runner forgets a job", async () => {
+    const runsDir = join(tempDir(), "runs");
+    await makeRun(runsDir, runSpec("a", []), "complete");
+    pinMtime(runsDir, 60);
+    const cache = new FinishedRuns(runsDir, Date.now);
+    expect(await names(cache)).toEqual(["a"]);
+    rmSync(runPaths(runsDir, runSpec("a", []).job).dir, { recursive: true });
+    pinMtime(runsDir, 60);
+    cache.forget(runSpec("a", []).job);
+    expect(await names(cache)).toEqual([]);
+  });
+});
+
+describe("local runner with finished runs on disk", () => {
+  it("keeps the finished runs recovery read at a restart, and forgets one it removes", async () => {
+    const dataDir = tempDir();
+    const runsDir = join(dataDir, "runs");
+    const specs = [runSpec("one", []), runSpec("two", []), runSpec("three", [])];
+    for (const spec of specs) await makeRun(runsDir, spec, "complete");
+    const runner = await createLocalRunner({ dataDir, log: pino({ level: "silent" }), maxConcurrent: 1 });
+    runners.push(runner);
+
+    // Recovery read every state.json: the first observe() reads none of them again.
+    for (const spec of specs) corrupt(runsDir, spec);
+    const observed = await runner.observe();
+    expect([...observed.keys()].sort()).toEqual(["one", "three", "two"]);
+    expect(observed.get("two")).toMatchObject({
+      phase: "complete",
+      succeeded: "true",
+      completionTime: STAMP,
+    });
+
+    const [one, two] = specs as [RunSpec, RunSpec, RunSpec];
+    await runner.remove("one", one.job);
+    rmSync(runPaths(runsDir, two.job).dir, { recursive: true }); // deleted by hand
+    expect([...(await runner.observe()).keys()]).toEqual(["three"]);
+  });
+});
