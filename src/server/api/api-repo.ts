@@ -3,7 +3,8 @@
  * every request through the CLI's readers (the watched branch's manifests are parsed once per tip
  * commit), so an answer never lags the last commit: a create answered 201 is in the next GET.
  * Writes go through the CLI's write path (same checks, same commits) one at a time, so parallel
- * callers never race each other for the branch; each caller's commit is its own.
+ * callers never race each other for the branch; writes of one kind from one caller that wait
+ * together may share a commit (see WriteQueue), which is always that caller's own.
  */
 import type { Logger } from "pino";
 import type { RepoConfig } from "../../cli/config.js";
@@ -17,6 +18,7 @@ import { createStatusStore } from "../../git/status-store.js";
 import type { ConfigSource, StatusStore } from "../../git/types.js";
 import type { ApiReply } from "./api-router.js";
 import type { ApiCaller } from "./api-tokens.js";
+import { WriteQueue, type Settled } from "./write-queue.js";
 
 /** Options of ApiRepo.open. */
 export interface ApiRepoOptions {
@@ -32,7 +34,7 @@ export interface ApiRepoOptions {
 
 /** Reads and writes of the REST API. */
 export class ApiRepo {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new WriteQueue();
   private cached: ManifestTree | null = null;
 
   private constructor(
@@ -78,9 +80,31 @@ export class ApiRepo {
 
   /** Runs one write, after every write before it, as `caller`, on the watched branch's tip. */
   write<T>(caller: ApiCaller, work: (context: WriteContext) => Promise<T>): Promise<T> {
-    const run = this.queue.then(async () => work(await this.writeContext(caller)));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(async () => work(await this.writeContext(caller)));
+  }
+
+  /**
+   * Runs one write that may share a commit with the writes of the same `kind` from the same
+   * caller waiting with it: `work` gets them all on one context and settles each (one commit,
+   * authored by the caller). With `--api-branch` every write runs alone (each answer names its
+   * commit). Answers `reply(value)` with this item's own outcome.
+   */
+  async batched<I, T>(input: {
+    caller: ApiCaller;
+    kind: string;
+    item: I;
+    work: (context: WriteContext, items: readonly I[]) => Promise<ReadonlyArray<Settled<T>>>;
+    reply: (value: T) => ApiReply | Promise<ApiReply>;
+  }): Promise<ApiReply> {
+    const { caller, item, work, reply } = input;
+    if (this.options.reviewBranch)
+      return this.written(caller, async (context) => unwrap((await work(context, [item]))[0]), reply);
+    const value = await this.queue.batch({
+      key: `${input.kind}\0${caller.name}\0${caller.role}`,
+      item,
+      work: async (items: readonly I[]) => work(await this.writeContext(caller), items),
+    });
+    return reply(value);
   }
 
   /**
@@ -116,7 +140,7 @@ export class ApiRepo {
 
   /** Stops the status reader and the writer. */
   async close(): Promise<void> {
-    await this.queue;
+    await this.queue.idle();
     await this.writer.close();
     await this.status.close();
   }
@@ -159,6 +183,12 @@ export class ApiRepo {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     };
   }
+}
+
+function unwrap<T>(outcome: Settled<T> | undefined): T {
+  if (outcome === undefined) throw new Error("the write gave no answer");
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }
 
 function slug(name: string): string {

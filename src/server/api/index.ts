@@ -12,3 +12,4 @@ export * from "./configurations-api.js";
 export * from "./components-api.js";
 export * from "./options-api.js";
 export * from "./write-rate-limiter.js";
+export * from "./write-queue.js";
