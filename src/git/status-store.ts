@@ -19,7 +19,6 @@ import {
   compareAndSwapRef,
   assertGitVersion,
   ensureBareRepository,
-  readRef,
   resolveGitDir,
   serial,
 } from "./repository.js";
@@ -122,7 +121,7 @@ class GitStatusStore implements StatusStore {
       ? new RemotePublisher(
           remoteMirror({ ...options, remote: options.remote, log: this.log, reader: this.reader }),
         )
-      : new LocalPublisher({ gitDir: options.gitDir, ref: this.ref });
+      : new LocalPublisher({ gitDir: options.gitDir, ref: this.ref, reader: this.reader });
   }
 
   load(): Promise<StatusSnapshot> {
@@ -130,6 +129,10 @@ class GitStatusStore implements StatusStore {
       const snapshot = await this.refresh();
       return { tip: snapshot.tip, files: new Map(snapshot.files) };
     });
+  }
+
+  tip(): Promise<string | null> {
+    return this.once(async () => (await this.refresh()).tip);
   }
 
   async readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>> {
@@ -344,12 +347,15 @@ interface Publisher {
   publish(input: { commit: string; old: string | null }): Promise<boolean>;
 }
 
-/** A branch in the repository itself: `update-ref <new> <old>`. */
+/**
+ * A branch in the repository itself: its tip asked of the store's long-lived `cat-file` (no process
+ * started per look), published with `update-ref <new> <old>`.
+ */
 class LocalPublisher implements Publisher {
-  constructor(private readonly options: { gitDir: string; ref: string }) {}
+  constructor(private readonly options: { gitDir: string; ref: string; reader: CatFileReader }) {}
 
   currentTip(): Promise<string | null> {
-    return readRef(this.options);
+    return this.options.reader.resolveCommit(this.options.ref);
   }
 
   async publish(input: { commit: string; old: string | null }): Promise<boolean> {

@@ -7,10 +7,12 @@
  * together may share a commit (see WriteQueue), which is always that caller's own.
  */
 import type { Logger } from "pino";
+import type { SessionRecord } from "../../api/index.js";
 import type { RepoConfig } from "../../cli/config.js";
 import type { CliIo } from "../../cli/io.js";
 import { readManifestTree, type ManifestTree } from "../../cli/repo-tree.js";
-import { sessionsOf, type LoadedSessions } from "../../cli/session-source.js";
+import type { LoadedSessions } from "../../cli/session-source.js";
+import { sessionViews } from "../../cli/session-view.js";
 import { StatusReader } from "../../cli/status-reader.js";
 import type { WriteContext } from "../../cli/write-change.js";
 import { createBranchWriter, type BranchWriter } from "../../git/branch-writer.js";
@@ -18,6 +20,7 @@ import { createStatusStore } from "../../git/status-store.js";
 import type { ConfigSource, StatusStore } from "../../git/types.js";
 import type { ApiReply } from "./api-router.js";
 import type { ApiCaller } from "./api-tokens.js";
+import { SessionRecordCache } from "./session-record-cache.js";
 import { WriteQueue, type Settled } from "./write-queue.js";
 
 /** Options of ApiRepo.open. */
@@ -36,6 +39,13 @@ export interface ApiRepoOptions {
 export class ApiRepo {
   private readonly queue = new WriteQueue();
   private cached: ManifestTree | null = null;
+  private readonly records = new SessionRecordCache();
+  private views: {
+    statusTip: string | null;
+    tree: ManifestTree | null;
+    loaded: LoadedSessions;
+    byName: Map<string, SessionRecord>;
+  } | null = null;
 
   private constructor(
     private readonly options: ApiRepoOptions,
@@ -72,10 +82,29 @@ export class ApiRepo {
     return this.cached;
   }
 
-  /** The sessions as `cfs-gitops sessions list` shows them, read now. */
-  async sessions(): Promise<LoadedSessions> {
-    const [reader, tree] = await Promise.all([StatusReader.open(this.status), this.tree()]);
-    return { sessions: await sessionsOf(reader, tree?.desired ?? null), reader, tree };
+  /**
+   * The sessions as `cfs-gitops sessions list` shows them, as of both branches' tips now: built
+   * again only when a tip moved (records parsed once per blob), else the views built last time.
+   */
+  async sessions(): Promise<LoadedSessions & { byName: ReadonlyMap<string, SessionRecord> }> {
+    const [statusTip, tree] = await Promise.all([this.statusTip(), this.tree()]);
+    const views = this.views;
+    if (views && views.statusTip === statusTip && views.tree === tree)
+      return { ...views.loaded, byName: views.byName };
+    const reader = await StatusReader.open(this.status);
+    const records = await this.records.read(reader.snapshot, this.status);
+    const sessions = sessionViews({
+      records,
+      desired: tree?.desired ?? null,
+      expired: await reader.expired(),
+    });
+    const byName = new Map(sessions.map((session) => [session.name, session]));
+    this.views = { statusTip: reader.snapshot.tip, tree, loaded: { sessions, reader, tree }, byName };
+    return { sessions, reader, tree, byName };
+  }
+
+  private async statusTip(): Promise<string | null> {
+    return this.status.tip ? this.status.tip() : (await this.status.load()).tip;
   }
 
   /** Runs one write, after every write before it, as `caller`, on the watched branch's tip. */

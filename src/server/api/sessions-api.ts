@@ -101,8 +101,8 @@ async function listSessions(req: ApiRequest, input: SessionRoutesInput): Promise
 
 async function getSession(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
   const name = req.params["session_name"] ?? "";
-  const { sessions } = await input.repo.sessions();
-  const record = sessions.find((session) => session.name === name);
+  const { byName } = await input.repo.sessions();
+  const record = byName.get(name);
   if (!record) throw notFound(`Session ${name} could not be found`);
   return { status: 200, body: record };
 }
