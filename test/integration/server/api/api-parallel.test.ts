@@ -65,7 +65,7 @@ it("answers each of 100 parallel creates from 10 callers truly and ends with exa
   const statusOf = (name: string) =>
     requests.flatMap((r, i) => (r.name === name ? [answers[i]!.status] : []));
   for (const { name } of again) expect(statusOf(name).sort()).toEqual([201, 409]);
-  expect(answers.filter((a) => a.status === 409).map((a) => a.json.detail)).toEqual(
+  expect(answers.filter((a) => a.status === 409).map((a) => a.json.detail as string)).toEqual(
     expect.arrayContaining(again.map(({ name }) => `A session with the name ${name} already exists`)),
   );
   expect(statusOf("par-bad")).toEqual([400]);

@@ -8,8 +8,8 @@ function gate(): { promise: Promise<void>; release: () => void } {
   return { promise, release };
 }
 
-const echo = async (items: readonly string[]): Promise<Array<Settled<string>>> =>
-  items.map((item) => ({ ok: true, value: item.toUpperCase() }));
+const echo = (items: readonly string[]): Promise<Array<Settled<string>>> =>
+  Promise.resolve(items.map((item) => ({ ok: true, value: item.toUpperCase() })));
 
 describe("WriteQueue", () => {
   it("runs a lone batched write at once, as a batch of one", async () => {
@@ -67,9 +67,9 @@ describe("WriteQueue", () => {
     const batch = queue.batch({
       key: "k",
       item: "a",
-      work: async (items) => (order.push("batch"), echo(items)),
+      work: (items) => (order.push("batch"), echo(items)),
     });
-    const last = queue.run(async () => order.push("last"));
+    const last = queue.run(() => Promise.resolve(order.push("last")));
     busy.release();
     await Promise.all([first, batch, last]);
     expect(order).toEqual(["first", "batch", "last"]);
@@ -79,9 +79,11 @@ describe("WriteQueue", () => {
     const queue = new WriteQueue();
     const busy = gate();
     const blocker = queue.run(() => busy.promise);
-    const picky = async (items: readonly string[]): Promise<Array<Settled<string>>> =>
-      items.map((item) =>
-        item === "bad" ? { ok: false, error: new Error(`no ${item}`) } : { ok: true, value: item },
+    const picky = (items: readonly string[]): Promise<Array<Settled<string>>> =>
+      Promise.resolve(
+        items.map((item) =>
+          item === "bad" ? { ok: false, error: new Error(`no ${item}`) } : { ok: true, value: item },
+        ),
       );
     const answers = ["ok1", "bad", "ok2"].map((item) =>
       settle(() => queue.batch({ key: "p", item, work: picky })),
@@ -100,6 +102,6 @@ describe("WriteQueue", () => {
       "disk full",
     ]);
     // The queue goes on after failures.
-    expect(await queue.run(async () => "after")).toBe("after");
+    expect(await queue.run(() => Promise.resolve("after"))).toBe("after");
   });
 });
