@@ -3,8 +3,8 @@
  * every request through the CLI's readers (the watched branch's manifests are parsed once per tip
  * commit), so an answer never lags the last commit: a create answered 201 is in the next GET.
  * Writes go through the CLI's write path (same checks, same commits) one at a time, so parallel
- * callers never race each other for the branch; writes of one kind from one caller that wait
- * together may share a commit (see WriteQueue), which is always that caller's own.
+ * callers never race each other for the branch; session creates that wait together share a
+ * commit (see WriteQueue and batched), each still answered on its own.
  */
 import type { Logger } from "pino";
 import type { SessionRecord } from "../../api/index.js";
@@ -34,6 +34,15 @@ export interface ApiRepoOptions {
   /** `--api-branch`: every write goes to this branch (started from the watched one) for a pull request. */
   reviewBranch?: string | null;
 }
+
+/** An item of a batched write with the name of the caller who sent it. */
+export interface Batched<I> {
+  caller: string;
+  item: I;
+}
+
+/** Author of a commit holding several callers' writes (each named in a `Cfs-Requested-By` trailer). */
+export const API_IDENTITY: ApiCaller = { name: "cfs-gitops REST API", role: "write" };
 
 /** Reads and writes of the REST API. */
 export class ApiRepo {
@@ -113,25 +122,31 @@ export class ApiRepo {
   }
 
   /**
-   * Runs one write that may share a commit with the writes of the same `kind` from the same
-   * caller waiting with it: `work` gets them all on one context and settles each (one commit,
-   * authored by the caller). With `--api-branch` every write runs alone (each answer names its
-   * commit). Answers `reply(value)` with this item's own outcome.
+   * Runs one write that may share a commit with the writes of the same `kind` waiting with it
+   * (see WriteQueue): `work` gets them all, each with its caller, on one context and settles each.
+   * The commit is authored by the caller when all are one caller's, else by the API itself
+   * (API_IDENTITY; the work names every caller in trailers). With `--api-branch` every write
+   * runs alone (each answer names its commit). Answers `reply(value)` with this item's outcome.
    */
   async batched<I, T>(input: {
     caller: ApiCaller;
     kind: string;
     item: I;
-    work: (context: WriteContext, items: readonly I[]) => Promise<ReadonlyArray<Settled<T>>>;
+    work: (context: WriteContext, items: ReadonlyArray<Batched<I>>) => Promise<ReadonlyArray<Settled<T>>>;
     reply: (value: T) => ApiReply | Promise<ApiReply>;
   }): Promise<ApiReply> {
     const { caller, item, work, reply } = input;
+    const own = { caller: caller.name, item };
     if (this.options.reviewBranch)
-      return this.written(caller, async (context) => unwrap((await work(context, [item]))[0]), reply);
+      return this.written(caller, async (context) => unwrap((await work(context, [own]))[0]), reply);
     const value = await this.queue.batch({
-      key: `${input.kind}\0${caller.name}\0${caller.role}`,
-      item,
-      work: async (items: readonly I[]) => work(await this.writeContext(caller), items),
+      key: input.kind,
+      item: own,
+      work: async (items: ReadonlyArray<Batched<I>>) => {
+        const callers = new Set(items.map((i) => i.caller));
+        const author = callers.size === 1 ? caller : API_IDENTITY;
+        return work(await this.writeContext(author), items);
+      },
     });
     return reply(value);
   }

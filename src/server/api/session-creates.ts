@@ -1,10 +1,11 @@
 /**
- * Session creates that waited together in the API's write queue, from one caller, committed as one
- * commit authored by that caller. Each create is checked on its own, exactly as a lone create is
- * (the CLI's assertCreatable on the tree with the new files laid over it); the refused ones get
- * their own 409 / 400 and the others are committed without them. If the commit itself fails (the
- * branch moved and a file of the batch changed there), each create is tried again alone, so every
- * caller still gets the answer a lone create would have had.
+ * Session creates that waited together in the API's write queue, committed as one commit: authored
+ * by the caller when they are all one caller's, else by the API with a `Cfs-Requested-By: <name>`
+ * trailer for every caller. Each create is checked on its own, exactly as a lone create is (the
+ * CLI's assertCreatable on the tree with the new files laid over it); the refused ones get their
+ * own 409 / 400 and the others are committed without them. If the commit itself fails (the branch
+ * moved and a file of the batch changed there), each create is tried again alone, so every caller
+ * still gets the answer a lone create would have had.
  */
 import { jobName, type SessionManifest, type SessionRecord } from "../../api/index.js";
 import { assertCreatable } from "../../cli/commands/sessions-write.js";
@@ -15,6 +16,7 @@ import { commitChange, readBase, type WriteContext } from "../../cli/write-chang
 import { hashBlob } from "../../git/fast-import.js";
 import { newSessionRecord } from "../../plan/index.js";
 import { ApiError } from "./api-error.js";
+import type { Batched } from "./api-repo.js";
 import { API_TRAILER, explainRefusal } from "./write-answers.js";
 import { settle, type Settled } from "./write-queue.js";
 
@@ -25,23 +27,28 @@ export interface SessionToCreate {
   content: Buffer;
 }
 
+/** The trailer naming each caller of a commit that holds several callers' creates. */
+export const REQUESTED_BY_TRAILER = "Cfs-Requested-By";
+
+type Item = Batched<SessionToCreate>;
+type Outcomes = Map<Item, Settled<SessionRecord>>;
+
 /** The file a create commits. */
 export function sessionToCreate(manifest: SessionManifest): SessionToCreate {
   return { manifest, path: sessionPath(manifest.name), content: Buffer.from(manifestYaml(manifest)) };
 }
 
-/** Creates `items` (one caller's) in as few commits as their checks allow; one outcome per item. */
+/** Creates `items` in as few commits as their checks allow; one outcome per item, in order. */
 export async function createSessions(input: {
   context: WriteContext;
-  items: readonly SessionToCreate[];
-  caller: string;
+  items: readonly Item[];
 }): Promise<Array<Settled<SessionRecord>>> {
-  const { context, items, caller } = input;
-  const outcomes = new Map<SessionToCreate, Settled<SessionRecord>>();
+  const { context, items } = input;
+  const outcomes: Outcomes = new Map();
   const reader = await StatusReader.open(context.status);
   const names = new Set<string>();
   for (const item of items) {
-    const name = item.manifest.name;
+    const name = item.item.manifest.name;
     if (reader.hasSession(name) || names.has(name)) outcomes.set(item, { ok: false, error: exists(name) });
     names.add(name);
   }
@@ -51,13 +58,8 @@ export async function createSessions(input: {
   );
   for (const [item, error] of checked.refused) outcomes.set(item, { ok: false, error });
   if (checked.tree !== null) {
-    for (const [item, outcome] of await commitCreates({
-      context,
-      items: checked.ok,
-      tree: checked.tree,
-      caller,
-    }))
-      outcomes.set(item, outcome);
+    const committed = await commitCreates({ context, items: checked.ok, tree: checked.tree });
+    for (const [item, outcome] of committed) outcomes.set(item, outcome);
   }
   return items.map((item) => outcomes.get(item) ?? { ok: false, error: new Error("no answer") });
 }
@@ -65,14 +67,14 @@ export async function createSessions(input: {
 /** The items that pass every check together (the tree they pass on), and why the others were refused. */
 async function checkCreatable(
   context: WriteContext,
-  items: readonly SessionToCreate[],
-): Promise<{ ok: SessionToCreate[]; refused: Map<SessionToCreate, unknown>; tree: ManifestTree | null }> {
-  const refused = new Map<SessionToCreate, unknown>();
+  items: readonly Item[],
+): Promise<{ ok: Item[]; refused: Map<Item, unknown>; tree: ManifestTree | null }> {
+  const refused = new Map<Item, unknown>();
   let ok = [...items];
   while (ok.length > 0) {
     const tree = await readBase(context, changesOf(ok));
     for (const item of ok) {
-      const error = refusal(tree, item);
+      const error = refusal(tree, item.item);
       if (error !== null) refused.set(item, error);
     }
     if (ok.every((item) => !refused.has(item))) return { ok, refused, tree };
@@ -94,64 +96,66 @@ function refusal(tree: ManifestTree, item: SessionToCreate): unknown {
 /** One commit of all `items`; if it fails, each item alone (its own answer). */
 async function commitCreates(input: {
   context: WriteContext;
-  items: readonly SessionToCreate[];
+  items: readonly Item[];
   tree: ManifestTree;
-  caller: string;
-}): Promise<Map<SessionToCreate, Settled<SessionRecord>>> {
+}): Promise<Outcomes> {
   const { context, items, tree } = input;
-  const outcomes = new Map<SessionToCreate, Settled<SessionRecord>>();
+  const outcomes: Outcomes = new Map();
   const together = await settle(() =>
     commitChange(context, {
       changes: changesOf(items),
-      ...commitMessage(items, input.caller),
+      ...commitMessage(items),
       check: (rebased) => {
-        for (const item of items)
+        for (const { item } of items)
           assertCreatable({ tree: rebased, name: item.manifest.name, path: item.path });
       },
     }),
   );
   if (together.ok) {
+    const commit = together.value.commit;
     for (const item of items)
-      outcomes.set(item, { ok: true, value: pendingRecord({ item, tree, commit: together.value.commit }) });
+      outcomes.set(item, { ok: true, value: pendingRecord({ item: item.item, tree, commit }) });
     return outcomes;
   }
-  if (items.length === 1) {
-    outcomes.set(items[0]!, { ok: false, error: explainRefusal(together.error) });
+  const [only] = items;
+  if (items.length === 1 && only) {
+    outcomes.set(only, { ok: false, error: explainRefusal(together.error) });
     return outcomes;
   }
-  for (const item of items) outcomes.set(item, await createAlone({ ...input, item }));
+  for (const item of items) outcomes.set(item, await createAlone({ context, item }));
   return outcomes;
 }
 
 /** A create on its own (after a batch's commit failed): checked on the tree now, committed alone. */
-async function createAlone(input: {
-  context: WriteContext;
-  item: SessionToCreate;
-  caller: string;
-}): Promise<Settled<SessionRecord>> {
+async function createAlone(input: { context: WriteContext; item: Item }): Promise<Settled<SessionRecord>> {
   const { context, item } = input;
   const checked = await checkCreatable(context, [item]);
   const error = checked.refused.get(item);
-  if (error !== undefined) return { ok: false, error };
-  const outcomes = await commitCreates({ ...input, items: [item], tree: checked.tree! });
-  return outcomes.get(item)!;
+  if (error !== undefined || checked.tree === null) return { ok: false, error };
+  const outcomes = await commitCreates({ context, items: [item], tree: checked.tree });
+  return outcomes.get(item) ?? { ok: false, error: new Error("no answer") };
 }
 
-/** A lone create's message as before; a batch lists its sessions. Both name the caller and the API. */
-function commitMessage(items: readonly SessionToCreate[], caller: string): { subject: string; body: string } {
+/**
+ * A lone create's message as before; a batch lists its sessions and who asked for each, and names
+ * every caller in a trailer when there are several (the commit's author is then the API).
+ */
+function commitMessage(items: readonly Item[]): { subject: string; body: string } {
   const describe = ({ manifest }: SessionToCreate): string =>
     `Configuration ${manifest.configuration.name}, target ${manifest.target?.definition ?? "dynamic"}`;
-  const via = `with: POST /v3/sessions\n\n${API_TRAILER}`;
   const [only] = items;
   if (items.length === 1 && only)
     return {
-      subject: `Add session ${only.manifest.name}`,
-      body: `${describe(only)}.\nCreated by ${caller} ${via}`,
+      subject: `Add session ${only.item.manifest.name}`,
+      body: `${describe(only.item)}.\nCreated by ${only.caller} with: POST /v3/sessions\n\n${API_TRAILER}`,
     };
-  const lines = items.map((item) => `- ${item.manifest.name}: ${describe(item)}`);
+  const callers = [...new Set(items.map((i) => i.caller))];
+  const lines = items.map(({ item, caller }) => `- ${item.manifest.name}: ${describe(item)}, by ${caller}`);
+  const by = callers.length === 1 ? `by ${callers.join("")} ` : "";
+  const trailers = callers.length === 1 ? [] : callers.map((c) => `${REQUESTED_BY_TRAILER}: ${c}`);
   return {
     subject: `Add ${items.length} sessions`,
-    body: `${lines.join("\n")}\n\nCreated by ${caller} (${items.length} requests in one commit) ${via}`,
+    body: `${lines.join("\n")}\n\nCreated ${by}with: POST /v3/sessions (${items.length} requests in one commit)\n\n${[API_TRAILER, ...trailers].join("\n")}`,
   };
 }
 
@@ -166,8 +170,8 @@ function pendingRecord(input: { item: SessionToCreate; tree: ManifestTree; commi
   });
 }
 
-function changesOf(items: readonly SessionToCreate[]): Map<string, Buffer | null> {
-  return new Map(items.map((item) => [item.path, item.content]));
+function changesOf(items: readonly Item[]): Map<string, Buffer | null> {
+  return new Map(items.map(({ item }) => [item.path, item.content]));
 }
 
 function exists(name: string): ApiError {

@@ -117,7 +117,7 @@ async function createSession(req: ApiRequest, input: SessionRoutesInput): Promis
     caller: req.caller,
     kind: "create-session",
     item,
-    work: (context, items) => createSessions({ context, items, caller: req.caller.name }),
+    work: (context, items) => createSessions({ context, items }),
     reply: (record: SessionRecord) => ({ status: 201, body: record }),
   });
 }

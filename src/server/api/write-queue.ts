@@ -1,7 +1,7 @@
 /**
- * The REST API's writes, one at a time in the order they came, with writes of the same kind from
- * the same caller that wait together coalesced: while one write runs, the creates that arrive
- * join one batch (per caller and kind) that runs as one commit when its turn comes. A batch takes
+ * The REST API's writes, one at a time in the order they came, with writes of the same kind that
+ * wait together coalesced: while one write runs, the creates that arrive join one batch (per key)
+ * that runs as one commit when its turn comes. A batch takes
  * writes only until it starts, so a write never lands before one that was answered before it was
  * sent. Each item is settled on its own: one refused create does not fail the others.
  */
