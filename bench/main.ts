@@ -12,6 +12,7 @@ import { BenchContext } from "./lib/context.js";
 import { describeMachine, machineLines, type Machine } from "./lib/machine.js";
 import { renderTable, type Row } from "./lib/report.js";
 import { coldStartRows } from "./scenarios/cold-start.js";
+import { apiRows } from "./scenarios/api.js";
 import { componentRows } from "./scenarios/components.js";
 import { incrementalRows } from "./scenarios/incremental.js";
 import { kubernetesRows } from "./scenarios/kubernetes.js";
@@ -33,6 +34,7 @@ const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) => Promi
   { name: "kubernetes", run: kubernetesRows },
   { name: "verify", run: verifyCommitsRows },
   { name: "components", run: componentRows },
+  { name: "api", run: apiRows },
 ];
 
 const ROOT = resolve(import.meta.dirname, "..", "..");

@@ -104,7 +104,7 @@ async function commitCreates(input: {
   const together = await settle(() =>
     commitChange(context, {
       changes: changesOf(items),
-      ...commitMessage(items),
+      ...commitMessage(items, context.identity.name),
       check: (rebased) => {
         for (const { item } of items)
           assertCreatable({ tree: rebased, name: item.manifest.name, path: item.path });
@@ -137,22 +137,24 @@ async function createAlone(input: { context: WriteContext; item: Item }): Promis
 }
 
 /**
- * A lone create's message as before; a batch lists its sessions and who asked for each, and names
- * every caller in a trailer when there are several (the commit's author is then the API).
+ * A lone create's message as before; a batch lists its sessions and who asked for each. Every
+ * caller is named in a trailer when the commit's author is not that one caller (the API authors
+ * a batch of several callers' creates, even when the checks left one caller's).
  */
-function commitMessage(items: readonly Item[]): { subject: string; body: string } {
+function commitMessage(items: readonly Item[], author: string): { subject: string; body: string } {
   const describe = ({ manifest }: SessionToCreate): string =>
     `Configuration ${manifest.configuration.name}, target ${manifest.target?.definition ?? "dynamic"}`;
+  const callers = [...new Set(items.map((i) => i.caller))];
+  const own = callers.length === 1 && callers[0]?.replace(/[<>\n\r]/g, "") === author;
+  const trailers = own ? [] : callers.map((c) => `${REQUESTED_BY_TRAILER}: ${c}`);
   const [only] = items;
   if (items.length === 1 && only)
     return {
       subject: `Add session ${only.item.manifest.name}`,
-      body: `${describe(only.item)}.\nCreated by ${only.caller} with: POST /v3/sessions\n\n${API_TRAILER}`,
+      body: `${describe(only.item)}.\nCreated by ${only.caller} with: POST /v3/sessions\n\n${[API_TRAILER, ...trailers].join("\n")}`,
     };
-  const callers = [...new Set(items.map((i) => i.caller))];
   const lines = items.map(({ item, caller }) => `- ${item.manifest.name}: ${describe(item)}, by ${caller}`);
   const by = callers.length === 1 ? `by ${callers.join("")} ` : "";
-  const trailers = callers.length === 1 ? [] : callers.map((c) => `${REQUESTED_BY_TRAILER}: ${c}`);
   return {
     subject: `Add ${items.length} sessions`,
     body: `${lines.join("\n")}\n\nCreated ${by}with: POST /v3/sessions (${items.length} requests in one commit)\n\n${[API_TRAILER, ...trailers].join("\n")}`,
