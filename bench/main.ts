@@ -12,6 +12,7 @@ import { BenchContext } from "./lib/context.js";
 import { describeMachine, machineLines, type Machine } from "./lib/machine.js";
 import { renderTable, type Row } from "./lib/report.js";
 import { coldStartRows } from "./scenarios/cold-start.js";
+import { apiRows } from "./scenarios/api.js";
 import { componentRows } from "./scenarios/components.js";
 import { incrementalRows } from "./scenarios/incremental.js";
 import { kubernetesRows } from "./scenarios/kubernetes.js";
@@ -35,6 +36,7 @@ const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) => Promi
   { name: "local", run: localRunnerRows },
   { name: "verify", run: verifyCommitsRows },
   { name: "components", run: componentRows },
+  { name: "api", run: apiRows },
 ];
 
 const ROOT = resolve(import.meta.dirname, "..", "..");

@@ -2,16 +2,17 @@
  * Profiling driver: the status store's commit of `--components` changed component records, `--runs`
  * times, each on a fresh copy of a repository whose `cfs-status` holds them configured. Run it under
  * `node --cpu-prof dist/bench/child/status-commit.js` to see where a status commit spends its time.
+ * Runs alternate between the store as it is and the store sending one fast-import `M` line per file
+ * (how it committed before it built busy directories' trees itself); it stops unless both make the
+ * same commit.
  */
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import pino from "pino";
-import { createStatusStore } from "../../src/git/status-store.js";
 import { createComponentRepo } from "../scenarios/components.js";
+import { measureStoreCommits } from "../scenarios/store-commit.js";
 import { BenchContext } from "../lib/context.js";
-import { configuredStatusFiles } from "../lib/generate-components.js";
 
 const { values } = parseArgs({
   options: { components: { type: "string", default: "10000" }, runs: { type: "string", default: "7" } },
@@ -29,21 +30,9 @@ const ctx = new BenchContext({
 const shape = { components, configurations: Math.max(1, Math.floor(components / 100)), shift: 0 };
 const template = join(dataDir, "components.git");
 await createComponentRepo(ctx, { gitDir: template, shape });
-const changes = new Map<string, Buffer | null>(configuredStatusFiles(shape, "2026-02-02T00:00:00Z"));
-const times: number[] = [];
-for (let run = 0; run < Number(values.runs); run++) {
-  const gitDir = join(dataDir, `run-${run}.git`);
-  await cp(template, gitDir, { recursive: true });
-  const store = await createStatusStore({ gitDir, branch: "cfs-status", log: pino({ level: "silent" }) });
-  await store.load();
-  const started = performance.now();
-  const result = await store.commit({ changes, now: new Date(0), message: () => "status\n" });
-  times.push(performance.now() - started);
-  ctx.progress(
-    `run ${run}: ${times.at(-1)?.toFixed(0)} ms, ${result?.commit}, ${result?.changes.size} files`,
-  );
-  await store.close();
+const times = await measureStoreCommits(ctx, { template, shape, runs: Number(values.runs) });
+for (const way of ["trees", "plain"] as const) {
+  const sorted = [...times[way]].sort((a, b) => a - b);
+  ctx.progress(`${way}: median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(0)} ms`);
 }
-times.sort((a, b) => a - b);
-ctx.progress(`median ${times[Math.floor(times.length / 2)]?.toFixed(0)} ms`);
 await rm(dataDir, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import { commitFiles, git, timed } from "../lib/git.js";
 import { count, measured, type Row } from "../lib/report.js";
 import { wireController, type Wired } from "../lib/wire.js";
 import { measureCosts } from "./poll.js";
+import { measureStoreCommits, type StoreCommitTimes } from "./store-commit.js";
 
 /** The batcher's default batch_size: 10,000 components make 400 batches. */
 const BATCH_SIZE = 25;
@@ -37,7 +38,8 @@ export async function componentRows(ctx: BenchContext): Promise<Row[]> {
   await createComponentRepo(ctx, { gitDir: template, shape });
   const idle = await measureIdle(ctx, { template, shape });
   const change = await measureChanges(ctx, { template, shape });
-  return rows({ n: shape.components, idle, change });
+  const store = await measureStoreCommits(ctx, { template, shape, runs: ctx.runs(5) });
+  return [...rows({ n: shape.components, idle, change }), storeRow(store)];
 }
 
 /** A bare repository of configured components: `main` with their manifests, `cfs-status` with their records. */
@@ -280,6 +282,21 @@ function rows(input: { n: number; idle: Idle; change: Change }): Row[] {
       note: `Figure: CPU time of the controller process for a whole pass with no new commit (tip check, observe, plan with components and the batcher, no commit).${wallText}`,
     },
   ];
+}
+
+/** The status store's commit alone, now beside before (same run, same commit). */
+function storeRow(store: StoreCommitTimes): Row {
+  return {
+    scenario: `the status store's commit alone of ${count(store.files)} changed records (component and configuration)`,
+    target: "—",
+    limit: null,
+    figure: measured(store.trees),
+    baseline: {
+      label: "the same store sending one fast-import `M` line per file, as before (same commit)",
+      figure: measured(store.plain),
+    },
+    note: "commit() of a loaded store: hashing, the components/ tree built in-process and written with `git hash-object`, one fast-import of the new blobs and the commit, compare-and-swap of the branch. Runs alternate with the per-file way on fresh copies; both must give the same commit id.",
+  };
 }
 
 function text(samples: number[]): string {

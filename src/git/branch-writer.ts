@@ -12,7 +12,7 @@ import type { Credentials } from "./credentials.js";
 import { GitCommandError, GitError, PushRejectedError } from "./errors.js";
 import { importCommit } from "./import-commit.js";
 import { RemoteMirror } from "./remote-mirror.js";
-import { assertBranchName, compareAndSwapRef, ensureBareRepository, readRef } from "./repository.js";
+import { assertBranchName, compareAndSwapRef, ensureBareRepository } from "./repository.js";
 import { runGit } from "./run-git.js";
 import { signCommit, signingFromGitConfig, type CommitSigning } from "./sign-commit.js";
 import { realSleep, type Sleep } from "./sleep.js";
@@ -115,7 +115,8 @@ class GitBranchWriter implements BranchWriter {
       await this.cache;
       return mirror.sync();
     }
-    return readRef({ gitDir: this.options.gitDir, ref: `refs/heads/${branch}` });
+    // Asked of the long-lived cat-file: no process started per look (the REST API looks often).
+    return this.reader.resolveCommit(`refs/heads/${branch}`);
   }
 
   async commit(change: BranchChange): Promise<BranchChangeResult> {

@@ -19,6 +19,10 @@ export interface FastImportCommit {
   /** Path -> new content (`null` deletes the path). Applied in this order. */
   changes: ReadonlyArray<readonly [string, Buffer | null]>;
   identity?: { name: string; email: string };
+  /** Blobs to store before the commit (the files of `trees`, whose tree objects reference them). */
+  blobs?: readonly Buffer[];
+  /** Directories replaced whole by a tree already in the repository: path -> tree id; before `changes`. */
+  trees?: ReadonlyArray<readonly [string, string]>;
 }
 
 /** Mark of the commit, for `get-mark`. */
@@ -33,14 +37,16 @@ export function buildFastImportStream(commit: FastImportCommit): Buffer[] {
   const when = `${Math.floor(commit.when.getTime() / 1000)} +0000`;
   const person = `${identity.name} <${identity.email}> ${when}`;
   const message = Buffer.from(normalizeMessage(commit.message), "utf8");
-  const chunks: Buffer[] = [
-    text(`reset ${commit.ref}\n\n`),
+  const chunks: Buffer[] = [text(`reset ${commit.ref}\n\n`)];
+  for (const blob of commit.blobs ?? []) chunks.push(text(`blob\ndata ${blob.length}\n`), blob, text("\n"));
+  chunks.push(
     text(`commit ${commit.ref}\nmark ${COMMIT_MARK}\nauthor ${person}\ncommitter ${person}\n`),
     text(`data ${message.length}\n`),
     message,
     text("\n"),
-  ];
+  );
   if (commit.parent !== null) chunks.push(text(`from ${commit.parent}\n`));
+  for (const [path, tree] of commit.trees ?? []) chunks.push(text(`M 040000 ${tree} ${quotePath(path)}\n`));
   for (const [path, content] of commit.changes) {
     if (content === null) {
       chunks.push(text(`D ${quotePath(path)}\n`));

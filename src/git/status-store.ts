@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
 import { splitUrlCredentials, type Credentials } from "./credentials.js";
 import { diffCommits, listTree } from "./diff-tree.js";
+import { REGULAR_FILE_MODE, planDirectoryTrees, type DirectoryTree } from "./directory-trees.js";
 import { GitCommandError, PushRejectedError } from "./errors.js";
 import { STATUS_IDENTITY, hashBlob, isValidStatusPath } from "./fast-import.js";
 import { importCommit } from "./import-commit.js";
@@ -18,7 +19,6 @@ import {
   compareAndSwapRef,
   assertGitVersion,
   ensureBareRepository,
-  readRef,
   resolveGitDir,
   serial,
 } from "./repository.js";
@@ -70,6 +70,11 @@ export interface StatusStoreOptions {
   beforePublish?: (attempt: PublishAttempt) => Promise<void> | void;
   /** Sign every status commit (`--signing-key`); null or absent: unsigned. */
   signing?: CommitSigning | null;
+  /**
+   * Changed files in one directory from which its tree is built here rather than by fast-import
+   * (default MIN_CHANGES_FOR_TREE; `Infinity`: never). The commit is the same either way.
+   */
+  treeMinChanges?: number;
 }
 
 /** Open the status store (nothing is read until `load()` or `commit()`). */
@@ -87,6 +92,8 @@ export async function createStatusStore(options: StatusStoreOptions): Promise<St
 interface Snapshot {
   tip: string | null;
   files: Map<string, string>;
+  /** Paths of `files` whose mode is not 100644 (someone else wrote them): never in a tree built here. */
+  special: Set<string>;
 }
 
 /** Changes resolved against a snapshot: only what really differs, with the new blob ids. */
@@ -114,7 +121,7 @@ class GitStatusStore implements StatusStore {
       ? new RemotePublisher(
           remoteMirror({ ...options, remote: options.remote, log: this.log, reader: this.reader }),
         )
-      : new LocalPublisher({ gitDir: options.gitDir, ref: this.ref });
+      : new LocalPublisher({ gitDir: options.gitDir, ref: this.ref, reader: this.reader });
   }
 
   load(): Promise<StatusSnapshot> {
@@ -122,6 +129,10 @@ class GitStatusStore implements StatusStore {
       const snapshot = await this.refresh();
       return { tip: snapshot.tip, files: new Map(snapshot.files) };
     });
+  }
+
+  tip(): Promise<string | null> {
+    return this.once(async () => (await this.refresh()).tip);
   }
 
   async readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>> {
@@ -148,24 +159,28 @@ class GitStatusStore implements StatusStore {
     const tip = await this.publisher.currentTip();
     const previous = this.snapshot;
     if (previous && previous.tip === tip) return previous;
-    let files: Map<string, string>;
-    if (tip === null) files = new Map();
-    else if (previous?.tip) files = await this.applyDiff(previous, tip);
-    else
-      files = new Map(
-        (await listTree({ gitDir: this.options.gitDir, commit: tip })).map((e) => [e.path, e.oid]),
-      );
-    this.snapshot = { tip, files };
+    if (tip === null) this.snapshot = { tip, files: new Map(), special: new Set() };
+    else if (previous?.tip) this.snapshot = await this.applyDiff(previous, tip);
+    else this.snapshot = await this.listAll(tip);
     return this.snapshot;
   }
 
-  private async applyDiff(previous: Snapshot, tip: string): Promise<Map<string, string>> {
+  private async listAll(tip: string): Promise<Snapshot> {
+    const entries = await listTree({ gitDir: this.options.gitDir, commit: tip });
+    const special = new Set(entries.filter((e) => e.mode !== REGULAR_FILE_MODE).map((e) => e.path));
+    return { tip, files: new Map(entries.map((e) => [e.path, e.oid])), special };
+  }
+
+  private async applyDiff(previous: Snapshot, tip: string): Promise<Snapshot> {
     const files = new Map(previous.files);
+    const special = new Set(previous.special);
     for (const change of await diffCommits({ gitDir: this.options.gitDir, from: previous.tip, to: tip })) {
       if (change.oid === null) files.delete(change.path);
       else files.set(change.path, change.oid);
+      if (change.oid !== null && change.mode !== REGULAR_FILE_MODE) special.add(change.path);
+      else special.delete(change.path);
     }
-    return files;
+    return { tip, files, special };
   }
 
   private async commitWithRetries(input: StatusCommitInput): Promise<StatusCommitResult | null> {
@@ -213,10 +228,15 @@ class GitStatusStore implements StatusStore {
     return { changes, oids };
   }
 
-  /** Build the commit object with fast-import (no work tree, no index); returns its id. */
+  /**
+   * Build the commit object with fast-import (no work tree, no index); returns its id. Directories
+   * with many changes get their tree written first (see directory-trees.ts): same commit, less work.
+   */
   private async build(base: Snapshot, resolved: Resolved, input: StatusCommitInput): Promise<string> {
     const message = input.message(resolved.changes);
-    const { gitDir, signing } = this.options;
+    const { gitDir, signing, format, treeMinChanges } = this.options;
+    const plan = planDirectoryTrees({ ...base, ...resolved, format, minChanges: treeMinChanges });
+    await writeTrees({ gitDir, trees: plan.trees });
     const unsigned = await importCommit({
       gitDir,
       commit: {
@@ -224,7 +244,9 @@ class GitStatusStore implements StatusStore {
         parent: base.tip,
         message,
         when: input.now,
-        changes: [...resolved.changes],
+        changes: plan.rest,
+        blobs: plan.blobs,
+        trees: plan.trees.map((t) => [t.path, t.oid] as const),
       },
       env: { GLIBC_TUNABLES: [process.env["GLIBC_TUNABLES"], FAST_IMPORT_MALLOC].filter(Boolean).join(":") },
     });
@@ -238,6 +260,7 @@ class GitStatusStore implements StatusStore {
     for (const [path, oid] of resolved.oids) {
       if (oid === null) base.files.delete(path);
       else base.files.set(path, oid);
+      base.special.delete(path);
     }
     base.tip = commit;
     this.snapshot = base;
@@ -297,6 +320,23 @@ function remoteMirror(
   });
 }
 
+/** Store each tree object (`git hash-object -w -t tree`), checking git gives it the id computed here. */
+async function writeTrees(input: { gitDir: string; trees: readonly DirectoryTree[] }): Promise<void> {
+  for (const tree of input.trees) {
+    const { stdout } = await runGit({
+      gitDir: input.gitDir,
+      args: ["hash-object", "-w", "-t", "tree", "--stdin"],
+      stdin: tree.content,
+    });
+    const oid = stdout.toString("utf8").trim();
+    if (oid !== tree.oid) {
+      throw new GitCommandError(`git stored the tree of ${tree.path} as ${oid}, expected ${tree.oid}`, {
+        path: tree.path,
+      });
+    }
+  }
+}
+
 /** Default merge: our content wins. */
 const oursWins: MergeFn = (_path, _theirs, ours) => ours;
 
@@ -307,12 +347,15 @@ interface Publisher {
   publish(input: { commit: string; old: string | null }): Promise<boolean>;
 }
 
-/** A branch in the repository itself: `update-ref <new> <old>`. */
+/**
+ * A branch in the repository itself: its tip asked of the store's long-lived `cat-file` (no process
+ * started per look), published with `update-ref <new> <old>`.
+ */
 class LocalPublisher implements Publisher {
-  constructor(private readonly options: { gitDir: string; ref: string }) {}
+  constructor(private readonly options: { gitDir: string; ref: string; reader: CatFileReader }) {}
 
   currentTip(): Promise<string | null> {
-    return readRef(this.options);
+    return this.options.reader.resolveCommit(this.options.ref);
   }
 
   async publish(input: { commit: string; old: string | null }): Promise<boolean> {

@@ -72,6 +72,8 @@ export interface StatusCommitResult {
 export interface StatusStore {
   /** Read the branch tip and its file list (fetching first when remote). */
   load(): Promise<StatusSnapshot>;
+  /** Only the branch tip (fetching first when remote): what a reader checks before using what it loaded. */
+  tip?(): Promise<string | null>;
   /** Read blobs of the status branch by id. */
   readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
   /**

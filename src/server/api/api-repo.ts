@@ -3,13 +3,16 @@
  * every request through the CLI's readers (the watched branch's manifests are parsed once per tip
  * commit), so an answer never lags the last commit: a create answered 201 is in the next GET.
  * Writes go through the CLI's write path (same checks, same commits) one at a time, so parallel
- * callers never race each other for the branch; each caller's commit is its own.
+ * callers never race each other for the branch; session creates that wait together share a
+ * commit (see WriteQueue and batched), each still answered on its own.
  */
 import type { Logger } from "pino";
+import type { SessionRecord } from "../../api/index.js";
 import type { RepoConfig } from "../../cli/config.js";
 import type { CliIo } from "../../cli/io.js";
 import { readManifestTree, type ManifestTree } from "../../cli/repo-tree.js";
-import { sessionsOf, type LoadedSessions } from "../../cli/session-source.js";
+import type { LoadedSessions } from "../../cli/session-source.js";
+import { sessionViews } from "../../cli/session-view.js";
 import { StatusReader } from "../../cli/status-reader.js";
 import type { WriteContext } from "../../cli/write-change.js";
 import { createBranchWriter, type BranchWriter } from "../../git/branch-writer.js";
@@ -17,6 +20,8 @@ import { createStatusStore } from "../../git/status-store.js";
 import type { ConfigSource, StatusStore } from "../../git/types.js";
 import type { ApiReply } from "./api-router.js";
 import type { ApiCaller } from "./api-tokens.js";
+import { SessionRecordCache } from "./session-record-cache.js";
+import { WriteQueue, type Settled } from "./write-queue.js";
 
 /** Options of ApiRepo.open. */
 export interface ApiRepoOptions {
@@ -30,10 +35,26 @@ export interface ApiRepoOptions {
   reviewBranch?: string | null;
 }
 
+/** An item of a batched write with the name of the caller who sent it. */
+export interface Batched<I> {
+  caller: string;
+  item: I;
+}
+
+/** Author of a commit holding several callers' writes (each named in a `Cfs-Requested-By` trailer). */
+export const API_IDENTITY: ApiCaller = { name: "cfs-gitops REST API", role: "write" };
+
 /** Reads and writes of the REST API. */
 export class ApiRepo {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new WriteQueue();
   private cached: ManifestTree | null = null;
+  private readonly records = new SessionRecordCache();
+  private views: {
+    statusTip: string | null;
+    tree: ManifestTree | null;
+    loaded: LoadedSessions;
+    byName: Map<string, SessionRecord>;
+  } | null = null;
 
   private constructor(
     private readonly options: ApiRepoOptions,
@@ -70,17 +91,64 @@ export class ApiRepo {
     return this.cached;
   }
 
-  /** The sessions as `cfs-gitops sessions list` shows them, read now. */
-  async sessions(): Promise<LoadedSessions> {
-    const [reader, tree] = await Promise.all([StatusReader.open(this.status), this.tree()]);
-    return { sessions: await sessionsOf(reader, tree?.desired ?? null), reader, tree };
+  /**
+   * The sessions as `cfs-gitops sessions list` shows them, as of both branches' tips now: built
+   * again only when a tip moved (records parsed once per blob), else the views built last time.
+   */
+  async sessions(): Promise<LoadedSessions & { byName: ReadonlyMap<string, SessionRecord> }> {
+    const [statusTip, tree] = await Promise.all([this.statusTip(), this.tree()]);
+    const views = this.views;
+    if (views && views.statusTip === statusTip && views.tree === tree)
+      return { ...views.loaded, byName: views.byName };
+    const reader = await StatusReader.open(this.status);
+    const records = await this.records.read(reader.snapshot, this.status);
+    const sessions = sessionViews({
+      records,
+      desired: tree?.desired ?? null,
+      expired: await reader.expired(),
+    });
+    const byName = new Map(sessions.map((session) => [session.name, session]));
+    this.views = { statusTip: reader.snapshot.tip, tree, loaded: { sessions, reader, tree }, byName };
+    return { sessions, reader, tree, byName };
+  }
+
+  private async statusTip(): Promise<string | null> {
+    return this.status.tip ? this.status.tip() : (await this.status.load()).tip;
   }
 
   /** Runs one write, after every write before it, as `caller`, on the watched branch's tip. */
   write<T>(caller: ApiCaller, work: (context: WriteContext) => Promise<T>): Promise<T> {
-    const run = this.queue.then(async () => work(await this.writeContext(caller)));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(async () => work(await this.writeContext(caller)));
+  }
+
+  /**
+   * Runs one write that may share a commit with the writes of the same `kind` waiting with it
+   * (see WriteQueue): `work` gets them all, each with its caller, on one context and settles each.
+   * The commit is authored by the caller when all are one caller's, else by the API itself
+   * (API_IDENTITY; the work names every caller in trailers). With `--api-branch` every write
+   * runs alone (each answer names its commit). Answers `reply(value)` with this item's outcome.
+   */
+  async batched<I, T>(input: {
+    caller: ApiCaller;
+    kind: string;
+    item: I;
+    work: (context: WriteContext, items: ReadonlyArray<Batched<I>>) => Promise<ReadonlyArray<Settled<T>>>;
+    reply: (value: T) => ApiReply | Promise<ApiReply>;
+  }): Promise<ApiReply> {
+    const { caller, item, work, reply } = input;
+    const own = { caller: caller.name, item };
+    if (this.options.reviewBranch)
+      return this.written(caller, async (context) => unwrap((await work(context, [own]))[0]), reply);
+    const value = await this.queue.batch({
+      key: input.kind,
+      item: own,
+      work: async (items: ReadonlyArray<Batched<I>>) => {
+        const callers = new Set(items.map((i) => i.caller));
+        const author = callers.size === 1 ? caller : API_IDENTITY;
+        return work(await this.writeContext(author), items);
+      },
+    });
+    return reply(value);
   }
 
   /**
@@ -116,7 +184,7 @@ export class ApiRepo {
 
   /** Stops the status reader and the writer. */
   async close(): Promise<void> {
-    await this.queue;
+    await this.queue.idle();
     await this.writer.close();
     await this.status.close();
   }
@@ -159,6 +227,12 @@ export class ApiRepo {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     };
   }
+}
+
+function unwrap<T>(outcome: Settled<T> | undefined): T {
+  if (outcome === undefined) throw new Error("the write gave no answer");
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }
 
 function slug(name: string): string {

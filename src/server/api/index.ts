@@ -14,3 +14,4 @@ export * from "./components-api.js";
 export * from "./options-api.js";
 export * from "./write-rate-limiter.js";
 export * from "./sources-api.js";
+export * from "./write-queue.js";

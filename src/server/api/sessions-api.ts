@@ -4,10 +4,9 @@
  * checks are the CLI's own (session-filters, session-view, sessions-write), so the API and
  * `cfs-gitops sessions ...` give the same answers.
  */
-import { jobName, type SessionRecord } from "../../api/index.js";
-import { assertCreatable, SessionExistsError } from "../../cli/commands/sessions-write.js";
+import type { SessionRecord } from "../../api/index.js";
 import { CliError } from "../../cli/errors.js";
-import { sessionManifestPaths, type ManifestTree } from "../../cli/repo-tree.js";
+import { sessionManifestPaths } from "../../cli/repo-tree.js";
 import {
   matchesSessionFilter,
   pageByName,
@@ -15,19 +14,15 @@ import {
   parseSessionFilter,
   type SessionFilter,
 } from "../../cli/session-filters.js";
-import { manifestYaml, sessionPath } from "../../cli/session-flags.js";
-import { StatusReader } from "../../cli/status-reader.js";
 import { commitChange, readBase, type WriteContext } from "../../cli/write-change.js";
-import { BranchConflictError } from "../../git/branch-writer.js";
-import { hashBlob } from "../../git/fast-import.js";
-import { newSessionRecord } from "../../plan/index.js";
-import { ApiError, badRequest, notFound } from "./api-error.js";
+import { badRequest, notFound } from "./api-error.js";
 import type { ApiRepo } from "./api-repo.js";
 import { DEFAULT_PAGE_SIZE, type ApiReply, type ApiRequest, type ApiRoute } from "./api-router.js";
 import { sessionManifestFromBody } from "./session-create-body.js";
+import { createSessions, sessionToCreate } from "./session-creates.js";
 
-/** The trailer every API commit carries: how the change came. */
-export const API_TRAILER = "Cfs-Via: rest-api";
+export { API_TRAILER, writeOrExplain } from "./write-answers.js";
+import { API_TRAILER, writeOrExplain } from "./write-answers.js";
 
 /** Inputs of the session routes. */
 export interface SessionRoutesInput {
@@ -106,43 +101,25 @@ async function listSessions(req: ApiRequest, input: SessionRoutesInput): Promise
 
 async function getSession(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
   const name = req.params["session_name"] ?? "";
-  const { sessions } = await input.repo.sessions();
-  const record = sessions.find((session) => session.name === name);
+  const { byName } = await input.repo.sessions();
+  const record = byName.get(name);
   if (!record) throw notFound(`Session ${name} could not be found`);
   return { status: 200, body: record };
 }
 
+/**
+ * POST: the caller's creates that wait together are committed as one (see createSessions); the
+ * answer is this session's own (201 with its pending record, or its 409 / 400).
+ */
 async function createSession(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
-  const manifest = sessionManifestFromBody(await req.body());
-  const path = sessionPath(manifest.name);
-  const text = manifestYaml(manifest);
-  const changes = new Map([[path, Buffer.from(text)]]);
-  return input.repo.written(
-    req.caller,
-    (context) =>
-      writeOrExplain(async () => {
-        const reader = await StatusReader.open(context.status);
-        if (reader.hasSession(manifest.name))
-          throw new ApiError(409, "Conflict", `A session with the name ${manifest.name} already exists`);
-        const check = (tree: ManifestTree): void => assertCreatable({ tree, name: manifest.name, path });
-        const tree = await readBase(context, changes);
-        check(tree);
-        const result = await commitChange(context, {
-          changes,
-          subject: `Add session ${manifest.name}`,
-          body: `Configuration ${manifest.configuration.name}, target ${manifest.target?.definition ?? "dynamic"}.\nCreated by ${req.caller.name} with: POST /v3/sessions\n\n${API_TRAILER}`,
-          check,
-        });
-        const blob = hashBlob(Buffer.from(text));
-        return newSessionRecord({
-          session: manifest,
-          source: { path, commit: result.commit, blob },
-          job: jobName(manifest.name, blob),
-          options: tree.desired.options,
-        });
-      }),
-    (record) => ({ status: 201, body: record }),
-  );
+  const item = sessionToCreate(sessionManifestFromBody(await req.body()));
+  return input.repo.batched({
+    caller: req.caller,
+    kind: "create-session",
+    item,
+    work: (context, items) => createSessions({ context, items }),
+    reply: (record: SessionRecord) => ({ status: 201, body: record }),
+  });
 }
 
 async function deleteSession(req: ApiRequest, input: SessionRoutesInput): Promise<ApiReply> {
@@ -199,16 +176,4 @@ async function deleteMatching(input: {
     body: `${chosen.map((record) => `- ${record.name}`).join("\n")}\n\nDeleted by ${input.caller} with: DELETE /v3/sessions\n\n${API_TRAILER}`,
   });
   return chosen.map((record) => record.name);
-}
-
-/** The write path's refusals as HTTP answers: a taken name 409, any other refusal 400. */
-export async function writeOrExplain<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof SessionExistsError || error instanceof BranchConflictError)
-      throw new ApiError(409, "Conflict", error.message);
-    if (error instanceof CliError) throw badRequest(error.message);
-    throw error;
-  }
 }

@@ -113,3 +113,22 @@ describe("isValidStatusPath", () => {
     },
   );
 });
+
+describe("buildFastImportStream with whole directories", () => {
+  it("stores the blobs before the commit and replaces each directory by its tree before the file lines", () => {
+    const tree = "d".repeat(40);
+    const stream = Buffer.concat(
+      buildFastImportStream({
+        ref: "refs/x",
+        parent: null,
+        message: "m",
+        when,
+        blobs: [Buffer.from("a1"), Buffer.from("b1")],
+        trees: [["components", tree]],
+        changes: [["sessions/s.json", null]],
+      }),
+    ).toString("utf8");
+    expect(stream.indexOf("blob\ndata 2\na1\nblob\ndata 2\nb1\ncommit refs/x\n")).toBeGreaterThan(0);
+    expect(stream).toContain(`\nM 040000 ${tree} components\nD sessions/s.json\n`);
+  });
+});
