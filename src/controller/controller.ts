@@ -135,7 +135,16 @@ export class Controller {
   private readonly retryTimer: WakeTimer;
   private readonly resyncTimer: WakeTimer;
   private loopHealth: LoopHealth = { state: "ok", failures: 0, last: null };
-  private desired: { version: number; state: DesiredState } | null = null;
+  /**
+   * The desired state last assembled, and what it was assembled from: the source state's version,
+   * and what isSettled answered while assembling (a finished session's references are not checked),
+   * asked again to know whether the state still holds.
+   */
+  private desired: {
+    version: number;
+    settled: Array<[string, string, boolean]>;
+    state: DesiredState;
+  } | null = null;
   /** Goes up whenever `recorded` changes (what isSettled answers can only change then). */
   private recordsVersion = 0;
   /** The status branch's tip as last read or written; null before. */
@@ -416,17 +425,24 @@ export class Controller {
    */
   private desiredAt(commit: string): DesiredState {
     const version = this.sourceState.version;
-    if (this.desired?.version !== version) {
-      const state = assembleDesired({
-        commit,
-        files: this.sourceState.files.values(),
-        locate: this.locator(),
-        ansibleConfigs: this.sourceState.ansibleConfigs,
-        settledPaths: this.sourceState.settledPaths,
-      });
-      this.desired = { version, state };
-    }
-    return this.desired.state;
+    const cached = this.desired;
+    const same = cached?.settled.every(([path, blob, was]) => this.isSettled(path, blob) === was);
+    if (cached?.version === version && same) return cached.state;
+    const settled: Array<[string, string, boolean]> = [];
+    const state = assembleDesired({
+      commit,
+      files: this.sourceState.files.values(),
+      locate: this.locator(),
+      ansibleConfigs: this.sourceState.ansibleConfigs,
+      settledPaths: this.sourceState.settledPaths,
+      settled: (path, blob) => {
+        const answer = this.isSettled(path, blob);
+        settled.push([path, blob, answer]);
+        return answer;
+      },
+    });
+    this.desired = { version, settled, state };
+    return state;
   }
 
   /**
