@@ -9,6 +9,7 @@ import { registerController } from "./commands/controller.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDiff } from "./commands/diff.js";
 import { registerImages } from "./commands/images.js";
+import { registerProblems } from "./commands/problems.js";
 import { registerSessions } from "./commands/sessions.js";
 import { registerStep } from "./commands/step.js";
 import { registerValidate } from "./commands/validate.js";
@@ -37,6 +38,7 @@ function buildProgram(io: CliIo): Command {
   registerConfigurations(program, io);
   registerComponents(program, io);
   registerDiff(program, io);
+  registerProblems(program, io);
   registerVerify(program, io);
   registerImages(program, io);
   registerDemo(program);
