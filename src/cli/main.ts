@@ -33,7 +33,7 @@ function buildProgram(io: CliIo): Command {
       writeErr: (text) => io.stderr.write(text),
     });
   registerController(program);
-  registerValidate(program);
+  registerValidate(program, io);
   registerSessions(program, io);
   registerConfigurations(program, io);
   registerComponents(program, io);
