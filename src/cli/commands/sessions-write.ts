@@ -238,6 +238,7 @@ async function waitAndReport(
     io: context.io,
     intervalMs: input.intervalMs,
     timeoutMs: input.timeoutMs,
+    dataDir: context.config.dataDir,
   });
   const succeeded = record.status.session.succeeded;
   if (succeeded === "true") return;

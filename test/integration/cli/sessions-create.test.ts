@@ -366,8 +366,8 @@ describe("sessions create --wait", () => {
     expect(result.stdout.split("\n")).toEqual([
       "waited: waiting for the controller to pick it up (0:05)",
       "waited: pending (0:10)",
-      "waited: running · git-clone-0 · layer 1 of 2 (0:15)",
-      "waited: running · ansible-1 · layer 2 of 2 (0:20)",
+      "waited: running · git-clone-0 · layer 0 (base), 1 of 2 (0:15)",
+      "waited: running · ansible-1 · layer 1 (app), 2 of 2 (0:20)",
       "waited: complete, succeeded=false (layer app (ansible-1) failed on localhost) (0:25)",
       "",
     ]);
@@ -388,7 +388,7 @@ describe("sessions create --wait", () => {
     );
     expect(result.code).toBe(0);
     const frames = result.stdout.split("\r\x1b[2K").filter(Boolean);
-    expect(frames).toContain("waited-tty: running · ansible-1 · layer 2 of 2 · 4:04");
+    expect(frames).toContain("waited-tty: running · ansible-1 · layer 1 (app), 2 of 2 · 4:04");
     expect(frames.at(-1)).toBe("waited-tty: complete, succeeded=true · 5:05\n");
   });
 
