@@ -33,6 +33,7 @@ import {
   type ManifestTree,
 } from "../repo-tree.js";
 import { pageByName, parseLimit } from "../session-filters.js";
+import { nameList } from "../name-list.js";
 import { readSettled } from "../settled-sessions.js";
 import { StatusReader } from "../status-reader.js";
 import {
@@ -514,12 +515,6 @@ export function configurationUsage(input: {
     unfinishedSessions: sessions.filter((s) => !isFinished(s)),
     completeSessions: sessions.filter(isFinished),
   };
-}
-
-/** `a, b, c and 4 more`: a few names and a count, for one readable line. */
-export function nameList(names: readonly string[], shown = 5): string {
-  if (names.length <= shown) return names.join(", ");
-  return `${names.slice(0, shown).join(", ")} and ${names.length - shown} more`;
 }
 
 function refuseIfUsed(usage: ConfigurationUsage, name: string): void {

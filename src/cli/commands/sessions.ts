@@ -38,7 +38,7 @@ Examples:
   cfs-gitops sessions create --name s1 --configuration-name site --wait
   cfs-gitops sessions list --status running
   cfs-gitops sessions describe s1 --format yaml
-  cfs-gitops sessions deleteall --max-age 7d --yes`,
+  cfs-gitops sessions deleteall --min-age 7d          # complete sessions older than 7 days; asks first`,
     );
   registerList(sessions, io);
   registerDescribe(sessions, io);

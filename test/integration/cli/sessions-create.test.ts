@@ -16,7 +16,10 @@ const IMAGE = "902b4a80-3ac2-40d5-b65e-86ac3e12f209";
 let repo: CliRepo;
 
 beforeAll(async () => {
-  repo = await startCliRepo({ "sessions/existing.yaml": sessionManifest("existing") });
+  repo = await startCliRepo({
+    "sessions/existing.yaml": sessionManifest("existing"),
+    "ansible-configs/custom-cfg.cfg": "[defaults]\nforks = 5\n",
+  });
 });
 
 afterAll(async () => {
@@ -91,6 +94,37 @@ describe("sessions create", () => {
     expect(pushes.length).toBeGreaterThan(0);
     expect(pushes.every((r) => r.status === 200)).toBe(true);
     expect(result.stdout + result.stderr).not.toContain(CREDENTIALS.password);
+  });
+
+  it("refuses an --ansible-config the repository does not have, naming the ones it has, and writes nothing", async () => {
+    const before = await tip();
+    const result = await repo.run([
+      "sessions",
+      "create",
+      "--name",
+      "typo-cfg",
+      "--configuration-name",
+      "site",
+      "--ansible-config",
+      "custom-cgf",
+    ]);
+    expect(result).toMatchObject({
+      code: 2,
+      stderr:
+        "cfs-gitops: --ansible-config custom-cgf: the repository has no ansible-configs/custom-cgf.cfg (CFS would fail the session): add it, name one of custom-cfg, or the default cfs-default-ansible-cfg\n",
+    });
+    expect(await tip()).toBe(before);
+    const builtin = await repo.run([
+      "sessions",
+      "create",
+      "--name",
+      "default-cfg",
+      "--configuration-name",
+      "site",
+      "--ansible-config",
+      "cfs-default-ansible-cfg",
+    ]);
+    expect(builtin.code).toBe(0);
   });
 
   it("prints the pending record the controller will write with --format json", async () => {
