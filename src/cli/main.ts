@@ -3,6 +3,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import { registerCompletion } from "./commands/completion.js";
 import { registerComponents } from "./commands/components.js";
 import { registerConfigurations } from "./commands/configurations.js";
 import { registerController } from "./commands/controller.js";
@@ -18,6 +19,7 @@ import { ConfigError } from "./config.js";
 import { snapshotEnvironment } from "./environment.js";
 import { CliError } from "./errors.js";
 import { processIo, type CliIo } from "./io.js";
+import { oneLineParseError } from "./parse-errors.js";
 import { isGitError } from "../git/errors.js";
 
 function buildProgram(io: CliIo): Command {
@@ -26,11 +28,11 @@ function buildProgram(io: CliIo): Command {
       "GitOps for the Configuration Framework Service: sessions as manifests in Git, status on a status branch",
     )
     .version("0.1.0")
-    .showHelpAfterError("(add --help for usage)")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(oneLineParseError(text)),
     });
   registerController(program);
   registerValidate(program, io);
@@ -43,6 +45,7 @@ function buildProgram(io: CliIo): Command {
   registerImages(program, io);
   registerDemo(program);
   registerStep(program, io);
+  registerCompletion(program, io);
   return program;
 }
 

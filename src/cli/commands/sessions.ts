@@ -11,7 +11,7 @@ import { addOutputOptions, paintFor, parseOutput, type OutputFlags } from "../ou
 import { parseFormatOf, renderData, renderTable } from "../output.js";
 import { errorCount, invalidSessions, problemLines, problemsOf } from "../problems.js";
 import { renderSessionList } from "../session-list.js";
-import { addRepoOptions, withRepo, type GlobalFlags } from "../repo-options.js";
+import { addRepoOptions, withRepo, type GlobalFlags, type RepoContext } from "../repo-options.js";
 import { timelineRows } from "../history.js";
 import { readSessionHistory } from "../session-history.js";
 import { findSession, loadSessions } from "../session-source.js";
@@ -24,6 +24,7 @@ import {
   type SessionFilter,
   type SessionFilterFlags,
 } from "../session-filters.js";
+import { durationFlag, registerSessionWait } from "./sessions-wait.js";
 import { registerSessionWrites, addFilterOptions } from "./sessions-write.js";
 
 /** Registers the `sessions` command group. */
@@ -37,17 +38,21 @@ export function registerSessions(program: Command, io: CliIo = processIo()): voi
 Examples:
   cfs-gitops sessions create --name s1 --configuration-name site --wait
   cfs-gitops sessions list --status running
-  cfs-gitops sessions describe s1 --format yaml
+  cfs-gitops sessions describe s1 -o yaml
+  cfs-gitops sessions wait s1 --timeout 30m
   cfs-gitops sessions deleteall --min-age 7d          # complete sessions older than 7 days; asks first`,
     );
   registerList(sessions, io);
   registerDescribe(sessions, io);
   registerLogs(sessions, io);
   registerHistory(sessions, io);
+  registerSessionWait(sessions, io);
   registerSessionWrites(sessions, io);
 }
 
-type ListFlags = GlobalFlags & SessionFilterFlags & OutputFlags & { limit?: string; after?: string };
+type ListFlags = GlobalFlags &
+  SessionFilterFlags &
+  OutputFlags & { limit?: string; after?: string; watch?: boolean; pollInterval?: string };
 
 const LIST_OUTPUTS = ["table", "wide", "name", "json", "yaml"] as const;
 
@@ -60,6 +65,8 @@ function registerList(sessions: Command, io: CliIo): void {
           .description("list sessions, filtered like `cray cfs v3 sessions list`; invalid manifests too")
           .option("--limit <n>", "at most n sessions (sorted by name); see --after")
           .option("--after <name>", "only sessions whose name sorts after this one (the next page)")
+          .option("-w, --watch", "print the list again whenever it changes, until interrupted")
+          .option("--poll-interval <duration>", "with --watch: how often to read the branches (default 2s)")
           .addHelpText(
             "after",
             `
@@ -71,7 +78,8 @@ Examples:
   cfs-gitops sessions list --status running
   cfs-gitops sessions list --status invalid
   cfs-gitops sessions list --succeeded false --max-age 1d -o json
-  cfs-gitops sessions list -o wide --tags bos_session=abc --limit 20 --after s-0042`,
+  cfs-gitops sessions list -o wide --tags bos_session=abc --limit 20 --after s-0042
+  cfs-gitops sessions list --watch --status running`,
           ),
         { allowed: LIST_OUTPUTS, table: true },
       ),
@@ -81,29 +89,58 @@ Examples:
     const invalidOnly = flags.status === "invalid";
     const filter = parseSessionFilter(invalidOnly ? { ...flags, status: "" } : flags);
     const limit = parseLimit(flags.limit);
+    const intervalMs = flags.watch ? durationFlag("--poll-interval", flags.pollInterval ?? "2s") : 0;
+    const list = { flags, output, filter, invalidOnly, limit };
     await withRepo(
       flags,
       async (context) => {
-        const loaded = await loadSessions(context);
-        const now = io.now();
-        const matching = invalidOnly
-          ? []
-          : loaded.sessions.filter((record) => matchesSessionFilter(record, filter, now));
-        const page = pageByName(matching, { limit, after: flags.after ?? null });
-        const invalid = invalidSessions({
-          problems: await problemsOf(loaded),
-          recorded: new Set(loaded.sessions.map((record) => record.name)),
-        }).filter((session) => invalidMatches(session.name, { filter, invalidOnly, after: flags.after }));
-        const params = { limit, ...cfsFilterParams(flags) };
-        const paint = paintFor(io);
-        const headers = flags.headers !== false;
-        io.stdout.write(renderSessionList({ page, invalid, output, headers, now, paint, params }));
-        if (page.next !== null && output !== "json" && output !== "yaml")
-          io.stderr.write(`more sessions: add --after ${page.next}\n`);
+        if (!flags.watch) {
+          const { text, note } = await listText({ context, io, ...list });
+          io.stdout.write(text);
+          if (note) io.stderr.write(note);
+          return;
+        }
+        let last = "";
+        for (;;) {
+          const { text } = await listText({ context, io, ...list });
+          if (text !== last)
+            io.stdout.write(`${io.stdout.isTTY ? "\x1b[H\x1b[2J" : last ? "\n" : ""}${text}`);
+          last = text;
+          await io.sleep(intervalMs);
+        }
       },
       io,
     );
   });
+}
+
+/** One rendering of `sessions list`, and the note for stderr (more pages). */
+async function listText(input: {
+  context: RepoContext;
+  io: CliIo;
+  flags: ListFlags;
+  output: (typeof LIST_OUTPUTS)[number];
+  filter: SessionFilter;
+  invalidOnly: boolean;
+  limit: number | null;
+}): Promise<{ text: string; note: string }> {
+  const { context, io, flags, output, filter, invalidOnly, limit } = input;
+  const loaded = await loadSessions(context);
+  const now = io.now();
+  const matching = invalidOnly
+    ? []
+    : loaded.sessions.filter((record) => matchesSessionFilter(record, filter, now));
+  const page = pageByName(matching, { limit, after: flags.after ?? null });
+  const invalid = invalidSessions({
+    problems: await problemsOf(loaded),
+    recorded: new Set(loaded.sessions.map((record) => record.name)),
+  }).filter((session) => invalidMatches(session.name, { filter, invalidOnly, after: flags.after }));
+  const params = { limit, ...cfsFilterParams(flags) };
+  const paint = paintFor(io);
+  const headers = flags.headers !== false;
+  const text = renderSessionList({ page, invalid, output, headers, now, paint, params });
+  const paged = page.next !== null && output !== "json" && output !== "yaml";
+  return { text, note: paged ? `more sessions: add --after ${page.next}\n` : "" };
 }
 
 /**
