@@ -43,6 +43,7 @@ import { locateManifestPointer, parseManifest } from "../manifest/index.js";
 import type { Runner } from "../runners/types.js";
 import { resolveBranchCommit } from "../git/resolve-branch.js";
 import { ComponentRecords, type ResolveBranch } from "./component-records.js";
+import { logsOfDeleted } from "./deleted-logs.js";
 import { applyRecordFile, applyRecordValue, loadRecordedState } from "./recorded-state.js";
 import { WatchedBranchMissingError } from "./errors.js";
 import { SourceState, type ParseFn } from "./source-state.js";
@@ -348,6 +349,7 @@ export class Controller {
     await this.componentRecords.resolveBranches(this.desiredAt(sync.commit));
     const observed = await this.options.runner.observe();
     const planned = this.plan(sync.commit, observed);
+    await this.keepDeletedLogs(planned, observed);
     const results = await this.apply(planned);
     const plan = foldResults({ plan: planned, results, recorded: this.recorded, now: this.now() });
     const statusCommit = await this.writeStatus(plan, sync.commit);
@@ -564,6 +566,27 @@ export class Controller {
     this.componentRecords.addChanges(put);
     for (const name of plan.completed) await this.addLogs(changes, plan.sessions.get(name) ?? null);
     return { changes, values };
+  }
+
+  /**
+   * Commits the logs of sessions deleted before they completed, before their runs are removed (the
+   * deletion commit then removes them from the tip; `git log cfs-status` keeps them).
+   */
+  private async keepDeletedLogs(plan: PlanOutput, observed: Map<string, RunObservation>): Promise<void> {
+    const { runner, status } = this.options;
+    const logs = await logsOfDeleted({ plan, recorded: this.recorded, observed, runner, shorten: tail });
+    if (logs.size === 0) return;
+    const names = [...new Set([...logs.keys()].map((path) => path.split("/")[1] ?? ""))].sort();
+    const result = await status.commit({
+      changes: logs,
+      now: this.now(),
+      message: () => `status: logs of ${names.join(", ")}, deleted before completing\n`,
+    });
+    if (!result) return;
+    this.lastCommitAt = this.now().getTime();
+    for (const [path, content] of result.changes)
+      if (content !== null) this.statusFiles.set(path, gitBlobId(content));
+    if (result.retries === 0) this.statusTip = result.commit;
   }
 
   private deleteLogs(changes: Map<string, Buffer | null>, name: string): void {
