@@ -98,7 +98,13 @@ function updatedOf(tree: ManifestTree, updated: Map<string, string>, name: strin
   return path === undefined ? null : (updated.get(path) ?? null);
 }
 
-type ListFlags = GlobalFlags & { format: string; limit?: string; after?: string; inUse?: string };
+type ListFlags = GlobalFlags & {
+  format: string;
+  output?: string;
+  limit?: string;
+  after?: string;
+  inUse?: string;
+};
 
 function registerList(group: Command, io: CliIo): void {
   addRepoOptions(
@@ -106,6 +112,7 @@ function registerList(group: Command, io: CliIo): void {
       .command("list")
       .description("list configurations (valid ones; see `cfs-gitops validate` for the rest)")
       .option("--format <format>", "table, json or yaml", "table")
+      .option("-o, --output <format>", "the same as --format (as kubectl spells it)")
       .option(
         "--in-use <bool>",
         "true: only those a component's desired_config names; false: only the others",
@@ -114,7 +121,7 @@ function registerList(group: Command, io: CliIo): void {
       .option("--after <name>", "only configurations whose name sorts after this one")
       .addHelpText("after", "\nExample:\n  cfs-gitops configurations list --format json --limit 50\n"),
   ).action(async (flags: ListFlags) => {
-    const format = parseFormatOf(flags.format, ["table", "json", "yaml"] as const);
+    const format = parseFormatOf(flags.output ?? flags.format, ["table", "json", "yaml"] as const);
     const limit = parseLimit(flags.limit);
     const inUse = parseInUse(flags.inUse);
     await withRepo(
@@ -160,9 +167,10 @@ function registerDescribe(group: Command, io: CliIo): void {
       .command("describe <name>")
       .description("show one configuration in the shape of `cray cfs v3 configurations describe`")
       .option("--format <format>", "json or yaml", "json")
-      .addHelpText("after", "\nExample:\n  cfs-gitops configurations describe site --format yaml\n"),
-  ).action(async (name: string, flags: GlobalFlags & { format: string }) => {
-    const format = parseFormatOf(flags.format, ["json", "yaml"] as const);
+      .option("-o, --output <format>", "the same as --format (as kubectl spells it)")
+      .addHelpText("after", "\nExample:\n  cfs-gitops configurations describe site -o yaml\n"),
+  ).action(async (name: string, flags: GlobalFlags & { format: string; output?: string }) => {
+    const format = parseFormatOf(flags.output ?? flags.format, ["json", "yaml"] as const);
     await withRepo(
       flags,
       async (context) => {

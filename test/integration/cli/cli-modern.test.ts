@@ -133,6 +133,19 @@ describe("sessions list output", () => {
   });
 });
 
+describe("-o on the other list and describe commands", () => {
+  it("is the same as --format", async () => {
+    const list = await repo.run(["configurations", "list", "-o", "json"]);
+    expect(JSON.parse(list.stdout)).toMatchObject({ configurations: [{ name: "site" }] });
+    expect((await repo.run(["configurations", "describe", "site", "-o", "yaml"])).stdout).toMatch(
+      /^name: site\n/,
+    );
+    const components = await repo.run(["components", "list", "-o", "json"]);
+    expect(components.code).toBe(0);
+    expect(components.stdout).toContain("x1000c0s0b0n0");
+  });
+});
+
 describe("sessions wait", () => {
   it("follows a session until it completes: exit 0 when it succeeded, 1 when it failed or is unknown", async () => {
     let clock = NOW.getTime();
