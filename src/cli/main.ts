@@ -3,6 +3,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import { registerCompletion } from "./commands/completion.js";
 import { registerComponents } from "./commands/components.js";
 import { registerConfigurations } from "./commands/configurations.js";
 import { registerSources } from "./commands/sources.js";
@@ -11,6 +12,7 @@ import { registerDemo } from "./commands/demo.js";
 import { registerDiff } from "./commands/diff.js";
 import { registerPrCheck } from "./commands/pr-check.js";
 import { registerImages } from "./commands/images.js";
+import { registerProblems } from "./commands/problems.js";
 import { registerSessions } from "./commands/sessions.js";
 import { registerStep } from "./commands/step.js";
 import { registerValidate } from "./commands/validate.js";
@@ -19,6 +21,7 @@ import { ConfigError } from "./config.js";
 import { snapshotEnvironment } from "./environment.js";
 import { CliError } from "./errors.js";
 import { processIo, type CliIo } from "./io.js";
+import { oneLineParseError } from "./parse-errors.js";
 import { isGitError } from "../git/errors.js";
 
 function buildProgram(io: CliIo): Command {
@@ -27,24 +30,26 @@ function buildProgram(io: CliIo): Command {
       "GitOps for the Configuration Framework Service: sessions as manifests in Git, status on a status branch",
     )
     .version("0.1.0")
-    .showHelpAfterError("(add --help for usage)")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(oneLineParseError(text)),
     });
   registerController(program);
-  registerValidate(program);
+  registerValidate(program, io);
   registerSessions(program, io);
   registerConfigurations(program, io);
   registerSources(program, io);
   registerComponents(program, io);
   registerDiff(program, io);
   registerPrCheck(program, io);
+  registerProblems(program, io);
   registerVerify(program, io);
   registerImages(program, io);
   registerDemo(program);
   registerStep(program, io);
+  registerCompletion(program, io);
   return program;
 }
 

@@ -19,13 +19,20 @@ export function currentStep(record: SessionRecord): string | null {
   return started.at(-1)?.name ?? null;
 }
 
-/** `layer 2 of 3` for a step of a layer (`git-clone-<i>`, `ansible-<i>`), else null. */
+/**
+ * `layer 1 (app), 2 of 3` for a step of a layer (`git-clone-<i>`, `ansible-<i>`), else null: the
+ * layer's index as the record and the reasons number it (from 0, its place in the configuration),
+ * its name, and where it stands among the layers the session runs.
+ */
 export function layerPosition(record: SessionRecord, step: string | null): string | null {
   const match = step === null ? null : /^(?:git-clone|ansible)-(\d+)$/.exec(step);
   if (!match) return null;
   const layers = record.status.layers;
   const position = layers.findIndex((layer) => layer.index === Number(match[1]));
-  return position < 0 ? null : `layer ${position + 1} of ${layers.length}`;
+  const layer = layers[position];
+  if (layer === undefined) return null;
+  const name = layer.name ? ` (${layer.name})` : "";
+  return `layer ${layer.index}${name}, ${position + 1} of ${layers.length}`;
 }
 
 /** The state of a session in a few words, without the elapsed time (what plain output prints on change). */

@@ -40,6 +40,8 @@ export interface ReadTreeInput {
   overlay?: ReadonlyMap<string, Buffer | null>;
   /** Parses kept by blob (default: the process's shared cache). */
   cache?: ManifestParseCache;
+  /** Session files that finished (their references are not checked, as the controller does). */
+  settled?: (path: string, blob: string) => boolean;
 }
 
 /** Blob id given to overlaid files (they are not in the repository yet). */
@@ -67,6 +69,7 @@ export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTr
     commit: input.commit,
     files,
     locate: (path, pointer) => locateManifestPointer(texts.get(path) ?? "", pointer),
+    ...(input.settled ? { settled: input.settled } : {}),
   });
   const replaced = new Set(entries.filter((entry) => overlay.has(entry.path)).map((entry) => entry.path));
   return { commit: input.commit, blobs, replaced, texts, files, desired };

@@ -19,21 +19,55 @@ export interface LogsInput {
   step: string | null;
 }
 
-/** Prints the logs once. */
+/** Prints the logs once: one step (`-c`), or every step that ran, each under a header. */
 export async function printLogs(input: LogsInput): Promise<void> {
   const { context, name } = input;
   const { record, reader } = await sessionAndReader(context, name);
-  const steps = input.step ? [input.step] : stepOrder(record, reader.logSteps(name));
+  const known = stepOrder(record, reader.logSteps(name));
+  if (input.step !== null) assertKnownStep({ name, step: input.step, known, record });
+  const steps = input.step ? [input.step] : known;
+  let printed = 0;
   for (const step of steps) {
     const text = await readStepLog({ context, reader, record, step });
     if (text === null) {
-      throw new CliError(
-        `session ${name} has no log for step ${step} (steps: ${steps.join(", ") || "none yet"})`,
-      );
+      // A step that never ran (after a failed layer, or not yet) has no log: skip it, unless asked for.
+      if (input.step === null) continue;
+      throw new CliError(`session ${name} has no log for step ${step} yet (${ranSummary(record, known)})`);
     }
     if (!input.step) context.io.stdout.write(`==> ${step} <==\n`);
     context.io.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`);
+    printed += 1;
   }
+  if (printed === 0 && input.step === null)
+    context.io.stderr.write(`session ${name} has no step logs yet (${record.status.session.status})\n`);
+}
+
+/** The step pattern of a session whose steps are not known yet (pending). */
+const STEP_PATTERN = /^(?:git-clone-\d+|git-clone-hosts|inventory|ansible-\d+|teardown)$/;
+
+/**
+ * `-c STEP` must name one of the session's steps (once they are known: running or complete), else
+ * a step name of the pipeline; the error lists the real steps.
+ */
+export function assertKnownStep(input: {
+  name: string;
+  step: string;
+  known: readonly string[];
+  record: SessionRecord;
+}): void {
+  const { name, step, known } = input;
+  if (known.length > 0 ? known.includes(step) : STEP_PATTERN.test(step)) return;
+  const steps =
+    known.length > 0 ? known.join(", ") : "git-clone-<i>, git-clone-hosts, inventory, ansible-<i>, teardown";
+  throw new CliError(`session ${name} has no step ${step}: its steps are ${steps}`);
+}
+
+function ranSummary(record: SessionRecord, known: readonly string[]): string {
+  const ran = record.status.steps.filter((s) => s.status !== "pending" && s.status !== "skipped");
+  const names = ran.length > 0 ? ran.map((s) => s.name) : known;
+  return names.length > 0
+    ? `steps that ran: ${names.join(", ")}`
+    : `the session is ${record.status.session.status}`;
 }
 
 /** Prints the logs as they grow, until the session completes. */
@@ -43,6 +77,8 @@ export async function followLogs(input: LogsInput & { intervalMs: number }): Pro
   // The watched branch is read once (to know a session not recorded yet); then only the status branch.
   let { record, reader } = await sessionAndReader(context, name);
   for (;;) {
+    const known = stepOrder(record, reader.logSteps(name));
+    if (input.step !== null) assertKnownStep({ name, step: input.step, known, record });
     await printNew({ ...input, record, reader, state });
     if (record.status.session.status === "complete") return;
     await context.io.sleep(input.intervalMs);

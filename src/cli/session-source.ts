@@ -5,6 +5,7 @@ import { CliError } from "./errors.js";
 import { readManifestTree, type ManifestTree } from "./repo-tree.js";
 import type { RepoContext } from "./repo-options.js";
 import { sessionViews } from "./session-view.js";
+import { settledSessions } from "./settled-sessions.js";
 import { StatusReader } from "./status-reader.js";
 
 /** The sessions as a user sees them, and what they were read from. */
@@ -15,12 +16,18 @@ export interface LoadedSessions {
   tree: ManifestTree | null;
 }
 
-/** Reads the status branch and the watched branch's tip (fetching both when remote). */
+/**
+ * Reads the status branch and the watched branch's tip (fetching both when remote). Sessions that
+ * finished are not checked against their configuration again, as the controller does.
+ */
 export async function loadSessions(context: Pick<RepoContext, "source" | "status">): Promise<LoadedSessions> {
   const reader = await StatusReader.open(context.status);
+  const records = await reader.sessions();
+  const expired = await reader.expired();
+  const settled = settledSessions({ records, expired: expired.values() });
   const tip = await context.source.fetchTip();
-  const tree = tip === null ? null : await readManifestTree({ source: context.source, commit: tip });
-  const sessions = await sessionsOf(reader, tree?.desired ?? null);
+  const tree = tip === null ? null : await readManifestTree({ source: context.source, commit: tip, settled });
+  const sessions = sessionViews({ records, desired: tree?.desired ?? null, expired });
   return { sessions, reader, tree };
 }
 

@@ -1,10 +1,12 @@
-/** `cfs-gitops validate`: the controller's checks on a working tree, before anything is committed. */
-import { lstat, readdir, readFile, stat } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { KIND_DIRS, OPTIONS_PATH, type ConfigurationManifest, type ManifestError } from "../api/index.js";
-import { formatManifestError, locateManifestPointer, parseManifest } from "../manifest/index.js";
-import { assembleDesired, type RepoFile } from "../plan/index.js";
+/** `cfs-gitops validate`: the controller's checks on a working tree, the index or a commit, before anything is merged. */
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import type { ConfigurationManifest, ManifestError } from "../api/index.js";
+import { formatManifestError, locateManifestPointer } from "../manifest/index.js";
+import type { RepoFile } from "../plan/index.js";
+import { previewChange } from "./diff-preview.js";
 import { layerIssues } from "./layer-checks.js";
+import type { ManifestTree } from "./repo-tree.js";
+import { CONFIG_MARKERS, exists, isConfigRoot } from "./validate-sources.js";
 
 /** One error, ready to print as `file:line:col: message`. */
 export interface ValidationFinding {
@@ -14,43 +16,38 @@ export interface ValidationFinding {
 
 /** Inputs of validateTree. */
 export interface ValidateInput {
-  /** Root of the configuration repository's working tree. */
-  root: string;
-  /** Only report on these files or folders (relative to cwd or absolute); all when empty. */
+  /** The manifests to check (working tree, index or commit). */
+  tree: ManifestTree;
+  /** Only report on these paths (relative to the repository root, `/`-separated); all when empty. */
   only: string[];
+  /** `--against`: the tree a change is compared with (edits of sessions there are immutable). */
+  against?: ManifestTree;
 }
 
-/** Every manifest problem in a working tree, the same ones the controller would record. */
-export async function validateTree(
-  input: ValidateInput,
-): Promise<{ findings: ValidationFinding[]; files: number }> {
-  const root = resolve(input.root);
-  const paths = await manifestPaths(root);
-  const texts = new Map<string, string>();
-  const files: RepoFile[] = [];
-  for (const path of paths) {
-    const full = join(root, path);
-    const info = await lstat(full);
-    const mode = info.isSymbolicLink() ? "120000" : info.isFile() ? "100644" : "040000";
-    const bytes = mode === "100644" ? await readFile(full) : new Uint8Array();
-    texts.set(path, Buffer.from(bytes).toString("utf8"));
-    const parsed = parseManifest({ path, bytes, mode });
-    files.push({ path, blob: "working-tree", commit: "working-tree", parsed });
-  }
-  const desired = assembleDesired({
-    commit: "working-tree",
-    files,
-    locate: (path, pointer) => locateManifestPointer(texts.get(path) ?? "", pointer),
-  });
-  const wanted = input.only.map((p) => relative(root, resolve(p)).split(sep).join("/"));
+/** Every manifest problem of a tree, the same ones the controller would record; and how many files were checked. */
+export function validateTree(input: ValidateInput): { findings: ValidationFinding[]; files: number } {
+  const { tree } = input;
+  const wanted = input.only;
   const selected = (path: string): boolean =>
     wanted.length === 0 || wanted.some((w) => w === "" || path === w || path.startsWith(`${w}/`));
-  const findings = [...desired.problems.values()]
-    .filter((problem) => selected(problem.path))
-    .flatMap((problem) => problem.errors.map((error) => ({ path: problem.path, error })));
-  findings.push(...layerFindings(files, texts).filter((finding) => selected(finding.path)));
-  findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.error.line - b.error.line));
-  return { findings, files: paths.filter(selected).length };
+  const findings = [...tree.desired.problems.values()].flatMap((problem) =>
+    problem.errors.map((error) => ({ path: problem.path, error })),
+  );
+  findings.push(...layerFindings(tree.files, tree.texts));
+  if (input.against) findings.push(...immutableFindings(input.against, tree));
+  const chosen = findings.filter((finding) => selected(finding.path));
+  chosen.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.error.line - b.error.line));
+  return { findings: chosen, files: [...tree.blobs.keys()].filter(selected).length };
+}
+
+/** The edits of sessions that exist in `before`: sessions are immutable (the check `diff` makes). */
+function immutableFindings(before: ManifestTree, after: ManifestTree): ValidationFinding[] {
+  const preview = previewChange({
+    before,
+    after,
+    recorded: { sessions: new Map(), expired: new Map() },
+  });
+  return preview.problems.filter((problem) => problem.error.code === "immutable");
 }
 
 /** The layer checks of every valid configuration (see layer-checks.ts), positioned in its file. */
@@ -72,62 +69,34 @@ export function formatFindings(findings: ValidationFinding[]): string {
   return findings.map((f) => `${formatManifestError(f.path, f.error)}\n`).join("");
 }
 
-async function manifestPaths(root: string): Promise<string[]> {
-  const out: string[] = [];
-  if (await exists(join(root, OPTIONS_PATH))) out.push(OPTIONS_PATH);
-  for (const dir of Object.values(KIND_DIRS)) {
-    const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const isYaml = /\.ya?ml$/.test(entry.name);
-      if (dir === KIND_DIRS.Session && entry.isDirectory())
-        out.push(...(await nestedPaths(root, `${dir}/${entry.name}`)));
-      else if (isYaml || entry.isSymbolicLink() || (dir === KIND_DIRS.Session && !entry.isFile()))
-        out.push(`${dir}/${entry.name}`);
-    }
-  }
-  return out.sort();
-}
-
-/**
- * What the controller reads from a folder under sessions/ (as Git lists it: files, not folders):
- * its YAML files and anything that is not a regular file, each of them a problem.
- */
-async function nestedPaths(root: string, dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) out.push(...(await nestedPaths(root, path)));
-    else if (/\.ya?ml$/.test(entry.name) || !entry.isFile()) out.push(path);
-  }
-  return out;
-}
-
 /**
  * Why `validate` cannot check what it was asked to (exit 2): the root is not a configuration
- * repository's working tree, or a path does not exist or lies outside it. Null when all is well.
+ * repository, or a path (relative to `cwd`) does not exist or lies outside it. Null when all is well.
  */
-export async function unusableInput(input: ValidateInput): Promise<string | null> {
-  const root = resolve(input.root);
-  const info = await stat(root).catch(() => null);
-  if (info === null || !info.isDirectory()) return `${input.root}: no such directory (--root)`;
-  const places = [OPTIONS_PATH, ...Object.values(KIND_DIRS)];
-  const found = await Promise.all(places.map((place) => exists(join(root, place))));
-  if (!found.some(Boolean)) {
-    return `${root} is not a configuration repository: it has none of ${places.join(", ")} (give its root with --root)`;
+export async function unusableInput(input: {
+  root: string;
+  cwd: string;
+  paths: string[];
+  /** The root was given with --root (else it was found from the current folder). */
+  given: boolean;
+}): Promise<string | null> {
+  const { root } = input;
+  if (!(await exists(root))) return `${root}: no such directory (--root)`;
+  if (!(await isConfigRoot(root))) {
+    const hint = input.given
+      ? "give its root with --root"
+      : "run it inside one, or give its root with --root";
+    return `${root} is not a configuration repository: it has none of ${CONFIG_MARKERS.join(", ")} (${hint})`;
   }
-  for (const path of input.only) {
-    const rel = relative(root, resolve(path));
+  for (const path of input.paths) {
+    const rel = relative(root, resolve(input.cwd, path));
     if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel))
       return `${path}: outside the repository at ${root}`;
-    if (!(await exists(resolve(path)))) return `${path}: no such file or directory`;
   }
   return null;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    () => false,
-  );
+/** A path given on the command line (relative to `cwd`, or absolute) as a repository path. */
+export function repoPathOf(input: { root: string; cwd: string; path: string }): string {
+  return relative(input.root, resolve(input.cwd, input.path)).split(sep).join("/");
 }

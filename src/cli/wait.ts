@@ -8,6 +8,7 @@ import { formatManifestError } from "../manifest/index.js";
 import type { StatusStore } from "../git/types.js";
 import { CliError } from "./errors.js";
 import type { CliIo } from "./io.js";
+import { withLiveRun } from "./live-run.js";
 import { describeState, formatElapsed, progressLine } from "./progress.js";
 import { StatusReader } from "./status-reader.js";
 
@@ -22,6 +23,8 @@ export interface WaitInput {
   intervalMs: number;
   /** Give up after this long (null: never). */
   timeoutMs: number | null;
+  /** The local runner's data directory, for the live steps of a run on this machine (null: none). */
+  dataDir?: string | null;
 }
 
 /** Waits for the session to complete and returns its final record. */
@@ -32,7 +35,7 @@ export async function waitForSession(input: WaitInput): Promise<SessionRecord> {
   let seen = false;
   for (;;) {
     const reader = await StatusReader.open(input.status);
-    const record = await reader.session(name);
+    const record = await withLiveRun(input.dataDir ?? null, await reader.session(name));
     const elapsedMs = io.now().getTime() - started;
     display.show({ name, record, elapsedMs });
     if (record?.status.session.status === "complete") {

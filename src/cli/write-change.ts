@@ -39,6 +39,8 @@ export interface WriteContext extends RepoContext {
   identity: Identity;
   /** `--message`: replaces the generated subject line. */
   message: string | null;
+  /** Finished session files (see settled-sessions.ts); unset: every session's references are checked. */
+  settled?: (path: string, blob: string) => boolean;
 }
 
 /** A change ready to commit. */
@@ -110,6 +112,7 @@ export function readBase(
     source: context.source,
     commit: context.base,
     ...(overlay ? { overlay } : {}),
+    ...(context.settled ? { settled: context.settled } : {}),
   });
 }
 
@@ -132,7 +135,12 @@ export async function commitChange(context: WriteContext, input: ChangeInput): P
         ? {
             check: async (parent: string) =>
               check(
-                await readManifestTree({ source: context.source, commit: parent, overlay: input.changes }),
+                await readManifestTree({
+                  source: context.source,
+                  commit: parent,
+                  overlay: input.changes,
+                  ...(context.settled ? { settled: context.settled } : {}),
+                }),
               ),
           }
         : {}),

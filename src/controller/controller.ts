@@ -45,6 +45,7 @@ import type { Runner } from "../runners/types.js";
 import { resolveBranchCommit } from "../git/resolve-branch.js";
 import { consecutiveStarts } from "./action-groups.js";
 import { ComponentRecords, type ResolveBranch } from "./component-records.js";
+import { logsOfDeleted } from "./deleted-logs.js";
 import { applyRecordFile, applyRecordValue, loadRecordedState } from "./recorded-state.js";
 import { WatchedBranchMissingError } from "./errors.js";
 import { SourceState, type ParseFn } from "./source-state.js";
@@ -147,7 +148,16 @@ export class Controller {
   private readonly retryTimer: WakeTimer;
   private readonly resyncTimer: WakeTimer;
   private loopHealth: LoopHealth = { state: "ok", failures: 0, last: null };
-  private desired: { version: number; state: DesiredState } | null = null;
+  /**
+   * The desired state last assembled, and what it was assembled from: the source state's version,
+   * and what isSettled answered while assembling (a finished session's references are not checked),
+   * asked again to know whether the state still holds.
+   */
+  private desired: {
+    version: number;
+    settled: Array<[string, string, boolean]>;
+    state: DesiredState;
+  } | null = null;
   /** Goes up whenever `recorded` changes (what isSettled answers can only change then). */
   private recordsVersion = 0;
   /** The status branch's tip as last read or written; null before. */
@@ -351,6 +361,7 @@ export class Controller {
     await this.componentRecords.resolveBranches(this.desiredAt(sync.commit));
     const observed = await this.options.runner.observe();
     const planned = this.plan(sync.commit, observed);
+    await this.keepDeletedLogs(planned, observed);
     const results = await this.apply(planned);
     const plan = foldResults({ plan: planned, results, recorded: this.recorded, now: this.now() });
     const statusCommit = await this.writeStatus(plan, sync.commit);
@@ -428,17 +439,24 @@ export class Controller {
    */
   private desiredAt(commit: string): DesiredState {
     const version = this.sourceState.version;
-    if (this.desired?.version !== version) {
-      const state = assembleDesired({
-        commit,
-        files: this.sourceState.files.values(),
-        locate: this.locator(),
-        ansibleConfigs: this.sourceState.ansibleConfigs,
-        settledPaths: this.sourceState.settledPaths,
-      });
-      this.desired = { version, state };
-    }
-    return this.desired.state;
+    const cached = this.desired;
+    const same = cached?.settled.every(([path, blob, was]) => this.isSettled(path, blob) === was);
+    if (cached?.version === version && same) return cached.state;
+    const settled: Array<[string, string, boolean]> = [];
+    const state = assembleDesired({
+      commit,
+      files: this.sourceState.files.values(),
+      locate: this.locator(),
+      ansibleConfigs: this.sourceState.ansibleConfigs,
+      settledPaths: this.sourceState.settledPaths,
+      settled: (path, blob) => {
+        const answer = this.isSettled(path, blob);
+        settled.push([path, blob, answer]);
+        return answer;
+      },
+    });
+    this.desired = { version, settled, state };
+    return state;
   }
 
   /**
@@ -578,6 +596,27 @@ export class Controller {
     this.componentRecords.addChanges(put);
     for (const name of plan.completed) await this.addLogs(changes, plan.sessions.get(name) ?? null);
     return { changes, values };
+  }
+
+  /**
+   * Commits the logs of sessions deleted before they completed, before their runs are removed (the
+   * deletion commit then removes them from the tip; `git log cfs-status` keeps them).
+   */
+  private async keepDeletedLogs(plan: PlanOutput, observed: Map<string, RunObservation>): Promise<void> {
+    const { runner, status } = this.options;
+    const logs = await logsOfDeleted({ plan, recorded: this.recorded, observed, runner, shorten: tail });
+    if (logs.size === 0) return;
+    const names = [...new Set([...logs.keys()].map((path) => path.split("/")[1] ?? ""))].sort();
+    const result = await status.commit({
+      changes: logs,
+      now: this.now(),
+      message: () => `status: logs of ${names.join(", ")}, deleted before completing\n`,
+    });
+    if (!result) return;
+    this.lastCommitAt = this.now().getTime();
+    for (const [path, content] of result.changes)
+      if (content !== null) this.statusFiles.set(path, gitBlobId(content));
+    if (result.retries === 0) this.statusTip = result.commit;
   }
 
   private deleteLogs(changes: Map<string, Buffer | null>, name: string): void {

@@ -71,6 +71,13 @@ export interface AssembleInput {
    * exactly that blob, so only its presence matters (deleting it deletes the session).
    */
   settledPaths?: Iterable<string>;
+  /**
+   * True when the session file `path` at `blob` is settled: the status branch holds its session
+   * complete (or expired) from exactly that blob. Such a session has run and its record keeps what
+   * it ran, so the checks against other files (its configuration, its layer limit) no longer apply:
+   * only unfinished sessions hold a configuration back, as in CFS. Default: none is settled.
+   */
+  settled?: (path: string, blob: string) => boolean;
 }
 
 /** Builds the desired state from every manifest file at a commit. */
@@ -90,20 +97,7 @@ export function assembleDesired(input: AssembleInput): DesiredState {
   const unique = dropDuplicates(valid, input.locate, addError);
   const sources = collect<SourceManifest>(unique, "Source");
   const configurations = resolveConfigurations({ byKind: unique, sources, locate: input.locate, addError });
-  const sessions = new Map<string, DesiredSession>();
-  for (const file of unique.get("Session") ?? []) {
-    const session = file.parsed.ok ? (file.parsed.manifest as SessionManifest) : null;
-    if (!session) continue;
-    const error = checkSessionReferences(session, configurations);
-    if (error) {
-      addError(file, { ...input.locate(file.path, error.pointer), message: error.message, code: error.code });
-      continue;
-    }
-    sessions.set(session.name, {
-      manifest: session,
-      source: { path: file.path, commit: file.commit, blob: file.blob },
-    });
-  }
+  const sessions = collectSessions({ input, files: unique.get("Session") ?? [], configurations, addError });
   reportComponentReferences({
     byKind: unique,
     configurations,
@@ -172,6 +166,35 @@ function reportOptionsSource(input: {
     const where = input.locate(file.path, "/additional_inventory_source");
     input.addError(file, { ...where, code: "unknown-source", message: missingSourceMessage(name, known) });
   }
+}
+
+/**
+ * The sessions that may run: each valid session whose configuration and layer limit resolve. A
+ * finished (settled) session whose references no longer resolve is left out without a problem.
+ */
+function collectSessions(context: {
+  input: AssembleInput;
+  files: RepoFile[];
+  configurations: Map<string, ResolvedConfiguration>;
+  addError: (file: RepoFile, error: ManifestError) => void;
+}): Map<string, DesiredSession> {
+  const { input, configurations, addError } = context;
+  const sessions = new Map<string, DesiredSession>();
+  for (const file of context.files) {
+    const session = file.parsed.ok ? (file.parsed.manifest as SessionManifest) : null;
+    if (!session) continue;
+    const error = checkSessionReferences(session, configurations);
+    if (error && input.settled?.(file.path, file.blob)) continue; // present, finished: nothing to check
+    if (error) {
+      addError(file, { ...input.locate(file.path, error.pointer), message: error.message, code: error.code });
+      continue;
+    }
+    sessions.set(session.name, {
+      manifest: session,
+      source: { path: file.path, commit: file.commit, blob: file.blob },
+    });
+  }
+  return sessions;
 }
 
 function collect<T extends Manifest>(byKind: Map<Kind, RepoFile[]>, kind: Kind): Map<string, T> {

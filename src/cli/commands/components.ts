@@ -176,9 +176,10 @@ function registerList(components: Command, io: CliIo): void {
       .option("--enabled <bool>", "true or false")
       .option("--config-name <name>", "only components whose desired_config is this configuration")
       .option("--tags <k=v,...>", "only components with all these tags")
-      .option("--format <format>", "table, json or yaml", "table"),
-  ).action(async (flags: ListFlags) => {
-    const format = parseFormatOf(flags.format, ["table", "json", "yaml"] as const);
+      .option("--format <format>", "table, json or yaml", "table")
+      .option("-o, --output <format>", "the same as --format (as kubectl spells it)"),
+  ).action(async (flags: ListFlags & { output?: string }) => {
+    const format = parseFormatOf(flags.output ?? flags.format, ["table", "json", "yaml"] as const);
     const matches = componentFilter(flags);
     await loadComponents(flags, io, ({ components: all }) => {
       const chosen = all.filter(matches);
@@ -228,9 +229,10 @@ function registerDescribe(components: Command, io: CliIo): void {
         "--format <format>",
         "json, yaml, or table (the record and the sessions that touched it)",
         "json",
-      ),
-  ).action(async (id: string, flags: GlobalFlags & { format: string }) => {
-    const format = parseFormatOf(flags.format, ["table", "json", "yaml"] as const);
+      )
+      .option("-o, --output <format>", "the same as --format (as kubectl spells it)"),
+  ).action(async (id: string, flags: GlobalFlags & { format: string; output?: string }) => {
+    const format = parseFormatOf(flags.output ?? flags.format, ["table", "json", "yaml"] as const);
     await loadComponents(flags, io, ({ components: all, sessions }) => {
       const component = all.find((c) => c.id === id);
       if (!component) throw new CliError(`Component ${id} could not be found`);

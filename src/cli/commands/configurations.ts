@@ -21,7 +21,7 @@ import {
   pinBranches,
 } from "../configuration-edit.js";
 import { lastUpdated, resolveBranch } from "../configuration-git.js";
-import { newProblems } from "../diff-preview.js";
+import { newProblems, type PreviewProblem } from "../diff-preview.js";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
 import { pagedData, parseFormatOf, renderData, renderTable } from "../output.js";
@@ -33,6 +33,8 @@ import {
   type ManifestTree,
 } from "../repo-tree.js";
 import { pageByName, parseLimit } from "../session-filters.js";
+import { nameList } from "../name-list.js";
+import { readSettled } from "../settled-sessions.js";
 import { StatusReader } from "../status-reader.js";
 import {
   commitChange,
@@ -96,7 +98,13 @@ function updatedOf(tree: ManifestTree, updated: Map<string, string>, name: strin
   return path === undefined ? null : (updated.get(path) ?? null);
 }
 
-type ListFlags = GlobalFlags & { format: string; limit?: string; after?: string; inUse?: string };
+type ListFlags = GlobalFlags & {
+  format: string;
+  output?: string;
+  limit?: string;
+  after?: string;
+  inUse?: string;
+};
 
 function registerList(group: Command, io: CliIo): void {
   addRepoOptions(
@@ -104,6 +112,7 @@ function registerList(group: Command, io: CliIo): void {
       .command("list")
       .description("list configurations (valid ones; see `cfs-gitops validate` for the rest)")
       .option("--format <format>", "table, json or yaml", "table")
+      .option("-o, --output <format>", "the same as --format (as kubectl spells it)")
       .option(
         "--in-use <bool>",
         "true: only those a component's desired_config names; false: only the others",
@@ -112,7 +121,7 @@ function registerList(group: Command, io: CliIo): void {
       .option("--after <name>", "only configurations whose name sorts after this one")
       .addHelpText("after", "\nExample:\n  cfs-gitops configurations list --format json --limit 50\n"),
   ).action(async (flags: ListFlags) => {
-    const format = parseFormatOf(flags.format, ["table", "json", "yaml"] as const);
+    const format = parseFormatOf(flags.output ?? flags.format, ["table", "json", "yaml"] as const);
     const limit = parseLimit(flags.limit);
     const inUse = parseInUse(flags.inUse);
     await withRepo(
@@ -158,9 +167,10 @@ function registerDescribe(group: Command, io: CliIo): void {
       .command("describe <name>")
       .description("show one configuration in the shape of `cray cfs v3 configurations describe`")
       .option("--format <format>", "json or yaml", "json")
-      .addHelpText("after", "\nExample:\n  cfs-gitops configurations describe site --format yaml\n"),
-  ).action(async (name: string, flags: GlobalFlags & { format: string }) => {
-    const format = parseFormatOf(flags.format, ["json", "yaml"] as const);
+      .option("-o, --output <format>", "the same as --format (as kubectl spells it)")
+      .addHelpText("after", "\nExample:\n  cfs-gitops configurations describe site -o yaml\n"),
+  ).action(async (name: string, flags: GlobalFlags & { format: string; output?: string }) => {
+    const format = parseFormatOf(flags.output ?? flags.format, ["json", "yaml"] as const);
     await withRepo(
       flags,
       async (context) => {
@@ -227,8 +237,33 @@ export function assertNoNewProblems(input: {
 }): void {
   const problems = newProblems(input.before.desired, input.after.desired);
   if (problems.length === 0) return;
-  const lines = problems.map((p) => formatManifestError(p.path, p.error));
-  throw new CliError(`${input.what} would be invalid: ${lines.join("; ")}`, 2);
+  throw new CliError(`${input.what} would be invalid: ${summarizeProblems(problems)}`, 2);
+}
+
+/** How many problems a refusal spells out; the rest are counted and named by file. */
+const SPELLED_OUT = 1;
+/** How many more files a refusal names. */
+const NAMED_FILES = 3;
+
+/**
+ * One readable line for many problems: the first in full (`file:line:col: message`), then the
+ * count of the others and a few of their files, never the whole list.
+ */
+export function summarizeProblems(problems: readonly PreviewProblem[]): string {
+  const shown = problems.slice(0, SPELLED_OUT).map((p) => formatManifestError(p.path, p.error));
+  const rest = problems.slice(SPELLED_OUT);
+  if (rest.length === 0) return shown.join("; ");
+  const files = [...new Set(rest.map((p) => p.path))];
+  const named = files.slice(0, NAMED_FILES).join(", ");
+  const others = files.length > NAMED_FILES ? ` and ${files.length - NAMED_FILES} more` : "";
+  const count = `${rest.length} more problem${rest.length === 1 ? "" : "s"}`;
+  return `${shown.join("; ")}; and ${count} in ${named}${others} (cfs-gitops validate lists them all)`;
+}
+
+/** The write context with the status branch's finished sessions, which hold no configuration back. */
+async function withSettled(context: WriteContext): Promise<WriteContext> {
+  if (context.settled) return context;
+  return { ...context, settled: await readSettled(context.status) };
 }
 
 function registerCreate(group: Command, io: CliIo): void {
@@ -261,7 +296,8 @@ export async function createConfiguration(input: {
   /** Extra lines for the commit message (the REST API's trailer). */
   trailer?: string;
 }): Promise<void> {
-  const { context, name, manifest } = input;
+  const { name, manifest } = input;
+  const context = await withSettled(input.context);
   const path = manifestPath("Configuration", name);
   const changes = new Map([[path, Buffer.from(configurationYaml(manifest))]]);
   const before = await readBase(context);
@@ -333,7 +369,8 @@ export async function updateConfiguration(input: {
   flags: UpdateChoices;
   trailer?: string;
 }): Promise<void> {
-  const { context, name } = input;
+  const { name } = input;
+  const context = await withSettled(input.context);
   const before = await readBase(context);
   const [path] = configurationManifestPaths(before, name);
   const current = before.desired.configurations.get(name);
@@ -432,16 +469,16 @@ export async function deleteConfiguration(input: {
   const tree = await readBase(context);
   const paths = configurationManifestPaths(tree, name);
   if (paths.length === 0) throw new ConfigurationNotFoundError(`Configuration ${name} could not be found`);
-  const records = new Map(
-    (await (await StatusReader.open(context.status)).sessions()).map((r) => [r.name, r]),
-  );
+  const reader = await StatusReader.open(context.status);
+  const records = new Map((await reader.sessions()).map((r) => [r.name, r]));
+  const expired = new Set((await reader.expired()).keys());
   const check = (current: ManifestTree): void =>
-    refuseIfUsed(configurationUsage({ tree: current, records, name }), name);
-  const usage = configurationUsage({ tree, records, name });
+    refuseIfUsed(configurationUsage({ tree: current, records, expired, name }), name);
+  const usage = configurationUsage({ tree, records, expired, name });
   refuseIfUsed(usage, name);
   if (usage.completeSessions.length > 0) {
     io.stderr.write(
-      `note: completed sessions ${usage.completeSessions.join(", ")} still name ${name}; their manifests will be reported as problems until deleted (cfs-gitops sessions delete NAME)\n`,
+      `note: finished sessions ${nameList(usage.completeSessions)} still name ${name}; their records keep what they ran (delete their manifests with cfs-gitops sessions delete NAME when you like)\n`,
     );
   }
   await commitChange(context, {
@@ -456,13 +493,18 @@ export async function deleteConfiguration(input: {
 export interface ConfigurationUsage {
   components: string[];
   unfinishedSessions: string[];
+  /** Sessions that completed or expired: they hold nothing back. */
   completeSessions: string[];
 }
 
-/** Components whose desired_config is `name`, and session manifests that name it (unrecorded ones count as unfinished). */
+/**
+ * Components whose desired_config is `name`, and session manifests that name it: finished ones
+ * (complete, or expired by session_ttl) apart; unrecorded ones count as unfinished.
+ */
 export function configurationUsage(input: {
   tree: ManifestTree;
   records: ReadonlyMap<string, SessionRecord>;
+  expired?: ReadonlySet<string>;
   name: string;
 }): ConfigurationUsage {
   const { tree, records, name } = input;
@@ -473,23 +515,25 @@ export function configurationUsage(input: {
       ? [file.parsed.name]
       : [],
   );
-  const isComplete = (session: string): boolean => records.get(session)?.status.session.status === "complete";
+  const isFinished = (session: string): boolean =>
+    records.get(session)?.status.session.status === "complete" ||
+    (!records.has(session) && (input.expired?.has(session) ?? false));
   return {
     components: tree.desired.components.filter((c) => c.desired_config === name).map((c) => c.id),
-    unfinishedSessions: sessions.filter((s) => !isComplete(s)),
-    completeSessions: sessions.filter(isComplete),
+    unfinishedSessions: sessions.filter((s) => !isFinished(s)),
+    completeSessions: sessions.filter(isFinished),
   };
 }
 
 function refuseIfUsed(usage: ConfigurationUsage, name: string): void {
   if (usage.components.length > 0) {
     throw new CliError(
-      `Configuration ${name} is in use: it is the desired_config of components ${usage.components.join(", ")}`,
+      `Configuration ${name} is in use: it is the desired_config of components ${nameList(usage.components)}`,
     );
   }
   if (usage.unfinishedSessions.length > 0) {
     throw new CliError(
-      `Configuration ${name} is in use by unfinished sessions ${usage.unfinishedSessions.join(", ")}: wait for them to complete, or delete them`,
+      `Configuration ${name} is in use by unfinished sessions ${nameList(usage.unfinishedSessions)}: wait for them to complete, or delete them`,
     );
   }
 }

@@ -12,6 +12,7 @@ import { parseFormatOf, renderData } from "../output.js";
 import { addRepoOptions, withRepo, type GlobalFlags, type RepoContext } from "../repo-options.js";
 import { readManifestTree } from "../repo-tree.js";
 import { mergeTree, parseRange, resolveRevision } from "../revisions.js";
+import { settledSessions } from "../settled-sessions.js";
 import { StatusReader } from "../status-reader.js";
 
 type DiffFlags = GlobalFlags & { pr?: boolean; format: string };
@@ -83,14 +84,16 @@ export async function previewRange(
   const base = await resolveRevision(context, sides.base);
   const head = await resolveRevision(context, sides.head);
   const merged = await mergeTree({ gitDir: context.gitDir, base, head });
-  const before = await readManifestTree({ source: context.source, commit: base });
   const reader = await StatusReader.open(context.status);
   const records = new Map<string, SessionRecord>((await reader.sessions()).map((r) => [r.name, r]));
   const recorded = { sessions: records, expired: await reader.expired() };
+  // Finished sessions hold no configuration back: their references are not checked (as the controller).
+  const settled = settledSessions({ records: records.values(), expired: recorded.expired.values() });
+  const before = await readManifestTree({ source: context.source, commit: base, settled });
   if (merged.conflicts.length > 0) {
     const empty = previewChange({ before, after: before, recorded });
     return { ...empty, conflicts: merged.conflicts };
   }
-  const after = await readManifestTree({ source: context.source, commit: merged.tree });
+  const after = await readManifestTree({ source: context.source, commit: merged.tree, settled });
   return previewChange({ before, after, recorded });
 }

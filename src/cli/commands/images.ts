@@ -21,6 +21,8 @@ import {
 import { resolveImageStoreDir, type ImageServiceConfig, type RepoFlags } from "../config.js";
 import { CliError } from "../errors.js";
 import type { CliIo } from "../io.js";
+import { humanSize } from "../human-size.js";
+import { addOutputOptions, parseOutput, type OutputFlags } from "../output-flags.js";
 import { renderData, renderTable } from "../output.js";
 
 /** Flags of every `images` command. */
@@ -32,27 +34,40 @@ export function registerImages(program: Command, io: CliIo): void {
     .command("images")
     .description("the local image store: source images of image sessions, and the images they produce");
   storeOptions(
-    images
-      .command("list")
-      .description("list the images in the store")
-      .option("--format <format>", "table, json or yaml", "table"),
-  ).action(async (flags: StoreFlags & { format: string }) => {
-    const format = parseFormat(flags.format);
+    addOutputOptions(
+      images
+        .command("list")
+        .description("list the images in the store")
+        .addHelpText(
+          "after",
+          "\nExamples:\n  cfs-gitops images list --repo ./site-config\n  cfs-gitops images list -o json | jq '.[].id'\n",
+        ),
+      { allowed: ["table", "json", "yaml"], table: true },
+    ),
+  ).action(async (flags: StoreFlags & OutputFlags) => {
+    const format = parseOutput(flags, ["table", "json", "yaml"] as const);
     await withStore({ flags, io }, async (store) => {
       const records = await store.list();
-      io.stdout.write(format === "table" ? imageTable(records) : renderData(records, format));
+      io.stdout.write(
+        format === "table" ? imageTable(records, flags.headers !== false) : renderData(records, format),
+      );
     });
   });
   storeOptions(
-    images
-      .command("describe <id>")
-      .description("show one image's record")
-      .option("--format <format>", "json or yaml", "json"),
-  ).action(async (id: string, flags: StoreFlags & { format: string }) => {
-    const format = parseFormat(flags.format);
+    addOutputOptions(
+      images
+        .command("describe <id|name>")
+        .description("show one image's record, by id or by name (size in bytes)")
+        .addHelpText(
+          "after",
+          "\nExamples:\n  cfs-gitops images describe compute-base --repo ./site-config\n  cfs-gitops images describe 902b4a80-3ac2-40d5-b65e-86ac3e12f209 -o yaml\n",
+        ),
+      { allowed: ["json", "yaml"], table: false },
+    ),
+  ).action(async (id: string, flags: StoreFlags & OutputFlags) => {
+    const format = parseOutput(flags, ["json", "yaml"] as const);
     await withStore({ flags, io }, async (store) => {
-      const record = await found(store, id);
-      io.stdout.write(renderData(record, format === "table" ? "json" : format));
+      io.stdout.write(renderData(await foundByIdOrName(store, id), format));
     });
   });
   registerImport(images, io);
@@ -99,7 +114,13 @@ function registerExport(images: Command, io: CliIo): void {
 
 function registerDelete(images: Command, io: CliIo): void {
   storeOptions(
-    images.command("delete <id>").description("delete an image (images made from it keep its id as parent)"),
+    images
+      .command("delete <id>")
+      .description("delete an image (images made from it keep its id as parent)")
+      .addHelpText(
+        "after",
+        "\nExample:\n  cfs-gitops images delete 902b4a80-3ac2-40d5-b65e-86ac3e12f209 --repo ./site-config\n",
+      ),
   ).action(async (id: string, flags: StoreFlags) => {
     await withStore({ flags, io }, async (store) => {
       if (!(await store.delete(id))) throw new CliError(`Image ${id} could not be found`);
@@ -143,14 +164,24 @@ async function found(store: LocalImageStore, id: string): Promise<LocalImageReco
   return record;
 }
 
-function parseFormat(text: string): "table" | "json" | "yaml" {
-  if (text === "table" || text === "json" || text === "yaml") return text;
-  throw new CliError(`--format ${text}: use table, json or yaml`, 2);
+/** An image by id, else by name (a name several images carry is refused, listing their ids). */
+async function foundByIdOrName(store: LocalImageStore, key: string): Promise<LocalImageRecord> {
+  const record = await store.get(key);
+  if (record !== null) return record;
+  const named = (await store.list()).filter((r) => r.name === key);
+  const [only] = named;
+  if (named.length === 1 && only) return only;
+  if (named.length > 1)
+    throw new CliError(
+      `${named.length} images are named ${key}: give the id (${named.map((r) => r.id).join(", ")})`,
+    );
+  throw new CliError(`Image ${key} could not be found`);
 }
 
-function imageTable(records: readonly LocalImageRecord[]): string {
-  const rows = records.map((r) => [r.id, r.name, r.parent ?? "-", r.created, r.format, String(r.size)]);
-  return renderTable(["ID", "NAME", "PARENT", "CREATED", "FORMAT", "SIZE"], rows);
+function imageTable(records: readonly LocalImageRecord[], headers: boolean): string {
+  const rows = records.map((r) => [r.id, r.name, r.parent ?? "-", r.created, r.format, humanSize(r.size)]);
+  const table = renderTable(["ID", "NAME", "PARENT", "CREATED", "FORMAT", "SIZE"], rows);
+  return headers ? table : table.slice(table.indexOf("\n") + 1);
 }
 
 /**

@@ -29,6 +29,7 @@ import {
 } from "../session-flags.js";
 import { sessionsOf } from "../session-source.js";
 import { StatusReader } from "../status-reader.js";
+import { assertAnsibleConfigExists } from "../ansible-config-check.js";
 import { waitForSession } from "../wait.js";
 import {
   commitChange,
@@ -149,6 +150,11 @@ async function createSession(input: {
     if (reader.hasSession(manifest.name)) throw exists(manifest.name);
     const check = (tree: ManifestTree): void => assertCreatable({ tree, name: manifest.name, path });
     check(await readBase(context, changes));
+    await assertAnsibleConfigExists({
+      source: context.source,
+      commit: context.base,
+      name: flags.ansibleConfig,
+    });
     const result = await commitChange(context, {
       changes,
       subject: `Add session ${manifest.name}`,
@@ -238,6 +244,7 @@ async function waitAndReport(
     io: context.io,
     intervalMs: input.intervalMs,
     timeoutMs: input.timeoutMs,
+    dataDir: context.config.dataDir,
   });
   const succeeded = record.status.session.succeeded;
   if (succeeded === "true") return;

@@ -6,19 +6,26 @@ import type { Command } from "commander";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
 import { followLogs, printLogs } from "../session-logs.js";
-import { pagedData, parseFormatOf, renderData, renderTable, sessionTable } from "../output.js";
-import { addRepoOptions, withRepo, type GlobalFlags } from "../repo-options.js";
+import { manifestStem } from "../../api/index.js";
+import { addOutputOptions, paintFor, parseOutput, type OutputFlags } from "../output-flags.js";
+import { parseFormatOf, renderData, renderTable } from "../output.js";
+import { errorCount, invalidSessions, problemLines, problemsOf } from "../problems.js";
+import { renderSessionList } from "../session-list.js";
+import { addRepoOptions, withRepo, type GlobalFlags, type RepoContext } from "../repo-options.js";
 import { timelineRows } from "../history.js";
 import { readSessionHistory } from "../session-history.js";
 import { findSession, loadSessions } from "../session-source.js";
 import {
+  compareNames,
   matchesSessionFilter,
   pageByName,
   parseLimit,
   parseSessionFilter,
+  type SessionFilter,
   type SessionFilterFlags,
 } from "../session-filters.js";
 import { registerSessionRelease } from "./sessions-release.js";
+import { durationFlag, registerSessionWait } from "./sessions-wait.js";
 import { registerSessionWrites, addFilterOptions } from "./sessions-write.js";
 
 /** Registers the `sessions` command group. */
@@ -32,63 +39,130 @@ export function registerSessions(program: Command, io: CliIo = processIo()): voi
 Examples:
   cfs-gitops sessions create --name s1 --configuration-name site --wait
   cfs-gitops sessions list --status running
-  cfs-gitops sessions describe s1 --format yaml
-  cfs-gitops sessions deleteall --max-age 7d --yes`,
+  cfs-gitops sessions describe s1 -o yaml
+  cfs-gitops sessions wait s1 --timeout 30m
+  cfs-gitops sessions deleteall --min-age 7d          # complete sessions older than 7 days; asks first`,
     );
   registerList(sessions, io);
   registerDescribe(sessions, io);
   registerLogs(sessions, io);
   registerHistory(sessions, io);
+  registerSessionWait(sessions, io);
   registerSessionWrites(sessions, io);
   registerSessionRelease(sessions, io);
 }
 
-type ListFlags = GlobalFlags & SessionFilterFlags & { format: string; limit?: string; after?: string };
+type ListFlags = GlobalFlags &
+  SessionFilterFlags &
+  OutputFlags & { limit?: string; after?: string; watch?: boolean; pollInterval?: string };
+
+const LIST_OUTPUTS = ["table", "wide", "name", "json", "yaml"] as const;
 
 function registerList(sessions: Command, io: CliIo): void {
   addFilterOptions(
     addRepoOptions(
-      sessions
-        .command("list")
-        .description("list sessions, filtered like `cray cfs v3 sessions list`")
-        .option("--format <format>", "table, json or yaml", "table")
-        .option("--limit <n>", "at most n sessions (sorted by name); see --after")
-        .option("--after <name>", "only sessions whose name sorts after this one (the next page)")
-        .addHelpText(
-          "after",
-          `
-Sessions merged but not yet picked up by the controller are listed as pending.
+      addOutputOptions(
+        sessions
+          .command("list")
+          .description("list sessions, filtered like `cray cfs v3 sessions list`; invalid manifests too")
+          .option("--limit <n>", "at most n sessions (sorted by name); see --after")
+          .option("--after <name>", "only sessions whose name sorts after this one (the next page)")
+          .option("-w, --watch", "print the list again whenever it changes, until interrupted")
+          .option("--poll-interval <duration>", "with --watch: how often to read the branches (default 2s)")
+          .addHelpText(
+            "after",
+            `
+Sessions merged but not yet picked up by the controller are listed as pending. A session manifest
+that cannot be used is listed with status invalid and its file:line:col (--status invalid lists
+only those; json and yaml put them under "invalid", beside CFS's "sessions").
 
 Examples:
   cfs-gitops sessions list --status running
-  cfs-gitops sessions list --succeeded false --max-age 1d --format json
-  cfs-gitops sessions list --tags bos_session=abc --limit 20 --after s-0042`,
-        ),
+  cfs-gitops sessions list --status invalid
+  cfs-gitops sessions list --succeeded false --max-age 1d -o json
+  cfs-gitops sessions list -o wide --tags bos_session=abc --limit 20 --after s-0042
+  cfs-gitops sessions list --watch --status running`,
+          ),
+        { allowed: LIST_OUTPUTS, table: true },
+      ),
     ),
   ).action(async (flags: ListFlags) => {
-    const format = parseFormatOf(flags.format, ["table", "json", "yaml"] as const);
-    const filter = parseSessionFilter(flags);
+    const output = parseOutput(flags, LIST_OUTPUTS);
+    const invalidOnly = flags.status === "invalid";
+    const filter = parseSessionFilter(invalidOnly ? { ...flags, status: "" } : flags);
     const limit = parseLimit(flags.limit);
+    const intervalMs = flags.watch ? durationFlag("--poll-interval", flags.pollInterval ?? "2s") : 0;
+    const list = { flags, output, filter, invalidOnly, limit };
     await withRepo(
       flags,
       async (context) => {
-        const { sessions: all } = await loadSessions(context);
-        const now = io.now();
-        const matching = all.filter((record) => matchesSessionFilter(record, filter, now));
-        const page = pageByName(matching, { limit, after: flags.after ?? null });
-        if (format === "table") {
-          io.stdout.write(sessionTable(page.items));
-          if (page.next !== null) io.stderr.write(`more sessions: add --after ${page.next}\n`);
+        if (!flags.watch) {
+          const { text, note } = await listText({ context, io, ...list });
+          io.stdout.write(text);
+          if (note) io.stderr.write(note);
           return;
         }
-        const params = { limit, ...cfsFilterParams(flags) };
-        io.stdout.write(
-          renderData(pagedData({ key: "sessions", items: page.items, next: page.next, params }), format),
-        );
+        let last = "";
+        for (;;) {
+          const { text } = await listText({ context, io, ...list });
+          if (text !== last)
+            io.stdout.write(`${io.stdout.isTTY ? "\x1b[H\x1b[2J" : last ? "\n" : ""}${text}`);
+          last = text;
+          await io.sleep(intervalMs);
+        }
       },
       io,
     );
   });
+}
+
+/** One rendering of `sessions list`, and the note for stderr (more pages). */
+async function listText(input: {
+  context: RepoContext;
+  io: CliIo;
+  flags: ListFlags;
+  output: (typeof LIST_OUTPUTS)[number];
+  filter: SessionFilter;
+  invalidOnly: boolean;
+  limit: number | null;
+}): Promise<{ text: string; note: string }> {
+  const { context, io, flags, output, filter, invalidOnly, limit } = input;
+  const loaded = await loadSessions(context);
+  const now = io.now();
+  const matching = invalidOnly
+    ? []
+    : loaded.sessions.filter((record) => matchesSessionFilter(record, filter, now));
+  const page = pageByName(matching, { limit, after: flags.after ?? null });
+  const invalid = invalidSessions({
+    problems: await problemsOf(loaded),
+    recorded: new Set(loaded.sessions.map((record) => record.name)),
+  }).filter((session) => invalidMatches(session.name, { filter, invalidOnly, after: flags.after }));
+  const params = { limit, ...cfsFilterParams(flags) };
+  const paint = paintFor(io);
+  const headers = flags.headers !== false;
+  const text = renderSessionList({ page, invalid, output, headers, now, paint, params });
+  const paged = page.next !== null && output !== "json" && output !== "yaml";
+  return { text, note: paged ? `more sessions: add --after ${page.next}\n` : "" };
+}
+
+/**
+ * An invalid manifest is listed unless a filter it cannot match is given (a status other than
+ * invalid, succeeded, ages, tags); --name-contains and --after apply to its name.
+ */
+function invalidMatches(
+  name: string,
+  input: { filter: SessionFilter; invalidOnly: boolean; after: string | undefined },
+): boolean {
+  const { filter } = input;
+  const other =
+    (filter.status !== null && !input.invalidOnly) ||
+    filter.succeeded !== null ||
+    filter.minAgeMs !== null ||
+    filter.maxAgeMs !== null ||
+    filter.tags.length > 0;
+  if (other) return false;
+  if (filter.nameContains !== null && !name.includes(filter.nameContains)) return false;
+  return input.after === undefined || compareNames(name, input.after) > 0;
 }
 
 /** The filter flags under the query parameter names of the CFS API (for `next`). */
@@ -103,28 +177,47 @@ function cfsFilterParams(flags: SessionFilterFlags): Record<string, string | nul
   };
 }
 
+const DESCRIBE_OUTPUTS = ["json", "yaml"] as const;
+
 function registerDescribe(sessions: Command, io: CliIo): void {
   addRepoOptions(
-    sessions
-      .command("describe <name>")
-      .description("show one session record, in the shape of `cray cfs v3 sessions describe`")
-      .option("--format <format>", "json or yaml", "json")
-      .addHelpText(
-        "after",
-        `
+    addOutputOptions(
+      sessions
+        .command("describe <name>")
+        .description("show one session record, in the shape of `cray cfs v3 sessions describe`")
+        .addHelpText(
+          "after",
+          `
 The record has exactly the keys CFS prints, plus documented extensions under status
 (layers, steps, source, reason). Like CFS, an unfinished session prints completion_time: null.
+A session whose manifest cannot be used prints its problems as file:line:col: message (exit 1);
+a recorded session whose manifest has a problem (an edit) gets those lines on stderr.
 
-Example:
-  cfs-gitops sessions describe example-session --format yaml`,
-      ),
-  ).action(async (name: string, flags: GlobalFlags & { format: string }) => {
-    const format = parseFormatOf(flags.format, ["json", "yaml"] as const);
+Examples:
+  cfs-gitops sessions describe example-session -o yaml
+  cfs-gitops sessions describe example-session -o json | jq .status.reason`,
+        ),
+      { allowed: DESCRIBE_OUTPUTS, table: false },
+    ),
+  ).action(async (name: string, flags: GlobalFlags & OutputFlags) => {
+    const output = parseOutput(flags, DESCRIBE_OUTPUTS);
     await withRepo(
       flags,
       async (context) => {
-        const record = findSession((await loadSessions(context)).sessions, name);
-        io.stdout.write(renderData(record, format));
+        const loaded = await loadSessions(context);
+        const problems = (await problemsOf(loaded)).filter(
+          (p) => p.path.startsWith("sessions/") && manifestStem(p.path) === name,
+        );
+        const record = loaded.sessions.find((session) => session.name === name);
+        if (record === undefined && problems.length > 0) {
+          io.stdout.write(problemLines(problems));
+          const count = errorCount(problems);
+          throw new CliError(
+            `session ${name} cannot be used: ${count} problem${count === 1 ? "" : "s"} in ${problems.map((p) => p.path).join(", ")} (fix the file, or delete it)`,
+          );
+        }
+        io.stdout.write(renderData(findSession(loaded.sessions, name), output));
+        if (problems.length > 0) io.stderr.write(problemLines(problems));
       },
       io,
     );

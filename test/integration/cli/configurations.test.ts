@@ -217,7 +217,7 @@ describe("configurations delete", () => {
     });
     const result = await repo.run(["configurations", "delete", "lone"]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain("note: completed sessions limited, uses-lone still name lone");
+    expect(result.stderr).toContain("note: finished sessions limited, uses-lone still name lone");
     expect(result.stderr).toContain("Delete configuration lone");
     const files = await repo.git(["ls-tree", "-r", "--name-only", "main", "configurations/"]);
     expect(files).not.toContain("configurations/lone.yaml");

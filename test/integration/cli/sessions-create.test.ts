@@ -16,7 +16,10 @@ const IMAGE = "902b4a80-3ac2-40d5-b65e-86ac3e12f209";
 let repo: CliRepo;
 
 beforeAll(async () => {
-  repo = await startCliRepo({ "sessions/existing.yaml": sessionManifest("existing") });
+  repo = await startCliRepo({
+    "sessions/existing.yaml": sessionManifest("existing"),
+    "ansible-configs/custom-cfg.cfg": "[defaults]\nforks = 5\n",
+  });
 });
 
 afterAll(async () => {
@@ -91,6 +94,37 @@ describe("sessions create", () => {
     expect(pushes.length).toBeGreaterThan(0);
     expect(pushes.every((r) => r.status === 200)).toBe(true);
     expect(result.stdout + result.stderr).not.toContain(CREDENTIALS.password);
+  });
+
+  it("refuses an --ansible-config the repository does not have, naming the ones it has, and writes nothing", async () => {
+    const before = await tip();
+    const result = await repo.run([
+      "sessions",
+      "create",
+      "--name",
+      "typo-cfg",
+      "--configuration-name",
+      "site",
+      "--ansible-config",
+      "custom-cgf",
+    ]);
+    expect(result).toMatchObject({
+      code: 2,
+      stderr:
+        "cfs-gitops: --ansible-config custom-cgf: the repository has no ansible-configs/custom-cgf.cfg (CFS would fail the session): add it, name one of custom-cfg, or the default cfs-default-ansible-cfg\n",
+    });
+    expect(await tip()).toBe(before);
+    const builtin = await repo.run([
+      "sessions",
+      "create",
+      "--name",
+      "default-cfg",
+      "--configuration-name",
+      "site",
+      "--ansible-config",
+      "cfs-default-ansible-cfg",
+    ]);
+    expect(builtin.code).toBe(0);
   });
 
   it("prints the pending record the controller will write with --format json", async () => {
@@ -366,8 +400,8 @@ describe("sessions create --wait", () => {
     expect(result.stdout.split("\n")).toEqual([
       "waited: waiting for the controller to pick it up (0:05)",
       "waited: pending (0:10)",
-      "waited: running · git-clone-0 · layer 1 of 2 (0:15)",
-      "waited: running · ansible-1 · layer 2 of 2 (0:20)",
+      "waited: running · git-clone-0 · layer 0 (base), 1 of 2 (0:15)",
+      "waited: running · ansible-1 · layer 1 (app), 2 of 2 (0:20)",
       "waited: complete, succeeded=false (layer app (ansible-1) failed on localhost) (0:25)",
       "",
     ]);
@@ -388,7 +422,7 @@ describe("sessions create --wait", () => {
     );
     expect(result.code).toBe(0);
     const frames = result.stdout.split("\r\x1b[2K").filter(Boolean);
-    expect(frames).toContain("waited-tty: running · ansible-1 · layer 2 of 2 · 4:04");
+    expect(frames).toContain("waited-tty: running · ansible-1 · layer 1 (app), 2 of 2 · 4:04");
     expect(frames.at(-1)).toBe("waited-tty: complete, succeeded=true · 5:05\n");
   });
 

@@ -265,7 +265,9 @@ describe("sessions logs", () => {
     expect(one.stdout).toBe("PLAY RECAP\nlocalhost : ok=1\n");
     const missing = await repo.run(["sessions", "logs", "s-logged", "-c", "ansible-7"]);
     expect(missing).toMatchObject({ code: 1 });
-    expect(missing.stderr).toContain("has no log for step ansible-7");
+    expect(missing.stderr).toBe(
+      "cfs-gitops: session s-logged has no step ansible-7: its steps are git-clone-0, inventory, ansible-0\n",
+    );
   });
 
   it("--follow prints a running session's live log as it grows, until the session completes", async () => {

@@ -52,7 +52,13 @@ describe("cfs-gitops images", () => {
 
     const list = await cli(["images", "list", "--data-dir", "data"]);
     expect(list.stdout.split("\n")[0]).toMatch(/^ID\s+NAME\s+PARENT\s+CREATED\s+FORMAT\s+SIZE$/);
-    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+busybox\\s+-\\s+\\S+Z\\s+squashfs\\s+\\d+$`, "m"));
+    expect(list.stdout).toMatch(
+      new RegExp(`^${id}\\s+busybox\\s+-\\s+\\S+Z\\s+squashfs\\s+\\d+(\\.\\d)? (B|KiB|MiB)$`, "m"),
+    );
+    const byName = await cli(["images", "describe", "busybox", "--data-dir", "data"]);
+    const record = JSON.parse(byName.stdout) as { id: string; size: number };
+    expect(record.id).toBe(id);
+    expect(Number.isInteger(record.size) && record.size > 1024).toBe(true);
 
     const described = await cli(["images", "describe", id, "--format", "json"], {
       CFS_GITOPS_DATA_DIR: join(dir, "data"),

@@ -66,7 +66,7 @@ describe("describeState", () => {
     ["pending", record({ status: "pending" }), "s: pending"],
     ["running, no step yet", record({ status: "running" }), "s: running"],
     [
-      "running a layer's clone: layer i of n counts the layers the limit kept",
+      "running a layer's clone: numbered as the record does (from 0), and i of n counts the layers the limit kept",
       record({
         status: "running",
         layers: [1, 2],
@@ -75,7 +75,7 @@ describe("describeState", () => {
           ["git-clone-2", "running"],
         ],
       }),
-      "s: running · git-clone-2 · layer 2 of 2",
+      "s: running · git-clone-2 · layer 2 (l2), 2 of 2",
     ],
     [
       "between steps: the last one that finished",
@@ -92,7 +92,7 @@ describe("describeState", () => {
     [
       "ansible on the first kept layer",
       record({ status: "running", layers: [1, 2], steps: [["ansible-1", "running"]] }),
-      "s: running · ansible-1 · layer 1 of 2",
+      "s: running · ansible-1 · layer 1 (l1), 1 of 2",
     ],
     [
       "complete and succeeded",

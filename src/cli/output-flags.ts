@@ -1,0 +1,100 @@
+/**
+ * What list and describe commands share with kubectl, flux and argocd: `-o/--output
+ * json|yaml|wide|name` (with `--format`, the cray spelling, kept as an alias), `--no-headers`,
+ * and colour on a terminal (off with NO_COLOR or when the output is piped).
+ */
+import type { Command } from "commander";
+import { CliError } from "./errors.js";
+import type { CliIo } from "./io.js";
+
+/** Every output a list command may print. */
+export type OutputFormat = "table" | "wide" | "name" | "json" | "yaml";
+
+/** The flags as typed. */
+export interface OutputFlags {
+  output?: string;
+  format?: string;
+  headers?: boolean;
+}
+
+/** Adds `-o/--output`, `--format` (alias) and, for tables, `--no-headers`. */
+export function addOutputOptions(
+  command: Command,
+  input: { allowed: readonly string[]; table: boolean },
+): Command {
+  const list = input.allowed.join(", ");
+  command
+    .option("-o, --output <format>", `output: ${list} (default ${input.allowed[0] ?? "table"})`)
+    .option("--format <format>", "the same as -o (the spelling cray uses)");
+  if (input.table) command.option("--no-headers", "print table rows without the header line");
+  return command;
+}
+
+/** The chosen output among `allowed` (the first is the default); exit code 2 otherwise. */
+export function parseOutput<T extends string>(flags: OutputFlags, allowed: readonly T[]): T {
+  if (flags.output !== undefined && flags.format !== undefined && flags.output !== flags.format)
+    throw new CliError(`-o ${flags.output} and --format ${flags.format}: give one of them`, 2);
+  const text = flags.output ?? flags.format;
+  const fallback = allowed[0];
+  if (fallback === undefined) throw new Error("parseOutput: no output allowed");
+  if (text === undefined) return fallback;
+  const found = allowed.find((format) => format === text);
+  const flag = flags.output === undefined ? "--format" : "-o";
+  if (found === undefined) throw new CliError(`${flag} ${text}: use ${allowed.join(", ")}`, 2);
+  return found;
+}
+
+/** Colours a cell may have. */
+export type Colour = "green" | "red" | "yellow" | "cyan" | "grey";
+
+const CODES: Record<Colour, string> = { green: "32", red: "31", yellow: "33", cyan: "36", grey: "90" };
+
+/** Paints text, or returns it as it is. */
+export type Paint = (text: string, colour: Colour | null) => string;
+
+/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function paintFor(io: Pick<CliIo, "stdout" | "env">): Paint {
+  const on = io.stdout.isTTY === true && !io.env["NO_COLOR"] && io.env["TERM"] !== "dumb";
+  return (text, colour) =>
+    on && colour !== null && text !== "" ? `\x1b[${CODES[colour]}m${text}\x1b[0m` : text;
+}
+
+/** Renders an aligned table (widths from the plain text, colour laid on after padding). */
+export function renderColumns(input: {
+  headers: readonly string[];
+  rows: ReadonlyArray<ReadonlyArray<{ text: string; colour?: Colour | null }>>;
+  paint: Paint;
+  headerLine: boolean;
+}): string {
+  const { headers, rows, paint } = input;
+  const widths = headers.map((header, i) =>
+    Math.max(input.headerLine ? header.length : 0, ...rows.map((row) => (row[i]?.text ?? "").length)),
+  );
+  const line = (cells: ReadonlyArray<{ text: string; colour?: Colour | null }>): string =>
+    cells
+      .map((cell, i) => {
+        const last = i === cells.length - 1;
+        const padding = last ? "" : " ".repeat(Math.max(0, (widths[i] ?? 0) - cell.text.length));
+        return `${paint(cell.text, cell.colour ?? null)}${padding}`;
+      })
+      .join("  ")
+      .trimEnd();
+  const lines = rows.map(line);
+  if (input.headerLine) lines.unshift(line(headers.map((text) => ({ text }))));
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
+
+/** kubectl's AGE: `45s`, `12m`, `5h`, `3d`, `2y` (the largest unit that fits); `-` when unknown. */
+export function formatAge(since: string | null, now: Date): string {
+  const start = Date.parse(since ?? "");
+  if (Number.isNaN(start)) return "-";
+  const seconds = Math.max(0, Math.floor((now.getTime() - start) / 1000));
+  const units: Array<[number, string]> = [
+    [365 * 86_400, "y"],
+    [86_400, "d"],
+    [3_600, "h"],
+    [60, "m"],
+  ];
+  for (const [size, unit] of units) if (seconds >= size) return `${Math.floor(seconds / size)}${unit}`;
+  return `${seconds}s`;
+}
