@@ -23,7 +23,7 @@ export async function assertAnsibleConfigExists(input: {
   if (configs.includes(name)) return;
   const known = configs.length > 0 ? `name one of ${nameList(configs)}, or` : "or use";
   throw new CliError(
-    `--ansible-config ${name}: the repository has no ${ansibleConfigPath(name)} (CFS would fail the session): add it, ${known} the default ${DEFAULT_ANSIBLE_CONFIG}`,
+    `--ansible-config ${name}: the repository has no ${ansibleConfigPath(name)} (CFS would fail the session): add it, ${known} the default ${DEFAULT_ANSIBLE_CONFIG} (a ConfigMap of the cluster: add --ansible-config-in-cluster)`,
     2,
   );
 }

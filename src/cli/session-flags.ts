@@ -24,6 +24,8 @@ export interface SessionCreateFlags {
   ansibleVerbosity?: string;
   ansiblePassthrough?: string;
   ansibleConfig?: string;
+  /** `--ansible-config-in-cluster`: the name is a ConfigMap of the cluster; skip the repository check. */
+  ansibleConfigInCluster?: boolean;
   targetDefinition?: string;
   tags?: string;
   debugOnFailure?: boolean;

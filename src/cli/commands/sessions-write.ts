@@ -86,6 +86,10 @@ function registerCreate(sessions: Command, io: CliIo): void {
         "extra ansible-playbook flags: -e, -f, --skip-tags, --start-at-task, -t",
       )
       .option("--ansible-config <name>", "ansible.cfg to use (default: the repository's default)")
+      .option(
+        "--ansible-config-in-cluster",
+        "--ansible-config names a ConfigMap of the cluster (kubernetes runner), not checked against the repository",
+      )
       .option("--target-definition <definition>", "dynamic (default), spec, repo or image")
       .option(
         "--target-group <name-and-members...>",
@@ -150,11 +154,12 @@ async function createSession(input: {
     if (reader.hasSession(manifest.name)) throw exists(manifest.name);
     const check = (tree: ManifestTree): void => assertCreatable({ tree, name: manifest.name, path });
     check(await readBase(context, changes));
-    await assertAnsibleConfigExists({
-      source: context.source,
-      commit: context.base,
-      name: flags.ansibleConfig,
-    });
+    if (flags.ansibleConfigInCluster !== true)
+      await assertAnsibleConfigExists({
+        source: context.source,
+        commit: context.base,
+        name: flags.ansibleConfig,
+      });
     const result = await commitChange(context, {
       changes,
       subject: `Add session ${manifest.name}`,

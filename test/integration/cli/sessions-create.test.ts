@@ -111,7 +111,7 @@ describe("sessions create", () => {
     expect(result).toMatchObject({
       code: 2,
       stderr:
-        "cfs-gitops: --ansible-config custom-cgf: the repository has no ansible-configs/custom-cgf.cfg (CFS would fail the session): add it, name one of custom-cfg, or the default cfs-default-ansible-cfg\n",
+        "cfs-gitops: --ansible-config custom-cgf: the repository has no ansible-configs/custom-cgf.cfg (CFS would fail the session): add it, name one of custom-cfg, or the default cfs-default-ansible-cfg (a ConfigMap of the cluster: add --ansible-config-in-cluster)\n",
     });
     expect(await tip()).toBe(before);
     const builtin = await repo.run([
@@ -125,6 +125,18 @@ describe("sessions create", () => {
       "cfs-default-ansible-cfg",
     ]);
     expect(builtin.code).toBe(0);
+    const inCluster = await repo.run([
+      "sessions",
+      "create",
+      "--name",
+      "cluster-cfg",
+      "--configuration-name",
+      "site",
+      "--ansible-config",
+      "site-ansible-cfg",
+      "--ansible-config-in-cluster",
+    ]);
+    expect(inCluster.code, inCluster.stderr).toBe(0);
   });
 
   it("prints the pending record the controller will write with --format json", async () => {
