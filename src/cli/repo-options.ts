@@ -8,6 +8,8 @@ import { withConfigFile } from "./config-file.js";
 import { processIo, type CliIo } from "./io.js";
 import { createLogger } from "./logger.js";
 import { openRepository } from "./open-repo.js";
+import { followClone } from "./follow-clone.js";
+import { findRepository } from "./find-repository.js";
 
 /** Flags shared by repository commands. */
 export interface GlobalFlags extends RepoFlags {
@@ -59,13 +61,16 @@ export interface RepoContext {
 
 /**
  * The repository configuration from flags, environment and config file (in that order of
- * precedence); a relative `--repo` is relative to the command's folder.
+ * precedence), else the repository the command's folder is in (as git finds it); a relative
+ * `--repo` is relative to the command's folder.
  */
 export function resolveCliRepoConfig(flags: RepoFlags, io: CliIo): Readonly<RepoConfig> {
   const env = withConfigFile({ cwd: io.cwd, env: io.env });
   const local = (path: string | undefined): string | undefined =>
-    path === undefined || /^https?:\/\//i.test(path) || isAbsolute(path) ? path : resolve(io.cwd, path);
-  const repo = local(flags.repo);
+    path === undefined || /^[a-z][a-z0-9+.-]*:\/\//i.test(path) || isAbsolute(path)
+      ? path
+      : resolve(io.cwd, path);
+  const repo = local(flags.repo ?? (env.CFS_GITOPS_REPO ? undefined : (findRepository(io.cwd) ?? undefined)));
   const dataDir = local(flags.dataDir);
   const credentials = local(flags.gitCredentialsFile);
   return resolveRepoConfig(
@@ -85,7 +90,10 @@ export async function withRepo(
   work: (context: RepoContext) => Promise<void>,
   io: CliIo = processIo(),
 ): Promise<void> {
-  const config = resolveCliRepoConfig(flags, io);
+  const config = await followClone(resolveCliRepoConfig(flags, io), {
+    env: withConfigFile({ cwd: io.cwd, env: io.env }),
+    dataDir: flags.dataDir,
+  });
   const log = createLogger({ level: flags.logLevel ?? "warn" });
   const repo = await openRepository({ config, log });
   try {
