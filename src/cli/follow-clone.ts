@@ -4,6 +4,9 @@
  * status branch, and writes are pushed there. The clone's own branches are the user's business.
  */
 import { splitUrlCredentials } from "../git/credentials.js";
+import { GitAuthError, GitFetchError } from "../git/errors.js";
+import { redactUrl } from "../git/scrub-secrets.js";
+import { CliError } from "./errors.js";
 import { defaultDataDir, type RepoConfig } from "./config.js";
 import { findCloneRemote } from "./find-repository.js";
 
@@ -35,4 +38,16 @@ export async function followClone(
 
 function isHttp(url: string): boolean {
   return /^https?:\/\//i.test(url);
+}
+
+/**
+ * A remote the clone's command could not reach: one line naming the clone's remote, and that
+ * nothing was read or written (the clone's own branches are not shown in its place).
+ */
+export function explainClone(error: unknown, config: Readonly<RepoConfig>): unknown {
+  const clone = config.clone;
+  if (!clone || !(error instanceof GitFetchError || error instanceof GitAuthError)) return error;
+  return new CliError(
+    `cannot reach ${clone.remote} (${redactUrl(config.repo)}), the remote of the clone ${clone.path}: ${error.message}; nothing was read or written (the clone's local branches are not what the controller sees)`,
+  );
 }

@@ -8,7 +8,7 @@ import { withConfigFile } from "./config-file.js";
 import { processIo, type CliIo } from "./io.js";
 import { createLogger } from "./logger.js";
 import { openRepository } from "./open-repo.js";
-import { followClone } from "./follow-clone.js";
+import { explainClone, followClone } from "./follow-clone.js";
 import { findRepository } from "./find-repository.js";
 
 /** Flags shared by repository commands. */
@@ -98,6 +98,8 @@ export async function withRepo(
   const repo = await openRepository({ config, log });
   try {
     await work({ config, log, source: repo.source, status: repo.status, gitDir: repo.gitDir, io });
+  } catch (error) {
+    throw explainClone(error, config);
   } finally {
     await repo.close();
   }
