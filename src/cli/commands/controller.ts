@@ -4,7 +4,8 @@ import type { Logger } from "pino";
 import { failureMessage } from "../../api/index.js";
 import { Controller } from "../../controller/index.js";
 import { resolveApiConfig, startApi, type ApiFlags, type RunningApi } from "../api-service.js";
-import { resolveControllerConfig, type ControllerFlags } from "../config.js";
+import { resolveControllerConfig, type ControllerConfig, type ControllerFlags } from "../config.js";
+import { acquireControllerLock } from "../controller-lock.js";
 import { ControllerServices } from "../controller-services.js";
 import { CliError } from "../errors.js";
 import { createLogger } from "../logger.js";
@@ -27,6 +28,10 @@ export function registerController(program: Command): void {
         "reconcile the current tip, wait for the sessions it started to finish, then exit (non-zero, with the reason, when a pass fails or the time runs out)",
       )
       .option("--timeout <duration>", "with --once: the longest wait, e.g. 90s, 30m (default 1h)")
+      .option(
+        "--wait-lock",
+        "when another controller holds this data directory or repository, wait for it to stop (default: refuse, naming its pid)",
+      )
       .option(
         "--poll-interval <duration>",
         "remote repositories: how often to poll (e.g. 30s, 5m) [env CFS_GITOPS_POLL_INTERVAL]",
@@ -159,13 +164,29 @@ Examples:
   });
 }
 
-type ControllerCommandFlags = ControllerFlags & TrustFlags & ApiFlags & { logLevel?: string };
+type ControllerCommandFlags = ControllerFlags &
+  TrustFlags &
+  ApiFlags & { logLevel?: string; waitLock?: boolean };
 
 async function runController(flags: ControllerCommandFlags): Promise<void> {
   const config = resolveControllerConfig(flags, process.env);
+  const log = createLogger({ level: flags.logLevel ?? "info" });
+  const lock = await acquireControllerLock({ config, log, wait: flags.waitLock === true });
+  try {
+    await runLockedController({ flags, config, log });
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLockedController(input: {
+  flags: ControllerCommandFlags;
+  config: ControllerConfig;
+  log: Logger;
+}): Promise<void> {
+  const { flags, config, log } = input;
   const trust = resolveTrustConfig(flags, process.env);
   const apiConfig = resolveApiConfig(flags, process.env);
-  const log = createLogger({ level: flags.logLevel ?? "info" });
   const signing = await signingFromKeyFile(trust.signingKey);
   const repo = await openRepository({ config, log, pollIntervalMs: config.pollIntervalMs, signing });
   const kubeConfig =
