@@ -78,6 +78,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("./commands/demo.js")).registerDemo,
   },
   {
+    name: "reconcile",
+    term: "reconcile [options]",
+    description: "make the controller running on this machine for the repository take a pass now",
+    load: async () => (await import("./commands/reconcile.js")).registerReconcile,
+  },
+  {
     name: "step",
     term: "step [options] <name>",
     description:

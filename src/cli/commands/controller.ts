@@ -13,6 +13,7 @@ import { openRepository } from "../open-repo.js";
 import { loadKubeConfig, openRunner } from "../open-runner.js";
 import { addRepoOptions } from "../repo-options.js";
 import { openImageService } from "./images.js";
+import { RECONCILE_SIGNAL } from "./reconcile.js";
 import { signingFromKeyFile } from "../../git/sign-commit.js";
 import { openVerification } from "../open-verification.js";
 import { addTrustOptions, resolveTrustConfig, type TrustFlags } from "../trust-config.js";
@@ -243,6 +244,7 @@ async function runLockedController(input: {
     await verification.close();
     await signing?.close?.();
   };
+  reconcileOnSignal({ controller, log });
   if (config.once) {
     await runOnce({ controller, timeoutMs: config.onceTimeoutMs, shutdown });
     return;
@@ -300,6 +302,14 @@ function formatDuration(ms: number): string {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
+}
+
+/** `cfs-gitops reconcile` sends SIGHUP: a pass now, instead of at the next poll. */
+function reconcileOnSignal(input: { controller: Controller; log: Logger }): void {
+  process.on(RECONCILE_SIGNAL, () => {
+    input.log.info({ signal: RECONCILE_SIGNAL }, "reconcile requested");
+    input.controller.trigger("reconcile");
+  });
 }
 
 /** Aborts on SIGINT or SIGTERM. */
