@@ -4,7 +4,12 @@ import type { Logger } from "pino";
 import { failureMessage } from "../../api/index.js";
 import { Controller } from "../../controller/index.js";
 import { resolveApiConfig, startApi, type ApiFlags, type RunningApi } from "../api-service.js";
-import { resolveControllerConfig, type ControllerConfig, type ControllerFlags } from "../config.js";
+import {
+  ConfigError,
+  resolveControllerConfig,
+  type ControllerConfig,
+  type ControllerFlags,
+} from "../config.js";
 import { acquireControllerLock } from "../controller-lock.js";
 import { ControllerServices } from "../controller-services.js";
 import { CliError } from "../errors.js";
@@ -29,6 +34,10 @@ export function registerController(program: Command): void {
         "reconcile the current tip, wait for the sessions it started to finish, then exit (non-zero, with the reason, when a pass fails or the time runs out)",
       )
       .option("--timeout <duration>", "with --once: the longest wait, e.g. 90s, 30m (default 1h)")
+      .option(
+        "--log-format <format>",
+        "log lines on stderr: json (one object a line) or pretty (readable on a terminal) [env CFS_GITOPS_LOG_FORMAT] (default json)",
+      )
       .option(
         "--wait-lock",
         "when another controller holds this data directory or repository, wait for it to stop (default: refuse, naming its pid)",
@@ -167,11 +176,15 @@ Examples:
 
 type ControllerCommandFlags = ControllerFlags &
   TrustFlags &
-  ApiFlags & { logLevel?: string; waitLock?: boolean };
+  ApiFlags & {
+    logLevel?: string;
+    waitLock?: boolean;
+    logFormat?: string;
+  };
 
 async function runController(flags: ControllerCommandFlags): Promise<void> {
   const config = resolveControllerConfig(flags, process.env);
-  const log = createLogger({ level: flags.logLevel ?? "info" });
+  const log = createLogger({ level: flags.logLevel ?? "info", format: logFormat(flags.logFormat) });
   const lock = await acquireControllerLock({ config, log, wait: flags.waitLock === true });
   try {
     await runLockedController({ flags, config, log });
@@ -302,6 +315,13 @@ function formatDuration(ms: number): string {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
+}
+
+/** `--log-format` (else CFS_GITOPS_LOG_FORMAT): json lines (the default) or pretty lines for a terminal. */
+function logFormat(flag: string | undefined): "json" | "pretty" {
+  const text = flag ?? process.env["CFS_GITOPS_LOG_FORMAT"] ?? "json";
+  if (text !== "json" && text !== "pretty") throw new ConfigError(`--log-format ${text}: use json or pretty`);
+  return text;
 }
 
 /** `cfs-gitops reconcile` sends SIGHUP: a pass now, instead of at the next poll. */
