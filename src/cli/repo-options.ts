@@ -3,7 +3,8 @@ import { isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { ConfigSource, StatusStore } from "../git/types.js";
-import { resolveRepoConfig, type RepoConfig, type RepoFlags } from "./config.js";
+import { parseDuration } from "../plan/index.js";
+import { ConfigError, resolveRepoConfig, type RepoConfig, type RepoFlags } from "./config.js";
 import { withConfigFile } from "./config-file.js";
 import { processIo, type CliIo } from "./io.js";
 import { createLogger } from "./logger.js";
@@ -95,7 +96,7 @@ export async function withRepo(
     dataDir: flags.dataDir,
   });
   const log = createLogger({ level: flags.logLevel ?? "warn" });
-  const repo = await openRepository({ config, log });
+  const repo = await openRepository({ config, log, reuseFetchMs: fetchReuseMs(io.env) });
   try {
     await work({ config, log, source: repo.source, status: repo.status, gitDir: repo.gitDir, io });
   } catch (error) {
@@ -103,4 +104,22 @@ export async function withRepo(
   } finally {
     await repo.close();
   }
+}
+
+/** Default of CFS_GITOPS_FETCH_REUSE: back-to-back commands on a remote share one fetch. */
+export const DEFAULT_FETCH_REUSE = "5s";
+
+/**
+ * How old a remote's last fetch may be for a read command to use it without asking the remote
+ * (CFS_GITOPS_FETCH_REUSE: a duration, or 0 to always ask). Writes always ask.
+ */
+export function fetchReuseMs(env: Readonly<Record<string, string | undefined>>): number {
+  const text = env["CFS_GITOPS_FETCH_REUSE"] ?? DEFAULT_FETCH_REUSE;
+  if (text.trim() === "0") return 0;
+  const ms = parseDuration(text);
+  if (ms === null || ms < 0)
+    throw new ConfigError(
+      `CFS_GITOPS_FETCH_REUSE=${text}: not a duration (use e.g. 5s, or 0 to always fetch)`,
+    );
+  return ms;
 }

@@ -111,6 +111,24 @@ describe("the CLI inside a clone of the site repository", () => {
     expect(list.stdout).toMatch(/\nfrom-clone\s+complete\s+true/);
   });
 
+  it("lets back-to-back reads share one fetch (CFS_GITOPS_FETCH_REUSE), and asks the remote again when it is 0", async () => {
+    const reuse = { env: { CFS_GITOPS_FETCH_REUSE: "1h" } };
+    expect((await run(["sessions", "list"], reuse)).code).toBe(0);
+    server.reset();
+    const again = await run(["sessions", "describe", "from-clone"], reuse);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: { session: { status: "complete" } } });
+    expect(server.requests).toEqual([]);
+    const fresh = await run(["sessions", "list"]);
+    expect(fresh.code).toBe(0);
+    expect(server.requests.length).toBeGreaterThan(0);
+    const bad = await run(["sessions", "list"], { env: { CFS_GITOPS_FETCH_REUSE: "soon" } });
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("CFS_GITOPS_FETCH_REUSE=soon") as unknown,
+    });
+  });
+
   it("takes --repo file:///path as the path", async () => {
     const list = await run(["sessions", "list", "--repo", `file://${bare}`], { cwd: dir.path });
     expect(list.code).toBe(0);
