@@ -15,11 +15,9 @@ import { stepEnvNameProblem } from "../runners/steps/step-env.js";
 import type { CloneRetry } from "../runners/steps/clone-steps.js";
 import { parseListenAddress, type ListenAddress } from "../server/listen-address.js";
 import { resolveCloneRetry } from "./clone-retry-config.js";
+import { ConfigError } from "./config-error.js";
 
-/** A configuration mistake the user must fix; the CLI prints it in one line and exits 2. */
-export class ConfigError extends Error {
-  readonly code = "config";
-}
+export { ConfigError } from "./config-error.js";
 
 /** Options common to every command that reads or writes the configuration repository. */
 export interface RepoFlags {

@@ -4,7 +4,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Help } from "commander";
 import { COMMANDS, commandOf } from "./command-table.js";
-import { ConfigError } from "./config.js";
+import { ConfigError } from "./config-error.js";
 import { snapshotEnvironment } from "./environment.js";
 import { CliError } from "./errors.js";
 import { processIo, type CliIo } from "./io.js";
