@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { BenchContext } from "./lib/context.js";
 import { describeMachine, machineLines, type Machine } from "./lib/machine.js";
 import { renderTable, type Row } from "./lib/report.js";
+import { cliStartRows } from "./scenarios/cli-start.js";
 import { coldStartRows } from "./scenarios/cold-start.js";
 import { apiRows } from "./scenarios/api.js";
 import { componentRows } from "./scenarios/components.js";
@@ -37,6 +38,7 @@ const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) => Promi
   { name: "verify", run: verifyCommitsRows },
   { name: "components", run: componentRows },
   { name: "api", run: apiRows },
+  { name: "cli", run: cliStartRows },
 ];
 
 const ROOT = resolve(import.meta.dirname, "..", "..");

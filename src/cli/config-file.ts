@@ -74,7 +74,7 @@ export function parseConfigFile(file: string, text: string, home = homedir()): R
 
 function resolveValue(input: { file: string; key: Key; value: string; home: string }): string {
   const { file, key, value } = input;
-  if (!PATH_KEYS.has(key) || /^https?:\/\//i.test(value) || isAbsolute(value)) return value;
+  if (!PATH_KEYS.has(key) || /^[a-z][a-z0-9+.-]*:\/\//i.test(value) || isAbsolute(value)) return value;
   if (value === "~" || value.startsWith("~/")) return join(input.home, value.slice(1));
   return resolve(dirname(file), value);
 }

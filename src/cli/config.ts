@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DEFAULT_BRANCH, DEFAULT_STATUS_BRANCH } from "../api/index.js";
 import { splitUrlCredentials, type Credentials } from "../git/credentials.js";
 import type { JobImageService } from "../jobs/index.js";
@@ -22,11 +23,9 @@ import {
   type KubernetesJobShape,
 } from "./job-shape-config.js";
 import { resolveKubeRate } from "./kube-rate-config.js";
+import { ConfigError } from "./config-error.js";
 
-/** A configuration mistake the user must fix; the CLI prints it in one line and exits 2. */
-export class ConfigError extends Error {
-  readonly code = "config";
-}
+export { ConfigError } from "./config-error.js";
 
 /** Options common to every command that reads or writes the configuration repository. */
 export interface RepoFlags {
@@ -46,6 +45,8 @@ export interface RepoConfig {
   statusBranch: string;
   dataDir: string;
   credentials: Credentials | null;
+  /** Set when `repo` is the remote of a work tree the command runs in (a clone). */
+  clone?: { path: string; remote: string };
 }
 
 /** Controller settings on top of the repository. */
@@ -109,7 +110,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Resolves the repository flags with the environment (`CFS_GITOPS_*`) as fallback. */
 export function resolveRepoConfig(flags: RepoFlags, env: Env): Readonly<RepoConfig> {
-  const raw = flags.repo ?? env.CFS_GITOPS_REPO;
+  const given = flags.repo ?? env.CFS_GITOPS_REPO;
+  const raw = given?.toLowerCase().startsWith("file://") ? fileUrlPath(given) : given;
   if (!raw) throw new ConfigError("no repository: pass --repo <path|url> or set CFS_GITOPS_REPO");
   const remote = /^https?:\/\//i.test(raw);
   const split = remote ? splitUrlCredentials(raw) : { url: resolve(raw), credentials: null };
@@ -122,6 +124,15 @@ export function resolveRepoConfig(flags: RepoFlags, env: Env): Readonly<RepoConf
     dataDir: resolve(flags.dataDir ?? env.CFS_GITOPS_DATA_DIR ?? defaultDataDir(split.url, env)),
     credentials,
   } satisfies RepoConfig);
+}
+
+/** `file:///srv/site.git` is the path `/srv/site.git`. */
+function fileUrlPath(url: string): string {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    throw new ConfigError(`--repo ${url}: not a file URL (use file:///absolute/path)`);
+  }
 }
 
 function branches(flags: RepoFlags, env: Env): { branch: string; statusBranch: string } {
@@ -525,7 +536,8 @@ function parseCredentialsFile(file: string): Credentials {
   return { username: line.slice(0, colon), password: line.slice(colon + 1) };
 }
 
-function defaultDataDir(repo: string, env: Env): string {
+/** Where a repository's runs, logs and caches live unless --data-dir says: one folder per repository. */
+export function defaultDataDir(repo: string, env: Env): string {
   const base = env.XDG_STATE_HOME ?? join(env.HOME ?? homedir(), ".local", "state");
   const id = createHash("sha256").update(repo).digest("hex").slice(0, 12);
   return join(base, "cfs-gitops", id);

@@ -1,8 +1,9 @@
 /** The one root logger: JSON lines on stderr, credentials redacted wherever they might sit. */
 import { pino, type Logger } from "pino";
+import { prettyLogLine } from "./pretty-log.js";
 
 /** Creates the root logger; rooms get `log.child({ component })`. */
-export function createLogger(input: { level: string }): Logger {
+export function createLogger(input: { level: string; format?: "json" | "pretty" }): Logger {
   return pino(
     {
       level: input.level,
@@ -20,6 +21,8 @@ export function createLogger(input: { level: string }): Logger {
         censor: "[redacted]",
       },
     },
-    pino.destination({ fd: 2, sync: true }),
+    input.format === "pretty"
+      ? { write: (line: string) => void process.stderr.write(prettyLogLine(line)) }
+      : pino.destination({ fd: 2, sync: true }),
   );
 }

@@ -2,29 +2,20 @@
 /** The composition root: parses the command line and wires the rooms together. */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError } from "commander";
-import { registerCompletion } from "./commands/completion.js";
-import { registerComponents } from "./commands/components.js";
-import { registerConfigurations } from "./commands/configurations.js";
-import { registerSources } from "./commands/sources.js";
-import { registerController } from "./commands/controller.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerDiff } from "./commands/diff.js";
-import { registerPrCheck } from "./commands/pr-check.js";
-import { registerImages } from "./commands/images.js";
-import { registerProblems } from "./commands/problems.js";
-import { registerSessions } from "./commands/sessions.js";
-import { registerStep } from "./commands/step.js";
-import { registerValidate } from "./commands/validate.js";
-import { registerVerify } from "./commands/verify.js";
-import { ConfigError } from "./config.js";
+import { Command, CommanderError, Help } from "commander";
+import { COMMANDS, commandOf } from "./command-table.js";
+import { ConfigError } from "./config-error.js";
 import { snapshotEnvironment } from "./environment.js";
 import { CliError } from "./errors.js";
 import { processIo, type CliIo } from "./io.js";
 import { oneLineParseError } from "./parse-errors.js";
 import { isGitError } from "../git/errors.js";
 
-function buildProgram(io: CliIo): Command {
+/**
+ * The program with only the command that runs loaded (see command-table.ts); for the program's
+ * own help, version or an unknown command, every command is listed from the table, none loaded.
+ */
+async function buildProgram(io: CliIo, argv: readonly string[]): Promise<Command> {
   const program = new Command("cfs-gitops")
     .description(
       "GitOps for the Configuration Framework Service: sessions as manifests in Git, status on a status branch",
@@ -36,20 +27,17 @@ function buildProgram(io: CliIo): Command {
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(oneLineParseError(text)),
     });
-  registerController(program);
-  registerValidate(program, io);
-  registerSessions(program, io);
-  registerConfigurations(program, io);
-  registerSources(program, io);
-  registerComponents(program, io);
-  registerDiff(program, io);
-  registerPrCheck(program, io);
-  registerProblems(program, io);
-  registerVerify(program, io);
-  registerImages(program, io);
-  registerDemo(program);
-  registerStep(program, io);
-  registerCompletion(program, io);
+  const wanted = commandOf(argv);
+  if (wanted !== null) {
+    (await wanted.load())(program, io);
+    return program;
+  }
+  const terms = new Map(COMMANDS.map((command) => [command.name, command.term]));
+  const help = new Help();
+  program.configureHelp({
+    subcommandTerm: (command) => terms.get(command.name()) ?? help.subcommandTerm(command),
+  });
+  for (const command of COMMANDS) program.command(command.name).description(command.description);
   return program;
 }
 
@@ -69,7 +57,7 @@ function describeError(error: unknown): { code: number; line: string } {
  */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   try {
-    await buildProgram(io).parseAsync([...argv], { from: "user" });
+    await (await buildProgram(io, argv)).parseAsync([...argv], { from: "user" });
     return 0;
   } catch (error) {
     const { code, line } = describeError(error);

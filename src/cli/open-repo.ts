@@ -23,6 +23,8 @@ export interface OpenInput {
   pollIntervalMs?: number;
   /** Sign status commits (`--signing-key`). */
   signing?: CommitSigning | null;
+  /** A remote's first fetch may reuse one this recent (CLI commands: a few seconds). */
+  reuseFetchMs?: number;
 }
 
 /** Opens a local path in place, or a remote through a cache repository under the data directory. */
@@ -38,13 +40,22 @@ export async function openRepository(input: OpenInput): Promise<OpenRepository> 
           credentials: config.credentials,
           log,
           ...(input.pollIntervalMs !== undefined ? { pollIntervalMs: input.pollIntervalMs } : {}),
+          ...(input.reuseFetchMs !== undefined ? { reuseFetchMs: input.reuseFetchMs } : {}),
         });
   const status = await createStatusStore({
     gitDir: source.gitDir,
     branch: config.statusBranch,
     log,
     signing: input.signing ?? null,
-    ...(config.kind === "remote" ? { remote: { url: config.repo, credentials: config.credentials } } : {}),
+    ...(config.kind === "remote"
+      ? {
+          remote: {
+            url: config.repo,
+            credentials: config.credentials,
+            ...(input.reuseFetchMs !== undefined ? { reuseFetchMs: input.reuseFetchMs } : {}),
+          },
+        }
+      : {}),
   });
   return {
     source,

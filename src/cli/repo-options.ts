@@ -3,11 +3,14 @@ import { isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { ConfigSource, StatusStore } from "../git/types.js";
-import { resolveRepoConfig, type RepoConfig, type RepoFlags } from "./config.js";
+import { parseDuration } from "../plan/index.js";
+import { ConfigError, resolveRepoConfig, type RepoConfig, type RepoFlags } from "./config.js";
 import { withConfigFile } from "./config-file.js";
 import { processIo, type CliIo } from "./io.js";
 import { createLogger } from "./logger.js";
 import { openRepository } from "./open-repo.js";
+import { explainClone, followClone } from "./follow-clone.js";
+import { findRepository } from "./find-repository.js";
 
 /** Flags shared by repository commands. */
 export interface GlobalFlags extends RepoFlags {
@@ -59,13 +62,16 @@ export interface RepoContext {
 
 /**
  * The repository configuration from flags, environment and config file (in that order of
- * precedence); a relative `--repo` is relative to the command's folder.
+ * precedence), else the repository the command's folder is in (as git finds it); a relative
+ * `--repo` is relative to the command's folder.
  */
 export function resolveCliRepoConfig(flags: RepoFlags, io: CliIo): Readonly<RepoConfig> {
   const env = withConfigFile({ cwd: io.cwd, env: io.env });
   const local = (path: string | undefined): string | undefined =>
-    path === undefined || /^https?:\/\//i.test(path) || isAbsolute(path) ? path : resolve(io.cwd, path);
-  const repo = local(flags.repo);
+    path === undefined || /^[a-z][a-z0-9+.-]*:\/\//i.test(path) || isAbsolute(path)
+      ? path
+      : resolve(io.cwd, path);
+  const repo = local(flags.repo ?? (env.CFS_GITOPS_REPO ? undefined : (findRepository(io.cwd) ?? undefined)));
   const dataDir = local(flags.dataDir);
   const credentials = local(flags.gitCredentialsFile);
   return resolveRepoConfig(
@@ -85,12 +91,35 @@ export async function withRepo(
   work: (context: RepoContext) => Promise<void>,
   io: CliIo = processIo(),
 ): Promise<void> {
-  const config = resolveCliRepoConfig(flags, io);
+  const config = await followClone(resolveCliRepoConfig(flags, io), {
+    env: withConfigFile({ cwd: io.cwd, env: io.env }),
+    dataDir: flags.dataDir,
+  });
   const log = createLogger({ level: flags.logLevel ?? "warn" });
-  const repo = await openRepository({ config, log });
+  const repo = await openRepository({ config, log, reuseFetchMs: fetchReuseMs(io.env) });
   try {
     await work({ config, log, source: repo.source, status: repo.status, gitDir: repo.gitDir, io });
+  } catch (error) {
+    throw explainClone(error, config);
   } finally {
     await repo.close();
   }
+}
+
+/** Default of CFS_GITOPS_FETCH_REUSE: back-to-back commands on a remote share one fetch. */
+export const DEFAULT_FETCH_REUSE = "5s";
+
+/**
+ * How old a remote's last fetch may be for a read command to use it without asking the remote
+ * (CFS_GITOPS_FETCH_REUSE: a duration, or 0 to always ask). Writes always ask.
+ */
+export function fetchReuseMs(env: Readonly<Record<string, string | undefined>>): number {
+  const text = env["CFS_GITOPS_FETCH_REUSE"] ?? DEFAULT_FETCH_REUSE;
+  if (text.trim() === "0") return 0;
+  const ms = parseDuration(text);
+  if (ms === null || ms < 0)
+    throw new ConfigError(
+      `CFS_GITOPS_FETCH_REUSE=${text}: not a duration (use e.g. 5s, or 0 to always fetch)`,
+    );
+  return ms;
 }

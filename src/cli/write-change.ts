@@ -166,6 +166,8 @@ function reportCommit(context: WriteContext, result: BranchChangeResult, subject
     );
   }
   if (result.workTreeWarning) io.stderr.write(`warning: ${result.workTreeWarning}\n`);
+  const clone = context.config.clone;
+  if (clone) io.stderr.write(`(pushed to ${clone.remote}; git pull brings it into ${clone.path})\n`);
 }
 
 /** Turn a write failure into one line the user can act on. */

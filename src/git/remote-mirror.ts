@@ -3,6 +3,8 @@
  * `sync()` asks the server for the tip (one request) and fetches only when the cache does not
  * have it; `push()` is a compare-and-swap. Credentials reach git only through the environment.
  */
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import type { CatFileReader } from "./cat-file-reader.js";
 import { credentialEnv, credentialSecrets, type Credentials } from "./credentials.js";
@@ -26,6 +28,11 @@ export interface RemoteMirrorOptions {
   /** Reader on `gitDir`, to see whether a commit is already there. */
   reader: CatFileReader;
   networkTimeoutMs?: number;
+  /**
+   * A command's first sync may reuse what any process fetched this long ago or less (a stamp file
+   * in the cache records when): back-to-back commands cost no request. 0 or absent: always ask.
+   */
+  reuseFetchMs?: number;
 }
 
 /** See the module comment. */
@@ -35,6 +42,8 @@ export class RemoteMirror {
   private readonly secrets: string[];
   /** What the cache's ref holds (undefined: not read yet). */
   private localTip: string | null | undefined = undefined;
+  /** Whether sync() ran in this process (only the first may reuse a recent fetch). */
+  private synced = false;
 
   constructor(private readonly options: RemoteMirrorOptions) {
     this.ref = `refs/heads/${options.branch}`;
@@ -49,10 +58,15 @@ export class RemoteMirror {
 
   /** Make the cache hold the server's tip and return it (null: no such branch on the server). */
   async sync(): Promise<string | null> {
+    const reused = await this.reuseRecentFetch();
+    if (reused !== null) return reused;
     const tip = await this.remoteTip();
     if (tip === null) return null;
     this.localTip ??= await readRef({ gitDir: this.options.gitDir, ref: this.ref });
-    if (tip === this.localTip) return tip;
+    if (tip === this.localTip) {
+      await this.stamp();
+      return tip;
+    }
     const started = performance.now();
     const info = await this.options.reader.info([tip]);
     if (info.get(tip)?.type === "commit") {
@@ -70,6 +84,7 @@ export class RemoteMirror {
       ]);
     }
     this.localTip = await readRef({ gitDir: this.options.gitDir, ref: this.ref });
+    await this.stamp();
     this.options.log.debug({ tip: this.localTip, ms: Math.round(performance.now() - started) }, "fetched");
     return this.localTip;
   }
@@ -98,7 +113,32 @@ export class RemoteMirror {
     }
     await runGit({ gitDir: this.options.gitDir, args: ["update-ref", this.ref, input.commit] });
     this.localTip = input.commit;
+    await this.stamp();
     return true;
+  }
+
+  /** Where the last successful sync or push of this branch is stamped. */
+  private stampPath(): string {
+    return join(this.options.gitDir, "cfs-gitops-synced", this.options.branch.replace(/\//g, "%2F"));
+  }
+
+  /** The local tip, when this is the first sync and the last one was recent enough; else null. */
+  private async reuseRecentFetch(): Promise<string | null> {
+    const reuseMs = this.options.reuseFetchMs ?? 0;
+    const first = !this.synced;
+    this.synced = true;
+    if (!first || reuseMs <= 0) return null;
+    const stamped = await stat(this.stampPath()).catch(() => null);
+    if (stamped === null || Date.now() - stamped.mtimeMs > reuseMs) return null;
+    this.localTip = await readRef({ gitDir: this.options.gitDir, ref: this.ref });
+    if (this.localTip !== null) this.options.log.debug({ tip: this.localTip }, "reusing a recent fetch");
+    return this.localTip;
+  }
+
+  private async stamp(): Promise<void> {
+    if ((this.options.reuseFetchMs ?? 0) <= 0) return;
+    await mkdir(join(this.options.gitDir, "cfs-gitops-synced"), { recursive: true });
+    await writeFile(this.stampPath(), "");
   }
 
   private async network(operation: string, args: string[]): Promise<void> {

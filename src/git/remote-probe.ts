@@ -43,7 +43,8 @@ export function createRemoteProbe(options: RemoteProbeOptions): RemoteProbe {
   let cliUntil = Number.NEGATIVE_INFINITY;
   return async (branch, signal) => {
     const query = { url, ref: `refs/heads/${branch}`, credentials, timeoutMs, signal };
-    if (now() < cliUntil) return cliTip(query).catch(rethrow);
+    // Only http(s) has an in-process client; a path, file:// or ssh remote (a clone's) is git's.
+    if (now() < cliUntil || !/^https?:\/\//i.test(url)) return cliTip(query).catch(rethrow);
     try {
       return await inProcessTip(query);
     } catch (error) {

@@ -34,6 +34,8 @@ export interface RemoteSourceOptions {
   random?: () => number;
   sleep?: Sleep;
   fetchTimeoutMs?: number;
+  /** The first fetch may reuse one this recent (see RemoteMirrorOptions.reuseFetchMs). */
+  reuseFetchMs?: number;
 }
 
 /** A ConfigSource over a remote; `gitDir` is its bare cache repository. */
@@ -86,6 +88,7 @@ class RemoteSourceImpl implements RemoteSource {
       log: this.log,
       reader: this.reader,
       ...(options.fetchTimeoutMs === undefined ? {} : { networkTimeoutMs: options.fetchTimeoutMs }),
+      ...(options.reuseFetchMs === undefined ? {} : { reuseFetchMs: options.reuseFetchMs }),
     });
   }
 

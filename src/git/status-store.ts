@@ -44,6 +44,8 @@ const FAST_IMPORT_MALLOC = "glibc.malloc.top_pad=4194304";
 export interface StatusRemote {
   url: string;
   credentials?: Credentials | null;
+  /** The first load may reuse a fetch this recent (see RemoteMirrorOptions.reuseFetchMs). */
+  reuseFetchMs?: number;
 }
 
 /** What `beforePublish` is told: the commit about to be published and the tip it replaces. */
@@ -317,6 +319,7 @@ function remoteMirror(
     branch: input.branch,
     log: input.log,
     reader: input.reader,
+    ...(input.remote.reuseFetchMs === undefined ? {} : { reuseFetchMs: input.remote.reuseFetchMs }),
   });
 }
 

@@ -3,7 +3,7 @@
  * written from the command tree itself (so it never drifts from what the CLI accepts), as kubectl,
  * flux and argocd offer it.
  */
-import type { Command } from "commander";
+import { Command } from "commander";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
 
@@ -27,13 +27,25 @@ Examples:
   cfs-gitops completion zsh > "\${fpath[1]}/_cfs-gitops"
   cfs-gitops completion fish > ~/.config/fish/completions/cfs-gitops.fish`,
     )
-    .action((shell: string) => {
-      const nodes = walk(program, []);
+    .action(async (shell: string) => {
+      const nodes = walk(await everyCommand(program, io), []);
       if (shell === "bash") io.stdout.write(bashScript(nodes));
       else if (shell === "zsh") io.stdout.write(zshScript(nodes));
       else if (shell === "fish") io.stdout.write(fishScript(nodes));
       else throw new CliError(`completion ${shell}: use bash, zsh or fish`, 2);
     });
+}
+
+/**
+ * The whole command tree: the program loads only the command that runs (command-table.ts), so
+ * completion builds a program of its own with every command loaded.
+ */
+async function everyCommand(program: Command, io: CliIo): Promise<Command> {
+  const { COMMANDS } = await import("../command-table.js");
+  const full = new Command(program.name());
+  for (const option of program.options) full.addOption(option);
+  for (const command of COMMANDS) (await command.load())(full, io);
+  return full;
 }
 
 function walk(command: Command, path: string[]): Node[] {

@@ -10,7 +10,13 @@ import {
   type ApiFlags,
   type RunningApi,
 } from "../api-service.js";
-import { resolveControllerConfig, type ControllerFlags } from "../config.js";
+import {
+  ConfigError,
+  resolveControllerConfig,
+  type ControllerConfig,
+  type ControllerFlags,
+} from "../config.js";
+import { acquireControllerLock } from "../controller-lock.js";
 import { ControllerServices } from "../controller-services.js";
 import { CliError } from "../errors.js";
 import { createLogger } from "../logger.js";
@@ -19,6 +25,7 @@ import { loadKubeConfig, localSourceDirs, openRunner } from "../open-runner.js";
 import { sourceBranchResolver } from "../../runners/local/index.js";
 import { addRepoOptions } from "../repo-options.js";
 import { openImageService } from "./images.js";
+import { RECONCILE_SIGNAL } from "./reconcile.js";
 import { signingFromKeyFile } from "../../git/sign-commit.js";
 import { openVerification } from "../open-verification.js";
 import { addTrustOptions, resolveTrustConfig, type TrustFlags } from "../trust-config.js";
@@ -36,6 +43,14 @@ export function registerController(program: Command): void {
         "reconcile the current tip, wait for the sessions it started to finish, then exit (non-zero, with the reason, when a pass fails or the time runs out)",
       )
       .option("--timeout <duration>", "with --once: the longest wait, e.g. 90s, 30m (default 1h)")
+      .option(
+        "--log-format <format>",
+        "log lines on stderr: json (one object a line) or pretty (readable on a terminal) [env CFS_GITOPS_LOG_FORMAT] (default json)",
+      )
+      .option(
+        "--wait-lock",
+        "when another controller holds this data directory or repository, wait for it to stop (default: refuse, naming its pid)",
+      )
       .option(
         "--poll-interval <duration>",
         "remote repositories: how often to poll (e.g. 30s, 5m) [env CFS_GITOPS_POLL_INTERVAL]",
@@ -202,14 +217,35 @@ Examples:
   });
 }
 
-type ControllerCommandFlags = ControllerFlags & TrustFlags & ApiFlags & ForgeFlags & { logLevel?: string };
+type ControllerCommandFlags = ControllerFlags &
+  TrustFlags &
+  ApiFlags &
+  ForgeFlags & {
+    logLevel?: string;
+    waitLock?: boolean;
+    logFormat?: string;
+  };
 
 async function runController(flags: ControllerCommandFlags): Promise<void> {
   const config = resolveControllerConfig(flags, process.env);
+  const log = createLogger({ level: flags.logLevel ?? "info", format: logFormat(flags.logFormat) });
+  const lock = await acquireControllerLock({ config, log, wait: flags.waitLock === true });
+  try {
+    await runLockedController({ flags, config, log });
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLockedController(input: {
+  flags: ControllerCommandFlags;
+  config: ControllerConfig;
+  log: Logger;
+}): Promise<void> {
+  const { flags, config, log } = input;
   const trust = resolveTrustConfig(flags, process.env);
   const apiConfig = resolveApiConfig(flags, process.env);
   const forgeConfig = resolveForgeConfig(flags, process.env, config);
-  const log = createLogger({ level: flags.logLevel ?? "info" });
   const signing = await signingFromKeyFile(trust.signingKey);
   const repo = await openRepository({ config, log, pollIntervalMs: config.pollIntervalMs, signing });
   const kubeConfig =
@@ -273,6 +309,7 @@ async function runController(flags: ControllerCommandFlags): Promise<void> {
     await verification.close();
     await signing?.close?.();
   };
+  reconcileOnSignal({ controller, log });
   if (config.once) {
     await runOnce({ controller, timeoutMs: config.onceTimeoutMs, shutdown });
     return;
@@ -343,6 +380,21 @@ function formatDuration(ms: number): string {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
+}
+
+/** `--log-format` (else CFS_GITOPS_LOG_FORMAT): json lines (the default) or pretty lines for a terminal. */
+function logFormat(flag: string | undefined): "json" | "pretty" {
+  const text = flag ?? process.env["CFS_GITOPS_LOG_FORMAT"] ?? "json";
+  if (text !== "json" && text !== "pretty") throw new ConfigError(`--log-format ${text}: use json or pretty`);
+  return text;
+}
+
+/** `cfs-gitops reconcile` sends SIGHUP: a pass now, instead of at the next poll. */
+function reconcileOnSignal(input: { controller: Controller; log: Logger }): void {
+  process.on(RECONCILE_SIGNAL, () => {
+    input.log.info({ signal: RECONCILE_SIGNAL }, "reconcile requested");
+    input.controller.trigger("reconcile");
+  });
 }
 
 /** Aborts on SIGINT or SIGTERM. */

@@ -147,6 +147,8 @@ export async function runIn(input: {
       CFS_GITOPS_GIT_PASSWORD: CREDENTIALS.password,
       GIT_AUTHOR_NAME: "Jane Operator",
       GIT_AUTHOR_EMAIL: "jane@example.org",
+      // Tests change the served repository between commands: every command asks the remote.
+      CFS_GITOPS_FETCH_REUSE: "0",
       ...options.env,
     }),
     cwd: options.cwd ?? input.dir,
