@@ -14,6 +14,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -89,6 +90,22 @@ function recordingAptGet(input: { log: string; provides: Record<string, string[]
   ].join("\n");
 }
 
+/**
+ * An npm whose `run build` only makes the built CLI's file (the copied project has no sources) and
+ * whose global prefix is in the scratch folder, so the link step never touches the real one.
+ */
+function fakeNpm(): string {
+  const prefix = join(scratch, "npm-global");
+  mkdirSync(join(prefix, "bin"), { recursive: true });
+  return [
+    `case "$1" in`,
+    `  run) mkdir -p dist/src/cli && echo '#!/usr/bin/env node' > dist/src/cli/main.js ;;`,
+    `  prefix) echo ${prefix} ;;`,
+    `  *) exec ${which("npm")} "$@" ;;`,
+    `esac`,
+  ].join("\n");
+}
+
 /** `id -u` answers `uid`; everything else goes to the real id. */
 function idAs(uid: number): string {
   return `[ "$1" = -u ] && echo ${uid} && exit 0\nexec ${which("id")} "$@"`;
@@ -116,7 +133,7 @@ describe("./setup", () => {
     };
     const bin = fakePath({
       hidden: ["ansible-playbook", "mksquashfs", "unsquashfs", "sudo"],
-      scripts: { "apt-get": recordingAptGet({ log, provides }), id: idAs(0) },
+      scripts: { "apt-get": recordingAptGet({ log, provides }), id: idAs(0), npm: fakeNpm() },
     });
     const first = runSetup({ project, bin, args: ["--test"] });
     expect(first.stderr).toBe("");
@@ -125,10 +142,16 @@ describe("./setup", () => {
     expect(first.stdout).toContain("node_modules is a symbolic link: leaving it alone (no npm ci)");
     expect(first.code).toBe(0);
     expect(aptCalls(log)).toEqual(["update -qq", "install -y -qq ansible-core squashfs-tools"]);
+    const link = join(scratch, "npm-global", "bin", "cfs-gitops");
+    expect(first.stdout).toContain(`setup: cfs-gitops: linking ${link} -> this clone's dist/`);
+    expect(realpathSync(link)).toBe(realpathSync(join(project, "dist", "src", "cli", "main.js")));
 
     const second = runSetup({ project, bin, args: ["--test"] });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain("setup: system packages: all there, nothing to install\n");
+    expect(second.stdout).toContain(
+      `setup: cfs-gitops: already linked (${join(scratch, "npm-global", "bin", "cfs-gitops")}`,
+    );
     expect(aptCalls(log)).toHaveLength(2);
   });
 
