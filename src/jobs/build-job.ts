@@ -55,6 +55,7 @@ import {
   type JobLayout,
   type JobStep,
 } from "./job-steps.js";
+import { sourceStepEnv, sourceStepMounts, sourceVolumes } from "./source-volumes.js";
 import { terminationMessageBudget } from "./step-message.js";
 
 /** Container images: the step image (git, inventory, teardown, report) and the Ansible execution environment. */
@@ -213,6 +214,7 @@ function volumes(input: BuildJobInput, steps: JobStep[]): V1Volume[] {
     list.push({ name: INVENTORY_VOLUME, configMap: { name: inventoryConfigMapName(input.spec.job) } });
   }
   list.push(...imageVolumes(imageInput(input)));
+  list.push(...sourceVolumes(input.spec));
   const nodeKey = nodeSshSecret(input);
   if (nodeKey !== null)
     list.push({ name: NODE_SSH_VOLUME, secret: { secretName: nodeKey, defaultMode: 0o400 } });
@@ -242,6 +244,7 @@ function stepContainer(args: { step: JobStep; input: BuildJobInput; budget: numb
       ...baseEnv(args),
       ...gitEnv(step, input.options),
       ...cloneRetryEnv(step, input.options),
+      ...sourceStepEnv(input.spec, step),
       ...ansibleEnv(step),
       ...nodeSshEnv(step, input),
       ...inventoryEnv(step, input.spec),
@@ -249,6 +252,7 @@ function stepContainer(args: { step: JobStep; input: BuildJobInput; budget: numb
     ],
     volumeMounts: [
       ...mounts(step),
+      ...sourceStepMounts(input.spec, step),
       ...nodeSshMounts(step, input),
       ...inventoryMounts(step, input.spec),
       ...imageStepMounts({ step, ...imageInput(input) }),
