@@ -246,6 +246,7 @@ function stepContainer(args: { step: JobStep; input: BuildJobInput; budget: numb
       ...cloneRetryEnv(step, input.options),
       ...sourceStepEnv(input.spec, step),
       ...ansibleEnv(step),
+      ...debugEnv(step, input),
       ...nodeSshEnv(step, input),
       ...inventoryEnv(step, input.spec),
       ...imageStepEnv({ step, ...imageInput(input) }),
@@ -334,6 +335,15 @@ function nodeSshEnv(step: JobStep, input: BuildJobInput): V1EnvVar[] {
 function nodeSshMounts(step: JobStep, input: BuildJobInput): V1VolumeMount[] {
   if (step.kind !== "ansible" || nodeSshSecret(input) === null) return [];
   return [{ name: NODE_SSH_VOLUME, mountPath: NODE_SSH_KEY_DIR, readOnly: true }];
+}
+
+/** Where the ansible container of a session with debug_on_failure runs, for the command that releases its wait. */
+function debugEnv(step: JobStep, input: BuildJobInput): V1EnvVar[] {
+  if (step.kind !== "ansible" || input.spec.session.debug_on_failure !== true) return [];
+  return [
+    { name: ENV.namespace, value: input.namespace },
+    { name: ENV.podName, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+  ];
 }
 
 function ansibleEnv(step: JobStep): V1EnvVar[] {

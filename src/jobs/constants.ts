@@ -83,6 +83,11 @@ export const ENV = {
   sourceSecretsDir: "CFS_SOURCE_SECRETS_DIR",
   /** Clone containers of a source's layers: where the sources' CA ConfigMaps are mounted (`<dir>/<configmap_name>/`). */
   sourceCaDir: "CFS_SOURCE_CA_DIR",
+  /** Ansible containers of a session with debug_on_failure: the pod's namespace and name (the release command). */
+  namespace: "CFS_NAMESPACE",
+  podName: "CFS_POD_NAME",
+  /** Ansible containers: the file that ends a debug wait (default DEBUG_RELEASE_FILE, CFS's /tmp/complete). */
+  debugReleaseFile: "CFS_DEBUG_RELEASE_FILE",
   /** Git credentials, from a Secret, only in git-clone containers. */
   gitUsername: "CFS_GIT_USERNAME",
   gitPassword: "CFS_GIT_PASSWORD",

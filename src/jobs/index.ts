@@ -6,6 +6,7 @@ export * from "./build-job.js";
 export * from "./check-layout.js";
 export * from "./check-run-spec.js";
 export * from "./constants.js";
+export * from "./debug-marker.js";
 export * from "./errors.js";
 export * from "./ims-cleanup-job.js";
 export * from "./image-steps.js";

@@ -310,6 +310,7 @@ describe("resolveStepConfig", () => {
       nodeSshKeyDir: null,
       cloneRetry: { attempts: 60, delayMs: 10_000, maxDelayMs: 10_000 },
       sourceDirs: null,
+      debug: { releaseFile: "/tmp/complete", namespace: null, pod: null },
     });
   });
 

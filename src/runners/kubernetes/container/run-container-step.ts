@@ -33,6 +33,7 @@ import {
   type ContainerStepEnd,
   type ContainerStepOptions,
 } from "./container-step.js";
+import { waitForDebugInContainer } from "./debug-wait-step.js";
 import { finalStep } from "./final-step.js";
 import { cloneEnv } from "./source-clone-env.js";
 import { imageInventoryMessage } from "./image-container-steps.js";
@@ -109,8 +110,18 @@ function initStepMessage(run: ContainerStep): Promise<StepMessage> {
     case "inventory":
       return isImageTarget(run.spec) ? imageInventoryMessage(run) : inventoryMessage(run);
     default:
-      return runAnsibleLayer(run);
+      return ansibleLayerMessage(run);
   }
+}
+
+/**
+ * An `ansible-<i>` container, or that part of the cfs layout's `ansible`: the layer, then (per-layer
+ * layout) the debug wait after a failure; the cfs layout's container waits after the part's end line.
+ */
+async function ansibleLayerMessage(run: ContainerStep): Promise<StepMessage> {
+  const message = await runAnsibleLayer(run);
+  if (message.status === "failed" && run.config.layout === "per-layer") await waitForDebugInContainer(run);
+  return message;
 }
 
 async function cloneLayerMessage(run: ContainerStep): Promise<StepMessage> {

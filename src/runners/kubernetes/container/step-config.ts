@@ -4,6 +4,7 @@
  */
 import type { Credentials } from "../../../git/credentials.js";
 import {
+  DEBUG_RELEASE_FILE,
   ENV,
   JOB_LAYOUTS,
   MAX_TERMINATION_MESSAGE_BYTES,
@@ -45,6 +46,8 @@ export interface StepConfig {
   nodeSshKeyDir: string | null;
   /** Clone containers of source layers: where the sources' Secrets and CA ConfigMaps are mounted; null: none. */
   sourceDirs: SourceDirs | null;
+  /** debug_on_failure: the file that ends the wait, and where the container runs (for the release command). */
+  debug: { releaseFile: string; namespace: string | null; pod: string | null };
   /** Clone retries, from the container's GIT_RETRY_MAX and GIT_RETRY_DELAY (CFS's defaults when unset). */
   cloneRetry: CloneRetry;
 }
@@ -107,6 +110,11 @@ export function resolveStepConfig(input: StepConfigInput): Readonly<StepConfig> 
     nodeSshKeyDir: nonEmpty(input.env[ENV.nodeSshKeyDir]),
     cloneRetry: cloneRetryFromEnv(input.env),
     sourceDirs: sourceDirs(input.env),
+    debug: {
+      releaseFile: nonEmpty(input.env[ENV.debugReleaseFile]) ?? DEBUG_RELEASE_FILE,
+      namespace: nonEmpty(input.env[ENV.namespace]),
+      pod: nonEmpty(input.env[ENV.podName]),
+    },
   });
 }
 
