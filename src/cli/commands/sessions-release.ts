@@ -20,7 +20,9 @@ export function registerSessionRelease(sessions: Command, io: CliIo): void {
   addRepoOptions(
     sessions
       .command("release <name>")
-      .description("end the debug wait of a failed session with debug_on_failure now (kubernetes: print the kubectl exec)")
+      .description(
+        "end the debug wait of a failed session with debug_on_failure now (kubernetes: print the kubectl exec)",
+      )
       .addHelpText(
         "after",
         `
