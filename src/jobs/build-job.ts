@@ -55,6 +55,7 @@ import {
   type JobLayout,
   type JobStep,
 } from "./job-steps.js";
+import { sourceStepEnv, sourceStepMounts, sourceVolumes } from "./source-volumes.js";
 import { terminationMessageBudget } from "./step-message.js";
 
 /** Container images: the step image (git, inventory, teardown, report) and the Ansible execution environment. */
@@ -213,6 +214,7 @@ function volumes(input: BuildJobInput, steps: JobStep[]): V1Volume[] {
     list.push({ name: INVENTORY_VOLUME, configMap: { name: inventoryConfigMapName(input.spec.job) } });
   }
   list.push(...imageVolumes(imageInput(input)));
+  list.push(...sourceVolumes(input.spec));
   const nodeKey = nodeSshSecret(input);
   if (nodeKey !== null)
     list.push({ name: NODE_SSH_VOLUME, secret: { secretName: nodeKey, defaultMode: 0o400 } });
@@ -242,13 +244,16 @@ function stepContainer(args: { step: JobStep; input: BuildJobInput; budget: numb
       ...baseEnv(args),
       ...gitEnv(step, input.options),
       ...cloneRetryEnv(step, input.options),
+      ...sourceStepEnv(input.spec, step),
       ...ansibleEnv(step),
+      ...debugEnv(step, input),
       ...nodeSshEnv(step, input),
       ...inventoryEnv(step, input.spec),
       ...imageStepEnv({ step, ...imageInput(input) }),
     ],
     volumeMounts: [
       ...mounts(step),
+      ...sourceStepMounts(input.spec, step),
       ...nodeSshMounts(step, input),
       ...inventoryMounts(step, input.spec),
       ...imageStepMounts({ step, ...imageInput(input) }),
@@ -330,6 +335,15 @@ function nodeSshEnv(step: JobStep, input: BuildJobInput): V1EnvVar[] {
 function nodeSshMounts(step: JobStep, input: BuildJobInput): V1VolumeMount[] {
   if (step.kind !== "ansible" || nodeSshSecret(input) === null) return [];
   return [{ name: NODE_SSH_VOLUME, mountPath: NODE_SSH_KEY_DIR, readOnly: true }];
+}
+
+/** Where the ansible container of a session with debug_on_failure runs, for the command that releases its wait. */
+function debugEnv(step: JobStep, input: BuildJobInput): V1EnvVar[] {
+  if (step.kind !== "ansible" || input.spec.session.debug_on_failure !== true) return [];
+  return [
+    { name: ENV.namespace, value: input.namespace },
+    { name: ENV.podName, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+  ];
 }
 
 function ansibleEnv(step: JobStep): V1EnvVar[] {

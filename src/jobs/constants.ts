@@ -79,6 +79,15 @@ export const ENV = {
   gitRetryDelay: "GIT_RETRY_DELAY",
   /** Node sessions with `--node-ssh-secret`: where the SSH key Secret is mounted (ansible containers). */
   nodeSshKeyDir: "CFS_NODE_SSH_KEY_DIR",
+  /** Clone containers of a source's layers: where the sources' Secrets are mounted (`<dir>/<secret_name>/`). */
+  sourceSecretsDir: "CFS_SOURCE_SECRETS_DIR",
+  /** Clone containers of a source's layers: where the sources' CA ConfigMaps are mounted (`<dir>/<configmap_name>/`). */
+  sourceCaDir: "CFS_SOURCE_CA_DIR",
+  /** Ansible containers of a session with debug_on_failure: the pod's namespace and name (the release command). */
+  namespace: "CFS_NAMESPACE",
+  podName: "CFS_POD_NAME",
+  /** Ansible containers: the file that ends a debug wait (default DEBUG_RELEASE_FILE, CFS's /tmp/complete). */
+  debugReleaseFile: "CFS_DEBUG_RELEASE_FILE",
   /** Git credentials, from a Secret, only in git-clone containers. */
   gitUsername: "CFS_GIT_USERNAME",
   gitPassword: "CFS_GIT_PASSWORD",
@@ -113,6 +122,11 @@ export const SSH_KEY_DIR = "/cfs/ssh";
 
 /** Mount point of the `--node-ssh-secret` Secret in the ansible containers of node sessions. */
 export const NODE_SSH_KEY_DIR = "/cfs/node-ssh";
+
+/** Where a clone container finds the Secret of each source it clones through: `<dir>/<secret_name>/username`, `password`. */
+export const SOURCE_SECRETS_DIR = "/cfs/sources/secrets";
+/** Where a clone container finds the CA ConfigMap of each source it clones through: `<dir>/<configmap_name>/<key>`. */
+export const SOURCE_CA_DIR = "/cfs/sources/ca";
 
 /** Kubelet limit on one container's termination message. */
 export const MAX_TERMINATION_MESSAGE_BYTES = 4096;

@@ -82,9 +82,15 @@ export function observeJob(input: JobObservationInput): RunObservation | null {
   const started = startTime(statuses);
   if (started !== null) obs = { ...obs, phase: "running", startTime: started };
   const end = jobEnd(job, statuses);
-  if (end === null) return obs;
+  if (end === null) return withDebug(obs, input.progress ?? null);
   const completed = completeRun(obs, { succeeded: end.succeeded, reason: end.reason, now: end.time });
   return { ...completed, startTime: completed.startTime ?? time(job.status?.startTime) ?? end.time };
+}
+
+/** A running observation with the debug wait its ansible container's log shows (debug_on_failure). */
+function withDebug(obs: RunObservation, progress: StepLogProgress | null): RunObservation {
+  const debug = progress?.debug;
+  return debug === undefined ? obs : { ...obs, debug };
 }
 
 /**

@@ -5,7 +5,9 @@
  * the per-layer logs (`ansible-1`) and a running container's finished layers are known from its log.
  */
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import type { DebugWait } from "../api/index.js";
 import { MAX_TERMINATION_MESSAGE_BYTES } from "./constants.js";
+import { debugWaitInLog } from "./debug-marker.js";
 import { decodeStepMessage, encodeStepMessage, type StepMessage } from "./step-message.js";
 
 /** The prefix of a marker line: nothing ansible or git prints starts a line with it. */
@@ -43,6 +45,8 @@ export function splitStepLog(log: string, step: string): string | null {
 export interface StepLogProgress {
   running: string[];
   ended: StepMessage[];
+  /** A failed session with debug_on_failure waiting in this container (see debug-marker.ts); absent: none. */
+  debug?: DebugWait;
 }
 
 /** The parts a log shows begun and ended (an end line whose result cannot be read ends nothing). */
@@ -62,7 +66,8 @@ export function stepLogProgress(log: string): StepLogProgress {
     const at = running.indexOf(message.step);
     if (at >= 0) running.splice(at, 1);
   }
-  return { running, ended };
+  const debug = debugWaitInLog(log);
+  return debug === null ? { running, ended } : { running, ended, debug };
 }
 
 /** The result an end line carries, or null when the line is not one or its result cannot be read. */

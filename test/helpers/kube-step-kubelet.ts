@@ -5,7 +5,7 @@
  * ConfigMap come from the API server; each container's state, exit code and termination message
  * (the file the step wrote) go to the pod's status subresource, as a kubelet reports them.
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { CoreV1Api, V1Container, V1EnvVar, V1Pod, V1Volume } from "@kubernetes/client-node";
 import { setPodContainerStates, type ContainerOutcome } from "./kube-kubelet.js";
@@ -148,11 +148,14 @@ async function fillVolume(args: {
 /** A Secret volume: one file per key, with the volume's `defaultMode` (as ssh wants its key). */
 async function fillSecretVolume(args: { input: RunPodInput; volume: V1Volume; path: string }): Promise<void> {
   const { input, volume, path } = args;
-  const secret = await input.core.readNamespacedSecret({
-    name: volume.secret?.secretName ?? "",
-    namespace: input.namespace,
-  });
-  for (const [key, data] of Object.entries(secret.data ?? {})) {
+  // An optional Secret that does not exist leaves the volume empty, as the kubelet does.
+  const secret = await input.core
+    .readNamespacedSecret({ name: volume.secret?.secretName ?? "", namespace: input.namespace })
+    .catch((error: unknown) => {
+      if (volume.secret?.optional === true) return null;
+      throw error;
+    });
+  for (const [key, data] of Object.entries(secret?.data ?? {})) {
     await rm(join(path, key), { force: true });
     await writeFile(join(path, key), Buffer.from(data, "base64"), {
       mode: volume.secret?.defaultMode ?? 0o644,
@@ -188,9 +191,31 @@ async function containerEnv(args: {
   const env: Record<string, string> = {};
   for (const variable of args.container.env ?? []) {
     const value = await envValue(args.input, variable);
-    env[variable.name] = hostPath(value, args);
+    env[variable.name] = (await parentOfMounts(value, args)) ?? hostPath(value, args);
   }
   return env;
+}
+
+/**
+ * A path that is no mount itself but holds the container's mounts below it (`/cfs/sources/secrets`
+ * with `/cfs/sources/secrets/<name>` mounted): a host folder of links to those mounts, as the
+ * container sees that folder; null when no mount of the container is below it.
+ */
+async function parentOfMounts(
+  value: string,
+  args: { input: RunPodInput; container: V1Container; mounts: Map<string, string> },
+): Promise<string | null> {
+  if (!value.startsWith("/")) return null;
+  const below = (args.container.volumeMounts ?? []).filter((m) => m.mountPath.startsWith(`${value}/`));
+  if (below.length === 0) return null;
+  const folder = join(args.input.dir, "parents", args.container.name, value);
+  await rm(folder, { recursive: true, force: true });
+  for (const mount of below) {
+    const link = join(folder, mount.mountPath.slice(value.length + 1));
+    await mkdir(dirname(link), { recursive: true });
+    await symlink(args.mounts.get(mount.mountPath) ?? "", link);
+  }
+  return folder;
 }
 
 async function envValue(input: RunPodInput, variable: V1EnvVar): Promise<string> {

@@ -100,6 +100,7 @@ export class LayerProgress {
 function sameProgress(a: StepLogProgress, b: StepLogProgress): boolean {
   return (
     a.running.join(",") === b.running.join(",") &&
+    a.debug?.until === b.debug?.until &&
     a.ended.map((m) => `${m.step}:${m.status}`).join(",") ===
       b.ended.map((m) => `${m.step}:${m.status}`).join(",")
   );

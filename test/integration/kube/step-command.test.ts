@@ -309,6 +309,8 @@ describe("resolveStepConfig", () => {
       sshKeyDir: null,
       nodeSshKeyDir: null,
       cloneRetry: { attempts: 60, delayMs: 10_000, maxDelayMs: 10_000 },
+      sourceDirs: null,
+      debug: { releaseFile: "/tmp/complete", namespace: null, pod: null },
     });
   });
 

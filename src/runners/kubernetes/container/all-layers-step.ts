@@ -16,6 +16,7 @@ import {
   type StepMessage,
 } from "../../../jobs/index.js";
 import type { ContainerStep, ContainerStepEnd } from "./container-step.js";
+import { waitForDebugInContainer } from "./debug-wait-step.js";
 import { firstFailure } from "./final-step.js";
 import { readStepResults } from "./step-results.js";
 
@@ -63,7 +64,10 @@ async function runParts(input: {
     const message = await runPart({ ...run, step: part });
     run.out.write(`${endMarker(message)}\n`);
     parts.push(message);
-    if (message.status === "failed") failedAt = part.name;
+    if (message.status !== "failed") continue;
+    failedAt = part.name;
+    // debug_on_failure: the failed layer's end is in the log (the record shows it) before the wait.
+    if (run.step.kind === "ansible") await waitForDebugInContainer(run);
   }
   return parts;
 }

@@ -20,6 +20,14 @@ export interface ContainerStepOptions {
   signal?: AbortSignal;
   /** The image service of image sessions (`inventory`, `teardown`); null or absent: none configured. */
   images?: ImageService | null;
+  /** The clock of a debug wait (debug_on_failure); absent: the real one. */
+  clock?: StepClock;
+}
+
+/** Time and waiting, injectable so tests control a debug wait. */
+export interface StepClock {
+  now(): Date;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** A step about to run: its options, the session's RunSpec and its place in the Job. */

@@ -8,7 +8,6 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { RunSpec } from "../../../api/index.js";
-import { credentialEnv, credentialSecrets } from "../../../git/credentials.js";
 import { realSleep } from "../../../git/sleep.js";
 import {
   isAllLayersStep,
@@ -18,7 +17,6 @@ import {
   type StepMessage,
 } from "../../../jobs/index.js";
 import {
-  GIT_SAFE_ENV,
   cloneHosts,
   cloneLayer,
   writeInventoryFiles,
@@ -35,7 +33,9 @@ import {
   type ContainerStepEnd,
   type ContainerStepOptions,
 } from "./container-step.js";
+import { waitForDebugInContainer } from "./debug-wait-step.js";
 import { finalStep } from "./final-step.js";
+import { cloneEnv } from "./source-clone-env.js";
 import { imageInventoryMessage } from "./image-container-steps.js";
 import { readStepResults, recordStepResult } from "./step-results.js";
 import { failureMessage } from "../../../api/errors.js";
@@ -110,20 +110,34 @@ function initStepMessage(run: ContainerStep): Promise<StepMessage> {
     case "inventory":
       return isImageTarget(run.spec) ? imageInventoryMessage(run) : inventoryMessage(run);
     default:
-      return runAnsibleLayer(run);
+      return ansibleLayerMessage(run);
   }
+}
+
+/**
+ * An `ansible-<i>` container, or that part of the cfs layout's `ansible`: the layer, then (per-layer
+ * layout) the debug wait after a failure; the cfs layout's container waits after the part's end line.
+ */
+async function ansibleLayerMessage(run: ContainerStep): Promise<StepMessage> {
+  const message = await runAnsibleLayer(run);
+  if (message.status === "failed" && run.config.layout === "per-layer") await waitForDebugInContainer(run);
+  return message;
 }
 
 async function cloneLayerMessage(run: ContainerStep): Promise<StepMessage> {
   const layer = run.spec.layers.find((l) => l.index === run.step.layer);
   if (layer === undefined) return failedMessage(run.step.name, `${run.step.name}: no such layer`);
-  return cloneMessage(run, await cloneLayer(cloneIo(run, layer.clone_url), layer));
+  const io = await cloneIo(run, layer);
+  if ("reason" in io) return failedMessage(run.step.name, io.reason);
+  return cloneMessage(run, await cloneLayer(io, layer));
 }
 
 async function cloneHostsMessage(run: ContainerStep): Promise<StepMessage> {
   const inventory = run.spec.additionalInventory;
   if (inventory === null) return failedMessage(run.step.name, "git-clone-hosts: no additional inventory");
-  return cloneMessage(run, await cloneHosts(cloneIo(run, inventory.clone_url), inventory));
+  const io = await cloneIo(run, inventory);
+  if ("reason" in io) return failedMessage(run.step.name, io.reason);
+  return cloneMessage(run, await cloneHosts(io, inventory));
 }
 
 function cloneMessage(run: ContainerStep, outcome: CloneOutcome): StepMessage {
@@ -142,12 +156,17 @@ async function inventoryMessage(run: ContainerStep): Promise<StepMessage> {
 }
 
 /**
- * git for a clone step: the Secret's credentials go in as an Authorization header scoped to `url`
- * through GIT_CONFIG_* variables (never argv, never the log), and git never prompts.
+ * git for a clone step: the credentials (the entry's source's, else the Secret of
+ * `--git-credentials-secret`) go in as an Authorization header scoped to its URL through
+ * GIT_CONFIG_* variables (never argv, never the log), and git never prompts.
  */
-function cloneIo(run: ContainerStep, url: string): CloneIo {
-  const env = { ...run.env, ...GIT_SAFE_ENV, ...credentialEnv(run.config.gitCredentials, url) };
-  const secrets = credentialSecrets(run.config.gitCredentials);
+async function cloneIo(
+  run: ContainerStep,
+  entry: { clone_url: string; source?: string },
+): Promise<CloneIo | { reason: string }> {
+  const prepared = await cloneEnv(run, entry);
+  if ("reason" in prepared) return prepared;
+  const { env, secrets } = prepared;
   return {
     git: (command) =>
       runContainerProcess({

@@ -4,6 +4,7 @@
  */
 import type { Credentials } from "../../../git/credentials.js";
 import {
+  DEBUG_RELEASE_FILE,
   ENV,
   JOB_LAYOUTS,
   MAX_TERMINATION_MESSAGE_BYTES,
@@ -12,6 +13,7 @@ import {
   type JobLayout,
   type StepKind,
 } from "../../../jobs/index.js";
+import type { SourceDirs } from "../../local/source-access.js";
 import { cloneRetryFromEnv, type CloneRetry } from "../../steps/clone-steps.js";
 
 /** Defined with StepKind in jobs/job-steps.ts; re-exported for the `step` command. */
@@ -42,6 +44,10 @@ export interface StepConfig {
   sshKeyDir: string | null;
   /** Node sessions with `--node-ssh-secret`: where that Secret is mounted (ansible steps); null: not mounted. */
   nodeSshKeyDir: string | null;
+  /** Clone containers of source layers: where the sources' Secrets and CA ConfigMaps are mounted; null: none. */
+  sourceDirs: SourceDirs | null;
+  /** debug_on_failure: the file that ends the wait, and where the container runs (for the release command). */
+  debug: { releaseFile: string; namespace: string | null; pod: string | null };
   /** Clone retries, from the container's GIT_RETRY_MAX and GIT_RETRY_DELAY (CFS's defaults when unset). */
   cloneRetry: CloneRetry;
 }
@@ -103,6 +109,12 @@ export function resolveStepConfig(input: StepConfigInput): Readonly<StepConfig> 
     sshKeyDir: nonEmpty(input.env[ENV.sshKeyDir]),
     nodeSshKeyDir: nonEmpty(input.env[ENV.nodeSshKeyDir]),
     cloneRetry: cloneRetryFromEnv(input.env),
+    sourceDirs: sourceDirs(input.env),
+    debug: {
+      releaseFile: nonEmpty(input.env[ENV.debugReleaseFile]) ?? DEBUG_RELEASE_FILE,
+      namespace: nonEmpty(input.env[ENV.namespace]),
+      pod: nonEmpty(input.env[ENV.podName]),
+    },
   });
 }
 
@@ -188,6 +200,12 @@ function gitCredentials(env: StepConfigInput["env"]): Credentials | null | "part
   if (username === null && password === null) return null;
   if (username === null || password === null) return "partial";
   return { username, password };
+}
+
+function sourceDirs(env: StepConfigInput["env"]): SourceDirs | null {
+  const secretsDir = nonEmpty(env[ENV.sourceSecretsDir]);
+  const configMapsDir = nonEmpty(env[ENV.sourceCaDir]);
+  return secretsDir === null || configMapsDir === null ? null : { secretsDir, configMapsDir };
 }
 
 function nonEmpty(value: string | undefined): string | null {
