@@ -2,7 +2,8 @@
  * `npm run bench`: generates its repositories under a temporary folder, runs every scenario a few
  * times beside its baseline, prints one table and writes it to bench/results.md with a description
  * of the machine. Flags: --quick (fewer runs), --only=<scenario,...>, --sessions=<n> (try the bench
- * on a smaller repository), --keep (keep the data folder), --out=<file>.
+ * on a smaller repository), --keep (keep the data folder), --out=<file>, --growth-days=<d,...> (history lengths of the
+ * status branch growth scenario).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { parseArgs } from "node:util";
 import { BenchContext } from "./lib/context.js";
 import { describeMachine, machineLines, type Machine } from "./lib/machine.js";
 import { renderTable, type Row } from "./lib/report.js";
+import { growthRows } from "./scenarios/growth.js";
 import { coldStartRows } from "./scenarios/cold-start.js";
 import { componentRows } from "./scenarios/components.js";
 import { incrementalRows } from "./scenarios/incremental.js";
@@ -35,6 +37,7 @@ const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) => Promi
   { name: "local", run: localRunnerRows },
   { name: "verify", run: verifyCommitsRows },
   { name: "components", run: componentRows },
+  { name: "growth", run: growthRows },
 ];
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
@@ -45,6 +48,7 @@ interface Cli {
   sessions: number;
   keep: boolean;
   out: string;
+  growthDays: number[];
 }
 
 function readCli(): Cli {
@@ -55,6 +59,7 @@ function readCli(): Cli {
       sessions: { type: "string", default: "10000" },
       keep: { type: "boolean", default: false },
       out: { type: "string", default: join(ROOT, "bench", "results.md") },
+      "growth-days": { type: "string", default: "3,12" },
     },
   });
   const sessions = Number(values.sessions);
@@ -66,6 +71,7 @@ function readCli(): Cli {
     sessions,
     keep: values.keep,
     out: resolve(values.out),
+    growthDays: values["growth-days"].split(",").map(Number),
   };
 }
 
@@ -112,6 +118,7 @@ async function main(): Promise<void> {
     configurations: 100,
     logsPerSession: 2,
     quick: cli.quick,
+    growthDays: cli.growthDays,
   });
   const started = performance.now();
   try {
