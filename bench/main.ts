@@ -59,19 +59,22 @@ function readCli(): Cli {
       sessions: { type: "string", default: "10000" },
       keep: { type: "boolean", default: false },
       out: { type: "string", default: join(ROOT, "bench", "results.md") },
-      "growth-days": { type: "string", default: "3,12" },
+      "growth-days": { type: "string", default: "7,14" },
     },
   });
   const sessions = Number(values.sessions);
   if (!Number.isInteger(sessions) || sessions < 1000)
     throw new Error("--sessions must be an integer >= 1000");
+  const growthDays = values["growth-days"].split(",").map(Number);
+  if (!growthDays.every((days) => Number.isInteger(days) && days >= 1))
+    throw new Error("--growth-days must be integers >= 1, separated by commas");
   return {
     quick: values.quick,
     only: values.only ? values.only.split(",") : null,
     sessions,
     keep: values.keep,
     out: resolve(values.out),
-    growthDays: values["growth-days"].split(",").map(Number),
+    growthDays,
   };
 }
 

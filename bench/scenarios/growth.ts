@@ -25,7 +25,7 @@ const LIVE = 1000;
 /** Rows: for each history length, pass cost, size and audit-trail cost. */
 export async function growthRows(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const days of ctx.options.growthDays ?? [3, 12]) rows.push(...(await measureHistory(ctx, days)));
+  for (const days of ctx.options.growthDays ?? [7, 14]) rows.push(...(await measureHistory(ctx, days)));
   return rows;
 }
 
