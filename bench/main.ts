@@ -2,7 +2,8 @@
  * `npm run bench`: generates its repositories under a temporary folder, runs every scenario a few
  * times beside its baseline, prints one table and writes it to bench/results.md with a description
  * of the machine. Flags: --quick (fewer runs), --only=<scenario,...>, --sessions=<n> (try the bench
- * on a smaller repository), --keep (keep the data folder), --out=<file>.
+ * on a smaller repository), --keep (keep the data folder), --out=<file>, --growth-days=<d,...> (history lengths of the
+ * status branch growth scenario).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { BenchContext } from "./lib/context.js";
 import { describeMachine, machineLines, type Machine } from "./lib/machine.js";
 import { renderTable, type Row } from "./lib/report.js";
 import { cliStartRows } from "./scenarios/cli-start.js";
+import { growthRows } from "./scenarios/growth.js";
 import { coldStartRows } from "./scenarios/cold-start.js";
 import { apiRows } from "./scenarios/api.js";
 import { componentRows } from "./scenarios/components.js";
@@ -39,6 +41,7 @@ const SCENARIOS: ReadonlyArray<{ name: string; run: (ctx: BenchContext) => Promi
   { name: "components", run: componentRows },
   { name: "api", run: apiRows },
   { name: "cli", run: cliStartRows },
+  { name: "growth", run: growthRows },
 ];
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
@@ -49,6 +52,7 @@ interface Cli {
   sessions: number;
   keep: boolean;
   out: string;
+  growthDays: number[];
 }
 
 function readCli(): Cli {
@@ -59,17 +63,22 @@ function readCli(): Cli {
       sessions: { type: "string", default: "10000" },
       keep: { type: "boolean", default: false },
       out: { type: "string", default: join(ROOT, "bench", "results.md") },
+      "growth-days": { type: "string", default: "7,14" },
     },
   });
   const sessions = Number(values.sessions);
   if (!Number.isInteger(sessions) || sessions < 1000)
     throw new Error("--sessions must be an integer >= 1000");
+  const growthDays = values["growth-days"].split(",").map(Number);
+  if (!growthDays.every((days) => Number.isInteger(days) && days >= 1))
+    throw new Error("--growth-days must be integers >= 1, separated by commas");
   return {
     quick: values.quick,
     only: values.only ? values.only.split(",") : null,
     sessions,
     keep: values.keep,
     out: resolve(values.out),
+    growthDays,
   };
 }
 
@@ -116,6 +125,7 @@ async function main(): Promise<void> {
     configurations: 100,
     logsPerSession: 2,
     quick: cli.quick,
+    growthDays: cli.growthDays,
   });
   const started = performance.now();
   try {

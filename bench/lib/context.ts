@@ -16,6 +16,8 @@ export interface BenchOptions {
   logsPerSession: number;
   /** Fewer runs of each scenario. */
   quick: boolean;
+  /** History lengths (days) of the status branch growth scenario. */
+  growthDays?: readonly number[];
 }
 
 /** See the module comment. */
