@@ -16,6 +16,7 @@ import {
   type ComponentPlanOutput,
   type RepoFile,
 } from "../../../src/plan/index.js";
+import { commitOutcome } from "../../../src/forge/index.js";
 import { COMMIT, configurationFile, desiredOf, observation } from "./fixtures.js";
 
 const A = "a".repeat(40);
@@ -462,5 +463,47 @@ describe("the component base kept between passes", () => {
     expect(out.base.records.get("n1")?.configuration_status).toBe("unconfigured");
     expect(out.components.get("n1")?.configuration_status).toBe("pending");
     expect(out.components.get("n1")).not.toBe(out.base.records.get("n1"));
+  });
+});
+
+describe("the outcome a commit's component reconfigurations report on the forge", () => {
+  it("counts the batcher sessions of a desired_config change toward the commit that changed it", () => {
+    const world = emptyWorld();
+    const files = [
+      configurationFile(config("cfg", A)),
+      optionsFile({ batch_window: 0 }),
+      componentFile("n1", { desired_config: "cfg" }),
+      componentFile("n2", { desired_config: "cfg" }),
+    ];
+    pass(world, files);
+    const session = running(world, "n1");
+    expect(session?.status.source.commit).toBe(COMMIT);
+    expect(commitOutcome(COMMIT, world.sessions.values())).toMatchObject({
+      state: "pending",
+      description: "1 session: 0 running, 1 pending, 0 done",
+    });
+    const ok = [layer(0, "succeeded", ["n1", "n2"]), layer(1, "succeeded", ["n1", "n2"])];
+    pass(world, files, [completed(session!, ok, "true")]);
+    expect(statuses(world)).toEqual({ n1: "configured", n2: "configured" });
+    expect(commitOutcome(COMMIT, world.sessions.values())).toEqual({
+      sha: COMMIT,
+      state: "success",
+      description: "1 session succeeded",
+    });
+  });
+
+  it("stays pending while the batcher retries a failed host under the same commit", () => {
+    const world = emptyWorld();
+    const files = [
+      configurationFile(config("cfg", A)),
+      optionsFile({ batch_window: 0 }),
+      componentFile("n1", { desired_config: "cfg" }),
+    ];
+    pass(world, files);
+    const first = running(world, "n1");
+    const failed = [layer(0, "succeeded", ["n1"]), layer(1, "failed", ["n1"], ["n1"])];
+    pass(world, files, [completed(first!, failed, "false")]);
+    expect(running(world, "n1")?.status.source.commit).toBe(COMMIT);
+    expect(commitOutcome(COMMIT, world.sessions.values())?.state).toBe("pending");
   });
 });
