@@ -3,7 +3,7 @@
  * the blobs come from one long-lived cat-file, diffs are diff-tree, and changes are noticed by
  * watching the branch's ref file and packed-refs.
  */
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { watch as watchFiles } from "chokidar";
 import type { Logger } from "pino";
 import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
@@ -82,8 +82,11 @@ class LocalSourceImpl implements LocalSource {
       if (timer) clearTimeout(timer);
       timer = setTimeout(check, this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
     };
+    // A branch whose name has a slash (feature/x) created after watching started first appears as
+    // a new folder: its ref file may be written before the watcher watches that folder (and then
+    // never reported), so a new folder on the way to the ref is a reason to look too.
     watcher.on("all", (_event, path) => {
-      if (path === refFile || path === packedRefs) schedule();
+      if (path === refFile || path === packedRefs || refFile.startsWith(`${path}${sep}`)) schedule();
     });
     // A commit between watch() and the watcher being ready would go unseen: look once when ready.
     watcher.on("ready", schedule);
