@@ -279,8 +279,9 @@ async function runLockedController(input: {
     ...parts,
     source: verification.source,
     log,
-    // Branch layers of sources are pinned with the source's credentials (local runner's files).
-    ...(config.runner === "local" ? { resolveBranch: sourceBranchResolver(localSourceDirs(config)) } : {}),
+    // Branch layers of sources are pinned with the source's credentials, read from the data
+    // directory's secrets/ and configmaps/ (with the kubernetes runner: the Secrets mounted there).
+    resolveBranch: sourceBranchResolver(localSourceDirs(config)),
     onPass: (report) => services.recordPass(report, controller.records, controller.health),
     onFailure: (failure) => services.recordFailure(failure, controller.health),
     ...forge.hooks,
