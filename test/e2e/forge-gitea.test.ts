@@ -216,6 +216,16 @@ describe("a pull request on a real Gitea", () => {
       "sessions/s2.yaml": sessionYaml("s2", "broken"),
     });
     const head1 = push("add-sessions");
+    // Gitea takes a pushed branch in through a queue: a pull request opened before its branch is
+    // indexed answers 404 (seen once in CI).
+    await until(
+      async () => {
+        const branch = await gitea.api("GET", `/repos/${REPO}/branches/add-sessions`, undefined, [404]);
+        return (branch.json as { commit?: { id?: string } } | null)?.commit?.id ?? null;
+      },
+      (commit) => commit === head1,
+      "Gitea to take in the pushed branch",
+    );
     const opened = await gitea.api("POST", `/repos/${REPO}/pulls`, {
       head: "add-sessions",
       base: "main",
