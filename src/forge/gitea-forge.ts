@@ -33,20 +33,7 @@ export function createGiteaForge(options: ForgeOptions): Forge {
       const text = markedBody(marker, body);
       const { json } = await forgeRequest(http, { method: "GET", path: `${repo}/issues/${pr}/comments` });
       const found = findMarkedComment(comments(json), marker);
-      if (found) {
-        await forgeRequest(http, {
-          method: "PATCH",
-          path: `${repo}/issues/comments/${found.id}`,
-          body: { body: text },
-        });
-        return found.id;
-      }
-      const created = await forgeRequest(http, {
-        method: "POST",
-        path: `${repo}/issues/${pr}/comments`,
-        body: { body: text },
-      });
-      return positiveInt(field(created.json, "id")) ?? 0;
+      return saveComment({ http, repo, pr, found, text });
     },
     async getPullRequest(n) {
       const { json } = await forgeRequest(http, { method: "GET", path: `${repo}/pulls/${n}` });
@@ -90,4 +77,32 @@ export function changedPaths(value: unknown): string[] | null {
 /** The info with its changed files sorted and unique. */
 export function pullRequest(info: PullRequestInfo): PullRequestInfo {
   return { ...info, changedFiles: [...new Set(info.changedFiles)].sort() };
+}
+
+/**
+ * Gitea's and GitHub's same comment endpoints: edit the comment found by its marker in place, or
+ * create one on the pull request; the comment's id.
+ */
+export async function saveComment(input: {
+  http: ForgeHttpOptions;
+  repo: string;
+  pr: number;
+  found: ForgeComment | null | undefined;
+  text: string;
+}): Promise<number> {
+  const { http, repo, found } = input;
+  if (found) {
+    await forgeRequest(http, {
+      method: "PATCH",
+      path: `${repo}/issues/comments/${found.id}`,
+      body: { body: input.text },
+    });
+    return found.id;
+  }
+  const created = await forgeRequest(http, {
+    method: "POST",
+    path: `${repo}/issues/${input.pr}/comments`,
+    body: { body: input.text },
+  });
+  return positiveInt(field(created.json, "id")) ?? 0;
 }

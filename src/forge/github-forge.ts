@@ -7,9 +7,9 @@
  */
 import type { Forge } from "./forge.js";
 import { findMarkedComment, markedBody } from "./forge.js";
-import { allPages, field, forgeRequest, stringField, type ForgeHttpOptions } from "./forge-http.js";
-import { httpBase, positiveInt, repoPath, type ForgeOptions } from "./forge-options.js";
-import { changedPaths, comments, pullRequest } from "./gitea-forge.js";
+import { allPages, forgeRequest, stringField, type ForgeHttpOptions } from "./forge-http.js";
+import { httpBase, repoPath, type ForgeOptions } from "./forge-options.js";
+import { changedPaths, comments, pullRequest, saveComment } from "./gitea-forge.js";
 
 const PER_PAGE = 100;
 
@@ -48,20 +48,7 @@ export function createGithubForge(options: ForgeOptions): Forge {
         item: (value) => comments([value])[0] ?? null,
       });
       const found = findMarkedComment(all, marker);
-      if (found) {
-        await forgeRequest(http, {
-          method: "PATCH",
-          path: `${repo}/issues/comments/${found.id}`,
-          body: { body: text },
-        });
-        return found.id;
-      }
-      const created = await forgeRequest(http, {
-        method: "POST",
-        path: `${repo}/issues/${pr}/comments`,
-        body: { body: text },
-      });
-      return positiveInt(field(created.json, "id")) ?? 0;
+      return saveComment({ http, repo, pr, found, text });
     },
     async getPullRequest(n) {
       const { json } = await forgeRequest(http, { method: "GET", path: `${repo}/pulls/${n}` });
