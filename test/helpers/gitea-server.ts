@@ -18,6 +18,8 @@ export interface GiteaAnswer {
   status: number;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answer bodies freely
   json: any;
+  /** The body as Gitea sent it (a recovered panic is plain text). */
+  text: string;
 }
 
 /** A running Gitea. */
@@ -88,7 +90,7 @@ export async function startGitea(input: { root: string }): Promise<GiteaServer> 
   child.stderr.on("data", (data: Buffer) => chunks.push(data.toString("utf8")));
   const url = `http://127.0.0.1:${port}`;
   await waitForVersion({ url, child, output: () => chunks.join("") });
-  const api = apiClient(`${url}/api/v1`, token);
+  const api = apiClient(`${url}/api/v1`, token, () => chunks.join(""));
   return {
     url,
     apiUrl: `${url}/api/v1`,
@@ -230,7 +232,7 @@ async function waitForVersion(input: {
   throw new Error(`gitea web did not answer /api/v1/version within 60 s:\n${input.output()}`);
 }
 
-function apiClient(apiUrl: string, token: string): GiteaServer["api"] {
+function apiClient(apiUrl: string, token: string, output: () => string): GiteaServer["api"] {
   return async (method, path, body, ok = []) => {
     const response = await fetch(`${apiUrl}${path}`, {
       method,
@@ -242,10 +244,18 @@ function apiClient(apiUrl: string, token: string): GiteaServer["api"] {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
-    const json: unknown = text === "" ? null : JSON.parse(text);
     if (response.status >= 400 && !ok.includes(response.status))
-      throw new Error(`gitea ${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
-    return { status: response.status, json };
+      throw new Error(`gitea ${method} ${path}: ${response.status} ${text.slice(0, 2000)}\n${output().slice(-4000)}`);
+    // Gitea answers a recovered panic with a plain-text 500 ("PANIC: runtime error ..."), not JSON.
+    let json: unknown = null;
+    if (text !== "") {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = null;
+      }
+    }
+    return { status: response.status, json, text };
   };
 }
 
