@@ -1,17 +1,18 @@
 /**
  * `npm run bench`: generates its repositories under a temporary folder, runs every scenario a few
- * times beside its baseline, prints one table and writes it to bench/results.md with a description
- * of the machine. Flags: --quick (fewer runs), --only=<scenario,...>, --sessions=<n> (try the bench
+ * times beside its baseline, prints its table and writes it to its own section of bench/results.md
+ * with the machine and load of that run (sections of scenarios not run are kept). Flags: --quick (fewer runs), --only=<scenario,...>, --sessions=<n> (try the bench
  * on a smaller repository), --keep (keep the data folder), --out=<file>, --growth-days=<d,...> (history lengths of the
  * status branch growth scenario).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BenchContext } from "./lib/context.js";
-import { describeMachine, machineLines, type Machine } from "./lib/machine.js";
+import { describeMachine } from "./lib/machine.js";
 import { renderTable, type Row } from "./lib/report.js";
+import { mergeResults, type ScenarioSection } from "./lib/results-file.js";
 import { cliStartRows } from "./scenarios/cli-start.js";
 import { growthRows } from "./scenarios/growth.js";
 import { coldStartRows } from "./scenarios/cold-start.js";
@@ -82,41 +83,39 @@ function readCli(): Cli {
   };
 }
 
-async function runScenarios(ctx: BenchContext, only: string[] | null): Promise<Row[]> {
-  const rows: Row[] = [];
+/**
+ * Runs the chosen scenarios in table order; each section carries the machine and load of its own
+ * run and is written to the results file as soon as it is measured (a later failure keeps it).
+ */
+async function runScenarios(ctx: BenchContext, cli: Cli): Promise<ScenarioSection[]> {
+  const sections: ScenarioSection[] = [];
+  const order = SCENARIOS.map((scenario) => scenario.name);
   for (const scenario of SCENARIOS) {
-    if (only && !only.includes(scenario.name)) continue;
+    if (cli.only && !cli.only.includes(scenario.name)) continue;
+    const machine = describeMachine(new Date());
     const started = performance.now();
-    rows.push(...(await scenario.run(ctx)));
-    ctx.progress(`${scenario.name} done in ${Math.round((performance.now() - started) / 1000)} s`);
+    const rows = await scenario.run(ctx);
+    const seconds = Math.round((performance.now() - started) / 1000);
+    const table = renderTable(rows);
+    process.stdout.write(`${table}\n`);
+    sections.push({ name: scenario.name, table, machine, loadAtEnd: loadavg(), seconds, quick: cli.quick });
+    const previous = await readPrevious(cli.out);
+    await writeFile(cli.out, mergeResults({ previous, ran: sections, order }));
+    ctx.progress(`${scenario.name} done in ${seconds} s, written to ${cli.out}`);
   }
-  return rows;
+  return sections;
 }
 
-function resultsMarkdown(input: { table: string; machine: Machine; cli: Cli; seconds: number }): string {
-  const { table, machine, cli, seconds } = input;
-  return [
-    "# Benchmark results",
-    "",
-    `Written by \`npm run bench${cli.quick ? " -- --quick" : ""}\` (${seconds} s). Medians and spread of repeated runs;`,
-    "each baseline ran in the same run, on the same data. Reproduce and read the method in README.md, section Performance.",
-    "",
-    "## Machine",
-    "",
-    ...machineLines(machine, loadavg()),
-    "- the machine is shared with other engineers' builds and tests: a load average well above 0",
-    "  means the figures are noisy (higher and wider than on an idle machine)",
-    "",
-    "## Results",
-    "",
-    table,
-    "",
-  ].join("\n");
+async function readPrevious(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, "utf8");
+  } catch {
+    return null;
+  }
 }
 
 async function main(): Promise<void> {
   const cli = readCli();
-  const machine = describeMachine(new Date());
   const dataDir = await mkdtemp(join(tmpdir(), "cfs-bench-"));
   const ctx = new BenchContext({
     root: ROOT,
@@ -127,14 +126,9 @@ async function main(): Promise<void> {
     quick: cli.quick,
     growthDays: cli.growthDays,
   });
-  const started = performance.now();
   try {
-    const rows = await runScenarios(ctx, cli.only);
-    const table = renderTable(rows);
-    process.stdout.write(`${table}\n`);
-    const seconds = Math.round((performance.now() - started) / 1000);
-    await writeFile(cli.out, resultsMarkdown({ table, machine, cli, seconds }));
-    ctx.progress(`written to ${cli.out}`);
+    const ran = await runScenarios(ctx, cli);
+    ctx.progress(`${ran.length} scenario(s) measured; the sections of the others in ${cli.out} are kept`);
   } finally {
     await ctx.close();
     if (cli.keep) ctx.progress(`data kept in ${dataDir}`);
