@@ -22,7 +22,7 @@ import { ControllerMetrics } from "../../../../src/server/metrics.js";
 import { callApi, type ApiAnswer } from "../../../helpers/api-client.js";
 import { ConfigRepo, git, tempDir } from "../../../helpers/config-repo.js";
 import { startGitHttpServer, type GitHttpServer } from "../../../helpers/git-http-server.js";
-import { commitSigned, makeSshKey, writeAllowedSigners } from "../../../helpers/signing-keys.js";
+import { commitSigned, makeSshKey, writeAllowedSigners, type SshKey } from "../../../helpers/signing-keys.js";
 import { sessionRecord } from "../../cli/cli-harness.js";
 import { SITE_CONFIG, TOKENS } from "./api-harness.js";
 
@@ -103,6 +103,38 @@ function call(path: string, method = "GET", body?: unknown): Promise<ApiAnswer> 
 /** The status of GET `path`. */
 async function statusOf(path: string): Promise<number> {
   return (await call(path)).status;
+}
+
+/** A signed seed (site, good) on the server; a controller and API verifying commits against alice's key; one pass. */
+async function startVerifiedController(alice: SshKey): Promise<void> {
+  const allowed = join(dir.path, "allowed_signers");
+  writeAllowedSigners(allowed, [{ principal: "alice@example.org", key: alice }]);
+  commitSigned({
+    repo: work.path,
+    key: alice,
+    files: { "configurations/site.yaml": SITE_CONFIG },
+    message: "seed",
+  });
+  commitSigned({
+    repo: work.path,
+    key: alice,
+    files: { "configurations/good.yaml": configuration("good") },
+  });
+  git(work.path, ["push", "-q", bare, "main"]);
+  await startController(async (opened) => {
+    verification = await openVerification({
+      config: { allowedSigners: allowed, gpgKeyring: null, trustFrom: null },
+      source: opened.source,
+      status: opened.status,
+      gitDir: opened.gitDir,
+      dataDir: config.dataDir,
+      branch: config.branch,
+      log,
+      metrics: new ControllerMetrics({ processMetrics: false }),
+    });
+    return verification.source;
+  });
+  await controller?.pass();
 }
 
 const READS = [
@@ -206,36 +238,33 @@ describe("the REST API on a remote repository", () => {
     expect(await statusOf("/v3/configurations/later")).toBe(200);
   }, 60_000);
 
+  it("with --verify-commits shows the API's own signed commit in the next GET, checked with no request", async () => {
+    const alice = makeSshKey(join(dir.path, "keys"), "alice");
+    await startVerifiedController(alice);
+    // The API signs its commits as alice (git config of the cache repository, as a site sets it).
+    const gitDir = repo?.gitDir ?? "";
+    git(gitDir, ["config", "gpg.format", "ssh"]);
+    git(gitDir, ["config", "user.signingkey", alice.privateKey]);
+    git(gitDir, ["config", "commit.gpgsign", "true"]);
+    const put = await call("/v3/configurations/via-api", "PUT", {
+      layers: [
+        {
+          name: "base",
+          clone_url: "https://git.example.org/b.git",
+          commit: "c".repeat(40),
+          playbook: "s.yml",
+        },
+      ],
+    });
+    expect(put.status, put.text).toBe(200);
+    server.reset();
+    expect(await statusOf("/v3/configurations/via-api")).toBe(200);
+    expect(server.requests).toEqual([]);
+  }, 90_000);
+
   it("with --verify-commits never serves an unverified commit, fetched or written through the API", async () => {
     const alice = makeSshKey(join(dir.path, "keys"), "alice");
-    const allowed = join(dir.path, "allowed_signers");
-    writeAllowedSigners(allowed, [{ principal: "alice@example.org", key: alice }]);
-    commitSigned({
-      repo: work.path,
-      key: alice,
-      files: { "configurations/site.yaml": SITE_CONFIG },
-      message: "seed",
-    });
-    commitSigned({
-      repo: work.path,
-      key: alice,
-      files: { "configurations/good.yaml": configuration("good") },
-    });
-    git(work.path, ["push", "-q", bare, "main"]);
-    await startController(async (opened) => {
-      verification = await openVerification({
-        config: { allowedSigners: allowed, gpgKeyring: null, trustFrom: null },
-        source: opened.source,
-        status: opened.status,
-        gitDir: opened.gitDir,
-        dataDir: config.dataDir,
-        branch: config.branch,
-        log,
-        metrics: new ControllerMetrics({ processMetrics: false }),
-      });
-      return verification.source;
-    });
-    await controller?.pass();
+    await startVerifiedController(alice);
     expect(await statusOf("/v3/configurations/good")).toBe(200);
 
     commitSigned({
