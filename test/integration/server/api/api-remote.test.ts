@@ -20,7 +20,7 @@ import { createLocalRunner } from "../../../../src/runners/local/index.js";
 import type { Runner } from "../../../../src/runners/types.js";
 import { ControllerMetrics } from "../../../../src/server/metrics.js";
 import { callApi, type ApiAnswer } from "../../../helpers/api-client.js";
-import { ConfigRepo, git, tempDir } from "../../../helpers/config-repo.js";
+import { ConfigRepo, git, sessionYaml, tempDir } from "../../../helpers/config-repo.js";
 import { startGitHttpServer, type GitHttpServer } from "../../../helpers/git-http-server.js";
 import { commitSigned, makeSshKey, writeAllowedSigners, type SshKey } from "../../../helpers/signing-keys.js";
 import { sessionRecord } from "../../cli/cli-harness.js";
@@ -70,12 +70,25 @@ function pushFromElsewhere(files: Record<string, string>): string {
   return commit;
 }
 
+/** A file of `cfs-status` on the server, or null. */
+function statusFile(path: string): string | null {
+  try {
+    return git(bare, ["show", `cfs-status:${path}`]);
+  } catch {
+    return null;
+  }
+}
+
 /** Opens the controller's repository and runner and starts the API on `source` (default the repository's). */
-async function startController(wrap?: (opened: OpenRepository) => Promise<ConfigSource>): Promise<void> {
-  repo = await openRepository({ config, log });
+async function startController(
+  wrap?: (opened: OpenRepository) => Promise<ConfigSource>,
+  pollIntervalMs?: number,
+): Promise<void> {
+  repo = await openRepository({ config, log, ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }) });
   runner = await createLocalRunner({ dataDir: join(dir.path, "data", "runner"), log, maxConcurrent: 1 });
   const source = wrap ? await wrap(repo) : repo.source;
-  controller = new Controller({ source, status: repo.status, runner, log });
+  // No resync within a test: a pass comes from the poll (or the test) only.
+  controller = new Controller({ source, status: repo.status, runner, log, resyncMs: 3_600_000 });
   const tokensFile = join(dir.path, "tokens");
   writeFileSync(tokensFile, `${TOKENS.writer} write alice\n`);
   api = await startApi({
@@ -237,6 +250,25 @@ describe("the REST API on a remote repository", () => {
     await controller?.pass(); // what a poll or a webhook starts
     expect(await statusOf("/v3/configurations/later")).toBe(200);
   }, 60_000);
+
+  it("leaves the poll to tell the controller of a new commit: a GET in between neither shows it nor hides it", async () => {
+    work.commit({ "configurations/site.yaml": SITE_CONFIG }, "seed");
+    git(work.path, ["push", "-q", bare, "main"]);
+    await startController(undefined, 500);
+    await controller?.start();
+    pushFromElsewhere({
+      "configurations/later.yaml": configuration("later"),
+      "sessions/broken.yaml": sessionYaml("broken", "missing"),
+    });
+    // Read before the poll notices: the API shows what the controller has, and must not take the
+    // new tip away from the poll (the controller then never runs it until a resync).
+    expect(await statusOf("/v3/configurations/later")).toBe(404);
+    const deadline = Date.now() + 60_000;
+    while (statusFile("problems/sessions/broken.yaml.json") === null && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(statusFile("problems/sessions/broken.yaml.json")).toContain("missing");
+    expect(await statusOf("/v3/configurations/later")).toBe(200);
+  }, 90_000);
 
   it("with --verify-commits shows the API's own signed commit in the next GET, checked with no request", async () => {
     const alice = makeSshKey(join(dir.path, "keys"), "alice");
