@@ -42,7 +42,7 @@ export function instrumentSource(
   input: { metrics: ControllerMetrics; health: FetchHealth },
 ): ConfigSource {
   const { metrics, health } = input;
-  // A read of what is already here: not a fetch, so neither timed nor counted.
+  // A read of what is already here (only a first one, before any fetch, fetches): not timed as a fetch.
   const localTip = source.localTip?.bind(source);
   return {
     description: source.description,
