@@ -81,6 +81,8 @@ export interface BranchChangeResult {
 export interface BranchWriter {
   /** The tip of a branch (fetched first when remote); null when it does not exist. */
   tip(branch: string): Promise<string | null>;
+  /** The tip as the local repository has it after this writer's last push or fetch (no request once one happened). */
+  localTip(branch: string): Promise<string | null>;
   commit(change: BranchChange): Promise<BranchChangeResult>;
   close(): Promise<void>;
 }
@@ -117,6 +119,12 @@ class GitBranchWriter implements BranchWriter {
     }
     // Asked of the long-lived cat-file: no process started per look (the REST API looks often).
     return this.reader.resolveCommit(`refs/heads/${branch}`);
+  }
+
+  async localTip(branch: string): Promise<string | null> {
+    const mirror = this.mirror(branch);
+    if (mirror?.known) return mirror.localTip();
+    return mirror ? this.tip(branch) : this.reader.resolveCommit(`refs/heads/${branch}`);
   }
 
   async commit(change: BranchChange): Promise<BranchChangeResult> {

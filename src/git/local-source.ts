@@ -60,6 +60,11 @@ class LocalSourceImpl implements LocalSource {
     return tip;
   }
 
+  /** The branch tip as it is now (nothing to fetch); leaves what `watch` compares against alone. */
+  localTip(): Promise<string | null> {
+    return this.reader.resolveCommit(this.ref);
+  }
+
   diff(from: string | null, to: string): Promise<ChangedFile[]> {
     return diffCommits({ gitDir: this.gitDir, from, to });
   }

@@ -16,6 +16,13 @@ import { runGit } from "./run-git.js";
 
 const DEFAULT_NETWORK_TIMEOUT_MS = 10 * 60_000;
 
+/**
+ * The cache refs (`gitDir` and ref) a mirror in this process synced or pushed: their local tip is
+ * what the process knows of the branch (the controller's store and the API's each keep a mirror of
+ * the same ref). A cache left by an earlier run is not in it, so its first read syncs.
+ */
+const KNOWN_REFS = new Set<string>();
+
 /** Options of `RemoteMirror`. */
 export interface RemoteMirrorOptions {
   /** The bare cache repository. */
@@ -38,17 +45,22 @@ export interface RemoteMirrorOptions {
 /** See the module comment. */
 export class RemoteMirror {
   readonly ref: string;
+  private readonly key: string;
   private readonly probe: RemoteProbe;
   private readonly secrets: string[];
-  /** What the cache's ref holds (undefined: not read yet). */
-  private localTip: string | null | undefined = undefined;
   /** Whether sync() ran in this process (only the first may reuse a recent fetch). */
   private synced = false;
 
   constructor(private readonly options: RemoteMirrorOptions) {
     this.ref = `refs/heads/${options.branch}`;
+    this.key = `${options.gitDir}\0${this.ref}`;
     this.secrets = credentialSecrets(options.credentials);
     this.probe = createRemoteProbe({ url: options.url, credentials: options.credentials, log: options.log });
+  }
+
+  /** True once a sync or a push succeeded in this process: `localTip()` then asks nothing of the server. */
+  get known(): boolean {
+    return KNOWN_REFS.has(this.key);
   }
 
   /** The tip on the server (one request), or null when the branch does not exist there. */
@@ -56,16 +68,39 @@ export class RemoteMirror {
     return this.probe(this.options.branch, signal);
   }
 
+  /**
+   * The cache's tip of the branch without asking the server: what the last sync or push left there
+   * (this mirror's or another's on the same cache). Before this mirror has synced or pushed once in
+   * this process, a sync (the cache may be left from an earlier run).
+   */
+  async localTip(): Promise<string | null> {
+    if (!this.known) return this.sync();
+    return this.options.reader.resolveCommit(this.ref);
+  }
+
   /** Make the cache hold the server's tip and return it (null: no such branch on the server). */
   async sync(): Promise<string | null> {
     const reused = await this.reuseRecentFetch();
     if (reused !== null) return reused;
     const tip = await this.remoteTip();
-    if (tip === null) return null;
-    this.localTip ??= await readRef({ gitDir: this.options.gitDir, ref: this.ref });
-    if (tip === this.localTip) {
+    // Read each time: another mirror of this cache (a writer's push) may have moved the ref.
+    const local = await this.options.reader.resolveCommit(this.ref);
+    if (tip === local) {
+      this.remember();
       await this.stamp();
       return tip;
+    }
+    if (tip === null) {
+      // Gone from the server: the cache follows, so nothing reads a branch that is no more.
+      // A failed compare (exit 128) means a push moved it meanwhile: then the branch is back.
+      if (local !== null)
+        await runGit({
+          gitDir: this.options.gitDir,
+          args: ["update-ref", "-d", this.ref, local],
+          okExitCodes: [128],
+        });
+      this.remember();
+      return null;
     }
     const started = performance.now();
     const info = await this.options.reader.info([tip]);
@@ -83,10 +118,11 @@ export class RemoteMirror {
         refspec,
       ]);
     }
-    this.localTip = await readRef({ gitDir: this.options.gitDir, ref: this.ref });
+    const fetched = await readRef({ gitDir: this.options.gitDir, ref: this.ref });
+    this.remember();
     await this.stamp();
-    this.options.log.debug({ tip: this.localTip, ms: Math.round(performance.now() - started) }, "fetched");
-    return this.localTip;
+    this.options.log.debug({ tip: fetched, ms: Math.round(performance.now() - started) }, "fetched");
+    return fetched;
   }
 
   /**
@@ -111,10 +147,16 @@ export class RemoteMirror {
       if ((await this.remoteTip()) !== input.old) return false;
       throw error;
     }
+    // The cache's ref moves with the push: a read right after it sees what was just written.
     await runGit({ gitDir: this.options.gitDir, args: ["update-ref", this.ref, input.commit] });
-    this.localTip = input.commit;
+    this.remember();
     await this.stamp();
     return true;
+  }
+
+  /** Notes that the cache's ref is as recent as this process knows the branch. */
+  private remember(): void {
+    KNOWN_REFS.add(this.key);
   }
 
   /** Where the last successful sync or push of this branch is stamped. */
@@ -130,9 +172,12 @@ export class RemoteMirror {
     if (!first || reuseMs <= 0) return null;
     const stamped = await stat(this.stampPath()).catch(() => null);
     if (stamped === null || Date.now() - stamped.mtimeMs > reuseMs) return null;
-    this.localTip = await readRef({ gitDir: this.options.gitDir, ref: this.ref });
-    if (this.localTip !== null) this.options.log.debug({ tip: this.localTip }, "reusing a recent fetch");
-    return this.localTip;
+    const local = await readRef({ gitDir: this.options.gitDir, ref: this.ref });
+    if (local !== null) {
+      this.remember();
+      this.options.log.debug({ tip: local }, "reusing a recent fetch");
+    }
+    return local;
   }
 
   private async stamp(): Promise<void> {

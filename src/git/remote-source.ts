@@ -100,6 +100,16 @@ class RemoteSourceImpl implements RemoteSource {
     });
   }
 
+  /**
+   * The cache's tip: no request once this process has fetched (the controller's pass) or pushed
+   * (a write); the first call before either fetches. Leaves `lastTip` alone, so the poll still
+   * tells the controller about a tip only a reader has seen.
+   */
+  localTip(): Promise<string | null> {
+    if (this.mirror.known) return this.mirror.localTip();
+    return this.once(() => this.mirror.localTip());
+  }
+
   diff(from: string | null, to: string): Promise<ChangedFile[]> {
     return diffCommits({ gitDir: this.gitDir, from, to });
   }

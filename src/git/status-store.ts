@@ -137,6 +137,17 @@ class GitStatusStore implements StatusStore {
     return this.once(async () => (await this.refresh()).tip);
   }
 
+  loadLocal(): Promise<StatusSnapshot> {
+    return this.once(async () => {
+      const snapshot = await this.refresh("local");
+      return { tip: snapshot.tip, files: new Map(snapshot.files) };
+    });
+  }
+
+  localTip(): Promise<string | null> {
+    return this.once(async () => (await this.refresh("local")).tip);
+  }
+
   async readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>> {
     const out = new Map<string, Buffer>();
     for (const [oid, blob] of await this.reader.readBlobs(oids)) if (blob.data) out.set(oid, blob.data);
@@ -156,9 +167,12 @@ class GitStatusStore implements StatusStore {
     await this.once(() => this.reader.close());
   }
 
-  /** Bring the snapshot to the branch tip: nothing if it did not move, a diff if it did. */
-  private async refresh(): Promise<Snapshot> {
-    const tip = await this.publisher.currentTip();
+  /**
+   * Bring the snapshot to the branch tip (`local`: as the local repository has it, see
+   * `loadLocal`): nothing if it did not move, a diff if it did.
+   */
+  private async refresh(from: "remote" | "local" = "remote"): Promise<Snapshot> {
+    const tip = await (from === "local" ? this.publisher.localTip() : this.publisher.currentTip());
     const previous = this.snapshot;
     if (previous && previous.tip === tip) return previous;
     if (tip === null) this.snapshot = { tip, files: new Map(), special: new Set() };
@@ -346,6 +360,8 @@ const oursWins: MergeFn = (_path, _theirs, ours) => ours;
 /** Where the branch tip is read from and how a commit is published to it. */
 interface Publisher {
   currentTip(): Promise<string | null>;
+  /** The tip without asking a remote (see StatusStore.loadLocal). */
+  localTip(): Promise<string | null>;
   /** Compare-and-swap `old` -> `commit`; false if the branch was no longer at `old`. */
   publish(input: { commit: string; old: string | null }): Promise<boolean>;
 }
@@ -359,6 +375,10 @@ class LocalPublisher implements Publisher {
 
   currentTip(): Promise<string | null> {
     return this.options.reader.resolveCommit(this.options.ref);
+  }
+
+  localTip(): Promise<string | null> {
+    return this.currentTip();
   }
 
   async publish(input: { commit: string; old: string | null }): Promise<boolean> {
@@ -379,6 +399,10 @@ class RemotePublisher implements Publisher {
 
   currentTip(): Promise<string | null> {
     return this.mirror.sync();
+  }
+
+  localTip(): Promise<string | null> {
+    return this.mirror.localTip();
   }
 
   publish(input: { commit: string; old: string | null }): Promise<boolean> {

@@ -25,6 +25,14 @@ export interface ConfigSource {
   readonly description: string;
   /** The tip of the watched branch, fetching first when remote; null if the branch does not exist. */
   fetchTip(): Promise<string | null>;
+  /**
+   * The tip as this process already knows it, without asking a remote: what the last fetch (the
+   * controller's pass) or push (a write through this process) left in the local repository; for a
+   * local path the branch itself. Only when nothing was fetched yet in this process does it fetch,
+   * once. Never moves what `watch` compares against, so a reader never hides a change from the
+   * controller. Absent: callers use `fetchTip()`.
+   */
+  localTip?(): Promise<string | null>;
   /** Every file that differs between `from` and `to`; `from` null lists every file of `to` as added. */
   diff(from: string | null, to: string): Promise<ChangedFile[]>;
   /** Read blobs by id; a blob larger than `maxBytes` comes back with `data: null` and its size. */
@@ -74,6 +82,14 @@ export interface StatusStore {
   load(): Promise<StatusSnapshot>;
   /** Only the branch tip (fetching first when remote): what a reader checks before using what it loaded. */
   tip?(): Promise<string | null>;
+  /**
+   * The branch as this process already knows it, without asking a remote: what the last fetch or
+   * push (by any status store or writer on the same repository) left in the local repository;
+   * only when none happened yet in this store does it fetch, once. Absent: callers use `load()`.
+   */
+  loadLocal?(): Promise<StatusSnapshot>;
+  /** Only the tip, as `loadLocal()` sees it. */
+  localTip?(): Promise<string | null>;
   /** Read blobs of the status branch by id. */
   readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
   /**

@@ -11,6 +11,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
+import { serial } from "./repository.js";
 import { runGit } from "./run-git.js";
 import type { BlobRead, ChangedFile, ConfigSource } from "./types.js";
 import { verifiedFrontier } from "./verified-frontier.js";
@@ -61,13 +62,50 @@ class VerifyingSource implements ConfigSource {
   private last: VerificationState | null = null;
   /** trustVersion() at the last check. */
   private trust = "";
+  /** The last check made by `localTip` of a tip the controller has not checked yet. */
+  private peeked: { tip: string; trust: string; verified: string | null } | null = null;
+  private readonly once = serial();
 
   constructor(private readonly options: VerifyingSourceOptions) {
     this.description = options.source.description;
     this.log = options.log.child({ component: "verify" });
   }
 
-  async fetchTip(): Promise<string | null> {
+  fetchTip(): Promise<string | null> {
+    // One check at a time: the controller's pass and a reader's first look never verify twice.
+    return this.once(() => this.fetchAndVerify());
+  }
+
+  /**
+   * The newest verified commit as this process knows the branch, without asking a remote: the
+   * controller's last check when the local tip is the one it checked; else (a write through this
+   * process moved it) that tip checked here, with no record or state written. Never an
+   * unverified commit. Before any check, one fetch and check as `fetchTip`.
+   */
+  async localTip(): Promise<string | null> {
+    const last = this.last;
+    if (last === null) return this.fetchTip();
+    const tip = this.options.source.localTip ? await this.options.source.localTip() : last.tip;
+    if (tip === null) return null;
+    return tip === last.tip ? last.verified : this.peek(tip);
+  }
+
+  /** The newest commit up to `tip` that may be taken in, checked without recording anything. */
+  private async peek(tip: string): Promise<string | null> {
+    const trust = (await this.options.trustVersion?.()) ?? "";
+    if (this.peeked?.tip === tip && this.peeked.trust === trust) return this.peeked.verified;
+    const from = await this.start();
+    const verdicts = await verifyCommits({
+      gitDir: this.options.gitDir,
+      range: { from, to: tip },
+      trust: this.options.trust,
+    });
+    const verified = verifiedFrontier({ from, tip, verdicts }).frontier;
+    this.peeked = { tip, trust, verified };
+    return verified;
+  }
+
+  private async fetchAndVerify(): Promise<string | null> {
     const tip = await this.options.source.fetchTip();
     if (tip === null) return null;
     const trust = (await this.options.trustVersion?.()) ?? "";

@@ -42,8 +42,11 @@ export function instrumentSource(
   input: { metrics: ControllerMetrics; health: FetchHealth },
 ): ConfigSource {
   const { metrics, health } = input;
+  // A read of what is already here (only a first one, before any fetch, fetches): not timed as a fetch.
+  const localTip = source.localTip?.bind(source);
   return {
     description: source.description,
+    ...(localTip ? { localTip } : {}),
     fetchTip: async () => {
       const started = performance.now();
       try {

@@ -299,7 +299,8 @@ async function runLockedController(input: {
     api: apiConfig,
     services,
     start: (apiConfig) =>
-      startApi({ api: apiConfig, repo: config, source: repo.source, gitDir: repo.gitDir, log }),
+      // The controller's source: reads see the tips its passes fetched (verified ones only).
+      startApi({ api: apiConfig, repo: config, source: verification.source, gitDir: repo.gitDir, log }),
   });
   const shutdown = async (): Promise<void> => {
     await api?.close();

@@ -1,7 +1,10 @@
 /**
- * The configuration repository as the REST API sees it. Reads come fresh from the two branches on
- * every request through the CLI's readers (the watched branch's manifests are parsed once per tip
- * commit), so an answer never lags the last commit: a create answered 201 is in the next GET.
+ * The configuration repository as the REST API sees it. Reads answer from what this process already
+ * knows of the two branches, through the CLI's readers (the watched branch's manifests are parsed
+ * once per tip commit): the tips the controller's last pass fetched plus what the API pushed, never
+ * a request to a remote per GET (only the first, before anything was fetched). A create answered
+ * 201 is in the next GET; a commit someone else pushes is in it once the controller's next pass
+ * (poll or webhook) fetched it. With `--verify-commits` a read never sees an unverified commit.
  * Writes go through the CLI's write path (same checks, same commits) one at a time, so parallel
  * callers never race each other for the branch; session creates that wait together share a
  * commit (see WriteQueue and batched), each still answered on its own.
@@ -56,12 +59,17 @@ export class ApiRepo {
     byName: Map<string, SessionRecord>;
   } | null = null;
 
+  /** The status store as reads use it (see localReads). */
+  private readonly reads: StatusStore;
+
   private constructor(
     private readonly options: ApiRepoOptions,
-    /** The API's own handle on the status branch (the controller's keeps its own snapshot). */
+    /** The API's own handle on the status branch (the controller's keeps its own snapshot); writes read it fresh. */
     readonly status: StatusStore,
     private readonly writer: BranchWriter,
-  ) {}
+  ) {
+    this.reads = localReads(status);
+  }
 
   /** Opens the status branch and a branch writer on the repository. */
   static async open(options: ApiRepoOptions): Promise<ApiRepo> {
@@ -82,9 +90,10 @@ export class ApiRepo {
     return new ApiRepo(options, status, writer);
   }
 
-  /** The watched branch's manifests at its tip now (null when the branch does not exist). */
+  /** The watched branch's manifests at its tip as this process knows it (null: no such branch). */
   async tree(): Promise<ManifestTree | null> {
-    const tip = await this.options.source.fetchTip();
+    const source = this.options.source;
+    const tip = source.localTip ? await source.localTip() : await source.fetchTip();
     if (tip === null) return null;
     if (this.cached?.commit !== tip)
       this.cached = await readManifestTree({ source: this.options.source, commit: tip });
@@ -100,7 +109,7 @@ export class ApiRepo {
     const views = this.views;
     if (views && views.statusTip === statusTip && views.tree === tree)
       return { ...views.loaded, byName: views.byName };
-    const reader = await StatusReader.open(this.status);
+    const reader = await this.statusReader();
     const records = await this.records.read(reader.snapshot, this.status);
     const sessions = sessionViews({
       records,
@@ -112,8 +121,13 @@ export class ApiRepo {
     return { sessions, reader, tree, byName };
   }
 
-  private async statusTip(): Promise<string | null> {
-    return this.status.tip ? this.status.tip() : (await this.status.load()).tip;
+  /** The status branch as reads see it: what this process knows, with no request to a remote. */
+  statusReader(): Promise<StatusReader> {
+    return StatusReader.open(this.reads);
+  }
+
+  private statusTip(): Promise<string | null> {
+    return this.reads.tip ? this.reads.tip() : this.reads.load().then((snapshot) => snapshot.tip);
   }
 
   /** Runs one write, after every write before it, as `caller`, on the watched branch's tip. */
@@ -148,7 +162,7 @@ export class ApiRepo {
         return work(await this.writeContext(author), items);
       },
     });
-    return reply(value);
+    return (await this.heldBack()) ?? reply(value);
   }
 
   /**
@@ -161,7 +175,13 @@ export class ApiRepo {
     reply: (value: T) => ApiReply | Promise<ApiReply>,
   ): Promise<ApiReply> {
     const branch = this.options.reviewBranch ?? null;
-    if (branch === null) return reply(await this.write(caller, work));
+    if (branch === null) {
+      const { value, held } = await this.write(caller, async (context) => {
+        const value = await work(context);
+        return { value, held: await this.heldBack() };
+      });
+      return held ?? reply(value);
+    }
     const commit = await this.write(caller, async (context) => {
       const before = await this.writer.tip(branch);
       await work(context);
@@ -178,6 +198,27 @@ export class ApiRepo {
           commit === null
             ? `Nothing to change on branch ${branch}`
             : `Committed to branch ${branch} for a pull request into ${watched}; it takes effect once merged`,
+      },
+    };
+  }
+
+  /**
+   * With `--verify-commits` (a source that may hold commits back): the 202 a write answers when the
+   * watched branch's tip it left is not taken in (not verified, or behind one that is not), since
+   * reads, and the controller, go on without it. Null when the tip is taken in, or nothing holds back.
+   */
+  private async heldBack(): Promise<ApiReply | null> {
+    if (!this.options.source.isHeldBack) return null;
+    const watched = this.options.config.branch;
+    const [tip, shown] = await Promise.all([this.writer.localTip(watched), this.tree()]);
+    if (tip === null || shown?.commit === tip) return null;
+    const at = shown ? `at ${shown.commit.slice(0, 12)}` : "before its first commit";
+    return {
+      status: 202,
+      body: {
+        branch: watched,
+        commit: tip,
+        detail: `Committed to branch ${watched}, but commit verification holds the branch back ${at}: the change takes effect once every commit up to ${tip.slice(0, 12)} is verified (signed by an allowed key)`,
       },
     };
   }
@@ -227,6 +268,19 @@ export class ApiRepo {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     };
   }
+}
+
+/** `store` whose `load` and `tip` answer from the local repository (loadLocal, localTip) when it can. */
+function localReads(store: StatusStore): StatusStore {
+  const loadLocal = store.loadLocal?.bind(store);
+  const localTip = store.localTip?.bind(store);
+  return {
+    load: loadLocal ?? (() => store.load()),
+    tip: localTip ?? (() => store.load().then((snapshot) => snapshot.tip)),
+    readBlobs: (oids) => store.readBlobs(oids),
+    commit: (input) => store.commit(input),
+    close: () => store.close(),
+  };
 }
 
 function unwrap<T>(outcome: Settled<T> | undefined): T {

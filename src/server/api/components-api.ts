@@ -55,7 +55,7 @@ export function componentRoutes(input: ComponentRoutesInput): ApiRoute[] {
 
 /** The components as `cfs-gitops components list` shows them, read now. */
 async function views(repo: ApiRepo): Promise<ComponentRecord[]> {
-  const [reader, tree] = await Promise.all([StatusReader.open(repo.status), repo.tree()]);
+  const [reader, tree] = await Promise.all([repo.statusReader(), repo.tree()]);
   return loadComponentViews(reader, tree);
 }
 

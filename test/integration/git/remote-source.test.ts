@@ -147,6 +147,25 @@ describe("createRemoteSource", () => {
     }
   });
 
+  it("localTip fetches once, then answers from the cache with no request; a branch gone from the server leaves the cache", async () => {
+    const gone = await origin.commit({ branch: "gone", files: { "cfs.yaml": "session_ttl: 1d\n" } });
+    const source = await createRemoteSource(options({ branch: "gone" }));
+    try {
+      expect(await source.localTip!()).toBe(gone);
+      expect(server.requests.length).toBeGreaterThan(0);
+      server.reset();
+      for (let i = 0; i < 5; i++) expect(await source.localTip!()).toBe(gone);
+      expect(server.requests).toEqual([]);
+      await runGit({ gitDir: `${dir}/srv/config.git`, args: ["update-ref", "-d", "refs/heads/gone"] });
+      expect(await source.localTip!()).toBe(gone); // what this process knows, until a fetch
+      expect(await source.fetchTip()).toBeNull();
+      expect(await source.localTip!()).toBeNull();
+      expect(await source.diff(null, gone)).toHaveLength(1); // the commit itself stays readable
+    } finally {
+      await source.close();
+    }
+  });
+
   it("returns null for a branch the remote does not have, without fetching", async () => {
     const source = await createRemoteSource(options({ branch: "absent" }));
     try {
