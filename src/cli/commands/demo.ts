@@ -8,6 +8,7 @@ import { commitFile, prepareDemo, type DemoLayout } from "../demo.js";
 import { createLogger } from "../logger.js";
 import { openRepository } from "../open-repo.js";
 import { sessionTable } from "../output.js";
+import { selfCommand } from "../self-command.js";
 import { StatusReader } from "../status-reader.js";
 import type { StatusStore } from "../../git/types.js";
 
@@ -157,14 +158,10 @@ async function printHistory(layout: DemoLayout): Promise<void> {
   process.stdout.write(log.stdout.toString("utf8").replace(/\n\n/g, "\n"));
   say("");
   say("Try next:");
+  const cli = selfCommand({ script: process.argv[1] ?? "dist/src/cli/main.js", path: process.env["PATH"] });
+  const flags = `--repo ${layout.config} --data-dir ${layout.data}`;
   say(`  git -C ${layout.config} log --stat cfs-status -- sessions/demo-broken.json`);
-  say(
-    `  node dist/src/cli/main.js sessions describe demo-broken --repo ${layout.config} --data-dir ${layout.data}`,
-  );
-  say(
-    `  node dist/src/cli/main.js sessions logs demo-broken -c ansible-1 --repo ${layout.config} --data-dir ${layout.data}`,
-  );
-  say(
-    `  node dist/src/cli/main.js controller --repo ${layout.config} --data-dir ${layout.data}   # then commit to it`,
-  );
+  say(`  ${cli} sessions describe demo-broken ${flags}`);
+  say(`  ${cli} sessions logs demo-broken -c ansible-1 ${flags}`);
+  say(`  ${cli} controller ${flags}   # then commit to it`);
 }
