@@ -39,6 +39,11 @@ export interface InformerOptions<T extends KubernetesObject> {
   watch: WatchClient;
   log: Logger;
   onEvent: (event: InformerEvent, object: T) => void;
+  /**
+   * What is kept of each object listed or watched (client-go's SetTransform): applied before the
+   * cache and onEvent see it, so fields nobody reads are not held for the object's life.
+   */
+  transform?: (object: T) => T;
   /** Seconds after which the server ends each watch (default 300). */
   watchTimeoutSeconds?: number;
   /** A watch with no line for this long is restarted (default: the watch timeout plus 30 s). */
@@ -147,7 +152,7 @@ export class Informer<T extends KubernetesObject> {
     const seen = new Set<string>();
     for (const item of answer.items) {
       seen.add(nameOf(item));
-      this.put(item);
+      this.put(this.kept(item));
     }
     for (const [name, object] of [...this.objects]) {
       if (seen.has(name)) continue;
@@ -215,7 +220,7 @@ export class Informer<T extends KubernetesObject> {
   /** Applies one watch event; returns how the watch ends when the event ends it. */
   private apply(phase: string, object: unknown): WatchEnd | Error | null {
     if (phase === "ERROR") return watchErrorEnd(object);
-    const item = object as T;
+    const item = this.kept(object as T);
     const version = item.metadata?.resourceVersion;
     if (phase === "ADDED" || phase === "MODIFIED") this.put(item);
     if (phase === "DELETED" && this.objects.delete(nameOf(item))) this.options.onEvent("delete", item);
@@ -230,6 +235,10 @@ export class Informer<T extends KubernetesObject> {
     if (old !== undefined && version !== undefined && old.metadata?.resourceVersion === version) return;
     this.objects.set(name, item);
     this.options.onEvent(old === undefined ? "add" : "update", item);
+  }
+
+  private kept(item: T): T {
+    return this.options.transform?.(item) ?? item;
   }
 
   private markSynced(): void {
