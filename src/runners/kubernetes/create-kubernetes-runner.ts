@@ -43,7 +43,7 @@ import { notifyListeners } from "../steps/index.js";
 import type { Runner } from "../types.js";
 import { apiError, apiStatus } from "./api-errors.js";
 import { compressComponents, ensureInventoryConfigMap } from "./ensure-inventory-config-map.js";
-import { Informer, type InformerEvent, type WatchClient } from "./informer.js";
+import { Informer, type InformerEvent, type ListPage, type WatchClient } from "./informer.js";
 import { DEFAULT_PROGRESS_INTERVAL_MS, LayerProgress } from "./layer-progress.js";
 import { JobObservations } from "./job-observations.js";
 import { KeepAliveClients } from "./keep-alive-clients.js";
@@ -173,9 +173,10 @@ class KubernetesRunner implements Runner {
       ...common,
       name: "jobs",
       path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
-      list: withApiErrors(`list Jobs in ${namespace}`, () =>
-        this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR }),
-      ),
+      list: (page) =>
+        withApiErrors(`list Jobs in ${namespace}`, () =>
+          this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR, ...pageQuery(page) }),
+        )(),
       onEvent: (event, job) => this.onJob(event, job),
       transform: slimJob,
     });
@@ -183,9 +184,10 @@ class KubernetesRunner implements Runner {
       ...common,
       name: "pods",
       path: `/api/v1/namespaces/${namespace}/pods`,
-      list: withApiErrors(`list pods in ${namespace}`, () =>
-        this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }),
-      ),
+      list: (page) =>
+        withApiErrors(`list pods in ${namespace}`, () =>
+          this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR, ...pageQuery(page) }),
+        )(),
       onEvent: (event, pod) => this.onPod(event, pod),
       transform: slimPod,
     });
@@ -474,6 +476,13 @@ function withApiErrors<T>(action: string, call: () => Promise<T>): () => Promise
     call().catch((error: unknown) => {
       throw apiError(action, error);
     });
+}
+
+/** The query of one page of a list. */
+function pageQuery(page: ListPage): { limit: number; _continue?: string } {
+  return page.continue === undefined
+    ? { limit: page.limit }
+    : { limit: page.limit, _continue: page.continue };
 }
 
 /** The Job that owns a pod (its controller reference), or null. */

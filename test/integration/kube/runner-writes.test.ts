@@ -140,6 +140,41 @@ describe("informers with the runner's transforms", () => {
   });
 });
 
+describe("informer lists", () => {
+  it("come in pages, one snapshot: every Job cached, the watch going on from the last page", async () => {
+    const ns = await namespace("pages");
+    for (let i = 0; i < 5; i++) await createJob(ns, `page-${i}`);
+    const pages: Array<string | undefined> = [];
+    const jobs = new Informer<V1Job>({
+      name: "jobs",
+      path: `/apis/batch/v1/namespaces/${ns}/jobs`,
+      labelSelector: MANAGED_SELECTOR,
+      list: (page) => {
+        pages.push(page.continue);
+        return batch.listNamespacedJob({
+          namespace: ns,
+          labelSelector: MANAGED_SELECTOR,
+          limit: page.limit,
+          ...(page.continue === undefined ? {} : { _continue: page.continue }),
+        });
+      },
+      pageSize: 2,
+      watch: new Watch(kubeConfig),
+      log,
+      onEvent: () => undefined,
+    });
+    closers.push(() => jobs.stop());
+    await jobs.start();
+    expect(pages).toHaveLength(3);
+    expect(pages[0]).toBeUndefined();
+    expect(jobs.list()).toHaveLength(5);
+    await createJob(ns, "after");
+    await waitFor(() => Promise.resolve(jobs.list().length === 6 ? true : undefined), {
+      what: "the sixth Job",
+    });
+  });
+});
+
 function createJob(ns: string, session: string): Promise<V1Job> {
   const body = buildJob({
     spec: runSpec({ name: session }),
