@@ -12,8 +12,12 @@ export class StartTiming implements Runner {
   /** The most start() calls in flight at once. */
   maxInFlight = 0;
   private inFlight = 0;
+  /** The inner runner's: without it the controller would start one run at a time. */
+  readonly startConcurrency?: number;
 
-  constructor(private readonly inner: Runner) {}
+  constructor(private readonly inner: Runner) {
+    if (inner.startConcurrency !== undefined) this.startConcurrency = inner.startConcurrency;
+  }
 
   async start(spec: RunSpec): Promise<void> {
     this.starts++;
