@@ -13,6 +13,7 @@ export * from "./image-steps.js";
 export * from "./inventory-config-map.js";
 export * from "./job-steps.js";
 export * from "./observe-job.js";
+export * from "./slim-job.js";
 export * from "./source-volumes.js";
 export * from "./step-message.js";
 export * from "./step-log.js";

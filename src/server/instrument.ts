@@ -131,6 +131,8 @@ export function instrumentRunner(
     readLog: (job, step) => runner.readLog(job, step),
     isReady: () => runner.isReady(),
     close: () => runner.close(),
+    // Without it the controller would start one run at a time (the kubernetes runner takes 16).
+    ...(runner.startConcurrency === undefined ? {} : { startConcurrency: runner.startConcurrency }),
   };
 }
 

@@ -25,6 +25,10 @@ export interface FaultProxyStats {
   forwarded: number;
   injected503: number;
   dropped: number;
+  /** TCP connections clients opened to the proxy. */
+  connections: number;
+  /** The most requests in flight at once, watches not counted. */
+  maxInFlight: number;
 }
 
 /** A running proxy. */
@@ -55,12 +59,25 @@ export interface KubeFaultProxyOptions {
 export async function startKubeFaultProxy(options: KubeFaultProxyOptions): Promise<KubeFaultProxy> {
   const pki = await writeKubePki(options.dir);
   const [cert, key] = await Promise.all([readFile(pki.servingCertPath), readFile(pki.servingKeyPath)]);
-  const stats: FaultProxyStats = { requests: 0, forwarded: 0, injected503: 0, dropped: 0 };
+  const stats: FaultProxyStats = {
+    requests: 0,
+    forwarded: 0,
+    injected503: 0,
+    dropped: 0,
+    connections: 0,
+    maxInFlight: 0,
+  };
+  let inFlight = 0;
   const sockets = new Set<Socket>();
   let burst: FaultBurst | null = null;
   const target = new URL(options.target);
   const server: Server = createServer({ cert, key }, (req, res) => {
     stats.requests += 1;
+    if (!(req.url ?? "").includes("watch=true")) {
+      inFlight += 1;
+      stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+      res.once("close", () => (inFlight -= 1));
+    }
     const touched = burst?.only?.({ method: req.method ?? "", path: req.url ?? "" }) ?? true;
     const draw = burst === null || !touched ? 1 : options.random();
     if (burst !== null && draw < burst.dropRate) {
@@ -76,7 +93,10 @@ export async function startKubeFaultProxy(options: KubeFaultProxyOptions): Promi
   });
   // Every TCP connection, tracked from its start (not once TLS is up), so close() and a burst cut
   // connections still in their handshake too.
-  server.on("connection", (socket: Socket) => track(sockets, socket));
+  server.on("connection", (socket: Socket) => {
+    stats.connections += 1;
+    track(sockets, socket);
+  });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as AddressInfo;
   return {

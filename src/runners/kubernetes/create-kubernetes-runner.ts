@@ -26,6 +26,8 @@ import {
   isHelperObject,
   observeJob,
   sessionOfJob,
+  slimJob,
+  slimPod,
   splitStepLog,
   stepLogSource,
   usesInventoryConfigMap,
@@ -41,9 +43,10 @@ import { notifyListeners } from "../steps/index.js";
 import type { Runner } from "../types.js";
 import { apiError, apiStatus } from "./api-errors.js";
 import { compressComponents, ensureInventoryConfigMap } from "./ensure-inventory-config-map.js";
-import { Informer, type InformerEvent, type WatchClient } from "./informer.js";
+import { Informer, type InformerEvent, type ListPage, type WatchClient } from "./informer.js";
 import { DEFAULT_PROGRESS_INTERVAL_MS, LayerProgress } from "./layer-progress.js";
 import { JobObservations } from "./job-observations.js";
+import { KeepAliveClients } from "./keep-alive-clients.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { DEFAULT_KUBE_RATE, isValidRate, type TokenRate } from "./token-bucket.js";
 
@@ -87,6 +90,11 @@ export interface KubernetesRunnerOptions {
    * `--kube-qps` and `--kube-burst` set it; default DEFAULT_KUBE_RATE.
    */
   rate?: TokenRate;
+  /**
+   * Requests share keep-alive connections (default true); false: one connection and TLS handshake
+   * per request, as client-node makes them (the bench's before).
+   */
+  keepAlive?: boolean;
 }
 
 /** Jobs created at once by the controller's pass (more only queue in the API server on a small control plane). */
@@ -132,14 +140,17 @@ class KubernetesRunner implements Runner {
   /** Each Job's observation, made again only when the Job or its pod changed. */
   private readonly observations = new JobObservations();
   private readonly limiter: RateLimiter;
+  private readonly clients: KeepAliveClients | null;
   private closed = false;
   /** The controller may call start() this many times at once; the limiter spaces the creates. */
   readonly startConcurrency = START_CONCURRENCY;
 
   constructor(private readonly options: KubernetesRunnerOptions) {
     this.log = options.log.child({ component: "kubernetes-runner", namespace: options.namespace });
-    this.batch = options.kubeConfig.makeApiClient(BatchV1Api);
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.clients = options.keepAlive === false ? null : new KeepAliveClients(options.kubeConfig);
+    const kc = options.kubeConfig;
+    this.batch = this.clients?.makeApiClient(BatchV1Api) ?? kc.makeApiClient(BatchV1Api);
+    this.core = this.clients?.makeApiClient(CoreV1Api) ?? kc.makeApiClient(CoreV1Api);
     const rate = options.rate ?? DEFAULT_KUBE_RATE;
     if (!isValidRate(rate))
       throw new Error(`kube rate ${rate.qps}/${rate.burst}: qps > 0 and an integer burst >= 1`);
@@ -162,19 +173,23 @@ class KubernetesRunner implements Runner {
       ...common,
       name: "jobs",
       path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
-      list: withApiErrors(`list Jobs in ${namespace}`, () =>
-        this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR }),
-      ),
+      list: (page) =>
+        withApiErrors(`list Jobs in ${namespace}`, () =>
+          this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR, ...pageQuery(page) }),
+        )(),
       onEvent: (event, job) => this.onJob(event, job),
+      transform: slimJob,
     });
     this.pods = new Informer<V1Pod>({
       ...common,
       name: "pods",
       path: `/api/v1/namespaces/${namespace}/pods`,
-      list: withApiErrors(`list pods in ${namespace}`, () =>
-        this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }),
-      ),
+      list: (page) =>
+        withApiErrors(`list pods in ${namespace}`, () =>
+          this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR, ...pageQuery(page) }),
+        )(),
       onEvent: (event, pod) => this.onPod(event, pod),
+      transform: slimPod,
     });
     this.progress = new LayerProgress({
       readLog: (pod, container) => this.podLog(pod, container),
@@ -230,7 +245,7 @@ class KubernetesRunner implements Runner {
       return;
     }
     if (this.jobs.get(spec.job) === undefined)
-      this.created.set(spec.job, { job: created, at: this.now().getTime() });
+      this.created.set(spec.job, { job: slimJob(created), at: this.now().getTime() });
     this.log.info({ session: spec.name, job: spec.job }, "Job created");
     this.options.onJobCreated?.(spec);
     this.notify();
@@ -334,6 +349,7 @@ class KubernetesRunner implements Runner {
     this.closed = true;
     this.progress.close();
     await Promise.all([this.jobs.stop(), this.pods.stop()]);
+    this.clients?.close();
   }
 
   /**
@@ -460,6 +476,13 @@ function withApiErrors<T>(action: string, call: () => Promise<T>): () => Promise
     call().catch((error: unknown) => {
       throw apiError(action, error);
     });
+}
+
+/** The query of one page of a list. */
+function pageQuery(page: ListPage): { limit: number; _continue?: string } {
+  return page.continue === undefined
+    ? { limit: page.limit }
+    : { limit: page.limit, _continue: page.continue };
 }
 
 /** The Job that owns a pod (its controller reference), or null. */

@@ -2,4 +2,5 @@
 export * from "./api-errors.js";
 export * from "./create-kubernetes-runner.js";
 export * from "./informer.js";
+export * from "./keep-alive-clients.js";
 export * from "./token-bucket.js";

@@ -19,11 +19,24 @@ export interface WatchClient {
   ): Promise<AbortController>;
 }
 
-/** A list answer: items and the resourceVersion to watch from. */
+/** A list answer: items, the resourceVersion to watch from, and the token of the next page if any. */
 export interface ListAnswer<T> {
   items: T[];
-  metadata?: { resourceVersion?: string };
+  metadata?: { resourceVersion?: string; _continue?: string };
 }
+
+/** Which page a list asks for: at most `limit` items, after `continue` (none: the first page). */
+export interface ListPage {
+  limit: number;
+  continue?: string;
+}
+
+/**
+ * Objects per list request (client-go's reflector pages by 500 too): the answer to a list of every
+ * Job at once is one string, and 10,000 Jobs with large run specs would pass the longest string V8
+ * makes (~512 MiB), so the runner could not start; pages also bound the memory a list takes.
+ */
+export const LIST_PAGE_SIZE = 500;
 
 /** What changed in the cache. */
 export type InformerEvent = "add" | "update" | "delete";
@@ -35,10 +48,18 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** The watch path, such as `/apis/batch/v1/namespaces/ns/jobs`. */
   path: string;
   labelSelector: string;
-  list: () => Promise<ListAnswer<T>>;
+  /** One page of the list (pages of a list are one consistent snapshot on the server). */
+  list: (page: ListPage) => Promise<ListAnswer<T>>;
+  /** Objects per page (default LIST_PAGE_SIZE). */
+  pageSize?: number;
   watch: WatchClient;
   log: Logger;
   onEvent: (event: InformerEvent, object: T) => void;
+  /**
+   * What is kept of each object listed or watched (client-go's SetTransform): applied before the
+   * cache and onEvent see it, so fields nobody reads are not held for the object's life.
+   */
+  transform?: (object: T) => T;
   /** Seconds after which the server ends each watch (default 300). */
   watchTimeoutSeconds?: number;
   /** A watch with no line for this long is restarted (default: the watch timeout plus 30 s). */
@@ -141,20 +162,30 @@ export class Informer<T extends KubernetesObject> {
     }
   }
 
-  /** Fills the cache from a list, reporting what was added, changed and deleted since the last one. */
+  /**
+   * Fills the cache from a list, page by page, reporting what was added, changed and deleted since
+   * the last one (deletions once the last page is in).
+   */
   private async relist(): Promise<void> {
-    const answer = await this.options.list();
+    const limit = this.options.pageSize ?? LIST_PAGE_SIZE;
     const seen = new Set<string>();
-    for (const item of answer.items) {
-      seen.add(nameOf(item));
-      this.put(item);
-    }
+    let token: string | undefined;
+    let version: string;
+    do {
+      const answer = await this.options.list(token === undefined ? { limit } : { limit, continue: token });
+      for (const item of answer.items) {
+        seen.add(nameOf(item));
+        this.put(this.kept(item));
+      }
+      version = answer.metadata?.resourceVersion ?? "";
+      token = answer.metadata?._continue === "" ? undefined : answer.metadata?._continue;
+    } while (token !== undefined);
     for (const [name, object] of [...this.objects]) {
       if (seen.has(name)) continue;
       this.objects.delete(name);
       this.options.onEvent("delete", object);
     }
-    this.resourceVersion = answer.metadata?.resourceVersion ?? "";
+    this.resourceVersion = version;
     this.lists += 1;
     this.markSynced();
   }
@@ -215,7 +246,7 @@ export class Informer<T extends KubernetesObject> {
   /** Applies one watch event; returns how the watch ends when the event ends it. */
   private apply(phase: string, object: unknown): WatchEnd | Error | null {
     if (phase === "ERROR") return watchErrorEnd(object);
-    const item = object as T;
+    const item = this.kept(object as T);
     const version = item.metadata?.resourceVersion;
     if (phase === "ADDED" || phase === "MODIFIED") this.put(item);
     if (phase === "DELETED" && this.objects.delete(nameOf(item))) this.options.onEvent("delete", item);
@@ -230,6 +261,10 @@ export class Informer<T extends KubernetesObject> {
     if (old !== undefined && version !== undefined && old.metadata?.resourceVersion === version) return;
     this.objects.set(name, item);
     this.options.onEvent(old === undefined ? "add" : "update", item);
+  }
+
+  private kept(item: T): T {
+    return this.options.transform?.(item) ?? item;
   }
 
   private markSynced(): void {
