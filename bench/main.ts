@@ -2,10 +2,12 @@
  * `npm run bench`: generates its repositories under a temporary folder, runs every scenario a few
  * times beside its baseline, prints one table and writes it to bench/results.md with a description
  * of the machine. Flags: --quick (fewer runs), --only=<scenario,...>, --sessions=<n> (try the bench
- * on a smaller repository), --keep (keep the data folder), --out=<file>, --growth-days=<d,...> (history lengths of the
+ * on a smaller repository; from 100,000 on, 1,000 configurations and 20,000 components), --keep (keep the
+ * data folder), --data=<dir> (use and keep that folder, reusing a big repository of the same shape
+ * generated there before), --out=<file>, --growth-days=<d,...> (history lengths of the
  * status branch growth scenario).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -51,6 +53,7 @@ interface Cli {
   only: string[] | null;
   sessions: number;
   keep: boolean;
+  data: string | null;
   out: string;
   growthDays: number[];
 }
@@ -62,6 +65,7 @@ function readCli(): Cli {
       only: { type: "string" },
       sessions: { type: "string", default: "10000" },
       keep: { type: "boolean", default: false },
+      data: { type: "string" },
       out: { type: "string", default: join(ROOT, "bench", "results.md") },
       "growth-days": { type: "string", default: "7,14" },
     },
@@ -76,7 +80,8 @@ function readCli(): Cli {
     quick: values.quick,
     only: values.only ? values.only.split(",") : null,
     sessions,
-    keep: values.keep,
+    keep: values.keep || values.data !== undefined,
+    data: values.data === undefined ? null : resolve(values.data),
     out: resolve(values.out),
     growthDays,
   };
@@ -117,12 +122,15 @@ function resultsMarkdown(input: { table: string; machine: Machine; cli: Cli; sec
 async function main(): Promise<void> {
   const cli = readCli();
   const machine = describeMachine(new Date());
-  const dataDir = await mkdtemp(join(tmpdir(), "cfs-bench-"));
+  const dataDir = cli.data ?? (await mkdtemp(join(tmpdir(), "cfs-bench-")));
+  await mkdir(dataDir, { recursive: true });
+  const huge = cli.sessions >= 100_000; // issue 16's site: 1,000 configurations, 20,000 components
   const ctx = new BenchContext({
     root: ROOT,
     dataDir,
     sessions: cli.sessions,
-    configurations: 100,
+    configurations: huge ? 1000 : 100,
+    components: huge ? 20_000 : 0,
     logsPerSession: 2,
     quick: cli.quick,
     growthDays: cli.growthDays,
