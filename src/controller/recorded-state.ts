@@ -8,6 +8,7 @@ import {
   type KeptSession,
 } from "../api/index.js";
 import type { StatusSnapshot, StatusStore } from "../git/types.js";
+import { StringPool } from "./string-pool.js";
 import {
   expiredRecordError,
   problemRecordError,
@@ -38,12 +39,15 @@ export async function loadRecordedState(
     unreadable: new Map(),
   };
   const wanted = [...snapshot.files].filter(([path]) => recordKind(path) !== null);
+  const strings = new StringPool();
   for (let start = 0; start < wanted.length; start += RECORD_BATCH) {
     const batch = wanted.slice(start, start + RECORD_BATCH);
     const blobs = await status.readBlobs(batch.map(([, oid]) => oid));
     for (const [path, oid] of batch) {
       const data = blobs.get(oid);
       if (data) applyRecordFile(state, { path, content: data, oid, tip: snapshot.tip }, log);
+      const name = sessionNameOfRecordPath(path);
+      if (name !== null) strings.internDeep(state.sessions.get(name));
     }
   }
   return { state, snapshot };
