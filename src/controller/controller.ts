@@ -535,7 +535,12 @@ export class Controller {
       changes,
       now: this.now(),
       merge: mergeStatusFile,
-      message: (final) => statusCommitMessage({ changes: final, sourceCommit: commit }),
+      message: (final) =>
+        statusCommitMessage({
+          changes: final,
+          sourceCommit: commit,
+          recordOf: (content) => values.get(content as Buffer),
+        }),
     });
     this.lastCommitAt = this.now().getTime();
     if (!result) return null;
