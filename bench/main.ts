@@ -1,11 +1,14 @@
 /**
  * `npm run bench`: generates its repositories under a temporary folder, runs every scenario a few
  * times beside its baseline, prints its table and writes it to its own section of bench/results.md
- * with the machine and load of that run (sections of scenarios not run are kept). Flags: --quick (fewer runs), --only=<scenario,...>, --sessions=<n> (try the bench
- * on a smaller repository), --keep (keep the data folder), --out=<file>, --growth-days=<d,...> (history lengths of the
- * status branch growth scenario).
+ * with the machine and load of that run (sections of scenarios not run are kept). Flags: --quick
+ * (fewer runs), --only=<scenario,...>, --sessions=<n> (try the bench on a smaller repository; from
+ * 100,000 on, 1,000 configurations and 20,000 components), --keep (keep the data folder),
+ * --data=<dir> (use and keep that folder, reusing a big repository of the same shape generated
+ * there before), --out=<file>, --growth-days=<d,...> (history lengths of the status branch growth
+ * scenario).
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -52,6 +55,7 @@ interface Cli {
   only: string[] | null;
   sessions: number;
   keep: boolean;
+  data: string | null;
   out: string;
   growthDays: number[];
 }
@@ -63,6 +67,7 @@ function readCli(): Cli {
       only: { type: "string" },
       sessions: { type: "string", default: "10000" },
       keep: { type: "boolean", default: false },
+      data: { type: "string" },
       out: { type: "string", default: join(ROOT, "bench", "results.md") },
       "growth-days": { type: "string", default: "7,14" },
     },
@@ -77,7 +82,8 @@ function readCli(): Cli {
     quick: values.quick,
     only: values.only ? values.only.split(",") : null,
     sessions,
-    keep: values.keep,
+    keep: values.keep || values.data !== undefined,
+    data: values.data === undefined ? null : resolve(values.data),
     out: resolve(values.out),
     growthDays,
   };
@@ -116,12 +122,15 @@ async function readPrevious(file: string): Promise<string | null> {
 
 async function main(): Promise<void> {
   const cli = readCli();
-  const dataDir = await mkdtemp(join(tmpdir(), "cfs-bench-"));
+  const dataDir = cli.data ?? (await mkdtemp(join(tmpdir(), "cfs-bench-")));
+  await mkdir(dataDir, { recursive: true });
+  const huge = cli.sessions >= 100_000; // issue 16's site: 1,000 configurations, 20,000 components
   const ctx = new BenchContext({
     root: ROOT,
     dataDir,
     sessions: cli.sessions,
-    configurations: 100,
+    configurations: huge ? 1000 : 100,
+    components: huge ? 20_000 : 0,
     logsPerSession: 2,
     quick: cli.quick,
     growthDays: cli.growthDays,

@@ -26,6 +26,7 @@ const ctx = new BenchContext({
   dataDir,
   sessions: components,
   configurations: components / 100,
+  components: 0,
   logsPerSession: 0,
   quick: true,
 });

@@ -1,6 +1,7 @@
 /** Writes a generated repository to disk: a bare repository with `main` and, optionally, `cfs-status`. */
 import { mkdir } from "node:fs/promises";
 import { completedRecordFiles, repoFiles, type RepoShape } from "./generate.js";
+import { componentFiles, configuredStatusFiles } from "./generate-components.js";
 import { commitFiles, git } from "./git.js";
 
 /** A repository the bench made. */
@@ -20,16 +21,27 @@ export interface BenchRepoInput {
   /** Sessions 0 .. recorded - 1 already have complete records on `cfs-status` (0: no status branch). */
   recorded: number;
   logsPerSession: number;
+  /**
+   * Components `components/<id>.yaml` on `main` (desired_config cycling over the configurations),
+   * each with a configured record on `cfs-status` beside the configuration records when sessions
+   * are recorded. 0 or absent: none.
+   */
+  components?: number;
 }
 
 /** Creates the repository (fast-import: a few seconds for 10,000 sessions). */
 export async function createBenchRepo(input: BenchRepoInput): Promise<BenchRepo> {
   await mkdir(input.gitDir, { recursive: true });
   await git(["init", "--quiet", "--bare", "--initial-branch=main", input.gitDir]);
+  const components = {
+    components: input.components ?? 0,
+    configurations: input.shape.configurations,
+    shift: 0,
+  };
   const mainTip = await commitFiles({
     gitDir: input.gitDir,
     branch: "main",
-    files: repoFiles(input.shape),
+    files: new Map([...repoFiles(input.shape), ...componentFiles(components)]),
     message: `bench: ${input.shape.sessions} sessions, ${input.shape.configurations} configurations`,
   });
   let statusTip: string | null = null;
@@ -42,6 +54,10 @@ export async function createBenchRepo(input: BenchRepoInput): Promise<BenchRepo>
       completedAt,
       logsPerSession: input.logsPerSession,
     });
+    if (components.components > 0) {
+      const now = completedAt.toISOString().replace(/\.\d+Z$/, "Z");
+      for (const [path, content] of configuredStatusFiles(components, now)) files.set(path, content);
+    }
     statusTip = await commitFiles({
       gitDir: input.gitDir,
       branch: "cfs-status",

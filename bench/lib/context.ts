@@ -1,5 +1,5 @@
 /** What every scenario shares: the data folder, the generated repositories, the git server, the run counts. */
-import { cp, mkdir } from "node:fs/promises";
+import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createBenchRepo, type BenchRepo } from "./bench-repo.js";
 import { startServerProcess, type ServerProcess } from "./processes.js";
@@ -12,6 +12,8 @@ export interface BenchOptions {
   /** Sessions of the big repository (10,000 unless changed to try the bench quickly). */
   sessions: number;
   configurations: number;
+  /** Components of the big repository (each configured, with its record), 0 for none. */
+  components: number;
   /** Step logs per recorded session on the status branch. */
   logsPerSession: number;
   /** Fewer runs of each scenario. */
@@ -58,6 +60,7 @@ export class BenchContext {
   async copyOfBig(label: string): Promise<BenchRepo> {
     const big = await this.bigRepo();
     const gitDir = join(this.options.dataDir, `${label}.git`);
+    await rm(gitDir, { recursive: true, force: true }); // a kept data folder (--data) may hold the last run's
     await cp(big.gitDir, gitDir, { recursive: true });
     return { ...big, gitDir };
   }
@@ -76,18 +79,50 @@ export class BenchContext {
   }
 
   private async createBig(): Promise<BenchRepo> {
-    const { sessions, configurations, logsPerSession } = this.options;
-    this.progress(`generating a repository of ${sessions} sessions, ${configurations} configurations`);
+    const { sessions, configurations, components, logsPerSession } = this.options;
+    const described = join(this.options.dataDir, "big.json");
+    const kept = await keptBig(described, { sessions, configurations, components, logsPerSession });
+    if (kept) {
+      this.progress(`reusing the repository in ${kept.gitDir}`);
+      return kept;
+    }
+    this.progress(
+      `generating a repository of ${sessions} sessions, ${configurations} configurations, ${components} components`,
+    );
     const started = performance.now();
     const repo = await createBenchRepo({
       gitDir: join(this.options.dataDir, "big.git"),
       shape: { sessions, configurations },
       recorded: sessions,
       logsPerSession,
+      components,
     });
     await mkdir(this.serverRoot, { recursive: true });
     await cp(repo.gitDir, join(this.serverRoot, "big.git"), { recursive: true });
+    await writeFile(described, JSON.stringify({ repo, components, logsPerSession }));
     this.progress(`generated in ${Math.round(performance.now() - started)} ms`);
     return repo;
   }
+}
+
+/** The big repository a previous run kept in the data folder (`--data`), if it has the same shape. */
+async function keptBig(
+  described: string,
+  want: { sessions: number; configurations: number; components: number; logsPerSession: number },
+): Promise<BenchRepo | null> {
+  const text = await readFile(described, "utf8").catch(() => null);
+  if (text === null) return null;
+  const kept = JSON.parse(text) as {
+    repo: Omit<BenchRepo, "completedAt"> & { completedAt: string | null };
+    components: number;
+    logsPerSession: number;
+  };
+  const same =
+    kept.repo.shape.sessions === want.sessions &&
+    kept.repo.shape.configurations === want.configurations &&
+    kept.components === want.components &&
+    kept.logsPerSession === want.logsPerSession;
+  if (!same) return null;
+  const completedAt = kept.repo.completedAt === null ? null : new Date(kept.repo.completedAt);
+  return { ...kept.repo, completedAt };
 }

@@ -36,7 +36,7 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
   };
   return [
     {
-      scenario: `cold start (restart): ${count(n)} sessions with records, 100 configurations, to all known and planned`,
+      scenario: `cold start (restart): ${count(n)} sessions with records, ${configurationsAndComponents(ctx)}, to all known and planned`,
       target: "< 3 s",
       limit: 3000,
       figure: measured(restarts.map((r) => r.passMs)),
@@ -84,6 +84,13 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
   ];
 }
 
+/** "100 configurations", or "1,000 configurations, 20,000 components" when the repository has components. */
+function configurationsAndComponents(ctx: BenchContext): string {
+  const { configurations, components } = ctx.options;
+  const text = `${count(configurations)} configurations`;
+  return components > 0 ? `${text}, ${count(components)} components` : text;
+}
+
 function input(path: string, statusBranch: string): ColdStartInput {
   return { path, statusBranch };
 }
@@ -93,7 +100,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-/** What the controller reads at a cold start, read by the git CLI: both trees, then every manifest and record. */
+/** What the controller reads at a cold start, read by the git CLI: both trees, then every manifest and record (session, component, configuration). */
 export async function readAllWithGitCli(gitDir: string): Promise<void> {
   const [main, status] = await Promise.all([
     git(["ls-tree", "-r", "-z", "main"], { gitDir }),
@@ -101,7 +108,7 @@ export async function readAllWithGitCli(gitDir: string): Promise<void> {
   ]);
   const oids = [
     ...blobIds(main, (path) => path.endsWith(".yaml")),
-    ...blobIds(status, (path) => path.startsWith("sessions/")),
+    ...blobIds(status, (path) => /^(sessions|components|configurations)\//.test(path)),
   ];
   await git(["cat-file", "--batch"], { gitDir, stdin: `${oids.join("\n")}\n` });
 }

@@ -19,6 +19,7 @@ import {
   type ComponentRecord,
   type RunObservation,
   type SessionRecord,
+  type KeptSession,
 } from "../api/index.js";
 import type { ConfigSource, MergeFn, StatusStore } from "../git/types.js";
 import { realSleep, type Sleep } from "../git/sleep.js";
@@ -104,7 +105,8 @@ export interface StatusCommitNotice {
   commit: string;
   sourceCommit: string;
   paths: readonly string[];
-  sessions: ReadonlyMap<string, SessionRecord>;
+  /** Whole records, or the compact form of completed ones (see SettledSession). */
+  sessions: ReadonlyMap<string, KeptSession>;
 }
 
 /** A failure the loop met. */
@@ -533,7 +535,12 @@ export class Controller {
       changes,
       now: this.now(),
       merge: mergeStatusFile,
-      message: (final) => statusCommitMessage({ changes: final, sourceCommit: commit }),
+      message: (final) =>
+        statusCommitMessage({
+          changes: final,
+          sourceCommit: commit,
+          recordOf: (content) => values.get(content as Buffer),
+        }),
     });
     this.lastCommitAt = this.now().getTime();
     if (!result) return null;

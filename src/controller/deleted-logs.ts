@@ -4,7 +4,7 @@
  * never completes, and removing its run would lose them. They are committed first (one commit),
  * then removed with the record, so `git log cfs-status -- logs/<name>/` keeps them.
  */
-import { sessionLogPath, type RunObservation } from "../api/index.js";
+import { isSettledSession, sessionLogPath, type RunObservation } from "../api/index.js";
 import type { PlanOutput, RecordedState } from "../plan/index.js";
 import type { Runner } from "../runners/types.js";
 
@@ -22,7 +22,8 @@ export async function logsOfDeleted(input: {
     if (action.type !== "remove" || action.why !== "deleted" || action.job === "") continue;
     const record = input.recorded.sessions.get(action.name);
     if (record?.status.session.status === "complete") continue; // its logs were committed when it completed
-    const steps = input.observed.get(action.name)?.steps ?? record?.status.steps ?? [];
+    const recorded = record && !isSettledSession(record) ? record.status.steps : [];
+    const steps = input.observed.get(action.name)?.steps ?? recorded;
     await readLogs({ ...input, name: action.name, job: action.job, steps: steps.map((s) => s.name), out });
   }
   return out;

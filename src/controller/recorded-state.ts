@@ -5,12 +5,15 @@ import {
   type ExpiredRecord,
   type ProblemRecord,
   type SessionRecord,
+  type KeptSession,
 } from "../api/index.js";
 import type { StatusSnapshot, StatusStore } from "../git/types.js";
+import { StringPool } from "./string-pool.js";
 import {
   expiredRecordError,
   problemRecordError,
   sessionRecordError,
+  settleRecord,
   type RecordedState,
 } from "../plan/index.js";
 
@@ -36,12 +39,15 @@ export async function loadRecordedState(
     unreadable: new Map(),
   };
   const wanted = [...snapshot.files].filter(([path]) => recordKind(path) !== null);
+  const strings = new StringPool();
   for (let start = 0; start < wanted.length; start += RECORD_BATCH) {
     const batch = wanted.slice(start, start + RECORD_BATCH);
     const blobs = await status.readBlobs(batch.map(([, oid]) => oid));
     for (const [path, oid] of batch) {
       const data = blobs.get(oid);
       if (data) applyRecordFile(state, { path, content: data, oid, tip: snapshot.tip }, log);
+      const name = sessionNameOfRecordPath(path);
+      if (name !== null) strings.internDeep(state.sessions.get(name));
     }
   }
   return { state, snapshot };
@@ -105,14 +111,19 @@ function recordError(path: string, value: unknown): string | null {
   return problemRecordError(value);
 }
 
-/** Puts one status record, already parsed, into the in-memory state (null removes it). */
+/**
+ * Puts one status record, already parsed, into the in-memory state (null removes it). A completed
+ * session is kept in its compact form (settleRecord): the planner, expiry and the forge read only
+ * that, and the whole record stays on the status branch.
+ */
 export function applyRecordValue(state: RecordedState, path: string, value: object | null): void {
   const kind = recordKind(path);
   if (!kind) return;
   state.unreadable?.delete(path);
-  const map = state[kind.kind] as Map<string, SessionRecord | ProblemRecord | ExpiredRecord>;
+  const map = state[kind.kind] as Map<string, KeptSession | ProblemRecord | ExpiredRecord>;
   if (value === null) map.delete(kind.key);
-  else map.set(kind.key, value as SessionRecord | ProblemRecord | ExpiredRecord);
+  else if (kind.kind === "sessions") map.set(kind.key, settleRecord(value as SessionRecord));
+  else map.set(kind.key, value as ProblemRecord | ExpiredRecord);
 }
 
 function recordKind(path: string): { kind: "sessions" | "problems" | "expired"; key: string } | null {

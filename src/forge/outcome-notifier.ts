@@ -3,7 +3,7 @@
  * session records it changed, it queues the `cfs-gitops/sessions` status of each commit concerned
  * (pending, then success or failure), skipping a status identical to the last one queued.
  */
-import { sessionNameOfRecordPath, type SessionRecord } from "../api/index.js";
+import { sessionNameOfRecordPath, type KeptSession } from "../api/index.js";
 import type { Forge } from "./forge.js";
 import type { ForgeQueue } from "./forge-queue.js";
 import { SESSIONS_CONTEXT, commitOutcome, commitsOf } from "./session-outcomes.js";
@@ -13,7 +13,7 @@ export interface StatusCommitEvent {
   /** Paths of the status files the commit changed. */
   paths: readonly string[];
   /** Every session record after the commit. */
-  sessions: ReadonlyMap<string, SessionRecord>;
+  sessions: ReadonlyMap<string, KeptSession>;
 }
 
 /** Most commits whose last status is remembered (for deduplication). */

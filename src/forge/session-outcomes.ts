@@ -3,7 +3,7 @@
  * pending while any runs, then success, or failure naming each failed session and its reason.
  * Pure: records in, statuses out.
  */
-import type { SessionRecord } from "../api/index.js";
+import type { KeptSession } from "../api/index.js";
 import { statusDescription, type CommitState } from "./forge.js";
 
 /** The context of the outcome status. */
@@ -17,7 +17,7 @@ export interface CommitOutcome {
 }
 
 /** The outcome of the sessions started by `sha` (records whose source commit it is), or null when none. */
-export function commitOutcome(sha: string, records: Iterable<SessionRecord>): CommitOutcome | null {
+export function commitOutcome(sha: string, records: Iterable<KeptSession>): CommitOutcome | null {
   const mine = [...records].filter((record) => record.status.source.commit === sha);
   if (mine.length === 0) return null;
   const total = mine.length;
@@ -44,7 +44,7 @@ export function commitOutcome(sha: string, records: Iterable<SessionRecord>): Co
 }
 
 /** The source commits of `names` among `records` (the commits whose outcome a status commit changed). */
-export function commitsOf(names: Iterable<string>, records: ReadonlyMap<string, SessionRecord>): string[] {
+export function commitsOf(names: Iterable<string>, records: ReadonlyMap<string, KeptSession>): string[] {
   const commits = new Set<string>();
   for (const name of names) {
     const commit = records.get(name)?.status.source.commit;

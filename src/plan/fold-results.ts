@@ -3,7 +3,7 @@
  * were applied. Pure: the controller hands in each action's result and `now`, and commits what
  * comes out; it never edits the plan's output itself.
  */
-import type { FailureClass, RunObservation } from "../api/index.js";
+import { isSettledSession, type FailureClass, type RunObservation } from "../api/index.js";
 import { decideFailure } from "./decide-failure.js";
 import { formatTime } from "./duration.js";
 import type { Action, PlanOutput, RecordedState } from "./plan-pass.js";
@@ -59,7 +59,7 @@ function failStart(
   if (action.type !== "start") return;
   const name = action.spec.name;
   const record = out.sessions.get(name) ?? input.recorded.sessions.get(name);
-  if (!record || record.status.session.status === "complete") return;
+  if (!record || isSettledSession(record) || record.status.session.status === "complete") return;
   const reason = `the runner could not start the session: ${message}`;
   out.sessions.set(name, completeRecord(record, { succeeded: "false", reason, now: formatTime(input.now) }));
   if (!out.completed.includes(name)) out.completed.push(name);

@@ -14,6 +14,8 @@ import {
   type ConfigurationRecord,
   type SourceRecord,
   type SessionRecord,
+  type KeptSession,
+  isSettledSession,
 } from "../api/index.js";
 import {
   isBatcherSession,
@@ -90,10 +92,7 @@ export function planWithComponents(input: ComponentPlanInput): ComponentPlanOutp
     previous: input.base ?? null,
   });
   const working = new WorkingComponents(base.records, base.made);
-  for (const [name, next] of plan.sessions) {
-    if (next)
-      recordLayerResults({ components: working, previous: input.recorded.sessions.get(name), next, now });
-  }
+  recordAllLayerResults({ plan, recorded: input.recorded.sessions, working, now });
   const statuses = {
     configurations: desired.configurations,
     records: configs.current,
@@ -128,6 +127,21 @@ export function planWithComponents(input: ComponentPlanInput): ComponentPlanOutp
   };
 }
 
+/** Records in the components what each session of the plan did with its layers. */
+function recordAllLayerResults(input: {
+  plan: PlanOutput;
+  recorded: ReadonlyMap<string, KeptSession>;
+  working: WorkingComponents;
+  now: string;
+}): void {
+  for (const [name, next] of input.plan.sessions) {
+    const previous = input.recorded.get(name);
+    // A settled (complete) record has no layer left to end.
+    if (next && !(previous && isSettledSession(previous)))
+      recordLayerResults({ components: input.working, previous, next, now: input.now });
+  }
+}
+
 /** The desired state with every branch layer pinned to its recorded commit. */
 function withResolvedLayers(
   desired: DesiredState,
@@ -146,7 +160,7 @@ function withResolvedLayers(
  */
 function withBatcherSessions(
   desired: DesiredState,
-  recorded: ReadonlyMap<string, SessionRecord>,
+  recorded: ReadonlyMap<string, KeptSession>,
 ): DesiredState {
   const batcher = [...recorded.values()].filter(
     (record) => isBatcherSession(record.name) && desired.configurations.has(record.configuration.name),
@@ -156,7 +170,7 @@ function withBatcherSessions(
   const presentPaths = new Set(desired.presentPaths);
   for (const record of batcher) {
     presentPaths.add(record.status.source.path);
-    if (record.status.session.status === "complete") continue;
+    if (isSettledSession(record) || record.status.session.status === "complete") continue;
     sessions.set(record.name, { manifest: manifestOfRecord(record), source: record.status.source });
   }
   return { ...desired, sessions, presentPaths };
@@ -215,11 +229,11 @@ function finishBatches(input: { plan: PlanOutput; working: WorkingComponents; no
 
 /** Ids in a batcher session that is not complete (recorded, or as this pass leaves it). */
 function busyComponents(
-  recorded: ReadonlyMap<string, SessionRecord>,
+  recorded: ReadonlyMap<string, KeptSession>,
   planned: ReadonlyMap<string, SessionRecord | null>,
 ): Set<string> {
   const busy = new Set<string>();
-  const add = (record: SessionRecord | null | undefined): void => {
+  const add = (record: KeptSession | null | undefined): void => {
     if (!record || record.status.session.status === "complete") return;
     for (const id of record.status.source.batch?.components ?? []) busy.add(id);
   };
@@ -233,7 +247,7 @@ function startBatch(input: {
   plan: PlanOutput;
   desired: DesiredState;
   batch: Batch;
-  recorded: ReadonlyMap<string, SessionRecord>;
+  recorded: ReadonlyMap<string, KeptSession>;
 }): void {
   const { plan, desired } = input;
   const batch = withFreeName(input.batch, (name) => input.recorded.has(name) || plan.sessions.has(name));

@@ -12,6 +12,8 @@ import {
   type RunObservation,
   type RunSpec,
   type SessionRecord,
+  type KeptSession,
+  isSettledSession,
 } from "../api/index.js";
 import type { DesiredSession, DesiredState } from "./desired.js";
 import { formatTime, parseDuration } from "./duration.js";
@@ -24,7 +26,8 @@ import { effectiveAdditionalInventory, sourcesUsed } from "./resolve-sources.js"
 
 /** What the status branch says now. */
 export interface RecordedState {
-  sessions: Map<string, SessionRecord>;
+  /** Whole records, or the compact form of completed ones (the controller keeps those settled). */
+  sessions: Map<string, KeptSession>;
   problems: Map<string, ProblemRecord>;
   expired: Map<string, ExpiredRecord>;
   /**
@@ -138,7 +141,7 @@ function planNew(pass: Pass, desired: DesiredSession, observed: RunObservation |
 }
 
 interface RecordedCase {
-  record: SessionRecord;
+  record: KeptSession;
   desired: DesiredSession | undefined;
   observed: RunObservation | undefined;
 }
@@ -154,7 +157,7 @@ function planRecorded(pass: Pass, { record, desired, observed }: RecordedCase): 
   if (desired && desired.source.blob !== record.status.source.blob) {
     addImmutableProblem(pass, desired, record.status.source.blob);
   }
-  if (record.status.session.status === "complete") {
+  if (isSettledSession(record) || record.status.session.status === "complete") {
     planComplete(pass, record);
     return;
   }
@@ -164,7 +167,10 @@ function planRecorded(pass: Pass, { record, desired, observed }: RecordedCase): 
 }
 
 /** A record not yet complete: move it with the observation, restart a lost start, or end a lost run. */
-function advance(pass: Pass, { record, desired, observed }: RecordedCase): SessionRecord {
+function advance(
+  pass: Pass,
+  { record, desired, observed }: RecordedCase & { record: SessionRecord },
+): SessionRecord {
   if (observed) return applyObservation(record, observed);
   const now = formatTime(pass.now);
   if (record.status.session.status === "running") {
@@ -183,7 +189,7 @@ function advance(pass: Pass, { record, desired, observed }: RecordedCase): Sessi
   return record;
 }
 
-function planComplete(pass: Pass, record: SessionRecord): void {
+function planComplete(pass: Pass, record: KeptSession): void {
   const completed = Date.parse(record.status.session.completion_time ?? "");
   if (pass.ttlMs === null || Number.isNaN(completed)) return;
   if (pass.now.getTime() - completed < pass.ttlMs) return;

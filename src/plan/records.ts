@@ -6,6 +6,8 @@ import {
   type RunObservation,
   type SessionRecord,
   type SessionStatus,
+  type KeptSession,
+  isSettledSession,
   type SourceRef,
   type Succeeded,
   type SessionManifest,
@@ -148,4 +150,20 @@ export function laterRecord(theirs: SessionRecord, ours: SessionRecord): Session
   const rank = (record: SessionRecord): number =>
     statusRank(record.status.session.status) * 2 + (record.status.session.succeeded === "none" ? 0 : 1);
   return rank(theirs) > rank(ours) ? theirs : ours;
+}
+
+/**
+ * The compact form the controller keeps of a completed record (SettledSession): only what is read
+ * of a completed session (records are never changed in place, so its parts are shared, not copied),
+ * and the rest of the parsed record can be collected. A record not yet complete is returned as it is.
+ */
+export function settleRecord(record: KeptSession): KeptSession {
+  if (isSettledSession(record) || record.status.session.status !== "complete") return record;
+  const { session, source, reason } = record.status;
+  return {
+    settled: true,
+    name: record.name,
+    configuration: { name: record.configuration.name },
+    status: { session, source, reason },
+  };
 }

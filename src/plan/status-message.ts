@@ -14,6 +14,12 @@ export interface MessageInput {
   /** The files really committed: path -> new content, null for deleted. */
   changes: ReadonlyMap<string, Uint8Array | null>;
   sourceCommit: string | null;
+  /**
+   * The record a content was written from, when the caller still has it (the controller keeps the
+   * value of every record it serialized): its status is read from it instead of parsing the JSON
+   * again (100,000 new records: ~2% of a first start). Contents it does not know are parsed.
+   */
+  recordOf?: (content: Uint8Array) => object | undefined;
 }
 
 /**
@@ -26,7 +32,7 @@ export function statusCommitMessage(input: MessageInput): string {
   let components = 0;
   for (const [path, content] of input.changes) {
     const name = sessionNameOfRecordPath(path);
-    if (name) sessions.push([name, content ? sessionState(content) : "deleted"]);
+    if (name) sessions.push([name, content ? sessionState(content, input.recordOf) : "deleted"]);
     else if (path.startsWith("problems/")) problems += 1;
     else if (componentIdOfRecordPath(path) !== null) components += 1;
   }
@@ -43,11 +49,13 @@ export function statusCommitMessage(input: MessageInput): string {
   return `${subject}\n\n${trailers.join("\n")}\n`;
 }
 
-function sessionState(content: Uint8Array): string {
+/** The part of a session record the message reads. */
+type SessionStatusPart = { status?: { session?: { status?: string; succeeded?: string } } };
+
+function sessionState(content: Uint8Array, recordOf: MessageInput["recordOf"]): string {
   try {
-    const record = JSON.parse(decoder.decode(content)) as {
-      status?: { session?: { status?: string; succeeded?: string } };
-    };
+    const known = recordOf?.(content) as SessionStatusPart | undefined;
+    const record = known ?? (JSON.parse(decoder.decode(content)) as SessionStatusPart);
     const session = record.status?.session;
     if (!session?.status) return "unknown";
     return session.status === "complete"

@@ -3,7 +3,7 @@
  * so tests and embedders can hold several). Names start with `cfs_gitops_`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { SESSION_STATUSES, SUCCEEDED_VALUES, type SessionRecord } from "../api/index.js";
+import { SESSION_STATUSES, SUCCEEDED_VALUES, type KeptSession } from "../api/index.js";
 import { FAILURE_CLASSES } from "../api/errors.js";
 import type { LoopFailure, LoopHealth, PassReport } from "../controller/controller.js";
 import type { WebhookResult } from "./decide-webhook.js";
@@ -114,7 +114,7 @@ export class ControllerMetrics {
   }
 
   /** Sets the sessions gauge from the records as last written; every combination is present, 0 when empty. */
-  setSessions(records: Iterable<SessionRecord>): void {
+  setSessions(records: Iterable<KeptSession>): void {
     const counts = new Map<string, number>();
     for (const record of records) {
       const key = `${record.status.session.status}/${record.status.session.succeeded}`;

@@ -1,5 +1,6 @@
 /** `cfs-gitops demo`: the whole loop on this machine, in a temporary folder. */
 import type { Command } from "commander";
+import { isSettledSession } from "../../api/index.js";
 import { Controller } from "../../controller/index.js";
 import { createLocalRunner } from "../../runners/local/index.js";
 import { runGit } from "../../git/run-git.js";
@@ -135,10 +136,10 @@ async function waitForSession(controller: Controller, name: string): Promise<voi
 
 function progressLine(controller: Controller): string {
   return [...controller.records.sessions.values()]
-    .map(
-      (r) =>
-        `${r.name}: ${r.status.session.status}${r.status.steps.find((s) => s.status === "running") ? ` (${r.status.steps.find((s) => s.status === "running")?.name})` : ""}`,
-    )
+    .map((r) => {
+      const running = isSettledSession(r) ? undefined : r.status.steps.find((s) => s.status === "running");
+      return `${r.name}: ${r.status.session.status}${running ? ` (${running.name})` : ""}`;
+    })
     .join(", ");
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { jobName, type SessionRecord } from "../../../src/api/index.js";
 import { RECORD_BATCH, loadRecordedState } from "../../../src/controller/index.js";
 import type { StatusStore } from "../../../src/git/types.js";
-import { newSessionRecord } from "../../../src/plan/index.js";
+import { completeRecord, newSessionRecord } from "../../../src/plan/index.js";
 import { COMMIT, session } from "../plan/fixtures.js";
 
 function recordFor(name: string): SessionRecord {
@@ -55,6 +55,27 @@ describe("loadRecordedState", () => {
     expect([...state.expired.keys()]).toEqual(["old"]);
     expect(Math.max(...batches)).toBeLessThanOrEqual(RECORD_BATCH);
     expect(batches.reduce((a, b) => a + b, 0)).toBe(count + 3);
+  });
+
+  it("keeps a completed session in its compact form and a session still going whole", async () => {
+    const going = recordFor("going");
+    const done = completeRecord(recordFor("done"), {
+      succeeded: "false",
+      reason: "layer 0 failed",
+      now: "2026-11-21T12:00:00Z",
+    });
+    const files = new Map([going, done].map((r) => [`sessions/${r.name}.json`, JSON.stringify(r)]));
+    const { store } = memoryStore(files);
+
+    const { state } = await loadRecordedState(store, pino({ level: "silent" }));
+
+    expect(state.sessions.get("going")).toEqual(going);
+    expect(state.sessions.get("done")).toEqual({
+      settled: true,
+      name: "done",
+      configuration: { name: done.configuration.name },
+      status: { session: done.status.session, source: done.status.source, reason: "layer 0 failed" },
+    });
   });
 
   it("sets aside records that are not JSON or not the record's shape, each as a problem to re-derive", async () => {

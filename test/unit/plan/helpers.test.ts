@@ -175,4 +175,25 @@ describe("statusCommitMessage", () => {
       ].join("\n"),
     );
   });
+
+  it("reads a session's status from the record it was written from when the caller has it, else from its JSON", () => {
+    const written = { status: { session: { status: "complete", succeeded: "false" } } };
+    const content = Buffer.from(JSON.stringify(written));
+    const theirs = Buffer.from(
+      JSON.stringify({ status: { session: { status: "running", succeeded: "none" } } }),
+    );
+    const changes = new Map([
+      ["sessions/a.json", content],
+      ["sessions/b.json", theirs],
+    ]);
+    const looked: Uint8Array[] = [];
+    const recordOf = (bytes: Uint8Array): object | undefined => {
+      looked.push(bytes);
+      return bytes === content ? written : undefined;
+    };
+    const message = statusCommitMessage({ sourceCommit: null, changes, recordOf });
+    expect(message).toBe(statusCommitMessage({ sourceCommit: null, changes }));
+    expect(message).toContain("Cfs-Session: a complete succeeded=false\nCfs-Session: b running\n");
+    expect(looked).toEqual([content, theirs]);
+  });
 });

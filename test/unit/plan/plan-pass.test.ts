@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { jobName, type SessionRecord } from "../../../src/api/index.js";
+import { isSettledSession, jobName, type KeptSession, type SessionRecord } from "../../../src/api/index.js";
 import {
   applyObservation,
   newSessionRecord,
   planPass,
+  settleRecord,
   statusRank,
   type RecordedState,
 } from "../../../src/plan/index.js";
@@ -265,6 +266,37 @@ describe("planPass", () => {
     const out = planPass({ desired, recorded, observed: new Map(), now: NOW });
     expect(out.actions).toEqual([]);
     expect(out.sessions.size).toBe(0);
+  });
+
+  it("plans a completed session kept in its compact form exactly as its whole record", () => {
+    const young = withStatus(recordFor("young"), "complete", "true", "2026-11-21T11:00:00Z");
+    const old = withStatus(recordFor("old"), "complete", "false", "2026-11-01T00:00:00Z");
+    const gone = withStatus(recordFor("gone"), "complete", "true", "2026-11-21T11:00:00Z");
+    const edited = withStatus(recordFor("edited", "b-first"), "complete", "true", "2026-11-21T11:00:00Z");
+    const files = [
+      configurationFile(configuration()),
+      ...["young", "old", "edited"].map((name) => sessionFile(session(name))),
+    ];
+    const plan = (keep: (record: SessionRecord) => KeptSession) =>
+      planPass({
+        desired: desiredOf(files),
+        recorded: { ...empty(), sessions: new Map([young, old, gone, edited].map((r) => [r.name, keep(r)])) },
+        observed: new Map(),
+        now: NOW,
+      });
+    const settled = plan(settleRecord);
+    expect([young, old, gone, edited].map((r) => isSettledSession(settleRecord(r)))).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(settled).toEqual(plan((record) => record));
+    expect(settled.actions.map((a) => (a.type === "remove" ? `${a.name} ${a.why}` : a.type))).toEqual([
+      "gone deleted",
+      "old expired",
+    ]);
+    expect([...settled.problems.keys()]).toEqual(["sessions/edited.yaml"]);
   });
 
   it("clears a recorded problem once the file is fixed", () => {
