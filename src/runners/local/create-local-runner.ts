@@ -26,6 +26,7 @@ import { findExecutable } from "./find-executable.js";
 import type { LocalRun, StepContext } from "./local-run.js";
 import type { ImageService } from "../../images/types.js";
 import { cleanupRunImages } from "./image-steps.js";
+import { FINISHED_INDEX_FILE, FinishedIndex, readFinishedIndexSync } from "./finished-index.js";
 import { FinishedRuns } from "./finished-runs.js";
 import { runPipeline } from "./pipeline.js";
 import { readSourceAccess, type SourceDirs } from "./source-access.js";
@@ -102,6 +103,8 @@ export async function createLocalRunner(options: LocalRunnerOptions): Promise<Ru
   liveInstances.add(self.instance);
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const images = options.images ?? null;
+  const index = readFinishedIndexSync(join(options.dataDir, FINISHED_INDEX_FILE));
+  runner.indexOpened(index);
   const recovered = await recoverRuns({
     runsDir,
     self,
@@ -111,9 +114,12 @@ export async function createLocalRunner(options: LocalRunnerOptions): Promise<Ru
     sleep: options.sleep ?? realSleep,
     cleanupImages: ({ workDir, job }) =>
       cleanupRunImages({ workDir, service: images, log: options.log, job }),
+    index: index.runs,
   });
   await runner.checkAnsible();
-  for (const [job, state] of recovered.finished) runner.finishedRuns.keep(job, state);
+  for (const [job, run] of recovered.finished) runner.finishedRuns.keep(job, run);
+  // Lines for the runs read one by one (or the whole file, when it was missing or holds many runs that are gone).
+  runner.finishedRuns.saveIndex();
   for (const adopted of recovered.adopt) runner.adopt(adopted);
   return runner;
 }
@@ -129,6 +135,7 @@ class LocalRunner implements Runner {
   private closed = false;
   /** The states observe() reports, finished runs kept in memory after their first read. */
   readonly finishedRuns: FinishedRuns;
+  private readonly index: FinishedIndex;
 
   constructor(
     private readonly options: LocalRunnerOptions,
@@ -137,7 +144,17 @@ class LocalRunner implements Runner {
   ) {
     this.log = options.log.child({ component: "local-runner" });
     this.ctx = stepContext(options, this.log, (run, next) => this.save(run, next));
-    this.finishedRuns = new FinishedRuns(runsDir, () => (options.now?.() ?? new Date()).getTime());
+    this.index = new FinishedIndex({ path: join(options.dataDir, FINISHED_INDEX_FILE), log: this.log });
+    this.finishedRuns = new FinishedRuns(
+      runsDir,
+      () => (options.now?.() ?? new Date()).getTime(),
+      this.index,
+    );
+  }
+
+  /** What a restart found of the index of finished runs (see FinishedIndex.opened). */
+  indexOpened(content: Parameters<FinishedIndex["opened"]>[0]): void {
+    this.index.opened(content);
   }
 
   /** Log one line when ansible-playbook is missing (sessions will fail at their first ansible step). */
@@ -236,7 +253,8 @@ class LocalRunner implements Runner {
       run.current?.unref();
     }
     this.queue.length = 0;
-    return Promise.resolve();
+    // The index's writes in flight end before the runner does (they never throw).
+    return this.index.flush();
   }
 
   /** Start queued runs while fewer than maxConcurrent run. */

@@ -5,11 +5,13 @@
  * `runs/` is kept too, and read again only when the folder's mtime moved (a run directory created,
  * renamed into place or removed): listing 10,000 entries costs ~7 ms of CPU, a stat of the folder
  * ~0.1 ms. A kept run leaves the cache when its directory leaves the listing, or when this runner
- * starts or removes its job.
+ * starts or removes its job. Each run kept is also saved to the index of finished runs (see
+ * finished-index.ts), which the next restart reads instead of every run's state.json.
  */
 import { stat } from "node:fs/promises";
 import { mapLimit } from "../map-limit.js";
-import { listJobs, readState, runPaths, type RunState } from "./run-files.js";
+import type { FinishedIndex, IndexedRun } from "./finished-index.js";
+import { listJobs, readStampedState, statePath, type RunState, type StampedState } from "./run-files.js";
 
 /** state.json files read at once (the libuv pool has 4 threads; more only queue). */
 const READ_CONCURRENCY = 8;
@@ -31,13 +33,19 @@ interface Listing {
 
 /** See the module comment. */
 export class FinishedRuns {
-  private readonly finished = new Map<string, RunState>();
+  private readonly finished = new Map<string, StampedState>();
   private listing: Listing | null = null;
+  /** Runs kept since the index was last saved to. */
+  private added: IndexedRun[] = [];
 
-  /** `now`: the runner's clock (ms); a clock behind the file system's only means listing every pass. */
+  /**
+   * `now`: the runner's clock (ms); a clock behind the file system's only means listing every pass.
+   * `index`: where kept runs are saved for the next restart (none: nothing is saved).
+   */
   constructor(
     private readonly runsDir: string,
     private readonly now: () => number,
+    private readonly index: FinishedIndex | null = null,
   ) {}
 
   /** How many finished runs are kept. */
@@ -45,9 +53,27 @@ export class FinishedRuns {
     return this.finished.size;
   }
 
-  /** Keep the state of a run read elsewhere (recovery) when it is complete. */
-  keep(job: string, state: RunState): void {
-    if (state.observation.phase === "complete") this.finished.set(job, state);
+  /**
+   * Keep the state of a run (read by recovery, or by states()) when it is complete; `indexed`: it
+   * came from the index, so it needs no new line there.
+   */
+  keep(job: string, run: StampedState & { indexed?: boolean }): void {
+    if (run.state.observation.phase !== "complete") return;
+    const { state, stamp } = run;
+    this.finished.set(job, { state, stamp });
+    if (run.indexed !== true) this.added.push({ job, state, stamp });
+  }
+
+  /** Save the runs kept since the last save to the index (in the background; see FinishedIndex.flush). */
+  saveIndex(): void {
+    if (this.index === null) return;
+    const added = this.added.filter((run) => this.finished.get(run.job)?.stamp === run.stamp);
+    this.added = [];
+    this.index.save({
+      added,
+      liveCount: this.finished.size,
+      live: () => [...this.finished].map(([job, run]) => ({ job, ...run })),
+    });
   }
 
   /** Forget a run (its directory is being removed or created again). */
@@ -66,15 +92,16 @@ export class FinishedRuns {
     const read = await mapLimit({
       items: unread,
       limit: READ_CONCURRENCY,
-      work: (job) => readState(runPaths(this.runsDir, job)),
+      work: (job) => readStampedState(statePath(this.runsDir, job)),
     });
-    const states = [...this.finished.values()];
+    const states = [...this.finished.values()].map((run) => run.state);
     unread.forEach((job, i) => {
-      const state = read[i] ?? null;
-      if (state === null) return;
-      this.keep(job, state);
-      states.push(state);
+      const run = read[i] ?? null;
+      if (run === null) return;
+      this.keep(job, run);
+      states.push(run.state);
     });
+    if (this.added.length > 0) this.saveIndex();
     return states;
   }
 
