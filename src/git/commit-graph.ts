@@ -20,8 +20,11 @@ import { runGit } from "./run-git.js";
 export const COMMIT_GRAPH_EVERY_COMMITS = 100;
 /** ...or on the first new commit once this long has passed since the last write. */
 export const COMMIT_GRAPH_EVERY_MS = 60 * 60_000;
-/** Bloom filters computed by one write at most (about 0.3 ms each: ~6 s of one background git). */
-export const COMMIT_GRAPH_MAX_NEW_FILTERS = 20_000;
+/**
+ * Bloom filters computed by one write at most (about 0.3 ms each: ~15 s of one background git), so
+ * the first write over a long history (a year: ~1.5 million commits) is spread over many writes.
+ */
+export const COMMIT_GRAPH_MAX_NEW_FILTERS = 50_000;
 
 /** Options of CommitGraph. */
 export interface CommitGraphOptions {
