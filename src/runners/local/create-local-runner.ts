@@ -136,6 +136,11 @@ class LocalRunner implements Runner {
   /** The states observe() reports, finished runs kept in memory after their first read. */
   readonly finishedRuns: FinishedRuns;
   private readonly index: FinishedIndex;
+  private byName: {
+    version: number;
+    states: Map<string, RunState>;
+    observations: Map<string, RunObservation>;
+  } | null = null;
 
   constructor(
     private readonly options: LocalRunnerOptions,
@@ -221,14 +226,26 @@ class LocalRunner implements Runner {
   }
 
   async observe(): Promise<Map<string, RunObservation>> {
-    const runs = new Map<string, RunState>();
-    // Two runs of one session name (an old job not yet removed): the older is reported (of two as
-    // old, the lower job name), so the planner removes it, and the newer one is seen on the next pass.
-    for (const state of await this.finishedRuns.states()) {
-      const known = runs.get(state.observation.name);
-      if (known === undefined || isOlderRun(state, known)) runs.set(state.observation.name, state);
-    }
+    const others = await this.finishedRuns.readOthers();
+    const finished = this.finishedByName();
+    if (others.length === 0) return new Map(finished.observations);
+    const runs = new Map(finished.states);
+    for (const state of others) pickOlder(runs, state);
     return new Map([...runs].map(([name, state]) => [name, state.observation]));
+  }
+
+  /**
+   * The finished runs by session name (the older of two runs of one name), made again only when the
+   * kept runs change: a pass with nothing new copies one Map instead of walking 10,000 states.
+   */
+  private finishedByName(): NonNullable<LocalRunner["byName"]> {
+    const version = this.finishedRuns.version;
+    if (this.byName?.version === version) return this.byName;
+    const states = new Map<string, RunState>();
+    for (const run of this.finishedRuns.finishedStates()) pickOlder(states, run.state);
+    const observations = new Map([...states].map(([name, state]) => [name, state.observation]));
+    this.byName = { version, states, observations };
+    return this.byName;
   }
 
   onChange(callback: () => void): void {
@@ -324,6 +341,16 @@ class LocalRunner implements Runner {
   private notify(): void {
     notifyListeners(this.listeners, this.log);
   }
+}
+
+/**
+ * Put `state` in `runs` under its session name unless an older run of that name is there. Two runs
+ * of one session name (an old job not yet removed): the older is reported (of two as old, the lower
+ * job name), so the planner removes it, and the newer one is seen on the next pass.
+ */
+function pickOlder(runs: Map<string, RunState>, state: RunState): void {
+  const known = runs.get(state.observation.name);
+  if (known === undefined || isOlderRun(state, known)) runs.set(state.observation.name, state);
 }
 
 /** Whether `a` was created before `b` (of two created at once: the lower job name). */

@@ -37,6 +37,10 @@ export class FinishedRuns {
   private listing: Listing | null = null;
   /** Runs kept since the index was last saved to. */
   private added: IndexedRun[] = [];
+  /** Goes up whenever the set of kept runs changes. */
+  private keptVersion = 0;
+  /** The jobs of the listing not kept as finished, while the listing and the kept runs stay the same. */
+  private unread: { listing: Listing; version: number; jobs: string[] } | null = null;
 
   /**
    * `now`: the runner's clock (ms); a clock behind the file system's only means listing every pass.
@@ -61,7 +65,18 @@ export class FinishedRuns {
     if (run.state.observation.phase !== "complete") return;
     const { state, stamp } = run;
     this.finished.set(job, { state, stamp });
+    this.keptVersion += 1;
     if (run.indexed !== true) this.added.push({ job, state, stamp });
+  }
+
+  /** Goes up whenever the set of kept finished runs changes (see finishedStates). */
+  get version(): number {
+    return this.keptVersion;
+  }
+
+  /** The kept finished runs' states, by job. */
+  finishedStates(): IterableIterator<StampedState> {
+    return this.finished.values();
   }
 
   /** Save the runs kept since the last save to the index (in the background; see FinishedIndex.flush). */
@@ -78,7 +93,7 @@ export class FinishedRuns {
 
   /** Forget a run (its directory is being removed or created again). */
   forget(job: string): void {
-    this.finished.delete(job);
+    if (this.finished.delete(job)) this.keptVersion += 1;
     this.listing = null;
   }
 
@@ -87,22 +102,48 @@ export class FinishedRuns {
    * others (unreadable ones left out, as before). Finished runs met for the first time are kept.
    */
   async states(): Promise<RunState[]> {
-    const jobs = await this.jobs();
-    const unread = jobs.filter((job) => !this.finished.has(job));
+    const others = await this.readOthers();
+    return [...[...this.finished.values()].map((run) => run.state), ...others];
+  }
+
+  /**
+   * Read the state.json of every run with a directory that is not kept as finished; those found
+   * complete are kept from now on (see finishedStates). Returns the states of the runs not finished.
+   */
+  async readOthers(): Promise<RunState[]> {
+    const unread = await this.unreadJobs();
+    if (unread.length === 0) return [];
     const read = await mapLimit({
       items: unread,
       limit: READ_CONCURRENCY,
       work: (job) => readStampedState(statePath(this.runsDir, job)),
     });
-    const states = [...this.finished.values()].map((run) => run.state);
+    const others: RunState[] = [];
     unread.forEach((job, i) => {
       const run = read[i] ?? null;
       if (run === null) return;
       this.keep(job, run);
-      states.push(run.state);
+      if (run.state.observation.phase !== "complete") others.push(run.state);
     });
     if (this.added.length > 0) this.saveIndex();
-    return states;
+    return others;
+  }
+
+  /** The listed jobs not kept as finished (kept while neither the listing nor the kept runs change). */
+  private async unreadJobs(): Promise<string[]> {
+    const jobs = await this.jobs();
+    const listing = this.listing;
+    const cached = this.unread;
+    if (cached !== null && cached.listing === listing && cached.version === this.keptVersion)
+      return cached.jobs;
+    const unread = jobs.filter((job) => !this.finished.has(job));
+    this.unread = listing === null ? null : { listing, version: this.keptVersion, jobs: unread };
+    return unread;
+  }
+
+  private forgetKept(job: string): void {
+    this.finished.delete(job);
+    this.keptVersion += 1;
   }
 
   /** The jobs with a run directory: the kept listing while the folder is unchanged, else a new one. */
@@ -116,7 +157,7 @@ export class FinishedRuns {
     const at = this.now();
     const jobs = await listJobs(this.runsDir);
     const listed = new Set(jobs);
-    for (const job of this.finished.keys()) if (!listed.has(job)) this.finished.delete(job);
+    for (const job of this.finished.keys()) if (!listed.has(job)) this.forgetKept(job);
     this.listing = { jobs, mtimeNs, at };
     return jobs;
   }

@@ -158,6 +158,18 @@ describe("local runner with finished runs on disk", () => {
     await runner.remove("one", one.job);
     rmSync(runPaths(runsDir, two.job).dir, { recursive: true }); // deleted by hand
     expect([...(await runner.observe()).keys()]).toEqual(["three"]);
+
+    // The observations of finished runs are made once and reused: a run that appears, or one that
+    // ends, changes them; one still going is read on every pass.
+    await makeRun(runsDir, runSpec("four", []), "complete");
+    const going = runSpec("going", []);
+    await makeRun(runsDir, going, "running");
+    const phases = async (): Promise<Record<string, string>> =>
+      Object.fromEntries([...(await runner.observe())].map(([name, obs]) => [name, obs.phase]));
+    expect(await phases()).toEqual({ three: "complete", four: "complete", going: "running" });
+    await writeState(runPaths(runsDir, going.job), await stateOf(going, "complete"));
+    expect(await phases()).toEqual({ three: "complete", four: "complete", going: "complete" });
+    expect(await phases()).toEqual({ three: "complete", four: "complete", going: "complete" });
   });
 });
 
