@@ -129,7 +129,7 @@ export class FinishedIndex {
       if (added.length === 0) return;
       this.lines += added.length;
       const text = added.map(lineOf).join("");
-      this.enqueue(() => appendFile(this.options.path, text));
+      this.enqueue(() => appendFile(this.options.path, text, { mode: 0o600 }));
       return;
     }
     const runs = [...input.live()];
@@ -146,7 +146,8 @@ export class FinishedIndex {
   private async rewrite(runs: readonly IndexedRun[]): Promise<void> {
     const temp = `${this.options.path}.${randomBytes(6).toString("hex")}.tmp`;
     try {
-      await writeFile(temp, `${HEADER}\n${runs.map(lineOf).join("")}`);
+      // Only the controller's user reads it, as spec.json: a layer's clone URL may carry credentials.
+      await writeFile(temp, `${HEADER}\n${runs.map(lineOf).join("")}`, { mode: 0o600 });
       await rename(temp, this.options.path);
     } catch (error) {
       await rm(temp, { force: true });

@@ -217,6 +217,7 @@ describe("local runner: the index of finished runs", () => {
       ]),
     );
     expect(indexLines(dataDir)).toHaveLength(3); // the format line, then one line per finished run
+    expect(statSync(join(dataDir, FINISHED_INDEX_FILE)).mode & 0o777).toBe(0o600); // as spec.json
 
     // Unchanged stamps: the files are not read (a reader of state.json would find garbage and report nothing).
     for (const spec of specs) garbleKeepingStamp(runPaths(runsDir, spec.job).state);
