@@ -12,7 +12,8 @@
  * line or a file of another format loses nothing: those runs are read one by one and the file is
  * written again.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
 import { appendFile, rename, rm, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
@@ -51,24 +52,51 @@ export interface FinishedIndexContent {
 
 /** Read the index (synchronously: at a restart nothing else waits). Never throws. */
 export function readFinishedIndexSync(path: string): FinishedIndexContent {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return { runs: new Map(), lines: 0, usable: false };
-  }
-  const lines = text.split("\n");
-  if (lines[0] !== HEADER) return { runs: new Map(), lines: 0, usable: false };
   const runs = new Map<string, IndexedRun>();
   let count = 0;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] ?? "";
-    if (line === "") continue;
+  let header: boolean | null = null;
+  const take = (line: string): boolean => {
+    if (header === null) return (header = line === HEADER);
+    if (line === "") return true;
     count += 1;
     const run = parseLine(line);
     if (run !== null) runs.set(run.job, run);
-  }
+    return true;
+  };
+  if (!forEachLineSync(path, take) || header !== true) return { runs: new Map(), lines: 0, usable: false };
   return { runs, lines: count, usable: true };
+}
+
+/** Bytes read at a time: the file (~2 KiB a run) is never held whole. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Call `take` with each line of a UTF-8 file, read a chunk at a time (the last line also when it
+ * has no newline); stops when `take` returns false. False when the file cannot be read.
+ */
+function forEachLineSync(path: string, take: (line: string) => boolean): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const decoder = new StringDecoder("utf8");
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let rest = "";
+    for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) {
+      const lines = (rest + decoder.write(chunk.subarray(0, read))).split("\n");
+      rest = lines.pop() ?? "";
+      if (!lines.every(take)) return true;
+    }
+    take(rest + decoder.end());
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** One line of the index, or null when it is torn or not of the shape. */
