@@ -7,6 +7,7 @@
  */
 import type { Logger } from "pino";
 import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
+import { commitGraphOf, type CommitGraph } from "./commit-graph.js";
 import { splitUrlCredentials, type Credentials } from "./credentials.js";
 import { diffCommits, listTree } from "./diff-tree.js";
 import { REGULAR_FILE_MODE, planDirectoryTrees, type DirectoryTree } from "./directory-trees.js";
@@ -77,6 +78,11 @@ export interface StatusStoreOptions {
    * (default MIN_CHANGES_FOR_TREE; `Infinity`: never). The commit is the same either way.
    */
   treeMinChanges?: number;
+  /**
+   * The cadence of the commit-graph kept in `gitDir` for `git log -- <record>` (see commit-graph.ts):
+   * a background write after this many status commits (default COMMIT_GRAPH_EVERY_COMMITS).
+   */
+  commitGraphEvery?: number;
 }
 
 /** Open the status store (nothing is read until `load()` or `commit()`). */
@@ -114,11 +120,17 @@ class GitStatusStore implements StatusStore {
   private readonly publisher: Publisher;
   private snapshot: Snapshot | null = null;
   private commits = 0;
+  private readonly graph: CommitGraph;
 
   constructor(private readonly options: ResolvedOptions) {
     this.ref = `refs/heads/${options.branch}`;
     this.log = options.log.child({ component: "git", statusBranch: options.branch });
     this.reader = createCatFileReader({ gitDir: options.gitDir, log: this.log });
+    this.graph = commitGraphOf({
+      gitDir: options.gitDir,
+      log: this.log,
+      ...(options.commitGraphEvery === undefined ? {} : { everyCommits: options.commitGraphEvery }),
+    });
     this.publisher = options.remote
       ? new RemotePublisher(
           remoteMirror({ ...options, remote: options.remote, log: this.log, reader: this.reader }),
@@ -165,6 +177,7 @@ class GitStatusStore implements StatusStore {
 
   async close(): Promise<void> {
     await this.once(() => this.reader.close());
+    await this.graph.flush();
   }
 
   /**
@@ -210,6 +223,7 @@ class GitStatusStore implements StatusStore {
       await this.options.beforePublish?.({ attempt: retries, commit, parent: base.tip });
       if (await this.publisher.publish({ commit, old: base.tip })) {
         this.advance(base, commit, resolved);
+        this.graph.noteCommits(1);
         await this.maybeGc();
         return { commit, retries, changes: resolved.changes };
       }
@@ -315,7 +329,11 @@ class GitStatusStore implements StatusStore {
     this.commits += 1;
     if (this.commits % GC_EVERY_COMMITS !== 0) return;
     try {
-      await runGit({ gitDir: this.options.gitDir, args: ["gc", "--auto", "--quiet"] });
+      // The commit-graph is CommitGraph's alone (its background writes and gc's would race for its lock).
+      await runGit({
+        gitDir: this.options.gitDir,
+        args: ["-c", "gc.writeCommitGraph=false", "gc", "--auto", "--quiet"],
+      });
     } catch (error) {
       this.log.warn({ err: failureMessage(error) }, "git gc --auto failed");
     }
