@@ -74,6 +74,11 @@ export interface StatusStore {
   load(): Promise<StatusSnapshot>;
   /** Only the branch tip (fetching first when remote): what a reader checks before using what it loaded. */
   tip?(): Promise<string | null>;
+  /**
+   * The branch tip (fetching first when remote) without listing the branch's files, for readers
+   * that read a few paths (`git ls-tree TIP -- paths`) or keep their own cache. Absent: use load().
+   */
+  headTip?(): Promise<string | null>;
   /** Read blobs of the status branch by id. */
   readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
   /**

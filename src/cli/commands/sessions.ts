@@ -6,7 +6,6 @@ import type { Command } from "commander";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
 import { followLogs, printLogs } from "../session-logs.js";
-import { manifestStem } from "../../api/index.js";
 import { addOutputOptions, paintFor, parseOutput, type OutputFlags } from "../output-flags.js";
 import { parseFormatOf, renderData, renderTable } from "../output.js";
 import { errorCount, invalidSessions, problemLines, problemsOf } from "../problems.js";
@@ -15,6 +14,7 @@ import { addRepoOptions, withRepo, type GlobalFlags, type RepoContext } from "..
 import { timelineRows } from "../history.js";
 import { readSessionHistory } from "../session-history.js";
 import { findSession, loadSessions } from "../session-source.js";
+import { readOneSession } from "../read-one-session.js";
 import {
   compareNames,
   matchesSessionFilter,
@@ -204,19 +204,15 @@ Examples:
     await withRepo(
       flags,
       async (context) => {
-        const loaded = await loadSessions(context);
-        const problems = (await problemsOf(loaded)).filter(
-          (p) => p.path.startsWith("sessions/") && manifestStem(p.path) === name,
-        );
-        const record = loaded.sessions.find((session) => session.name === name);
-        if (record === undefined && problems.length > 0) {
+        const { view, problems } = await readOneSession({ context, name });
+        if (view === null && problems.length > 0) {
           io.stdout.write(problemLines(problems));
           const count = errorCount(problems);
           throw new CliError(
             `session ${name} cannot be used: ${count} problem${count === 1 ? "" : "s"} in ${problems.map((p) => p.path).join(", ")} (fix the file, or delete it)`,
           );
         }
-        io.stdout.write(renderData(findSession(loaded.sessions, name), output));
+        io.stdout.write(renderData(findSession(view === null ? [] : [view], name), output));
         if (problems.length > 0) io.stderr.write(problemLines(problems));
       },
       io,
