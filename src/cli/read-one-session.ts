@@ -116,8 +116,9 @@ function parseJson<T>(data: Buffer): T | null {
 
 /**
  * The watched branch's files the session depends on, read and assembled as readManifestTree does
- * for the whole branch: first the session's files, the sources and cfs.yaml, then the
- * configurations its manifests name.
+ * for the whole branch: the session's own files first; only when one of them must be read and is
+ * valid (a session not settled), cfs.yaml, the sources and the configurations it names. A settled
+ * session so parses nothing: its record is its view.
  */
 async function readTreeOf(input: {
   context: Context;
@@ -130,12 +131,6 @@ async function readTreeOf(input: {
     records: status.record === null ? [] : [status.record],
     expired: status.expired === null ? [] : [status.expired],
   });
-  const first = [
-    ...manifestPathsOf("Session", name),
-    ...status.problems.map((problem) => problem.path),
-    OPTIONS_PATH,
-    `${KIND_DIRS.Source}/`,
-  ];
   const read = (entries: ChangedFile[]): Promise<ManifestTree> =>
     readManifestTree({
       source: {
@@ -146,17 +141,30 @@ async function readTreeOf(input: {
       settled,
       leaveSettledUnread: true,
     });
-  const entries = await listPaths(context, tip, first);
-  const tree = await read(entries);
-  const configurations = [...tree.files]
-    .filter((file) => file.parsed.ok && file.parsed.kind === "Session")
-    .map((file) => (file.parsed.ok ? (file.parsed.manifest as SessionManifest).configuration.name : ""));
+  const own = await listPaths(context, tip, [
+    ...manifestPathsOf("Session", name),
+    ...status.problems.map((problem) => problem.path),
+  ]);
+  const tree = await read(own);
+  const configurations = configurationsNamed(tree);
   if (configurations.length === 0) return tree;
-  const paths = [...new Set(configurations)].flatMap((config) => manifestPathsOf("Configuration", config));
-  const named = await read([...entries, ...(await listPaths(context, tip, paths))]);
+  const shared = [OPTIONS_PATH, `${KIND_DIRS.Source}/`];
+  const paths = configurations.flatMap((config) => manifestPathsOf("Configuration", config));
+  const named = await read([...own, ...(await listPaths(context, tip, [...shared, ...paths]))]);
   if (configurations.every((config) => named.desired.configurations.has(config))) return named;
   // A configuration that cannot be used: its problem names the ones that can, so read them all.
-  return read([...entries, ...(await listPaths(context, tip, [`${KIND_DIRS.Configuration}/`]))]);
+  const all = [...shared, `${KIND_DIRS.Configuration}/`];
+  return read([...own, ...(await listPaths(context, tip, all))]);
+}
+
+/** The configurations the valid session files of a tree name. */
+function configurationsNamed(tree: ManifestTree): string[] {
+  const names = tree.files.flatMap((file) =>
+    file.parsed.ok && file.parsed.kind === "Session"
+      ? [(file.parsed.manifest as SessionManifest).configuration.name]
+      : [],
+  );
+  return [...new Set(names)];
 }
 
 async function listPaths(context: Context, tip: string, paths: readonly string[]): Promise<ChangedFile[]> {

@@ -144,6 +144,14 @@ describe("readOneSession (describe NAME reads only that session's files)", () =>
     expect(loaded.sessions.some((s) => s.name === "gone")).toBe(false);
   });
 
+  it("reads no manifest at all for a session that completed from its file: its record is its view", async () => {
+    const one = await open();
+    const got = await readOneSession({ context: one, name: "done" });
+    expect(got.view?.status.session.status).toBe("complete");
+    expect(one.read()).toBe(0);
+    await one.close();
+  });
+
   it("refuses a name that can be no file's stem without reading anything", async () => {
     const one = await open();
     expect(await readOneSession({ context: one, name: "../done" })).toEqual({ view: null, problems: [] });
