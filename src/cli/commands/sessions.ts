@@ -8,13 +8,14 @@ import { processIo, type CliIo } from "../io.js";
 import { followLogs, printLogs } from "../session-logs.js";
 import { addOutputOptions, paintFor, parseOutput, type OutputFlags } from "../output-flags.js";
 import { parseFormatOf, renderData, renderTable } from "../output.js";
-import { errorCount, invalidSessions, problemLines, problemsOf } from "../problems.js";
+import { errorCount, invalidSessions, problemLines } from "../problems.js";
 import { renderSessionList } from "../session-list.js";
 import { addRepoOptions, withRepo, type GlobalFlags, type RepoContext } from "../repo-options.js";
 import { timelineRows } from "../history.js";
 import { readSessionHistory } from "../session-history.js";
-import { findSession, loadSessions } from "../session-source.js";
+import { findSession } from "../session-source.js";
 import { readOneSession } from "../read-one-session.js";
+import { listSessions } from "../session-list-cache.js";
 import {
   compareNames,
   matchesSessionFilter,
@@ -127,15 +128,17 @@ async function listText(input: {
   limit: number | null;
 }): Promise<{ text: string; note: string }> {
   const { context, io, flags, output, filter, invalidOnly, limit } = input;
-  const loaded = await loadSessions(context);
+  const listed = await listSessions(context);
   const now = io.now();
   const matching = invalidOnly
     ? []
-    : loaded.sessions.filter((record) => matchesSessionFilter(record, filter, now));
-  const page = pageByName(matching, { limit, after: flags.after ?? null });
+    : listed.sessions.filter((record) => matchesSessionFilter(record, filter, now));
+  const summaries = pageByName(matching, { limit, after: flags.after ?? null });
+  const whole = output === "json" || output === "yaml";
+  const page = whole ? { ...summaries, items: await listed.whole(summaries.items) } : summaries;
   const invalid = invalidSessions({
-    problems: await problemsOf(loaded),
-    recorded: new Set(loaded.sessions.map((record) => record.name)),
+    problems: listed.problems,
+    recorded: new Set(listed.sessions.map((record) => record.name)),
   }).filter((session) => invalidMatches(session.name, { filter, invalidOnly, after: flags.after }));
   const params = { limit, ...cfsFilterParams(flags) };
   const paint = paintFor(io);
