@@ -4,6 +4,7 @@
  * of the same branch, measured in the same run.
  */
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { BenchContext } from "../lib/context.js";
 import { benchEnv } from "../lib/git.js";
@@ -27,9 +28,15 @@ function timedRun(command: string, args: readonly string[]): Promise<number> {
   });
 }
 
-async function samples(ctx: BenchContext, command: string, args: readonly string[]): Promise<number[]> {
+async function samples(
+  ctx: BenchContext,
+  run: { command: string; args: readonly string[]; before?: () => void },
+): Promise<number[]> {
   const out: number[] = [];
-  for (let i = 0; i < ctx.runs(7); i++) out.push(await timedRun(command, args));
+  for (let i = 0; i < ctx.runs(7); i++) {
+    run.before?.();
+    out.push(await timedRun(run.command, run.args));
+  }
   return out;
 }
 
@@ -40,17 +47,29 @@ export async function cliStartRows(ctx: BenchContext): Promise<Row[]> {
   const data = join(ctx.options.dataDir, "cli-start-data");
   const repoArgs = ["--repo", repo.gitDir, "--data-dir", data];
   ctx.progress("cli start-up: baselines");
-  const node = { label: "`node -e 0`", figure: measured(await samples(ctx, process.execPath, ["-e", "0"])) };
+  const node = {
+    label: "`node -e 0`",
+    figure: measured(await samples(ctx, { command: process.execPath, args: ["-e", "0"] })),
+  };
   const lsTree = {
     label: "`git ls-tree -r cfs-status` (one git process)",
-    figure: measured(await samples(ctx, "git", [`--git-dir=${repo.gitDir}`, "ls-tree", "-r", "cfs-status"])),
+    figure: measured(
+      await samples(ctx, {
+        command: "git",
+        args: [`--git-dir=${repo.gitDir}`, "ls-tree", "-r", "cfs-status"],
+      }),
+    ),
   };
-  const cli = (args: readonly string[]) => samples(ctx, process.execPath, [CLI, ...args]);
+  const cli = (args: readonly string[], before?: () => void) =>
+    samples(ctx, { command: process.execPath, args: [CLI, ...args], ...(before ? { before } : {}) });
+  // The list's cache lives in the repository's git directory: removed before each cold run.
+  const dropCache = () => rmSync(join(repo.gitDir, "cfs-gitops"), { recursive: true, force: true });
   ctx.progress("cli start-up: --version, --help");
   const version = await cli(["--version"]);
   const help = await cli(["--help"]);
   ctx.progress("cli start-up: sessions list, describe");
-  const list = await cli(["sessions", "list", ...repoArgs]);
+  const listCold = await cli(["sessions", "list", ...repoArgs], dropCache);
+  const list = await cli(["sessions", "list", ...repoArgs]); // the cache the last cold run wrote
   const describe = await cli(["sessions", "describe", sessionName(n - 1), ...repoArgs]);
   const row = (scenario: string, figure: number[], baseline: Row["baseline"]): Row => ({
     scenario,
@@ -62,7 +81,8 @@ export async function cliStartRows(ctx: BenchContext): Promise<Row[]> {
   return [
     row("CLI start-up: `cfs-gitops --version`", version, node),
     row("CLI start-up: `cfs-gitops --help`", help, node),
-    row(`CLI: \`sessions list\` on ${count(n)} sessions (local repository)`, list, lsTree),
+    row(`CLI: \`sessions list\` on ${count(n)} sessions (local repository), no cache yet`, listCold, lsTree),
+    row(`CLI: \`sessions list\` on ${count(n)} sessions (local repository), cache up to date`, list, lsTree),
     row(`CLI: \`sessions describe NAME\` on ${count(n)} sessions (local repository)`, describe, lsTree),
   ];
 }

@@ -84,10 +84,13 @@ export function ansibleConfigNameOfPath(path: string): string | null {
   return /^ansible-configs\/([^/]+)\.cfg$/.exec(path)?.[1] ?? null;
 }
 
+/** KIND_DIRS as pairs, made once (kindOfPath runs for every file of a 10,000-session tree). */
+const KIND_DIR_ENTRIES = Object.entries(KIND_DIRS) as Array<[DirKind, string]>;
+
 /** Which manifest kind a repository path holds, or null if the controller does not read it. */
 export function kindOfPath(path: string): Kind | null {
   if (path === OPTIONS_PATH) return "Options";
-  for (const [kind, dir] of Object.entries(KIND_DIRS) as Array<[DirKind, string]>) {
+  for (const [kind, dir] of KIND_DIR_ENTRIES) {
     if (isManifestFileIn(path, dir)) return kind;
   }
   return null;

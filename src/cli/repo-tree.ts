@@ -12,6 +12,7 @@ import {
   parseManifest,
 } from "../manifest/index.js";
 import { assembleDesired, type DesiredState, type RepoFile } from "../plan/index.js";
+import { mayStayUnread } from "../controller/source-state.js";
 import {
   sharedParseCache,
   type CachedManifest,
@@ -42,6 +43,12 @@ export interface ReadTreeInput {
   cache?: ManifestParseCache;
   /** Session files that finished (their references are not checked, as the controller does). */
   settled?: (path: string, blob: string) => boolean;
+  /**
+   * Leave the settled session files unread, as the controller's cold start does: they stay in
+   * `blobs` (present) but not in `texts`, `files` or `desired.sessions`. For readers that show
+   * their records instead (`sessions list`, `describe`).
+   */
+  leaveSettledUnread?: boolean;
 }
 
 /** Blob id given to overlaid files (they are not in the repository yet). */
@@ -51,7 +58,11 @@ export const PROPOSED_BLOB = "proposed";
 export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTree> {
   const entries = (await input.source.diff(null, input.commit)).filter((f) => isManifestPath(f.path));
   const overlay = input.overlay ?? new Map<string, Buffer | null>();
-  const kept = entries.filter((entry) => !overlay.has(entry.path));
+  const present = entries.filter((entry) => !overlay.has(entry.path));
+  const unread = new Set(
+    input.leaveSettledUnread ? present.filter((entry) => mayStayUnread(entry, input.settled)) : [],
+  );
+  const kept = unread.size === 0 ? present : present.filter((entry) => !unread.has(entry));
   const known = await readKept({ source: input.source, kept, cache: input.cache ?? sharedParseCache });
   const blobs = new Map<string, string>();
   const texts = new Map<string, string>();
@@ -62,6 +73,7 @@ export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTr
     files.push({ path, blob, commit: input.commit, parsed: manifest.parsed });
   };
   for (const [i, entry] of kept.entries()) add(entry.path, entry.oid ?? "", known[i]!);
+  for (const entry of unread) blobs.set(entry.path, entry.oid ?? "");
   for (const [path, content] of overlay) {
     if (content !== null) add(path, PROPOSED_BLOB, parseFile({ path, bytes: content, mode: "100644" }));
   }
@@ -69,6 +81,7 @@ export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTr
     commit: input.commit,
     files,
     locate: (path, pointer) => locateManifestPointer(texts.get(path) ?? "", pointer),
+    settledPaths: [...unread].map((entry) => entry.path),
     ...(input.settled ? { settled: input.settled } : {}),
   });
   const replaced = new Set(entries.filter((entry) => overlay.has(entry.path)).map((entry) => entry.path));

@@ -4,15 +4,10 @@
  * session without a start time matches no age filter), `--tags k=v,...` (all must match),
  * `--name-contains`, and `--limit`/`--after` paging over sessions sorted by name.
  */
-import {
-  SESSION_STATUSES,
-  SUCCEEDED_VALUES,
-  type SessionRecord,
-  type SessionStatus,
-  type Succeeded,
-} from "../api/index.js";
+import { SESSION_STATUSES, SUCCEEDED_VALUES, type SessionStatus, type Succeeded } from "../api/index.js";
 import { parseDuration } from "../plan/index.js";
 import { CliError } from "./errors.js";
+import type { SessionSummary } from "./session-summary.js";
 
 /** A parsed filter; null fields do not filter. */
 export interface SessionFilter {
@@ -96,7 +91,7 @@ export function parseTags(text: string, flag = "--tags"): Array<[string, string]
 }
 
 /** True when a session record passes every filter, at time `now`. */
-export function matchesSessionFilter(record: SessionRecord, filter: SessionFilter, now: Date): boolean {
+export function matchesSessionFilter(record: SessionSummary, filter: SessionFilter, now: Date): boolean {
   if (filter.nameContains !== null && !record.name.includes(filter.nameContains)) return false;
   if (filter.tags.some(([key, value]) => record.tags[key] !== value)) return false;
   if (filter.status !== null && record.status.session.status !== filter.status) return false;
@@ -104,7 +99,7 @@ export function matchesSessionFilter(record: SessionRecord, filter: SessionFilte
   return matchesAge(record, filter, now);
 }
 
-function matchesAge(record: SessionRecord, filter: SessionFilter, now: Date): boolean {
+function matchesAge(record: SessionSummary, filter: SessionFilter, now: Date): boolean {
   if (filter.minAgeMs === null && filter.maxAgeMs === null) return true;
   const started = Date.parse(record.status.session.start_time ?? "");
   if (Number.isNaN(started)) return false;

@@ -10,10 +10,12 @@ import { formatAge, renderColumns, type Colour, type OutputFormat, type Paint } 
 import { pagedData, renderData } from "./output.js";
 import type { InvalidSession } from "./problems.js";
 import { compareNames, type Page } from "./session-filters.js";
+import type { SessionSummary } from "./session-summary.js";
 
 /** What one `sessions list` prints. */
 export interface SessionListInput {
-  page: Page<SessionRecord>;
+  /** Whole records for json and yaml; summaries are enough for the tables and names. */
+  page: Page<SessionRecord> | Page<SessionSummary>;
   invalid: readonly InvalidSession[];
   output: OutputFormat;
   headers: boolean;
@@ -60,7 +62,7 @@ export function invalidNotes(invalid: readonly InvalidSession[]): string {
     .join("");
 }
 
-function recordCells(record: SessionRecord, input: SessionListInput): Cell[] {
+function recordCells(record: SessionSummary, input: SessionListInput): Cell[] {
   const session = record.status.session;
   const cells: Cell[] = [
     { text: record.name },
@@ -112,7 +114,7 @@ function succeededColour(succeeded: string): Colour | null {
   return "grey";
 }
 
-function layerSummary(record: SessionRecord): string {
+function layerSummary(record: SessionSummary): string {
   const layers = record.status.layers;
   if (layers.length === 0) return "-";
   const done = layers.filter((l) => l.status === "succeeded").length;

@@ -26,7 +26,10 @@ export async function loadSessions(context: Pick<RepoContext, "source" | "status
   const expired = await reader.expired();
   const settled = settledSessions({ records, expired: expired.values() });
   const tip = await context.source.fetchTip();
-  const tree = tip === null ? null : await readManifestTree({ source: context.source, commit: tip, settled });
+  const tree =
+    tip === null
+      ? null
+      : await readManifestTree({ source: context.source, commit: tip, settled, leaveSettledUnread: true });
   const sessions = sessionViews({ records, desired: tree?.desired ?? null, expired });
   return { sessions, reader, tree };
 }

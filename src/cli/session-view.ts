@@ -8,9 +8,9 @@ import { jobName, type ExpiredRecord, type SessionRecord } from "../api/index.js
 import { newSessionRecord, type DesiredState } from "../plan/index.js";
 import { compareNames } from "./session-filters.js";
 
-/** Inputs of sessionViews. */
-export interface SessionViewInput {
-  records: readonly SessionRecord[];
+/** Inputs of sessionViews: the records, or their summaries (see session-summary.ts). */
+export interface SessionViewInput<R extends { name: string } = SessionRecord> {
+  records: readonly R[];
   /** The watched branch's manifests; null when only the status branch was read. */
   desired: DesiredState | null;
   /** Sessions deleted by session_ttl whose manifest stays (they are not listed again). */
@@ -18,8 +18,10 @@ export interface SessionViewInput {
 }
 
 /** Records plus not-yet-recorded sessions, sorted by name. */
-export function sessionViews(input: SessionViewInput): SessionRecord[] {
-  const byName = new Map(input.records.map((record) => [record.name, record]));
+export function sessionViews<R extends { name: string } = SessionRecord>(
+  input: SessionViewInput<R>,
+): Array<R | SessionRecord> {
+  const byName = new Map<string, R | SessionRecord>(input.records.map((record) => [record.name, record]));
   for (const [name, session] of input.desired?.sessions ?? []) {
     if (byName.has(name)) continue;
     const expired = input.expired?.get(name);

@@ -12,7 +12,9 @@ export type SettledFn = (path: string, blob: string) => boolean;
 
 /** The predicate of a status branch's records. Pure. */
 export function settledSessions(input: {
-  records: Iterable<SessionRecord>;
+  records: Iterable<{
+    status: { source: Pick<SessionRecord["status"]["source"], "path" | "blob">; session: { status: string } };
+  }>;
   expired: Iterable<ExpiredRecord>;
 }): SettledFn {
   const settled = new Set<string>();

@@ -118,8 +118,7 @@ export class SourceState {
   private leaveUnread(change: ChangedFile, commit: string): boolean {
     const previous = this.unread.get(change.path);
     this.unread.delete(change.path);
-    const settled = this.options.settled;
-    if (change.oid === null || !isSessionFile(change) || !settled?.(change.path, change.oid)) return false;
+    if (!mayStayUnread(change, this.options.settled)) return false;
     this.unread.set(change.path, { change, commit: this.firstSeen(change, previous, commit) });
     this.files.delete(change.path);
     return true;
@@ -188,6 +187,14 @@ function isInteresting(change: ChangedFile): boolean {
   if (kindOfPath(change.path) !== null || ansibleConfigNameOfPath(change.path) !== null) return true;
   if (!change.path.startsWith("sessions/")) return false;
   return !isRegularFileMode(change.mode) || /\.ya?ml$/.test(change.path);
+}
+
+/**
+ * True when the file `change` adds or keeps need not be read: a Session manifest (a regular file)
+ * whose session is settled at exactly this blob. The CLI's reads leave the same files unread.
+ */
+export function mayStayUnread(change: ChangedFile, settled: SettledFn | undefined): boolean {
+  return change.oid !== null && isSessionFile(change) && settled?.(change.path, change.oid) === true;
 }
 
 /** A regular file that holds a Session manifest (the only kind that may be left unread). */

@@ -78,10 +78,16 @@ export interface TreeReadOptions {
   signal?: AbortSignal;
 }
 
-/** Every file of `commit` (recursively), with mode, type and blob id. */
-export async function listTree(options: TreeReadOptions & { commit: string }): Promise<TreeEntry[]> {
-  const { gitDir, commit, signal } = options;
-  const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
+/**
+ * Every file of `commit` (recursively), with mode, type and blob id; with `paths`, only those files
+ * and the files under those folders (an empty list lists nothing).
+ */
+export async function listTree(
+  options: TreeReadOptions & { commit: string; paths?: readonly string[] },
+): Promise<TreeEntry[]> {
+  const { gitDir, commit, signal, paths } = options;
+  if (paths?.length === 0) return [];
+  const args = ["ls-tree", "-r", "-z", "--full-tree", commit, ...(paths ? ["--", ...paths] : [])];
   const { stdout } = await runGit({ gitDir, args, ...(signal ? { signal } : {}) });
   return parseLsTree(stdout);
 }

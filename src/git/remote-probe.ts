@@ -6,7 +6,7 @@
  * the probe keeps using git for a while (`inProcessRetryMs`), then tries in-process again, so one
  * network blip does not decide for the life of the process.
  */
-import { listServerRefs, type GitHttpRequest, type GitHttpResponse, type HttpClient } from "isomorphic-git";
+import type { GitHttpRequest, GitHttpResponse, HttpClient } from "isomorphic-git";
 import type { Logger } from "pino";
 import { basicAuthValue, credentialEnv, credentialSecrets, type Credentials } from "./credentials.js";
 import { toRemoteError } from "./remote-errors.js";
@@ -75,6 +75,9 @@ interface TipQuery {
 async function inProcessTip(query: TipQuery): Promise<string | null> {
   const headers: Record<string, string> = {};
   if (query.credentials) headers["Authorization"] = basicAuthValue(query.credentials);
+  // Loaded on first use: a large module that only commands asking a remote need (not `--help`,
+  // nor a command on a local repository).
+  const { listServerRefs } = await import("isomorphic-git");
   const refs = await listServerRefs({
     http: fetchHttpClient({ timeoutMs: query.timeoutMs, signal: query.signal }),
     url: query.url,

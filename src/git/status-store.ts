@@ -160,6 +160,10 @@ class GitStatusStore implements StatusStore {
     return this.once(async () => (await this.refresh("local")).tip);
   }
 
+  headTip(): Promise<string | null> {
+    return this.once(() => this.publisher.currentTip());
+  }
+
   async readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>> {
     const out = new Map<string, Buffer>();
     for (const [oid, blob] of await this.reader.readBlobs(oids)) if (blob.data) out.set(oid, blob.data);

@@ -90,6 +90,11 @@ export interface StatusStore {
   loadLocal?(): Promise<StatusSnapshot>;
   /** Only the tip, as `loadLocal()` sees it. */
   localTip?(): Promise<string | null>;
+  /**
+   * The branch tip (fetching first when remote) without listing the branch's files, for readers
+   * that read a few paths (`git ls-tree TIP -- paths`) or keep their own cache. Absent: use load().
+   */
+  headTip?(): Promise<string | null>;
   /** Read blobs of the status branch by id. */
   readBlobs(oids: readonly string[]): Promise<Map<string, Buffer>>;
   /**

@@ -1,6 +1,12 @@
-/** The JSON Schemas of the manifest kinds, compiled once per process with ajv (draft 2020-12). */
+/**
+ * The JSON Schemas of the manifest kinds, compiled once per process with ajv (draft 2020-12). ajv
+ * is loaded on the first validation, not with the module: commands that import the manifest room
+ * only to print an error (`sessions list`, `describe`) do not pay for it.
+ */
+import { createRequire } from "node:module";
 import type { SchemaValidateFunction } from "ajv";
-import Ajv2020Module, { type ValidateFunction } from "ajv/dist/2020.js";
+import type Ajv2020Module from "ajv/dist/2020.js";
+import type { ValidateFunction } from "ajv/dist/2020.js";
 import type { Kind } from "../api/index.js";
 import componentSchema from "../../schemas/component.schema.json" with { type: "json" };
 import configurationSchema from "../../schemas/configuration.schema.json" with { type: "json" };
@@ -32,7 +38,8 @@ export function schemaValidator(kind: Kind): ValidateFunction {
 }
 
 function compileAll(): Map<Kind, ValidateFunction> {
-  const Ajv2020 = Ajv2020Module.default;
+  const load = createRequire(import.meta.url);
+  const Ajv2020 = (load("ajv/dist/2020.js") as { default: typeof Ajv2020Module.default }).default;
   const ajv = new Ajv2020({
     allErrors: true,
     strict: true,

@@ -6,15 +6,16 @@ import type { Command } from "commander";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
 import { followLogs, printLogs } from "../session-logs.js";
-import { manifestStem } from "../../api/index.js";
 import { addOutputOptions, paintFor, parseOutput, type OutputFlags } from "../output-flags.js";
 import { parseFormatOf, renderData, renderTable } from "../output.js";
-import { errorCount, invalidSessions, problemLines, problemsOf } from "../problems.js";
+import { errorCount, invalidSessions, problemLines } from "../problems.js";
 import { renderSessionList } from "../session-list.js";
 import { addRepoOptions, withRepo, type GlobalFlags, type RepoContext } from "../repo-options.js";
 import { timelineRows } from "../history.js";
 import { readSessionHistory } from "../session-history.js";
-import { findSession, loadSessions } from "../session-source.js";
+import { findSession } from "../session-source.js";
+import { readOneSession } from "../read-one-session.js";
+import { listSessions } from "../session-list-cache.js";
 import {
   compareNames,
   matchesSessionFilter,
@@ -127,15 +128,17 @@ async function listText(input: {
   limit: number | null;
 }): Promise<{ text: string; note: string }> {
   const { context, io, flags, output, filter, invalidOnly, limit } = input;
-  const loaded = await loadSessions(context);
+  const listed = await listSessions(context);
   const now = io.now();
   const matching = invalidOnly
     ? []
-    : loaded.sessions.filter((record) => matchesSessionFilter(record, filter, now));
-  const page = pageByName(matching, { limit, after: flags.after ?? null });
+    : listed.sessions.filter((record) => matchesSessionFilter(record, filter, now));
+  const summaries = pageByName(matching, { limit, after: flags.after ?? null });
+  const whole = output === "json" || output === "yaml";
+  const page = whole ? { ...summaries, items: await listed.whole(summaries.items) } : summaries;
   const invalid = invalidSessions({
-    problems: await problemsOf(loaded),
-    recorded: new Set(loaded.sessions.map((record) => record.name)),
+    problems: listed.problems,
+    recorded: new Set(listed.sessions.map((record) => record.name)),
   }).filter((session) => invalidMatches(session.name, { filter, invalidOnly, after: flags.after }));
   const params = { limit, ...cfsFilterParams(flags) };
   const paint = paintFor(io);
@@ -204,19 +207,15 @@ Examples:
     await withRepo(
       flags,
       async (context) => {
-        const loaded = await loadSessions(context);
-        const problems = (await problemsOf(loaded)).filter(
-          (p) => p.path.startsWith("sessions/") && manifestStem(p.path) === name,
-        );
-        const record = loaded.sessions.find((session) => session.name === name);
-        if (record === undefined && problems.length > 0) {
+        const { view, problems } = await readOneSession({ context, name });
+        if (view === null && problems.length > 0) {
           io.stdout.write(problemLines(problems));
           const count = errorCount(problems);
           throw new CliError(
             `session ${name} cannot be used: ${count} problem${count === 1 ? "" : "s"} in ${problems.map((p) => p.path).join(", ")} (fix the file, or delete it)`,
           );
         }
-        io.stdout.write(renderData(findSession(loaded.sessions, name), output));
+        io.stdout.write(renderData(findSession(view === null ? [] : [view], name), output));
         if (problems.length > 0) io.stderr.write(problemLines(problems));
       },
       io,

@@ -1,0 +1,187 @@
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sessionRecordPath, type SessionStatus } from "../../../src/api/index.js";
+import { readCacheFile } from "../../../src/cli/cache-file.js";
+import { hashBlob } from "../../../src/git/fast-import.js";
+import { sessionManifest, sessionRecord, startCliRepo, type CliRepo } from "./cli-harness.js";
+
+const NAMES = ["s-a", "s-b", "s-c", "s-d", "s-e"];
+const FORMATS = [["-o", "json"], ["-o", "wide"], ["-o", "yaml"], ["--status", "invalid"], []];
+
+/** One change someone makes: to the watched branch (a person) or to the status branch (the controller). */
+type Edit =
+  | { kind: "manifest"; name: string; variant: "valid" | "tagged" | "broken" | "unknown-config" }
+  | { kind: "delete-manifest"; name: string }
+  | { kind: "record"; name: string; status: SessionStatus; matches: boolean }
+  | { kind: "delete-record"; name: string }
+  | { kind: "expire"; name: string }
+  | { kind: "damage-record"; name: string }
+  | { kind: "problem"; name: string };
+
+const name = fc.constantFrom(...NAMES);
+const edit: fc.Arbitrary<Edit> = fc.oneof(
+  fc.record({
+    kind: fc.constant("manifest" as const),
+    name,
+    variant: fc.constantFrom(
+      "valid" as const,
+      "tagged" as const,
+      "broken" as const,
+      "unknown-config" as const,
+    ),
+  }),
+  fc.record({ kind: fc.constant("delete-manifest" as const), name }),
+  fc.record({
+    kind: fc.constant("record" as const),
+    name,
+    status: fc.constantFrom<SessionStatus>("pending", "running", "complete"),
+    matches: fc.boolean(),
+  }),
+  fc.record({ kind: fc.constant("delete-record" as const), name }),
+  fc.record({ kind: fc.constant("expire" as const), name }),
+  fc.record({ kind: fc.constant("damage-record" as const), name }),
+  fc.record({ kind: fc.constant("problem" as const), name }),
+);
+
+function manifestText(n: string, variant: string): string {
+  if (variant === "broken") return `name: ${n}\nconfiguration: [\n`;
+  if (variant === "tagged") return sessionManifest(n, "tags:\n  team: a\n");
+  if (variant === "unknown-config") return sessionManifest(n).replace("name: site", "name: gone");
+  return sessionManifest(n);
+}
+
+let repo: CliRepo;
+/** The current text of each session manifest (what a record that "matches" was run from). */
+const texts = new Map<string, string>();
+
+beforeAll(async () => {
+  const seed = Object.fromEntries(NAMES.slice(0, 3).map((n) => [`sessions/${n}.yaml`, sessionManifest(n)]));
+  for (const [path, text] of Object.entries(seed)) texts.set(path.slice(9, -5), text);
+  repo = await startCliRepo(seed);
+  await repo.writeStatus({
+    [sessionRecordPath("s-a")]: sessionRecord({ name: "s-a", status: "complete", text: texts.get("s-a")! }),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await repo.close();
+});
+
+async function apply(edits: readonly Edit[]): Promise<void> {
+  const before = new Map(texts);
+  const status: Record<string, unknown> = {};
+  for (const e of edits) {
+    const path = `sessions/${e.name}.yaml`;
+    if (e.kind === "manifest") {
+      const text = manifestText(e.name, e.variant);
+      texts.set(e.name, text);
+    } else if (e.kind === "delete-manifest") {
+      texts.delete(e.name);
+    } else if (e.kind === "record") {
+      const text = e.matches ? (texts.get(e.name) ?? `name: ${e.name}\n`) : `name: ${e.name}\nold: 1\n`;
+      status[sessionRecordPath(e.name)] = sessionRecord({ name: e.name, status: e.status, text });
+    } else if (e.kind === "delete-record") {
+      status[sessionRecordPath(e.name)] = null;
+    } else if (e.kind === "expire") {
+      const blob = hashBlob(Buffer.from(texts.get(e.name) ?? ""));
+      status[`expired/${e.name}.json`] = { name: e.name, path, blob, expired_at: "2026-11-20T00:00:00Z" };
+    } else if (e.kind === "damage-record") {
+      status[sessionRecordPath(e.name)] = "{ damaged";
+    } else {
+      const blob = texts.has(e.name) ? hashBlob(Buffer.from(texts.get(e.name)!)) : null;
+      const errors = [{ line: 1, column: 1, code: "immutable", message: "edited after it ran" }];
+      status[`problems/${path}.json`] = { path, commit: "0".repeat(40), blob, errors };
+    }
+  }
+  // The manifests that differ after the edits (an unchanged file makes no commit).
+  const pushed: Record<string, string | null> = {};
+  for (const n of NAMES)
+    if (before.get(n) !== texts.get(n)) pushed[`sessions/${n}.yaml`] = texts.get(n) ?? null;
+  if (Object.keys(pushed).length > 0) await repo.push(pushed);
+  if (Object.keys(status).length > 0) await repo.writeStatus(status);
+}
+
+/** `sessions list` on the local bare repository, with or without the cache. */
+async function list(
+  args: string[],
+  cache: boolean,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: Record<string, string> = {
+    CFS_GITOPS_REPO: repo.bare,
+    ...(cache ? {} : { CFS_GITOPS_LIST_CACHE: "off" }),
+  };
+  return repo.run(["sessions", "list", ...args], { env });
+}
+
+async function expectSameAnswers(): Promise<void> {
+  for (const args of FORMATS) {
+    const without = await list(args, false);
+    const cached = await list(args, true);
+    expect({ args, ...cached }).toEqual({ args, ...without });
+  }
+}
+
+/** True when `file` is a cache file that checks (header, length, checksum). */
+async function isWholeCache(file: string): Promise<boolean> {
+  const text = readFileSync(file, "utf8");
+  const header = JSON.parse(text.slice(0, text.indexOf("\n"))) as { format: string };
+  return (await readCacheFile(file, header.format)) !== null;
+}
+
+function cacheFiles(): string[] {
+  const dir = join(repo.bare, "cfs-gitops");
+  return readdirSync(dir).map((file) => join(dir, file));
+}
+
+describe("sessions list through its cache in the git directory", () => {
+  it("prints byte for byte what reading every record and manifest prints, through random edits", async () => {
+    await expectSameAnswers();
+    await fc.assert(
+      fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), async (edits) => {
+        await apply(edits);
+        await expectSameAnswers();
+      }),
+      { numRuns: 12 },
+    );
+    expect(cacheFiles()).toHaveLength(1);
+  }, 600_000);
+
+  it("rebuilds a truncated, damaged or foreign cache file and still answers right", async () => {
+    const expected = await list(["-o", "json"], false);
+    await list(["-o", "json"], true);
+    const [file] = cacheFiles();
+    const whole = readFileSync(file!);
+    const flipped = Buffer.from(whole);
+    const middle = Math.floor(whole.length / 2);
+    flipped.writeUInt8(flipped.readUInt8(middle) ^ 1, middle);
+    const damaged = [
+      whole.subarray(0, Math.floor(whole.length / 2)),
+      flipped,
+      Buffer.from("not a cache\n{}"),
+      Buffer.alloc(0),
+    ];
+    for (const bytes of damaged) {
+      writeFileSync(file!, bytes);
+      expect(await list(["-o", "json"], true)).toEqual(expected);
+      expect(await isWholeCache(file!)).toBe(true); // rebuilt and written again
+    }
+  }, 120_000);
+
+  it("rebuilds when the tip it was built from is gone (status branch rewritten, old commits pruned)", async () => {
+    await list([], true);
+    const old = (await repo.git(["rev-parse", "cfs-status"])).trim();
+    await repo.git(["update-ref", "-d", "refs/heads/cfs-status"]);
+    await repo.writeStatus({
+      [sessionRecordPath("s-b")]: sessionRecord({
+        name: "s-b",
+        status: "running",
+        text: texts.get("s-b") ?? "x",
+      }),
+    });
+    await repo.git(["gc", "--quiet", "--prune=now"]);
+    await expect(repo.git(["cat-file", "-e", old])).rejects.toThrow();
+    await expectSameAnswers();
+  }, 120_000);
+});
