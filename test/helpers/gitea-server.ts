@@ -245,7 +245,9 @@ function apiClient(apiUrl: string, token: string, output: () => string): GiteaSe
     });
     const text = await response.text();
     if (response.status >= 400 && !ok.includes(response.status))
-      throw new Error(`gitea ${method} ${path}: ${response.status} ${text.slice(0, 2000)}\n${output().slice(-4000)}`);
+      throw new Error(
+        `gitea ${method} ${path}: ${response.status} ${text.slice(0, 2000)}\n${output().slice(-4000)}`,
+      );
     // Gitea answers a recovered panic with a plain-text 500 ("PANIC: runtime error ..."), not JSON.
     let json: unknown = null;
     if (text !== "") {
