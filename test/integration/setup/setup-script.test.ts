@@ -10,6 +10,7 @@ import {
   chmodSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -56,6 +57,15 @@ function which(name: string): string {
   return execFileSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).trim();
 }
 
+function isLinkOrFile(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A PATH directory: every command of the real PATH but `hidden`, plus the given scripts. */
 function fakePath(input: { hidden: string[]; scripts: Record<string, string> }): string {
   const bin = join(scratch, "bin");
@@ -66,7 +76,8 @@ function fakePath(input: { hidden: string[]; scripts: Record<string, string> }):
   }
   for (const dir of (process.env.PATH ?? "").split(delimiter).filter((d) => d !== "" && existsSync(d))) {
     for (const name of readdirSync(dir)) {
-      if (input.hidden.includes(name) || existsSync(join(bin, name))) continue;
+      // lstat, not exists: a dangling link (a cfs-gitops linked to a deleted clone) is still taken
+      if (input.hidden.includes(name) || isLinkOrFile(join(bin, name))) continue;
       symlinkSync(join(dir, name), join(bin, name));
     }
   }
