@@ -31,9 +31,11 @@ export interface LocalSource extends ConfigSource {
 /** Open the repository at `options.path` (fails with GitCommandError if it is not one). */
 export async function createLocalSource(options: LocalSourceOptions): Promise<LocalSource> {
   assertBranchName(options.branch);
-  await assertGitVersion();
-  const gitDir = await resolveGitDir(options.path);
-  return new LocalSourceImpl({ ...options, gitDir });
+  // Two git processes at once; a git too old is the error to report when both fail.
+  const [version, gitDir] = await Promise.allSettled([assertGitVersion(), resolveGitDir(options.path)]);
+  if (version.status === "rejected") throw version.reason;
+  if (gitDir.status === "rejected") throw gitDir.reason;
+  return new LocalSourceImpl({ ...options, gitDir: gitDir.value });
 }
 
 class LocalSourceImpl implements LocalSource {
