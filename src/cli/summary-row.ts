@@ -21,8 +21,9 @@ export type SummaryRow = [
 const ROW_LENGTH = 8;
 
 /**
- * The row of a summary with the usual field types; null for any other value (kept as it is), and
- * for any value the row would not read back as exactly (checked).
+ * The row of a summary with the usual fields and types, which reads back exactly (summarizeSession
+ * makes every summary with the same keys in the same order); null for any other value (kept as it
+ * is).
  */
 export function summaryRow(value: unknown): SummaryRow | null {
   const summary = value as SessionSummary;
@@ -38,7 +39,7 @@ export function summaryRow(value: unknown): SummaryRow | null {
     status.source.blob,
     status.layers.map((layer) => [layer.name, layer.status]),
   ];
-  return JSON.stringify(summaryOfRow(row)) === JSON.stringify(value) ? row : null;
+  return row;
 }
 
 /** The summary a row written by summaryRow stands for; null when `row` is not such a row. */
@@ -66,27 +67,35 @@ export function summaryOfRow(row: unknown): SessionSummary | null {
 function hasUsualTypes(summary: SessionSummary): boolean {
   const s = summary as Partial<SessionSummary> | null;
   return (
-    isPlain(s) &&
+    hasKeys(s, 5) &&
     typeof s.name === "string" &&
     isPlain(s.tags) &&
-    typeof s.configuration?.name === "string" &&
-    typeof s.target?.definition === "string" &&
+    hasKeys(s.configuration, 1) &&
+    typeof s.configuration.name === "string" &&
+    hasKeys(s.target, 1) &&
+    typeof s.target.definition === "string" &&
     hasUsualStatus(s.status)
   );
 }
 
 function hasUsualStatus(status: Partial<SessionSummary["status"]> | undefined): boolean {
   return (
-    isPlain(status) &&
+    hasKeys(status, 3) &&
     isPlain(status.session) &&
-    typeof status.source?.path === "string" &&
+    hasKeys(status.source, 2) &&
+    typeof status.source.path === "string" &&
     (typeof status.source.blob === "string" || status.source.blob === null) &&
     Array.isArray(status.layers) &&
     status.layers.every((layer: unknown) => {
       const l = layer as { name?: unknown; status?: unknown } | null;
-      return isPlain(l) && typeof l.name === "string" && typeof l.status === "string";
+      return hasKeys(l, 2) && typeof l.name === "string" && typeof l.status === "string";
     })
   );
+}
+
+/** A plain object with `count` own keys (the summary's objects have exactly theirs). */
+function hasKeys(value: unknown, count: number): value is object {
+  return isPlain(value) && Object.keys(value).length === count;
 }
 
 function isPlain(value: unknown): value is object {
