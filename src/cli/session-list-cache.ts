@@ -26,13 +26,12 @@ import type { RepoContext } from "./repo-options.js";
 import { isManifestPath, readManifestTree, type ManifestTree } from "./repo-tree.js";
 import { compareNames } from "./session-filters.js";
 import { summarizeSession, type SessionSummary } from "./session-summary.js";
-import { summaryOfRow, summaryRow } from "./summary-row.js";
 import { sessionViews } from "./session-view.js";
 import { settledSessions } from "./settled-sessions.js";
 import { loadSessions } from "./session-source.js";
 
 /** Bump when what the cache holds, or how a manifest or record is read, changes. */
-export const LIST_CACHE_FORMAT = 2;
+export const LIST_CACHE_FORMAT = 1;
 
 /** The sessions and problems `sessions list` shows. */
 export interface ListedSessions {
@@ -292,20 +291,13 @@ function parseJson(data: Buffer): unknown {
   }
 }
 
-/**
- * The state as JSON: arrays of [path, blob, value], and [path, blob, mode, text, parse]; a record's
- * summary is [path, blob, null, row] with the row of summary-row.ts when it has one.
- */
+/** The state as JSON: arrays of [path, blob, value], and [path, blob, mode, text, parse]. */
 function toJson(state: ListState): unknown {
   const kept = <T>(map: Map<string, Kept<T>>) => [...map].map(([path, k]) => [path, k.blob, k.value]);
-  const records = [...state.records].map(([path, k]) => {
-    const row = summaryRow(k.value);
-    return row === null ? [path, k.blob, k.value] : [path, k.blob, null, row];
-  });
   return {
     statusTip: state.statusTip,
     watchedTip: state.watchedTip,
-    records,
+    records: kept(state.records),
     expired: kept(state.expired),
     problems: kept(state.problems),
     manifests: [...state.manifests].map(([path, e]) => [
@@ -322,15 +314,6 @@ type Row = [string, string, ...unknown[]];
 
 /** The state of a checked cache body; null when its shape is not the one written (then rebuilt). */
 function fromJson(body: unknown): ListState | null {
-  try {
-    return stateOf(body);
-  } catch (error) {
-    if (error instanceof DamagedCache) return null;
-    throw error;
-  }
-}
-
-function stateOf(body: unknown): ListState | null {
   const json = body as Record<string, unknown> | null;
   if (json === null || typeof json !== "object") return null;
   const { statusTip, watchedTip } = json;
@@ -341,7 +324,7 @@ function stateOf(body: unknown): ListState | null {
   return {
     statusTip,
     watchedTip,
-    records: keptRecords(json.records as Row[]),
+    records: kept<SessionSummary>(json.records),
     expired: kept<ExpiredRecord>(json.expired),
     problems: kept<ProblemRecord>(json.problems),
     manifests: new Map(
@@ -356,20 +339,6 @@ function stateOf(body: unknown): ListState | null {
     ),
   };
 }
-
-/** Records as toJson wrote them; a row that is not a summary's reads as a damaged cache (rebuilt). */
-function keptRecords(rows: Row[]): Map<string, Kept<SessionSummary>> {
-  return new Map(
-    rows.map(([path, blob, value, row]) => {
-      if (row === undefined) return [path, { blob, value: value as SessionSummary }];
-      const summary = summaryOfRow(row);
-      if (summary === null) throw new DamagedCache();
-      return [path, { blob, value: summary }];
-    }),
-  );
-}
-
-class DamagedCache extends Error {}
 
 function isTip(value: unknown): value is string | null {
   return value === null || typeof value === "string";
