@@ -3,7 +3,7 @@ import { credentialEnv, credentialSecrets, type Credentials } from "../git/crede
 import { toRemoteError } from "../git/remote-errors.js";
 import { runGit } from "../git/run-git.js";
 import { redactUrl } from "../git/scrub-secrets.js";
-import { formatTime } from "../plan/index.js";
+import { formatTime } from "../plan/duration.js";
 import { CliError } from "./errors.js";
 
 /** The committer time (UTC, CFS's `%Y-%m-%dT%H:%M:%SZ`) of the last commit that touched each path. */

@@ -5,7 +5,7 @@
  * `git log` output and merges it.
  */
 import { TRAILER_SESSION, TRAILER_SOURCE_COMMIT } from "../api/index.js";
-import { formatTime } from "../plan/index.js";
+import { formatTime } from "../plan/duration.js";
 
 /** Field and record separators of the formats below. */
 const RS = "\x1e";

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { JOB_LAYOUTS, type JobLayout } from "../jobs/index.js";
+import { JOB_LAYOUTS, type JobLayout } from "../jobs/job-steps.js";
 
 /** The flags (each also read from its CFS_GITOPS_* variable). */
 export interface JobShapeFlags {

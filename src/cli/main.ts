@@ -4,6 +4,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Help } from "commander";
 import { COMMANDS, commandOf } from "./command-table.js";
+import { enableCompileCache } from "./compile-cache.js";
 import { ConfigError } from "./config-error.js";
 import { snapshotEnvironment } from "./environment.js";
 import { CliError } from "./errors.js";
@@ -75,6 +76,7 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  enableCompileCache(); // before the command's modules load (see compile-cache.ts)
   snapshotEnvironment();
   // `cfs-gitops sessions list | head`: a reader that stops early ends the output quietly.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {

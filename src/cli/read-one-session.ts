@@ -49,10 +49,25 @@ export function isSessionFileOf(path: string, name: string): boolean {
 export async function readOneSession(input: { context: Context; name: string }): Promise<OneSession> {
   const { context, name } = input;
   if (name.includes("/") || name === "") return { view: null, problems: [] }; // never a file stem
-  const status = await readStatusOf(context, name);
-  const tip = await context.source.fetchTip();
-  const tree = tip === null ? null : await readTreeOf({ context, name, tip, status });
+  // The status branch's tip first (for a remote, its fetch), then its files and the watched
+  // branch's tip and session files at once: git processes that overlap, not one after another.
+  const statusAt = await statusTip(context.status);
+  const [status, watched] = await Promise.all([
+    readStatusOf(context, { name, tip: statusAt }),
+    sessionFilesOf(context, name),
+  ]);
+  const tree = watched === null ? null : await readTreeOf({ context, name, status, ...watched });
   return viewOf({ name, status, tree });
+}
+
+/** The watched branch's tip and the session's own manifest files there (null: no branch). */
+async function sessionFilesOf(
+  context: Context,
+  name: string,
+): Promise<{ tip: string; own: ChangedFile[] } | null> {
+  const tip = await context.source.fetchTip();
+  if (tip === null) return null;
+  return { tip, own: await listPaths(context, tip, manifestPathsOf("Session", name)) };
 }
 
 /** The session's view and problems from what was read. Pure. */
@@ -75,8 +90,11 @@ async function statusTip(status: Context["status"]): Promise<string | null> {
   return status.headTip ? status.headTip() : (await status.load()).tip;
 }
 
-async function readStatusOf(context: Context, name: string): Promise<StatusOfOne> {
-  const tip = await statusTip(context.status);
+async function readStatusOf(
+  context: Context,
+  at: { name: string; tip: string | null },
+): Promise<StatusOfOne> {
+  const { name, tip } = at;
   const wanted = [sessionRecordPath(name), expiredPath(name), PROBLEMS_OF_SESSIONS];
   const entries = tip === null ? [] : await listTree({ gitDir: context.gitDir, commit: tip, paths: wanted });
   const problemEntries = entries.filter((entry) => isProblemOf(entry.path, name));
@@ -124,6 +142,8 @@ async function readTreeOf(input: {
   context: Context;
   name: string;
   tip: string;
+  /** The session's manifest files (manifestPathsOf), listed already. */
+  own: ChangedFile[];
   status: StatusOfOne;
 }): Promise<ManifestTree> {
   const { context, name, tip, status } = input;
@@ -141,10 +161,10 @@ async function readTreeOf(input: {
       settled,
       leaveSettledUnread: true,
     });
-  const own = await listPaths(context, tip, [
-    ...manifestPathsOf("Session", name),
-    ...status.problems.map((problem) => problem.path),
-  ]);
+  // A recorded problem may name another file of the session (an odd extension): listed with them.
+  const sessionPaths = manifestPathsOf("Session", name);
+  const more = status.problems.map((problem) => problem.path).filter((path) => !sessionPaths.includes(path));
+  const own = more.length === 0 ? input.own : await listPaths(context, tip, [...sessionPaths, ...more]);
   const tree = await read(own);
   const configurations = configurationsNamed(tree);
   if (configurations.length === 0) return tree;

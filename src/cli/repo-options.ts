@@ -3,11 +3,11 @@ import { isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { ConfigSource, StatusStore } from "../git/types.js";
-import { parseDuration } from "../plan/index.js";
+import { parseDuration } from "../plan/duration.js";
 import { ConfigError, resolveRepoConfig, type RepoConfig, type RepoFlags } from "./config.js";
 import { withConfigFile } from "./config-file.js";
 import { processIo, type CliIo } from "./io.js";
-import { createLogger } from "./logger.js";
+import { createLazyLogger } from "./lazy-logger.js";
 import { openRepository } from "./open-repo.js";
 import { explainClone, followClone } from "./follow-clone.js";
 import { findRepository } from "./find-repository.js";
@@ -95,7 +95,7 @@ export async function withRepo(
     env: withConfigFile({ cwd: io.cwd, env: io.env }),
     dataDir: flags.dataDir,
   });
-  const log = createLogger({ level: flags.logLevel ?? "warn" });
+  const log = createLazyLogger({ level: flags.logLevel ?? "warn" });
   const repo = await openRepository({ config, log, reuseFetchMs: fetchReuseMs(io.env) });
   try {
     await work({ config, log, source: repo.source, status: repo.status, gitDir: repo.gitDir, io });

@@ -11,7 +11,8 @@ import {
   locateManifestPointer,
   parseManifest,
 } from "../manifest/index.js";
-import { assembleDesired, type DesiredState, type RepoFile } from "../plan/index.js";
+import { assembleDesired } from "../plan/desired.js";
+import type { DesiredState, RepoFile } from "../plan/index.js";
 import { mayStayUnread } from "../controller/source-state.js";
 import {
   sharedParseCache,

@@ -5,7 +5,7 @@
  * `--name-contains`, and `--limit`/`--after` paging over sessions sorted by name.
  */
 import { SESSION_STATUSES, SUCCEEDED_VALUES, type SessionStatus, type Succeeded } from "../api/index.js";
-import { parseDuration } from "../plan/index.js";
+import { parseDuration } from "../plan/duration.js";
 import { CliError } from "./errors.js";
 import type { SessionSummary } from "./session-summary.js";
 

@@ -5,7 +5,8 @@
  * created. Pure.
  */
 import { jobName, type ExpiredRecord, type SessionRecord } from "../api/index.js";
-import { newSessionRecord, type DesiredState } from "../plan/index.js";
+import { newSessionRecord } from "../plan/records.js";
+import type { DesiredState } from "../plan/index.js";
 import { compareNames } from "./session-filters.js";
 
 /** Inputs of sessionViews: the records, or their summaries (see session-summary.ts). */

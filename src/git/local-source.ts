@@ -4,7 +4,7 @@
  * watching the branch's ref file and packed-refs.
  */
 import { join, sep } from "node:path";
-import { watch as watchFiles } from "chokidar";
+import type { FSWatcher } from "chokidar";
 import type { Logger } from "pino";
 import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
 import { diffCommits } from "./diff-tree.js";
@@ -31,9 +31,11 @@ export interface LocalSource extends ConfigSource {
 /** Open the repository at `options.path` (fails with GitCommandError if it is not one). */
 export async function createLocalSource(options: LocalSourceOptions): Promise<LocalSource> {
   assertBranchName(options.branch);
-  await assertGitVersion();
-  const gitDir = await resolveGitDir(options.path);
-  return new LocalSourceImpl({ ...options, gitDir });
+  // Two git processes at once; a git too old is the error to report when both fail.
+  const [version, gitDir] = await Promise.allSettled([assertGitVersion(), resolveGitDir(options.path)]);
+  if (version.status === "rejected") throw version.reason;
+  if (gitDir.status === "rejected") throw gitDir.reason;
+  return new LocalSourceImpl({ ...options, gitDir: gitDir.value });
 }
 
 class LocalSourceImpl implements LocalSource {
@@ -74,9 +76,6 @@ class LocalSourceImpl implements LocalSource {
   }
 
   watch(onChange: () => void): () => Promise<void> {
-    const refFile = join(this.gitDir, this.ref);
-    const packedRefs = join(this.gitDir, "packed-refs");
-    const watcher = watchFiles([join(this.gitDir, "refs", "heads"), packedRefs], { ignoreInitial: true });
     let timer: NodeJS.Timeout | null = null;
     let stopped = false;
     const check = (): void => {
@@ -87,23 +86,41 @@ class LocalSourceImpl implements LocalSource {
       if (timer) clearTimeout(timer);
       timer = setTimeout(check, this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
     };
-    // A branch whose name has a slash (feature/x) created after watching started first appears as
-    // a new folder: its ref file may be written before the watcher watches that folder (and then
-    // never reported), so a new folder on the way to the ref is a reason to look too.
-    watcher.on("all", (_event, path) => {
-      if (path === refFile || path === packedRefs || refFile.startsWith(`${path}${sep}`)) schedule();
-    });
-    // A commit between watch() and the watcher being ready would go unseen: look once when ready.
-    watcher.on("ready", schedule);
-    watcher.on("error", (error) => this.log.warn({ err: String(error) }, "ref watcher error"));
+    // chokidar is loaded by the first watch, not with this module: the CLI's read commands open
+    // the repository without watching it.
+    const watching = this.startWatcher(schedule);
     const stop = async (): Promise<void> => {
       stopped = true;
       if (timer) clearTimeout(timer);
       this.stops.delete(stop);
-      await watcher.close();
+      await (await watching)?.close();
     };
     this.stops.add(stop);
     return stop;
+  }
+
+  /** Watches the ref files; `schedule` runs on a change and once when ready (null if it cannot). */
+  private async startWatcher(schedule: () => void): Promise<FSWatcher | null> {
+    const refFile = join(this.gitDir, this.ref);
+    const packedRefs = join(this.gitDir, "packed-refs");
+    try {
+      const { watch: watchFiles } = await import("chokidar");
+      const watcher = watchFiles([join(this.gitDir, "refs", "heads"), packedRefs], { ignoreInitial: true });
+      // A branch whose name has a slash (feature/x) created after watching started first appears as
+      // a new folder: its ref file may be written before the watcher watches that folder (and then
+      // never reported), so a new folder on the way to the ref is a reason to look too.
+      watcher.on("all", (_event, path) => {
+        if (path === refFile || path === packedRefs || refFile.startsWith(`${path}${sep}`)) schedule();
+      });
+      // A commit between watch() and the watcher being ready would go unseen: look once when ready.
+      watcher.on("ready", schedule);
+      watcher.on("error", (error) => this.log.warn({ err: String(error) }, "ref watcher error"));
+      return watcher;
+    } catch (error) {
+      this.log.warn({ err: String(error) }, "could not watch the branch's refs");
+      schedule();
+      return null;
+    }
   }
 
   /** Call onChange if the tip differs from what the caller last saw (or if we cannot tell). */

@@ -12,7 +12,7 @@ import {
   type SessionRecord,
 } from "../../api/index.js";
 import { formatManifestError } from "../../manifest/index.js";
-import { formatTime } from "../../plan/index.js";
+import { formatTime } from "../../plan/duration.js";
 import {
   branchRefs,
   configurationFromFile,

@@ -4,12 +4,11 @@
  * changes. Exit code 1 when the session ends with succeeded other than true, or at --timeout.
  */
 import type { Command } from "commander";
-import { parseDuration } from "../../plan/index.js";
+import { parseDuration } from "../../plan/duration.js";
 import { CliError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { addRepoOptions, withRepo, type GlobalFlags } from "../repo-options.js";
 import { findSession, loadSessions } from "../session-source.js";
-import { waitForSession } from "../wait.js";
 
 type WaitFlags = GlobalFlags & { timeout?: string; pollInterval: string };
 
@@ -39,6 +38,8 @@ Examples:
       flags,
       async (context) => {
         const record = findSession((await loadSessions(context)).sessions, name);
+        // wait.js loads the local runner's modules (for live step logs): only when a wait runs.
+        const { waitForSession } = await import("../wait.js");
         const done = await waitForSession({
           name,
           path: record.status.source.path,

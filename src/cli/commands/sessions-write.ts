@@ -6,7 +6,8 @@ import type { Command } from "commander";
 import { jobName, type SessionManifest, type SessionRecord } from "../../api/index.js";
 import { hashBlob } from "../../git/fast-import.js";
 import { formatManifestError } from "../../manifest/index.js";
-import { newSessionRecord, parseDuration } from "../../plan/index.js";
+import { newSessionRecord } from "../../plan/records.js";
+import { parseDuration } from "../../plan/duration.js";
 import { askYesNo } from "../confirm.js";
 import { CliError } from "../errors.js";
 import type { CliIo } from "../io.js";
@@ -30,7 +31,6 @@ import {
 import { sessionsOf } from "../session-source.js";
 import { StatusReader } from "../status-reader.js";
 import { assertAnsibleConfigExists } from "../ansible-config-check.js";
-import { waitForSession } from "../wait.js";
 import {
   commitChange,
   readBase,
@@ -242,6 +242,8 @@ async function waitAndReport(
   input: { context: WriteContext; name: string; path: string } & WaitSettings,
 ): Promise<void> {
   const { context, name } = input;
+  // wait.js loads the local runner's modules (for live step logs): only when a wait runs.
+  const { waitForSession } = await import("../wait.js");
   const record = await waitForSession({
     name,
     path: input.path,

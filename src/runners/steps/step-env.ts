@@ -12,6 +12,9 @@ import { redactUrl } from "../../git/scrub-secrets.js";
 import { ansibleEnv } from "./ansible-config.js";
 import { GIT_SAFE_ENV } from "./clone-steps.js";
 import { imageAnsibleEnv } from "./image-session.js";
+import { isSecretEnvName } from "./step-env-names.js";
+
+export { isSecretEnvName, stepEnvNameProblem } from "./step-env-names.js";
 
 /** Variables every step gets from the environment it starts from, when set there. */
 export const STEP_ENV_BASE: readonly string[] = [
@@ -30,32 +33,6 @@ export const STEP_ENV_BASE: readonly string[] = [
   "REQUESTS_CA_BUNDLE",
   "PYTHONDONTWRITEBYTECODE",
 ];
-
-/** A name that may carry the controller's settings or a credential: never passed to a step. */
-const SECRET_NAMES = [
-  /^CFS_GITOPS_/i,
-  /^CFS_GIT_(USERNAME|PASSWORD)$/i,
-  /^CFS_IMS_TOKEN$/i,
-  /^GIT_CONFIG_/i,
-  /^GIT_ASKPASS$/i,
-  /^SSH_ASKPASS$/i,
-];
-
-/** A POSIX environment variable name. */
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Whether `name` is one a step never gets (controller settings, credentials). */
-export function isSecretEnvName(name: string): boolean {
-  return SECRET_NAMES.some((pattern) => pattern.test(name));
-}
-
-/** Why `name` cannot be on a site's allow-list (`--step-env`), or null when it can. */
-export function stepEnvNameProblem(name: string): string | null {
-  if (!ENV_NAME.test(name)) return `"${name}" is not an environment variable name`;
-  if (isSecretEnvName(name))
-    return `${name} is never passed to a step (it holds the controller's settings or a credential)`;
-  return null;
-}
 
 /** What a step's environment starts from. */
 export interface StepBaseEnvInput {
