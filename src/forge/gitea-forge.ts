@@ -35,22 +35,13 @@ export function createGiteaForge(options: ForgeOptions): Forge {
       const found = findMarkedComment(comments(json), marker);
       return saveComment({ http, repo, pr, found, text });
     },
-    async getPullRequest(n) {
-      const { json } = await forgeRequest(http, { method: "GET", path: `${repo}/pulls/${n}` });
-      const what = `pull request ${n}`;
-      const files = await allPages({
+    getPullRequest(n) {
+      return readPullRequest({
         http,
-        path: (page) => `${repo}/pulls/${n}/files?page=${page}&limit=${PER_PAGE}`,
+        repo,
+        n,
+        filesPage: (page) => `${repo}/pulls/${n}/files?page=${page}&limit=${PER_PAGE}`,
         perPage: PER_PAGE,
-        item: changedPaths,
-      });
-      return pullRequest({
-        number: n,
-        headSha: stringField(json, ["head", "sha"], what),
-        base: stringField(json, ["base", "ref"], what),
-        headBranch: stringField(json, ["head", "ref"], what),
-        headRef: `refs/pull/${n}/head`,
-        changedFiles: files.flat(),
       });
     },
   };
@@ -72,6 +63,32 @@ export function changedPaths(value: unknown): string[] | null {
     (path): path is string => typeof path === "string" && path !== "",
   );
   return paths.length > 0 ? paths : null;
+}
+
+/**
+ * Gitea's and GitHub's same pull request endpoints: `GET {repo}/pulls/{n}` and every page of its
+ * files (`filesPage`: the path of a page, in the forge's paging parameters), the changed files
+ * sorted and unique (see pullRequest).
+ */
+export async function readPullRequest(input: {
+  http: ForgeHttpOptions;
+  repo: string;
+  n: number;
+  filesPage: (page: number) => string;
+  perPage: number;
+}): Promise<PullRequestInfo> {
+  const { http, repo, n } = input;
+  const { json } = await forgeRequest(http, { method: "GET", path: `${repo}/pulls/${n}` });
+  const what = `pull request ${n}`;
+  const files = await allPages({ http, path: input.filesPage, perPage: input.perPage, item: changedPaths });
+  return pullRequest({
+    number: n,
+    headSha: stringField(json, ["head", "sha"], what),
+    base: stringField(json, ["base", "ref"], what),
+    headBranch: stringField(json, ["head", "ref"], what),
+    headRef: `refs/pull/${n}/head`,
+    changedFiles: files.flat(),
+  });
 }
 
 /** The info with its changed files sorted and unique. */

@@ -7,9 +7,9 @@
  */
 import type { Forge } from "./forge.js";
 import { findMarkedComment, markedBody } from "./forge.js";
-import { allPages, forgeRequest, stringField, type ForgeHttpOptions } from "./forge-http.js";
+import { allPages, forgeRequest, type ForgeHttpOptions } from "./forge-http.js";
 import { httpBase, repoPath, type ForgeOptions } from "./forge-options.js";
-import { changedPaths, comments, pullRequest, saveComment } from "./gitea-forge.js";
+import { comments, readPullRequest, saveComment } from "./gitea-forge.js";
 
 const PER_PAGE = 100;
 
@@ -50,22 +50,13 @@ export function createGithubForge(options: ForgeOptions): Forge {
       const found = findMarkedComment(all, marker);
       return saveComment({ http, repo, pr, found, text });
     },
-    async getPullRequest(n) {
-      const { json } = await forgeRequest(http, { method: "GET", path: `${repo}/pulls/${n}` });
-      const what = `pull request ${n}`;
-      const files = await allPages({
+    getPullRequest(n) {
+      return readPullRequest({
         http,
-        path: (page) => `${repo}/pulls/${n}/files?per_page=${PER_PAGE}&page=${page}`,
+        repo,
+        n,
+        filesPage: (page) => `${repo}/pulls/${n}/files?per_page=${PER_PAGE}&page=${page}`,
         perPage: PER_PAGE,
-        item: changedPaths,
-      });
-      return pullRequest({
-        number: n,
-        headSha: stringField(json, ["head", "sha"], what),
-        base: stringField(json, ["base", "ref"], what),
-        headBranch: stringField(json, ["head", "ref"], what),
-        headRef: `refs/pull/${n}/head`,
-        changedFiles: files.flat(),
       });
     },
   };
