@@ -113,6 +113,15 @@ function call(path: string, method = "GET", body?: unknown): Promise<ApiAnswer> 
   return callApi({ url: api.server.url, token: TOKENS.writer, method, path, body });
 }
 
+/** PUT of configuration `name` with one layer at commit c...c, as a script sends it. */
+function putConfiguration(name: string): Promise<ApiAnswer> {
+  return call(`/v3/configurations/${name}`, "PUT", {
+    layers: [
+      { name: "base", clone_url: "https://git.example.org/b.git", commit: "c".repeat(40), playbook: "s.yml" },
+    ],
+  });
+}
+
 /** The status of GET `path`. */
 async function statusOf(path: string): Promise<number> {
   return (await call(path)).status;
@@ -205,16 +214,7 @@ describe("the REST API on a remote repository", () => {
     expect(listed.map((s) => s.name)).toEqual(["made"]);
     expect(server.requests).toEqual([]);
 
-    const put = await call("/v3/configurations/other", "PUT", {
-      layers: [
-        {
-          name: "base",
-          clone_url: "https://git.example.org/b.git",
-          commit: "c".repeat(40),
-          playbook: "s.yml",
-        },
-      ],
-    });
+    const put = await putConfiguration("other");
     expect(put.status, put.text).toBe(200);
     server.reset();
     expect(await statusOf("/v3/configurations/other")).toBe(200);
@@ -278,16 +278,7 @@ describe("the REST API on a remote repository", () => {
     git(gitDir, ["config", "gpg.format", "ssh"]);
     git(gitDir, ["config", "user.signingkey", alice.privateKey]);
     git(gitDir, ["config", "commit.gpgsign", "true"]);
-    const put = await call("/v3/configurations/via-api", "PUT", {
-      layers: [
-        {
-          name: "base",
-          clone_url: "https://git.example.org/b.git",
-          commit: "c".repeat(40),
-          playbook: "s.yml",
-        },
-      ],
-    });
+    const put = await putConfiguration("via-api");
     expect(put.status, put.text).toBe(200);
     server.reset();
     expect(await statusOf("/v3/configurations/via-api")).toBe(200);
@@ -311,16 +302,7 @@ describe("the REST API on a remote repository", () => {
 
     // The API's own (unsigned) commit moves the cache's tip past the verified one: committed, held
     // back like any other (a 202 that says so), and not served.
-    const put = await call("/v3/configurations/via-api", "PUT", {
-      layers: [
-        {
-          name: "base",
-          clone_url: "https://git.example.org/b.git",
-          commit: "c".repeat(40),
-          playbook: "s.yml",
-        },
-      ],
-    });
+    const put = await putConfiguration("via-api");
     expect(put.status, put.text).toBe(202);
     expect(put.json.commit).toBe(git(bare, ["rev-parse", "main"]));
     expect(put.json.detail).toContain("commit verification holds the branch back");
