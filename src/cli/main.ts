@@ -1,71 +1,13 @@
 #!/usr/bin/env node
-/** The composition root: parses the command line and wires the rooms together. */
+/**
+ * The `cfs-gitops` command. Only this small module loads before the command line is read:
+ * `--version` answers from here, and everything else loads the program (run-cli.ts), which in
+ * turn loads only the command that runs (command-table.ts). Tests run commands in-process
+ * through `runCli`.
+ */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError, Help } from "commander";
-import { COMMANDS, commandOf } from "./command-table.js";
-import { enableCompileCache } from "./compile-cache.js";
-import { ConfigError } from "./config-error.js";
-import { snapshotEnvironment } from "./environment.js";
-import { CliError } from "./errors.js";
-import { processIo, type CliIo } from "./io.js";
-import { oneLineParseError } from "./parse-errors.js";
-import { isGitError } from "../git/errors.js";
-
-/**
- * The program with only the command that runs loaded (see command-table.ts); for the program's
- * own help, version or an unknown command, every command is listed from the table, none loaded.
- */
-async function buildProgram(io: CliIo, argv: readonly string[]): Promise<Command> {
-  const program = new Command("cfs-gitops")
-    .description(
-      "GitOps for the Configuration Framework Service: sessions as manifests in Git, status on a status branch",
-    )
-    .version("0.1.0")
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
-      outputError: (text, write) => write(oneLineParseError(text)),
-    });
-  const wanted = commandOf(argv);
-  if (wanted !== null) {
-    (await wanted.load())(program, io);
-    return program;
-  }
-  const terms = new Map(COMMANDS.map((command) => [command.name, command.term]));
-  const help = new Help();
-  program.configureHelp({
-    subcommandTerm: (command) => terms.get(command.name()) ?? help.subcommandTerm(command),
-  });
-  for (const command of COMMANDS) program.command(command.name).description(command.description);
-  return program;
-}
-
-/** Exit code and one line for an error; unexpected errors keep their stack for a bug report. */
-function describeError(error: unknown): { code: number; line: string } {
-  if (error instanceof CommanderError) return { code: error.exitCode === 0 ? 0 : 2, line: "" };
-  if (error instanceof ConfigError) return { code: 2, line: `cfs-gitops: ${error.message}` };
-  if (error instanceof CliError) return { code: error.exitCode, line: `cfs-gitops: ${error.message}` };
-  if (isGitError(error)) return { code: 1, line: `cfs-gitops: ${error.message}` };
-  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  return { code: 1, line: `cfs-gitops: unexpected error (please report it): ${stack}` };
-}
-
-/**
- * Runs the command line `argv` (without `node` and the script) and returns the exit code. The seam
- * tests run commands through in-process, with their own streams, environment and clock.
- */
-export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
-  try {
-    await (await buildProgram(io, argv)).parseAsync([...argv], { from: "user" });
-    return 0;
-  } catch (error) {
-    const { code, line } = describeError(error);
-    if (line) io.stderr.write(`${line}\n`);
-    return code;
-  }
-}
+import { VERSION } from "./version.js";
 
 function isEntryPoint(): boolean {
   try {
@@ -75,13 +17,29 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
+/** `cfs-gitops --version` (or -V) and nothing else: the answer needs no module. */
+function isVersionOnly(argv: readonly string[]): boolean {
+  return argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V");
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (isVersionOnly(argv)) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const { enableCompileCache } = await import("./compile-cache.js");
   enableCompileCache(); // before the command's modules load (see compile-cache.ts)
+  const [{ snapshotEnvironment }, { runCli }] = await Promise.all([
+    import("./environment.js"),
+    import("./run-cli.js"),
+  ]);
   snapshotEnvironment();
   // `cfs-gitops sessions list | head`: a reader that stops early ends the output quietly.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;
     process.exit(0);
   });
-  process.exitCode = await runCli(process.argv.slice(2));
+  return runCli(argv);
 }
+
+if (isEntryPoint()) process.exitCode = await main(process.argv.slice(2));

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ComponentRecord, ConfigurationRecord, SessionRecord } from "../../src/api/index.js";
 import type { CliIo } from "../../src/cli/io.js";
-import { runCli } from "../../src/cli/main.js";
+import { runCli } from "../../src/cli/run-cli.js";
 import { cfsSchemaValidator } from "../integration/cli/cfs-openapi.js";
 import { ConfigRepo, git, tempDir } from "../helpers/config-repo.js";
 import { referenceSpecPath } from "../helpers/reference-spec.js";

@@ -15,7 +15,7 @@ import { resolveControllerConfig } from "../../src/cli/config.js";
 import { ControllerServices } from "../../src/cli/controller-services.js";
 import { resolveForgeConfig } from "../../src/cli/forge-config.js";
 import { controllerForge, type ControllerForge } from "../../src/cli/forge-services.js";
-import { runCli } from "../../src/cli/main.js";
+import { runCli } from "../../src/cli/run-cli.js";
 import { openRepository, type OpenRepository } from "../../src/cli/open-repo.js";
 import { Controller } from "../../src/controller/index.js";
 import { createLocalRunner } from "../../src/runners/local/index.js";

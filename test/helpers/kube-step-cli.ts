@@ -1,6 +1,6 @@
 /** Runs `cfs-gitops ...` in-process through the CLI's runCli seam, as a Job's container runs it. */
 import type { CliIo } from "../../src/cli/io.js";
-import { runCli } from "../../src/cli/main.js";
+import { runCli } from "../../src/cli/run-cli.js";
 
 /** What the command did. */
 export interface CliRun {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { jobName, type SessionRecord, type SessionStatus, type Succeeded } from "../../../src/api/index.js";
 import type { CliIo } from "../../../src/cli/io.js";
-import { runCli } from "../../../src/cli/main.js";
+import { runCli } from "../../../src/cli/run-cli.js";
 import { hashBlob } from "../../../src/git/fast-import.js";
 import { createStatusStore } from "../../../src/git/status-store.js";
 import { newSessionRecord, stableJson, statusCommitMessage } from "../../../src/plan/index.js";

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CliIo } from "../../../src/cli/io.js";
-import { runCli } from "../../../src/cli/main.js";
+import { runCli } from "../../../src/cli/run-cli.js";
 import { ConfigRepo, tempDir } from "../../helpers/config-repo.js";
 import { commitSigned, makeSshKey, writeAllowedSigners, type SshKey } from "../../helpers/signing-keys.js";
 

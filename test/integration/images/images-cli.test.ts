@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CliIo } from "../../../src/cli/io.js";
-import { runCli } from "../../../src/cli/main.js";
+import { runCli } from "../../../src/cli/run-cli.js";
 import { busyboxRoot } from "../../helpers/image-busybox-root.js";
 
 let dir: string;

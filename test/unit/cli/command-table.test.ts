@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { COMMANDS, commandOf } from "../../../src/cli/command-table.js";
 import type { CliIo } from "../../../src/cli/io.js";
-import { runCli } from "../../../src/cli/main.js";
+import { runCli } from "../../../src/cli/run-cli.js";
 
 function captureIo(): { io: CliIo; out: () => string } {
   let stdout = "";

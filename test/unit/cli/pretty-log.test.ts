@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CliIo } from "../../../src/cli/io.js";
-import { runCli } from "../../../src/cli/main.js";
+import { runCli } from "../../../src/cli/run-cli.js";
 import { prettyLogLine } from "../../../src/cli/pretty-log.js";
 
 describe("prettyLogLine", () => {

@@ -11,7 +11,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveApiConfig } from "../../../../src/cli/api-service.js";
 import { ConfigError } from "../../../../src/cli/config.js";
-import { runCli } from "../../../../src/cli/main.js";
+import { runCli } from "../../../../src/cli/run-cli.js";
 import { ApiTokens, parseTokens, TokenFileError } from "../../../../src/server/api/index.js";
 import { callApi } from "../../../helpers/api-client.js";
 import { tempDir } from "../../../helpers/config-repo.js";
