@@ -2,6 +2,13 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+// yaml loads on first use (src/manifest/yaml-library.ts), not with every module that may need it.
+const YAML_VALUE_IMPORT = {
+  name: "yaml",
+  allowTypeImports: true,
+  message: "use yaml() from src/manifest/yaml-library.ts (loaded on first use: CLI start-up)",
+};
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", "test/kube/**/bin/**", "test/forge/bin/**"] },
   js.configs.recommended,
@@ -22,6 +29,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ["src/**"],
+    rules: { "no-restricted-imports": ["error", { paths: [YAML_VALUE_IMPORT] }] },
+  },
+  {
     files: ["src/api/**", "src/manifest/**", "src/plan/**", "src/jobs/**"],
     rules: {
       // Pure rooms: no clock, no env, no timers, no network. `now` arrives as data.
@@ -37,6 +48,7 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
+          paths: [YAML_VALUE_IMPORT],
           patterns: [
             "node:fs*",
             "node:child_process",

@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { parse } from "yaml";
+import { yaml } from "../manifest/yaml-library.js";
 import { ConfigError } from "./config.js";
 
 /** The file keys and the environment variable each one stands in for. */
@@ -51,7 +51,7 @@ export function withConfigFile(input: { cwd: string; env: Env }): Env {
 export function parseConfigFile(file: string, text: string, home = homedir()): Record<string, string> {
   let data: unknown;
   try {
-    data = parse(text);
+    data = yaml().parse(text);
   } catch (error) {
     throw new ConfigError(`${file}: not valid YAML (${(error as Error).message.split("\n")[0]})`);
   }

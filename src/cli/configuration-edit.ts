@@ -3,7 +3,8 @@
  * what the user gave (a CFS-style JSON/YAML body, or `--layer k=v,...` flags), output is manifest
  * data or YAML text; validation is left to the controller's parser.
  */
-import { parse, parseDocument, isMap, isScalar, Scalar, stringify, type YAMLMap } from "yaml";
+import type { YAMLMap } from "yaml";
+import { yaml } from "../manifest/yaml-library.js";
 import { API_VERSION, type ConfigurationLayer, type ConfigurationManifest } from "../api/index.js";
 import { CliError } from "./errors.js";
 
@@ -23,7 +24,7 @@ export function configurationFromFile(input: {
 }): ConfigurationManifest {
   let data: unknown;
   try {
-    data = parse(input.text);
+    data = yaml().parse(input.text);
   } catch (error) {
     throw new CliError(
       `${input.file}: not valid YAML or JSON (${(error as Error).message.split("\n")[0]})`,
@@ -89,7 +90,7 @@ export function configurationYaml(manifest: ConfigurationManifest): string {
     layers: Array.isArray(layers) ? layers.map(orderLayer) : layers,
     ...rest,
   };
-  return stringify(ordered, { lineWidth: 0 });
+  return yaml().stringify(ordered, { lineWidth: 0 });
 }
 
 function orderLayer(layer: ConfigurationLayer): Record<string, unknown> {
@@ -146,29 +147,29 @@ export function pinBranches(input: {
   commits: ReadonlyMap<string, string>;
   when: string;
 }): string {
-  const doc = parseDocument(input.text);
+  const doc = yaml().parseDocument(input.text);
   for (const [where, sha] of input.commits) {
     const node = doc.getIn(where.split("/").map((part) => (/^\d+$/.test(part) ? Number(part) : part)));
-    if (!isMap(node)) continue;
+    if (!yaml().isMap(node)) continue;
     replaceBranch(node, { sha, when: input.when });
   }
   return doc.toString({ lineWidth: 0 });
 }
 
 function replaceBranch(map: YAMLMap, input: { sha: string; when: string }): void {
-  const pair = map.items.find((item) => isScalar(item.key) && item.key.value === "branch");
+  const pair = map.items.find((item) => yaml().isScalar(item.key) && item.key.value === "branch");
   if (!pair) return;
-  const branch = isScalar(pair.value) ? String(pair.value.value) : "";
-  const value = new Scalar(input.sha);
+  const branch = yaml().isScalar(pair.value) ? String(pair.value.value) : "";
+  const value = new (yaml().Scalar)(input.sha);
   // A layer that keeps its branch next to a commit (as `configurations describe` prints it) gets its
   // commit moved to the branch's tip, as CFS's "update branches" does; otherwise the branch becomes the commit.
-  const commit = map.items.find((item) => isScalar(item.key) && item.key.value === "commit");
+  const commit = map.items.find((item) => yaml().isScalar(item.key) && item.key.value === "commit");
   if (commit) {
     value.comment = ` tip of branch ${branch}, resolved ${input.when}`;
     commit.value = value;
     return;
   }
   value.comment = ` was branch ${branch}, resolved ${input.when}`;
-  pair.key = new Scalar("commit");
+  pair.key = new (yaml().Scalar)("commit");
   pair.value = value;
 }

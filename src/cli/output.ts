@@ -1,5 +1,5 @@
 /** Output formats of the read commands: a table for people, json or yaml for scripts (as `cray` offers). */
-import { stringify } from "yaml";
+import { yaml } from "../manifest/yaml-library.js";
 import type { SessionRecord } from "../api/index.js";
 import { CliError } from "./errors.js";
 
@@ -21,7 +21,7 @@ export function renderTable(headers: string[], rows: string[][]): string {
 
 /** Renders a value as json or yaml. */
 export function renderData(value: unknown, format: "json" | "yaml"): string {
-  return format === "json" ? `${JSON.stringify(value, null, 2)}\n` : stringify(value);
+  return format === "json" ? `${JSON.stringify(value, null, 2)}\n` : yaml().stringify(value);
 }
 
 /** The session table: what `cray cfs v3 sessions list` users look at first. */

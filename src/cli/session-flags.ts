@@ -3,7 +3,7 @@
  * YAML text. Pure: the manifest is checked afterwards with the controller's own parser and schemas,
  * so a bad value gets the same message it would get in a pull request.
  */
-import { stringify } from "yaml";
+import { yaml } from "../manifest/yaml-library.js";
 import {
   API_VERSION,
   manifestPath,
@@ -142,7 +142,7 @@ export function sessionPairs(argv: readonly string[]): SessionPairs {
 
 /** The manifest's YAML, fields in the order `cray cfs v3 sessions describe` users know. */
 export function manifestYaml(manifest: object): string {
-  return stringify(manifest, { lineWidth: 0 });
+  return yaml().stringify(manifest, { lineWidth: 0 });
 }
 
 /** Where a session's manifest goes. */

@@ -1,5 +1,6 @@
 /** Find where a value of the parsed data sits in the YAML text, to position an error. */
-import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from "yaml";
+import type { Document, Node } from "yaml";
+import { yaml } from "./yaml-library.js";
 
 /** Which part of the node at a path an error points at. */
 export type NodePart = "value" | "key";
@@ -17,7 +18,7 @@ export function locateNode(doc: Document.Parsed, segments: readonly string[], pa
     if (step === null) return offsetOf(key ?? node);
     ({ node, key } = step);
   }
-  const wantsKey = part === "key" || (isScalar(node) && node.value === null);
+  const wantsKey = part === "key" || (yaml().isScalar(node) && node.value === null);
   return offsetOf(wantsKey && key !== null ? key : node) ?? offsetOf(key);
 }
 
@@ -35,12 +36,12 @@ function childOf(
   node: unknown,
   segment: string,
 ): { node: unknown; key: Node | null } | null {
-  if (isMap(node)) {
-    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
+  if (yaml().isMap(node)) {
+    const pair = node.items.find((p) => yaml().isScalar(p.key) && String(p.key.value) === segment);
     if (pair === undefined) return null;
-    return { node: follow(doc, pair.value), key: isScalar(pair.key) ? pair.key : null };
+    return { node: follow(doc, pair.value), key: yaml().isScalar(pair.key) ? pair.key : null };
   }
-  if (isSeq(node) && /^\d+$/.test(segment)) {
+  if (yaml().isSeq(node) && /^\d+$/.test(segment)) {
     const item: unknown = node.items[Number(segment)];
     return item === undefined ? null : { node: follow(doc, item), key: null };
   }
@@ -48,7 +49,7 @@ function childOf(
 }
 
 function follow(doc: Document.Parsed, node: unknown): unknown {
-  return isAlias(node) ? (node.resolve(doc) ?? node) : node;
+  return yaml().isAlias(node) ? (node.resolve(doc) ?? node) : node;
 }
 
 function offsetOf(node: unknown): number | null {

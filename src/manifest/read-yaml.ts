@@ -3,7 +3,8 @@
  * parser sees them, a second document stops the parse, duplicate keys are found in linear time,
  * and aliases are capped (billion laughs).
  */
-import { Composer, isScalar, LineCounter, Parser, visit, type Document, type Node } from "yaml";
+import type { Document, LineCounter, Node } from "yaml";
+import { yaml } from "./yaml-library.js";
 import { failureMessage } from "../api/errors.js";
 
 /** Most brackets or compact block indicators (`- - -`) nested on top of each other. */
@@ -27,7 +28,7 @@ const MAX_REPORTED = 10;
 
 /** Parse `text` as exactly one YAML 1.2 (core schema) document and convert it to plain data. */
 export function readYaml(text: string): YamlReadResult {
-  const lineCounter = new LineCounter();
+  const lineCounter = new (yaml().LineCounter)();
   const fail = (problems: YamlProblem[]): YamlReadResult => ({
     ok: false,
     problems: problems.slice(0, MAX_REPORTED),
@@ -78,10 +79,10 @@ function composeOne(
   text: string,
   lineCounter: LineCounter,
 ): { doc: Document.Parsed | null } | { problems: YamlProblem[] } {
-  const parser = new Parser(lineCounter.addNewLine);
+  const parser = new (yaml().Parser)(lineCounter.addNewLine);
   // logLevel "error": the library's warnings (a mapping used as a key, say) would go to the process's
   // stderr; what they describe reaches the user as a positioned schema error instead.
-  const composer = new Composer({
+  const composer = new (yaml().Composer)({
     prettyErrors: false,
     uniqueKeys: false,
     schema: "core",
@@ -116,11 +117,11 @@ const SECOND_DOCUMENT =
 function checkTree(doc: Document.Parsed): YamlProblem[] {
   const problems: YamlProblem[] = [];
   let aliases = 0;
-  visit(doc, {
+  yaml().visit(doc, {
     Map(_key, map) {
       const seen = new Set<string>();
       for (const pair of map.items) {
-        if (!isScalar(pair.key)) continue;
+        if (!yaml().isScalar(pair.key)) continue;
         const name = String(pair.key.value);
         if (seen.has(name) && problems.length < MAX_REPORTED) problems.push(duplicateKey(name, pair.key));
         seen.add(name);
@@ -130,7 +131,7 @@ function checkTree(doc: Document.Parsed): YamlProblem[] {
       aliases += 1;
       if (aliases === MAX_ALIASES + 1) {
         problems.push({ offset: startOf(alias), message: TOO_MANY_ALIASES });
-        return visit.BREAK;
+        return yaml().visit.BREAK;
       }
       return undefined;
     },
@@ -166,10 +167,10 @@ function conversionMessage(err: unknown): string {
 
 function firstAliasOffset(doc: Document.Parsed): number {
   let offset = 0;
-  visit(doc, {
+  yaml().visit(doc, {
     Alias(_key, alias) {
       offset = startOf(alias);
-      return visit.BREAK;
+      return yaml().visit.BREAK;
     },
   });
   return offset;

@@ -5,7 +5,7 @@
  * like `sessions create`.
  */
 import type { Command } from "commander";
-import { parseDocument } from "yaml";
+import { yaml } from "../../manifest/yaml-library.js";
 import {
   CONFIGURATION_STATUSES,
   componentIdOfRecordPath,
@@ -501,7 +501,7 @@ function replaced(input: {
 
 /** A manifest's text without the fields a PUT replaces. */
 function withoutCfsFields(text: string): string {
-  const doc = parseDocument(text);
+  const doc = yaml().parseDocument(text);
   for (const key of ["desired_config", "enabled", "retry_policy", "tags"]) doc.delete(key);
   return doc.toString();
 }
@@ -525,7 +525,7 @@ function editOf(flags: UpdateFlags): ComponentEdit {
 
 /** A component manifest's text with the edit applied (comments and other fields kept). */
 export function applyComponentEdit(edit: ComponentEdit, text: string): string {
-  const doc = parseDocument(text);
+  const doc = yaml().parseDocument(text);
   if (edit.desiredConfig !== undefined) doc.set("desired_config", edit.desiredConfig);
   if (edit.enabled !== undefined) doc.set("enabled", edit.enabled);
   if (edit.retryPolicy !== undefined) doc.set("retry_policy", edit.retryPolicy);

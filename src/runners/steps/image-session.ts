@@ -3,7 +3,7 @@
  * images it customizes, the inventory that reaches them (group `cfs_image` plus the session's
  * groups, as CFS writes it), the artifacts teardown records, and ansible's environment.
  */
-import { stringify } from "yaml";
+import { yaml } from "../../manifest/yaml-library.js";
 import { ARTIFACT_TYPE, ansibleConfigPath, type Artifact, type RunSpec } from "../../api/index.js";
 import type { ImageOutcome, ImageTarget, StagedImage, Staging } from "../../images/types.js";
 import { ansibleConfigText } from "./ansible-config.js";
@@ -115,7 +115,7 @@ export function buildImageInventory(spec: RunSpec, images: readonly StagedImage[
     ["hosts", hosts],
     ["children", children],
   ]);
-  return header + stringify(new Map([["all", all]]), { nullStr: "" });
+  return header + yaml().stringify(new Map([["all", all]]), { nullStr: "" });
 }
 
 function hostSet(hosts: readonly string[]): Map<string, null> {

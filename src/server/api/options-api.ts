@@ -5,7 +5,7 @@
  * allows no others. PATCH commits the given options into `cfs.yaml` (comments and other keys
  * kept), checked with the controller's parser and schema first.
  */
-import { parseDocument } from "yaml";
+import { yaml } from "../../manifest/yaml-library.js";
 import {
   API_VERSION,
   DEFAULT_ANSIBLE_CONFIG,
@@ -95,7 +95,7 @@ export function optionsOfBody(body: unknown): Record<string, unknown> {
 
 /** `cfs.yaml`'s text with `values` set (a new file when there is none). */
 export function patchedOptionsText(text: string | null, values: Record<string, unknown>): string {
-  const doc = parseDocument(text ?? `apiVersion: ${API_VERSION}\nkind: Options\n`);
+  const doc = yaml().parseDocument(text ?? `apiVersion: ${API_VERSION}\nkind: Options\n`);
   for (const [key, value] of Object.entries(values)) doc.set(key, value);
   return doc.toString({ lineWidth: 0 });
 }
