@@ -67,18 +67,20 @@ export function renderColumns(input: {
   headerLine: boolean;
 }): string {
   const { headers, rows, paint } = input;
-  const widths = headers.map((header, i) =>
-    Math.max(input.headerLine ? header.length : 0, ...rows.map((row) => (row[i]?.text ?? "").length)),
-  );
-  const line = (cells: ReadonlyArray<{ text: string; colour?: Colour | null }>): string =>
-    cells
-      .map((cell, i) => {
-        const last = i === cells.length - 1;
-        const padding = last ? "" : " ".repeat(Math.max(0, (widths[i] ?? 0) - cell.text.length));
-        return `${paint(cell.text, cell.colour ?? null)}${padding}`;
-      })
-      .join("  ")
-      .trimEnd();
+  // Plain loops: a list prints tens of thousands of cells, and this runs at every start-up.
+  const widths = headers.map((header) => (input.headerLine ? header.length : 0));
+  for (const row of rows)
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, row[i]?.text.length ?? 0);
+  const line = (cells: ReadonlyArray<{ text: string; colour?: Colour | null }>): string => {
+    let text = "";
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i]!;
+      if (i > 0) text += "  ";
+      text += paint(cell.text, cell.colour ?? null);
+      if (i < cells.length - 1) text += " ".repeat(Math.max(0, (widths[i] ?? 0) - cell.text.length));
+    }
+    return text.trimEnd();
+  };
   const lines = rows.map(line);
   if (input.headerLine) lines.unshift(line(headers.map((text) => ({ text }))));
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
@@ -86,8 +88,18 @@ export function renderColumns(input: {
 
 /** kubectl's AGE: `45s`, `12m`, `5h`, `3d`, `2y` (the largest unit that fits); `-` when unknown. */
 export function formatAge(since: string | null, now: Date): string {
-  const start = Date.parse(since ?? "");
-  if (Number.isNaN(start)) return "-";
+  return formatAgeOf(parseTime(since), now);
+}
+
+/** The time of an RFC 3339 timestamp in ms, or null when there is none (null, empty, unparsable). */
+export function parseTime(text: string | null): number | null {
+  const ms = Date.parse(text ?? "");
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** formatAge of a time already parsed (parseTime). */
+export function formatAgeOf(start: number | null, now: Date): string {
+  if (start === null) return "-";
   const seconds = Math.max(0, Math.floor((now.getTime() - start) / 1000));
   const units: Array<[number, string]> = [
     [365 * 86_400, "y"],

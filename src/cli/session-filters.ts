@@ -90,18 +90,40 @@ export function parseTags(text: string, flag = "--tags"): Array<[string, string]
   });
 }
 
-/** True when a session record passes every filter, at time `now`. */
-export function matchesSessionFilter(record: SessionSummary, filter: SessionFilter, now: Date): boolean {
-  if (filter.nameContains !== null && !record.name.includes(filter.nameContains)) return false;
-  if (filter.tags.some(([key, value]) => record.tags[key] !== value)) return false;
-  if (filter.status !== null && record.status.session.status !== filter.status) return false;
-  if (filter.succeeded !== null && record.status.session.succeeded !== filter.succeeded) return false;
-  return matchesAge(record, filter, now);
+/** What the filters read of a session: a list row is one (list-rows.ts). */
+export interface FilterFields {
+  name: string;
+  tags: Readonly<Record<string, string>>;
+  status: string;
+  succeeded: string;
+  startTime: string | null;
 }
 
-function matchesAge(record: SessionSummary, filter: SessionFilter, now: Date): boolean {
+/** True when the session with these fields passes every filter that is set. */
+export function matchesFilterFields(fields: FilterFields, filter: SessionFilter, now: Date): boolean {
+  if (filter.nameContains !== null && !fields.name.includes(filter.nameContains)) return false;
+  if (filter.tags.some(([key, value]) => fields.tags[key] !== value)) return false;
+  if (filter.status !== null && fields.status !== filter.status) return false;
+  if (filter.succeeded !== null && fields.succeeded !== filter.succeeded) return false;
+  return matchesAge(fields.startTime, filter, now);
+}
+
+/** True when a session record passes every filter, at time `now`. */
+export function matchesSessionFilter(record: SessionSummary, filter: SessionFilter, now: Date): boolean {
+  const session = record.status.session;
+  const fields = {
+    name: record.name,
+    tags: record.tags,
+    status: session.status,
+    succeeded: session.succeeded,
+    startTime: session.start_time ?? null,
+  };
+  return matchesFilterFields(fields, filter, now);
+}
+
+function matchesAge(startTime: string | null, filter: SessionFilter, now: Date): boolean {
   if (filter.minAgeMs === null && filter.maxAgeMs === null) return true;
-  const started = Date.parse(record.status.session.start_time ?? "");
+  const started = Date.parse(startTime ?? "");
   if (Number.isNaN(started)) return false;
   const age = now.getTime() - started;
   if (filter.minAgeMs !== null && age < filter.minAgeMs) return false;

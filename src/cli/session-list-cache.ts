@@ -20,6 +20,7 @@ import {
 import type { ChangedFile } from "../git/types.js";
 import type { ParsedFile } from "../plan/index.js";
 import { readCacheFile, writeCacheFile } from "./cache-file.js";
+import { listRowOf, rowsFromJson, rowsToJson, type ListRow } from "./list-rows.js";
 import { ManifestParseCache, type CachedManifest } from "./manifest-parse-cache.js";
 import { mergeProblems, problemsOf } from "./problems.js";
 import type { RepoContext } from "./repo-options.js";
@@ -83,19 +84,60 @@ export async function listSessions(context: ListContext): Promise<ListedSessions
   return { sessions: loaded.sessions, problems, whole: (items) => Promise.resolve(items as SessionRecord[]) };
 }
 
-/** Where the cache of these branches lives. */
-export function listCacheFile(context: ListContext): string {
+/** The rows and problems `sessions list` prints as a table or as names. */
+export interface ListedRows {
+  rows: ListRow[];
+  problems: ProblemRecord[];
+}
+
+/**
+ * The rows of `sessions list` for tables and names. Each answer is kept (a second, small cache
+ * file: the rows and problems, and the two tips they were computed at); while neither branch
+ * moves, the next list reads only that file. Otherwise the rows come from listSessions.
+ */
+export async function listRows(context: ListContext): Promise<ListedRows> {
+  if (context.io.env["CFS_GITOPS_LIST_CACHE"] === "off") return rowsOf(await listSessions(context));
+  const tips = await readTips(context);
+  const file = listCacheFile(context, "rows");
+  const format = formatOf(context);
+  const kept = rowsAt(await readCacheFile(file, format), tips);
+  if (kept !== null) return kept;
+  const listed = rowsOf(await listSessionsCached(context, tips));
+  const value = { ...tips, rows: rowsToJson(listed.rows), problems: listed.problems };
+  await writeCacheFile({ file, format, value });
+  return listed;
+}
+
+function rowsOf(listed: ListedSessions): ListedRows {
+  return { rows: listed.sessions.map(listRowOf), problems: listed.problems };
+}
+
+/** The kept rows when they were computed at `tips`; null otherwise (or when the body is not theirs). */
+function rowsAt(body: unknown, tips: Tips): ListedRows | null {
+  const json = body as Partial<Record<"status" | "watched" | "rows" | "problems", unknown>> | null;
+  if (json === null || typeof json !== "object") return null;
+  if (json.status !== tips.status || json.watched !== tips.watched || !Array.isArray(json.problems))
+    return null;
+  const rows = rowsFromJson(json.rows);
+  return rows === null ? null : { rows, problems: json.problems as ProblemRecord[] };
+}
+
+/** Where the caches of these branches live: the listing's state, and the rows of its last answer. */
+export function listCacheFile(context: ListContext, kind: "state" | "rows" = "state"): string {
   const name = `${context.config.branch}\0${context.config.statusBranch}`;
   const id = Buffer.from(name).toString("base64url");
-  return join(context.gitDir, "cfs-gitops", `sessions-${id}.json`);
+  return join(context.gitDir, "cfs-gitops", `sessions-${id}${kind === "rows" ? ".rows" : ""}.json`);
+}
+
+/** The two tips, one after the other (in a clone each may fetch, and fetches into one repository queue). */
+async function readTips(context: ListContext): Promise<Tips> {
+  const status = context.status.headTip ? await context.status.headTip() : (await context.status.load()).tip;
+  return { status, watched: await context.source.fetchTip() };
 }
 
 /** The sessions and problems to list, from the cache brought up to date (and saved when it changed). */
-export async function listSessionsCached(context: ListContext): Promise<ListedSessions> {
-  const tips: Tips = {
-    status: context.status.headTip ? await context.status.headTip() : (await context.status.load()).tip,
-    watched: await context.source.fetchTip(),
-  };
+export async function listSessionsCached(context: ListContext, at?: Tips): Promise<ListedSessions> {
+  const tips = at ?? (await readTips(context));
   const file = listCacheFile(context);
   const format = formatOf(context);
   const old = fromJson(await readCacheFile(file, format));

@@ -6,18 +6,21 @@
  */
 import type { SessionRecord } from "../api/index.js";
 import { formatManifestError } from "../manifest/index.js";
-import { formatAge, renderColumns, type Colour, type OutputFormat, type Paint } from "./output-flags.js";
+import { formatAgeOf, renderColumns, type Colour, type OutputFormat, type Paint } from "./output-flags.js";
 import { pagedData, renderData } from "./output.js";
 import type { InvalidSession } from "./problems.js";
+import type { ListRow } from "./list-rows.js";
 import { compareNames, type Page } from "./session-filters.js";
-import type { SessionSummary } from "./session-summary.js";
+
+/** The sessions of one page: whole records for json and yaml, rows for the tables and names. */
+export type ListedPage =
+  | { kind: "records"; output: "json" | "yaml"; page: Page<SessionRecord> }
+  | { kind: "rows"; output: Exclude<OutputFormat, "json" | "yaml">; page: Page<ListRow> };
 
 /** What one `sessions list` prints. */
 export interface SessionListInput {
-  /** Whole records for json and yaml; summaries are enough for the tables and names. */
-  page: Page<SessionRecord> | Page<SessionSummary>;
+  listed: ListedPage;
   invalid: readonly InvalidSession[];
-  output: OutputFormat;
   headers: boolean;
   now: Date;
   paint: Paint;
@@ -32,14 +35,16 @@ const WIDE_HEADERS = [...HEADERS, "START", "COMPLETION", "JOB", "TAGS"];
 
 /** The text `sessions list` writes to stdout. */
 export function renderSessionList(input: SessionListInput): string {
-  const { page, invalid, output } = input;
-  if (output === "json" || output === "yaml") {
+  const { listed, invalid } = input;
+  if (listed.kind === "records") {
+    const { page, output } = listed;
     const data = pagedData({ key: "sessions", items: page.items, next: page.next, params: input.params });
     const problems = invalid.map((session) => ({ ...session, status: "invalid" }));
     return renderData(problems.length === 0 ? data : { ...data, invalid: problems }, output);
   }
+  const output = listed.output;
   const rows = [
-    ...page.items.map((record) => ({ name: record.name, cells: recordCells(record, input) })),
+    ...listed.page.items.map((row) => ({ name: row.name, cells: rowCells(row, input.now, output) })),
     ...invalid.map((session) => ({ name: session.name, cells: invalidCells(session, output === "wide") })),
   ].sort((a, b) => compareNames(a.name, b.name));
   if (output === "name") return rows.map((row) => `${row.name}\n`).join("");
@@ -62,26 +67,25 @@ export function invalidNotes(invalid: readonly InvalidSession[]): string {
     .join("");
 }
 
-function recordCells(record: SessionSummary, input: SessionListInput): Cell[] {
-  const session = record.status.session;
+function rowCells(row: ListRow, now: Date, output: OutputFormat): Cell[] {
   const cells: Cell[] = [
-    { text: record.name },
-    { text: session.status, colour: statusColour(session.status) },
-    { text: session.succeeded, colour: succeededColour(session.succeeded) },
-    { text: record.configuration.name },
-    { text: record.target.definition },
-    { text: formatAge(session.start_time, input.now) },
-    { text: layerSummary(record) },
+    { text: row.name },
+    { text: row.status, colour: statusColour(row.status) },
+    { text: row.succeeded, colour: succeededColour(row.succeeded) },
+    { text: row.configuration },
+    { text: row.target },
+    { text: formatAgeOf(row.startMs, now) },
+    { text: row.layers },
   ];
-  if (input.output !== "wide") return cells;
-  const tags = Object.entries(record.tags)
+  if (output !== "wide") return cells;
+  const tags = Object.entries(row.tags)
     .map(([key, value]) => `${key}=${value}`)
     .join(",");
   return [
     ...cells,
-    { text: session.start_time ?? "-" },
-    { text: session.completion_time ?? "-" },
-    { text: session.job ?? "-" },
+    { text: row.startTime ?? "-" },
+    { text: row.completionTime ?? "-" },
+    { text: row.job ?? "-" },
     { text: tags || "-" },
   ];
 }
@@ -112,12 +116,4 @@ function succeededColour(succeeded: string): Colour | null {
   if (succeeded === "false") return "red";
   if (succeeded === "unknown") return "yellow";
   return "grey";
-}
-
-function layerSummary(record: SessionSummary): string {
-  const layers = record.status.layers;
-  if (layers.length === 0) return "-";
-  const done = layers.filter((l) => l.status === "succeeded").length;
-  const failed = layers.find((l) => l.status === "failed");
-  return failed ? `${done}/${layers.length} (failed: ${failed.name})` : `${done}/${layers.length}`;
 }

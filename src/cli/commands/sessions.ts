@@ -3,21 +3,23 @@
  * status branch (and the watched branch, for sessions not recorded yet); writes are commits.
  */
 import type { Command } from "commander";
+import type { ProblemRecord } from "../../api/index.js";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
 import { followLogs, printLogs } from "../session-logs.js";
 import { addOutputOptions, paintFor, parseOutput, type OutputFlags } from "../output-flags.js";
 import { parseFormatOf, renderData, renderTable } from "../output.js";
 import { errorCount, invalidSessions, problemLines } from "../problems.js";
-import { renderSessionList } from "../session-list.js";
+import { renderSessionList, type ListedPage } from "../session-list.js";
 import { addRepoOptions, withRepo, type GlobalFlags, type RepoContext } from "../repo-options.js";
 import { timelineRows } from "../history.js";
 import { readSessionHistory } from "../session-history.js";
 import { findSession } from "../session-source.js";
 import { readOneSession } from "../read-one-session.js";
-import { listSessions } from "../session-list-cache.js";
+import { listRows, listSessions } from "../session-list-cache.js";
 import {
   compareNames,
+  matchesFilterFields,
   matchesSessionFilter,
   pageByName,
   parseLimit,
@@ -127,25 +129,55 @@ async function listText(input: {
   invalidOnly: boolean;
   limit: number | null;
 }): Promise<{ text: string; note: string }> {
-  const { context, io, flags, output, filter, invalidOnly, limit } = input;
-  const listed = await listSessions(context);
+  const { io, flags, filter, invalidOnly, limit } = input;
   const now = io.now();
-  const matching = invalidOnly
-    ? []
-    : listed.sessions.filter((record) => matchesSessionFilter(record, filter, now));
-  const summaries = pageByName(matching, { limit, after: flags.after ?? null });
-  const whole = output === "json" || output === "yaml";
-  const page = whole ? { ...summaries, items: await listed.whole(summaries.items) } : summaries;
-  const invalid = invalidSessions({
-    problems: listed.problems,
-    recorded: new Set(listed.sessions.map((record) => record.name)),
-  }).filter((session) => invalidMatches(session.name, { filter, invalidOnly, after: flags.after }));
+  const { listed, problems, names } = await listedPage({ ...input, now, after: flags.after ?? null });
+  const invalid = invalidSessions({ problems, recorded: names }).filter((session) =>
+    invalidMatches(session.name, { filter, invalidOnly, after: flags.after }),
+  );
   const params = { limit, ...cfsFilterParams(flags) };
   const paint = paintFor(io);
   const headers = flags.headers !== false;
-  const text = renderSessionList({ page, invalid, output, headers, now, paint, params });
-  const paged = page.next !== null && output !== "json" && output !== "yaml";
-  return { text, note: paged ? `more sessions: add --after ${page.next}\n` : "" };
+  const text = renderSessionList({ listed, invalid, headers, now, paint, params });
+  const next = listed.page.next;
+  return {
+    text,
+    note: next !== null && listed.kind === "rows" ? `more sessions: add --after ${next}\n` : "",
+  };
+}
+
+/**
+ * The sessions of the page, and what the invalid rows need: for json and yaml whole records; for
+ * tables and names only rows, which a list whose branches did not move reads from its answer
+ * cache (listRows).
+ */
+async function listedPage(input: {
+  context: RepoContext;
+  output: (typeof LIST_OUTPUTS)[number];
+  filter: SessionFilter;
+  invalidOnly: boolean;
+  limit: number | null;
+  after: string | null;
+  now: Date;
+}): Promise<{ listed: ListedPage; problems: ProblemRecord[]; names: Set<string> }> {
+  const { context, output, filter, invalidOnly, now } = input;
+  const paging = { limit: input.limit, after: input.after };
+  if (output === "json" || output === "yaml") {
+    const all = await listSessions(context);
+    const matching = invalidOnly ? [] : all.sessions.filter((r) => matchesSessionFilter(r, filter, now));
+    const summaries = pageByName(matching, paging);
+    const page = { ...summaries, items: await all.whole(summaries.items) };
+    const names = new Set(all.sessions.map((record) => record.name));
+    return { listed: { kind: "records", output, page }, problems: all.problems, names };
+  }
+  const all = await listRows(context);
+  const matching = invalidOnly ? [] : all.rows.filter((row) => matchesFilterFields(row, filter, now));
+  const names = new Set(all.rows.map((row) => row.name));
+  return {
+    listed: { kind: "rows", output, page: pageByName(matching, paging) },
+    problems: all.problems,
+    names,
+  };
 }
 
 /**

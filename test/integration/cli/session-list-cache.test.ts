@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionRecordPath, type SessionStatus } from "../../../src/api/index.js";
-import { readCacheFile } from "../../../src/cli/cache-file.js";
+import { readCacheFile, writeCacheFile } from "../../../src/cli/cache-file.js";
+import { rowsFromJson, rowsToJson } from "../../../src/cli/list-rows.js";
 import { hashBlob } from "../../../src/git/fast-import.js";
 import { sessionManifest, sessionRecord, startCliRepo, type CliRepo } from "./cli-harness.js";
 
@@ -145,29 +146,57 @@ describe("sessions list through its cache in the git directory", () => {
       }),
       { numRuns: 12 },
     );
-    expect(cacheFiles()).toHaveLength(1);
+    expect(cacheFiles().map((file) => file.replace(/.*\/sessions-[^.]*/, ""))).toEqual([
+      ".json",
+      ".rows.json",
+    ]);
   }, 600_000);
 
-  it("rebuilds a truncated, damaged or foreign cache file and still answers right", async () => {
-    const expected = await list(["-o", "json"], false);
-    await list(["-o", "json"], true);
-    const [file] = cacheFiles();
-    const whole = readFileSync(file!);
-    const flipped = Buffer.from(whole);
-    const middle = Math.floor(whole.length / 2);
-    flipped.writeUInt8(flipped.readUInt8(middle) ^ 1, middle);
-    const damaged = [
-      whole.subarray(0, Math.floor(whole.length / 2)),
-      flipped,
-      Buffer.from("not a cache\n{}"),
-      Buffer.alloc(0),
-    ];
-    for (const bytes of damaged) {
-      writeFileSync(file!, bytes);
-      expect(await list(["-o", "json"], true)).toEqual(expected);
-      expect(await isWholeCache(file!)).toBe(true); // rebuilt and written again
-    }
+  it("answers a table from the rows of the last answer alone while neither branch moves", async () => {
+    await list([], true);
+    const [state, rows] = cacheFiles();
+    rmSync(state!); // not read: the rows file answers
+    const text = readFileSync(rows!, "utf8");
+    const header = JSON.parse(text.slice(0, text.indexOf("\n"))) as { format: string };
+    const body = (await readCacheFile(rows!, header.format)) as { rows: unknown };
+    const decoded = rowsFromJson(body.rows)!;
+    decoded[0]!.configuration = "configuration-only-in-the-rows-file";
+    const value = { ...body, rows: rowsToJson(decoded) };
+    await writeCacheFile({ file: rows!, format: header.format, value });
+    expect((await list([], true)).stdout).toContain("configuration-only-in-the-rows-file");
+    await repo.writeStatus({ "notes/unrelated.txt": "x" }); // the status tip moves: computed again
+    const again = await list([], true);
+    expect(again.stdout).not.toContain("configuration-only-in-the-rows-file");
+    expect(again).toEqual(await list([], false));
   }, 120_000);
+
+  it.each([
+    ["state", ["-o", "json"]],
+    ["rows", ["-o", "wide"]],
+  ])(
+    "rebuilds a truncated, damaged or foreign %s cache file and still answers right",
+    async (kind, args) => {
+      const expected = await list(args, false);
+      await list(args, true);
+      const file = cacheFiles().find((path) => path.endsWith(".rows.json") === (kind === "rows"));
+      const whole = readFileSync(file!);
+      const flipped = Buffer.from(whole);
+      const middle = Math.floor(whole.length / 2);
+      flipped.writeUInt8(flipped.readUInt8(middle) ^ 1, middle);
+      const damaged = [
+        whole.subarray(0, Math.floor(whole.length / 2)),
+        flipped,
+        Buffer.from("not a cache\n{}"),
+        Buffer.alloc(0),
+      ];
+      for (const bytes of damaged) {
+        writeFileSync(file!, bytes);
+        expect(await list(args, true)).toEqual(expected);
+        expect(await isWholeCache(file!)).toBe(true); // rebuilt and written again
+      }
+    },
+    120_000,
+  );
 
   it("rebuilds when the tip it was built from is gone (status branch rewritten, old commits pruned)", async () => {
     await list([], true);
