@@ -22,28 +22,51 @@ export function assertBranchName(branch: string): void {
   if (bad) throw new GitCommandError(`invalid branch name ${JSON.stringify(branch)}`, { branch });
 }
 
+/** Where a repository's refs and objects are, and how its objects are named. */
+export interface RepositoryInfo {
+  /** The absolute git directory (the common one, for a linked work tree). */
+  gitDir: string;
+  format: "sha1" | "sha256";
+}
+
+/** Answers of repositoryInfo, by the real path asked and by the git directory found. */
+const known = new Map<string, RepositoryInfo>();
+
 /**
- * The absolute git directory that holds the refs and objects of the repository at `path`
- * (a work tree, a linked work tree or a bare repository). Never looks above `path`.
+ * The repository at `path` (a work tree, a linked work tree or a bare repository), from one
+ * `git rev-parse`; never looks above `path`. Remembered for the process: the source and the
+ * status store of one command ask for the same repository (a CLI start-up pays one process).
  */
-export async function resolveGitDir(path: string): Promise<string> {
+export async function repositoryInfo(path: string): Promise<RepositoryInfo> {
   let real: string;
   try {
     real = await realpath(path);
   } catch {
     throw new GitCommandError(`${path} does not exist`, { path });
   }
+  const remembered = known.get(real);
+  if (remembered) return remembered;
+  let lines: string[];
   try {
     const { stdout } = await runGit({
       cwd: real,
       env: { GIT_CEILING_DIRECTORIES: dirname(real) },
-      args: ["rev-parse", "--path-format=absolute", "--git-common-dir"],
+      args: ["rev-parse", "--path-format=absolute", "--git-common-dir", "--show-object-format"],
       timeoutMs: 30_000,
     });
-    return stdout.toString("utf8").trim();
+    lines = stdout.toString("utf8").trim().split("\n");
   } catch (error) {
     throw new GitCommandError(`${path} is not a git repository`, { path }, { cause: error });
   }
+  const info: RepositoryInfo = { gitDir: lines[0] ?? "", format: lines[1] === "sha256" ? "sha256" : "sha1" };
+  known.set(real, info);
+  known.set(info.gitDir, info);
+  return info;
+}
+
+/** The absolute git directory of the repository at `path` (see repositoryInfo). */
+export async function resolveGitDir(path: string): Promise<string> {
+  return (await repositoryInfo(path)).gitDir;
 }
 
 /** The commit a ref points at, or null when it does not exist. */

@@ -20,7 +20,7 @@ import {
   compareAndSwapRef,
   assertGitVersion,
   ensureBareRepository,
-  resolveGitDir,
+  repositoryInfo,
   serial,
 } from "./repository.js";
 import { runGit } from "./run-git.js";
@@ -90,16 +90,8 @@ export async function createStatusStore(options: StatusStoreOptions): Promise<St
   assertBranchName(options.branch);
   await assertGitVersion();
   if (options.remote) await ensureBareRepository(options.gitDir);
-  // Two git processes at once: where the repository is, and its object format (asked in the
-  // directory given, which git finds the same repository from); the first one's error wins.
-  const [gitDir, format] = await Promise.allSettled([
-    resolveGitDir(options.gitDir),
-    runGit({ cwd: options.gitDir, args: ["rev-parse", "--show-object-format"] }),
-  ]);
-  if (gitDir.status === "rejected") throw gitDir.reason;
-  if (format.status === "rejected") throw format.reason;
-  const sha256 = format.value.stdout.toString("utf8").trim() === "sha256";
-  return new GitStatusStore({ ...options, gitDir: gitDir.value, format: sha256 ? "sha256" : "sha1" });
+  const { gitDir, format } = await repositoryInfo(options.gitDir);
+  return new GitStatusStore({ ...options, gitDir, format });
 }
 
 /** The snapshot this store builds on; `files` is owned here (callers get copies). */
