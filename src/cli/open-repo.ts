@@ -25,28 +25,37 @@ export interface OpenInput {
   signing?: CommitSigning | null;
   /** A remote's first fetch may reuse one this recent (CLI commands: a few seconds). */
   reuseFetchMs?: number;
+  /**
+   * A local repository's two branches read through one `cat-file` process (a one-shot command:
+   * one process fewer to start). The controller keeps one each, which read side by side.
+   */
+  oneReader?: boolean;
 }
 
 /** Opens a local path in place, or a remote through a cache repository under the data directory. */
 export async function openRepository(input: OpenInput): Promise<OpenRepository> {
   const { config, log } = input;
-  const source =
+  const local =
     config.kind === "local"
       ? await createLocalSource({ path: config.repo, branch: config.branch, log })
-      : await createRemoteSource({
-          url: config.repo,
-          branch: config.branch,
-          cacheDir: join(config.dataDir, "git"),
-          credentials: config.credentials,
-          log,
-          ...(input.pollIntervalMs !== undefined ? { pollIntervalMs: input.pollIntervalMs } : {}),
-          ...(input.reuseFetchMs !== undefined ? { reuseFetchMs: input.reuseFetchMs } : {}),
-        });
+      : null;
+  const source =
+    local ??
+    (await createRemoteSource({
+      url: config.repo,
+      branch: config.branch,
+      cacheDir: join(config.dataDir, "git"),
+      credentials: config.credentials,
+      log,
+      ...(input.pollIntervalMs !== undefined ? { pollIntervalMs: input.pollIntervalMs } : {}),
+      ...(input.reuseFetchMs !== undefined ? { reuseFetchMs: input.reuseFetchMs } : {}),
+    }));
   const status = await createStatusStore({
     gitDir: source.gitDir,
     branch: config.statusBranch,
     log,
     signing: input.signing ?? null,
+    ...(input.oneReader && local ? { reader: local.reader } : {}),
     ...(config.kind === "remote"
       ? {
           remote: {

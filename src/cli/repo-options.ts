@@ -96,7 +96,7 @@ export async function withRepo(
     dataDir: flags.dataDir,
   });
   const log = createLazyLogger({ level: flags.logLevel ?? "warn" });
-  const repo = await openRepository({ config, log, reuseFetchMs: fetchReuseMs(io.env) });
+  const repo = await openRepository({ config, log, reuseFetchMs: fetchReuseMs(io.env), oneReader: true });
   try {
     await work({ config, log, source: repo.source, status: repo.status, gitDir: repo.gitDir, io });
   } catch (error) {

@@ -26,6 +26,11 @@ export interface LocalSourceOptions {
 /** A ConfigSource over a local repository; `gitDir` is where its refs and objects live. */
 export interface LocalSource extends ConfigSource {
   readonly gitDir: string;
+  /**
+   * Its `cat-file` reader (closed with the source): a one-shot command's status store reads
+   * through it too, one process for both branches (see openRepository).
+   */
+  readonly reader: CatFileReader;
 }
 
 /** Open the repository at `options.path` (fails with GitCommandError if it is not one). */
@@ -43,7 +48,7 @@ class LocalSourceImpl implements LocalSource {
   readonly gitDir: string;
   private readonly ref: string;
   private readonly log: Logger;
-  private readonly reader: CatFileReader;
+  readonly reader: CatFileReader;
   private readonly stops = new Set<() => Promise<void>>();
   /** The tip the caller last saw through fetchTip (undefined: never asked). */
   private lastTip: string | null | undefined = undefined;

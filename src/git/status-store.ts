@@ -74,6 +74,11 @@ export interface StatusStoreOptions {
   /** Sign every status commit (`--signing-key`); null or absent: unsigned. */
   signing?: CommitSigning | null;
   /**
+   * Read through this reader of the same repository instead of a process of its own (a one-shot
+   * command: one `cat-file` for both branches); whoever made it closes it.
+   */
+  reader?: CatFileReader;
+  /**
    * Changed files in one directory from which its tree is built here rather than by fast-import
    * (default MIN_CHANGES_FOR_TREE; `Infinity`: never). The commit is the same either way.
    */
@@ -123,7 +128,7 @@ class GitStatusStore implements StatusStore {
   constructor(private readonly options: ResolvedOptions) {
     this.ref = `refs/heads/${options.branch}`;
     this.log = options.log.child({ component: "git", statusBranch: options.branch });
-    this.reader = createCatFileReader({ gitDir: options.gitDir, log: this.log });
+    this.reader = options.reader ?? createCatFileReader({ gitDir: options.gitDir, log: this.log });
     this.graph = commitGraphOf({
       gitDir: options.gitDir,
       log: this.log,
@@ -178,7 +183,7 @@ class GitStatusStore implements StatusStore {
   }
 
   async close(): Promise<void> {
-    await this.once(() => this.reader.close());
+    if (!this.options.reader) await this.once(() => this.reader.close());
     await this.graph.flush();
   }
 
