@@ -52,9 +52,14 @@ const CODES: Record<Colour, string> = { green: "32", red: "31", yellow: "33", cy
 /** Paints text, or returns it as it is. */
 export type Paint = (text: string, colour: Colour | null) => string;
 
+/** True when output is coloured: only on a terminal, never with NO_COLOR (https://no-color.org) or TERM=dumb. */
+export function colourOn(io: Pick<CliIo, "stdout" | "env">): boolean {
+  return io.stdout.isTTY === true && !io.env["NO_COLOR"] && io.env["TERM"] !== "dumb";
+}
+
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function paintFor(io: Pick<CliIo, "stdout" | "env">): Paint {
-  const on = io.stdout.isTTY === true && !io.env["NO_COLOR"] && io.env["TERM"] !== "dumb";
+  const on = colourOn(io);
   return (text, colour) =>
     on && colour !== null && text !== "" ? `\x1b[${CODES[colour]}m${text}\x1b[0m` : text;
 }

@@ -90,6 +90,18 @@ export function parseTags(text: string, flag = "--tags"): Array<[string, string]
   });
 }
 
+/** True when no filter is set (every session passes). */
+export function isNoFilter(filter: SessionFilter): boolean {
+  return (
+    filter.status === null &&
+    filter.succeeded === null &&
+    filter.minAgeMs === null &&
+    filter.maxAgeMs === null &&
+    filter.tags.length === 0 &&
+    filter.nameContains === null
+  );
+}
+
 /** What the filters read of a session: a list row is one (list-rows.ts). */
 export interface FilterFields {
   name: string;

@@ -43,10 +43,7 @@ export function renderSessionList(input: SessionListInput): string {
     return renderData(problems.length === 0 ? data : { ...data, invalid: problems }, output);
   }
   const output = listed.output;
-  const rows = [
-    ...listed.page.items.map((row) => ({ name: row.name, cells: rowCells(row, input.now, output) })),
-    ...invalid.map((session) => ({ name: session.name, cells: invalidCells(session, output === "wide") })),
-  ].sort((a, b) => compareNames(a.name, b.name));
+  const rows = tableRows({ rows: listed.page.items, invalid, output, now: input.now });
   if (output === "name") return rows.map((row) => `${row.name}\n`).join("");
   return renderColumns({
     headers: output === "wide" ? WIDE_HEADERS : HEADERS,
@@ -54,6 +51,73 @@ export function renderSessionList(input: SessionListInput): string {
     paint: input.paint,
     headerLine: input.headers,
   });
+}
+
+/** The lines of a table, sorted by name: rows and invalid manifests, each with its start (AGE). */
+function tableRows(input: {
+  rows: readonly ListRow[];
+  invalid: readonly InvalidSession[];
+  output: Exclude<OutputFormat, "json" | "yaml">;
+  now: Date;
+}): Array<{ name: string; cells: Cell[]; startMs: number | null }> {
+  const { output, now } = input;
+  return [
+    ...input.rows.map((row) => ({ name: row.name, cells: rowCells(row, now, output), startMs: row.startMs })),
+    ...input.invalid.map((session) => ({
+      name: session.name,
+      cells: invalidCells(session, output === "wide"),
+      startMs: null,
+    })),
+  ].sort((a, b) => compareNames(a.name, b.name));
+}
+
+/**
+ * `sessions list` as most often typed (a table of every session, headers, no colour), split
+ * where the clock changes it: each line's cells before AGE (padded, with the separator after
+ * them), its start, and the cells after AGE. A list whose branches did not move prints this
+ * again with only the ages computed (renderTableTemplate): the same text as renderSessionList.
+ */
+export interface TableTemplate {
+  header: [string, string];
+  lines: Array<[string, number | null, string]>;
+}
+
+const AGE = HEADERS.indexOf("AGE");
+
+/** The template of the whole table of `rows` and `invalid` (see TableTemplate). Pure. */
+export function tableTemplate(input: {
+  rows: readonly ListRow[];
+  invalid: readonly InvalidSession[];
+}): TableTemplate {
+  const rows = tableRows({ ...input, output: "table", now: new Date(0) });
+  const widths = HEADERS.slice(0, AGE).map((header) => header.length);
+  for (const row of rows)
+    for (let i = 0; i < AGE; i++) widths[i] = Math.max(widths[i]!, row.cells[i]!.text.length);
+  const split = (texts: readonly string[]): [string, string] => [
+    texts
+      .slice(0, AGE)
+      .map((text, i) => `${text}${" ".repeat(widths[i]! - text.length)}  `)
+      .join(""),
+    texts.slice(AGE + 1).join("  "),
+  ];
+  return {
+    header: split(HEADERS),
+    lines: rows.map((row) => {
+      const [before, after] = split(row.cells.map((cell) => cell.text));
+      return [before, row.startMs, after];
+    }),
+  };
+}
+
+/** The table of a template at `now`. Pure. */
+export function renderTableTemplate(template: TableTemplate, now: Date): string {
+  const ages = template.lines.map(([, start]) => formatAgeOf(start, now));
+  const width = ages.reduce((most, age) => Math.max(most, age.length), "AGE".length);
+  const line = (before: string, age: string, after: string): string =>
+    `${before}${age}${" ".repeat(width - age.length)}  ${after}`.trimEnd();
+  const lines = template.lines.map(([before, , after], i) => line(before, ages[i]!, after));
+  lines.unshift(line(template.header[0], "AGE", template.header[1]));
+  return `${lines.join("\n")}\n`;
 }
 
 /** Where to look next, for people: one line per invalid manifest (stderr under a table). */

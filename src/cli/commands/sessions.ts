@@ -7,18 +7,19 @@ import type { ProblemRecord } from "../../api/index.js";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
 import { followLogs, printLogs } from "../session-logs.js";
-import { addOutputOptions, paintFor, parseOutput, type OutputFlags } from "../output-flags.js";
+import { addOutputOptions, colourOn, paintFor, parseOutput, type OutputFlags } from "../output-flags.js";
 import { parseFormatOf, renderData, renderTable } from "../output.js";
 import { errorCount, invalidSessions, problemLines } from "../problems.js";
-import { renderSessionList, type ListedPage } from "../session-list.js";
+import { renderSessionList, renderTableTemplate, type ListedPage } from "../session-list.js";
 import { addRepoOptions, withRepo, type GlobalFlags, type RepoContext } from "../repo-options.js";
 import { timelineRows } from "../history.js";
 import { readSessionHistory } from "../session-history.js";
 import { findSession } from "../session-source.js";
 import { readOneSession } from "../read-one-session.js";
-import { listRows, listSessions } from "../session-list-cache.js";
+import { defaultTable, listRows, listSessions } from "../session-list-cache.js";
 import {
   compareNames,
+  isNoFilter,
   matchesFilterFields,
   matchesSessionFilter,
   pageByName,
@@ -131,6 +132,8 @@ async function listText(input: {
 }): Promise<{ text: string; note: string }> {
   const { io, flags, filter, invalidOnly, limit } = input;
   const now = io.now();
+  const template = isDefaultTable(input) ? await defaultTable(input.context) : null;
+  if (template !== null) return { text: renderTableTemplate(template, now), note: "" };
   const { listed, problems, names } = await listedPage({ ...input, now, after: flags.after ?? null });
   const invalid = invalidSessions({ problems, recorded: names }).filter((session) =>
     invalidMatches(session.name, { filter, invalidOnly, after: flags.after }),
@@ -144,6 +147,21 @@ async function listText(input: {
     text,
     note: next !== null && listed.kind === "rows" ? `more sessions: add --after ${next}\n` : "",
   };
+}
+
+/** A bare `sessions list` (a whole table with headers, no colour): answered from its template. */
+function isDefaultTable(input: {
+  io: CliIo;
+  flags: ListFlags;
+  output: (typeof LIST_OUTPUTS)[number];
+  filter: SessionFilter;
+  invalidOnly: boolean;
+  limit: number | null;
+}): boolean {
+  const { flags } = input;
+  const whole =
+    input.limit === null && flags.after === undefined && !input.invalidOnly && isNoFilter(input.filter);
+  return whole && input.output === "table" && flags.headers !== false && !colourOn(input.io);
 }
 
 /**

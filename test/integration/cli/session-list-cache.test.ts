@@ -131,6 +131,13 @@ async function isWholeCache(file: string): Promise<boolean> {
   return (await readCacheFile(file, header.format)) !== null;
 }
 
+/** The one cache file whose name ends so (`.json`: the listing's state). */
+function cacheFile(ending: string): string {
+  const found = cacheFiles().filter((file) => /\/sessions-[^.]*(\..*)$/.exec(file)?.[1] === ending);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
 function cacheFiles(): string[] {
   const dir = join(repo.bare, "cfs-gitops");
   return readdirSync(dir).map((file) => join(dir, file));
@@ -146,39 +153,61 @@ describe("sessions list through its cache in the git directory", () => {
       }),
       { numRuns: 12 },
     );
-    expect(cacheFiles().map((file) => file.replace(/.*\/sessions-[^.]*/, ""))).toEqual([
-      ".json",
-      ".rows.json",
-    ]);
+    const kinds = cacheFiles().map((file) => file.replace(/.*\/sessions-[^.]*/, ""));
+    expect(kinds.sort()).toEqual([".json", ".rows.json", ".table.json"]);
   }, 600_000);
 
-  it("answers a table from the rows of the last answer alone while neither branch moves", async () => {
-    await list([], true);
-    const [state, rows] = cacheFiles();
-    rmSync(state!); // not read: the rows file answers
-    const text = readFileSync(rows!, "utf8");
+  /** Reads a cache file, changes its body, and writes it back whole (right header and checksum). */
+  async function doctor(file: string, change: (body: Record<string, unknown>) => unknown): Promise<void> {
+    const text = readFileSync(file, "utf8");
     const header = JSON.parse(text.slice(0, text.indexOf("\n"))) as { format: string };
-    const body = (await readCacheFile(rows!, header.format)) as { rows: unknown };
-    const decoded = rowsFromJson(body.rows)!;
-    decoded[0]!.configuration = "configuration-only-in-the-rows-file";
-    const value = { ...body, rows: rowsToJson(decoded) };
-    await writeCacheFile({ file: rows!, format: header.format, value });
-    expect((await list([], true)).stdout).toContain("configuration-only-in-the-rows-file");
+    const body = (await readCacheFile(file, header.format)) as Record<string, unknown>;
+    await writeCacheFile({ file, format: header.format, value: change(body) });
+  }
+
+  it("answers a wide table or names from the rows of the last answer alone while neither branch moves", async () => {
+    await list(["-o", "wide"], true);
+    rmSync(cacheFile(".json")); // not read: the rows file answers
+    await doctor(cacheFile(".rows.json"), (body) => {
+      const decoded = rowsFromJson(body["rows"])!;
+      decoded[0]!.configuration = "configuration-only-in-the-rows-file";
+      return { ...body, rows: rowsToJson(decoded) };
+    });
+    expect((await list(["-o", "wide"], true)).stdout).toContain("configuration-only-in-the-rows-file");
     await repo.writeStatus({ "notes/unrelated.txt": "x" }); // the status tip moves: computed again
-    const again = await list([], true);
+    const again = await list(["-o", "wide"], true);
     expect(again.stdout).not.toContain("configuration-only-in-the-rows-file");
+    expect(again).toEqual(await list(["-o", "wide"], false));
+  }, 120_000);
+
+  it("answers a bare list from the table's template alone while neither branch moves", async () => {
+    await list([], true);
+    rmSync(cacheFile(".json"));
+    rmSync(cacheFile(".rows.json"));
+    await doctor(cacheFile(".table.json"), (body) => {
+      const template = body["template"] as { lines: Array<[string, number | null, string]> };
+      template.lines[0]![2] = "layers-only-in-the-template";
+      return body;
+    });
+    expect((await list([], true)).stdout).toContain("layers-only-in-the-template");
+    expect((await list(["-o", "wide"], true)).stdout).not.toContain("layers-only-in-the-template");
+    await repo.push({ "sessions/s-z.yaml": sessionManifest("s-z") }); // the watched tip moves
+    texts.set("s-z", sessionManifest("s-z"));
+    const again = await list([], true);
+    expect(again.stdout).not.toContain("layers-only-in-the-template");
     expect(again).toEqual(await list([], false));
   }, 120_000);
 
   it.each([
     ["state", ["-o", "json"]],
     ["rows", ["-o", "wide"]],
+    ["table", []],
   ])(
     "rebuilds a truncated, damaged or foreign %s cache file and still answers right",
     async (kind, args) => {
       const expected = await list(args, false);
       await list(args, true);
-      const file = cacheFiles().find((path) => path.endsWith(".rows.json") === (kind === "rows"));
+      const file = cacheFile(kind === "state" ? ".json" : `.${kind}.json`);
       const whole = readFileSync(file!);
       const flipped = Buffer.from(whole);
       const middle = Math.floor(whole.length / 2);
