@@ -208,7 +208,7 @@ describe("sessions list through its cache in the git directory", () => {
       const expected = await list(args, false);
       await list(args, true);
       const file = cacheFile(kind === "state" ? ".json" : `.${kind}.json`);
-      const whole = readFileSync(file!);
+      const whole = readFileSync(file);
       const flipped = Buffer.from(whole);
       const middle = Math.floor(whole.length / 2);
       flipped.writeUInt8(flipped.readUInt8(middle) ^ 1, middle);
@@ -219,9 +219,9 @@ describe("sessions list through its cache in the git directory", () => {
         Buffer.alloc(0),
       ];
       for (const bytes of damaged) {
-        writeFileSync(file!, bytes);
+        writeFileSync(file, bytes);
         expect(await list(args, true)).toEqual(expected);
-        expect(await isWholeCache(file!)).toBe(true); // rebuilt and written again
+        expect(await isWholeCache(file)).toBe(true); // rebuilt and written again
       }
     },
     120_000,
