@@ -5,7 +5,6 @@
  * with the invalid manifests under their own key. Pure.
  */
 import type { SessionRecord } from "../api/index.js";
-import { formatManifestError } from "../manifest/index.js";
 import { formatAgeOf, renderColumns, type Colour, type OutputFormat, type Paint } from "./output-flags.js";
 import { pagedData, renderData } from "./output.js";
 import type { InvalidSession } from "./problems.js";
@@ -118,17 +117,6 @@ export function renderTableTemplate(template: TableTemplate, now: Date): string 
   const lines = template.lines.map(([before, , after], i) => line(before, ages[i]!, after));
   lines.unshift(line(template.header[0], "AGE", template.header[1]));
   return `${lines.join("\n")}\n`;
-}
-
-/** Where to look next, for people: one line per invalid manifest (stderr under a table). */
-export function invalidNotes(invalid: readonly InvalidSession[]): string {
-  return invalid
-    .map((session) => {
-      const first = session.errors[0];
-      const where = first ? formatManifestError(session.path, first) : session.path;
-      return `invalid: ${where}\n`;
-    })
-    .join("");
 }
 
 function rowCells(row: ListRow, now: Date, output: OutputFormat): Cell[] {
