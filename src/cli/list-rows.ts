@@ -45,25 +45,34 @@ function layerSummary(layers: SessionSummary["status"]["layers"]): string {
   return failed ? `${done}/${layers.length} (failed: ${failed.name})` : `${done}/${layers.length}`;
 }
 
-type Tags = Readonly<Record<string, string>>;
-type Text = string | null;
-type Packed = [string, string, string, Text, number | null, string, string, Text, Text, string, Tags];
+/** What a packed field may hold. */
+type Kind = "text" | "text or null" | "ms or null" | "tags";
 
-/** Rows as arrays in a fixed order (the cache's body; see rowsFromJson). */
-export function rowsToJson(rows: readonly ListRow[]): Packed[] {
-  return rows.map((r) => [
-    r.name,
-    r.status,
-    r.succeeded,
-    r.startTime,
-    r.startMs,
-    r.configuration,
-    r.target,
-    r.completionTime,
-    r.job,
-    r.layers,
-    r.tags,
-  ]);
+/** The fields of a packed row, in order, with what each may hold: both directions read this. */
+const FIELDS: ReadonlyArray<readonly [keyof ListRow, Kind]> = [
+  ["name", "text"],
+  ["status", "text"],
+  ["succeeded", "text"],
+  ["startTime", "text or null"],
+  ["startMs", "ms or null"],
+  ["configuration", "text"],
+  ["target", "text"],
+  ["completionTime", "text or null"],
+  ["job", "text or null"],
+  ["layers", "text"],
+  ["tags", "tags"],
+];
+
+const HOLDS: Record<Kind, (value: unknown) => boolean> = {
+  text: (value) => typeof value === "string",
+  "text or null": (value) => value === null || typeof value === "string",
+  "ms or null": (value) => value === null || typeof value === "number",
+  tags: (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+};
+
+/** Rows as arrays in FIELDS' order (the cache's body; see rowsFromJson). */
+export function rowsToJson(rows: readonly ListRow[]): unknown[][] {
+  return rows.map((row) => FIELDS.map(([key]) => row[key]));
 }
 
 /** The rows of rowsToJson's output; null when it is not that shape (the cache is then rebuilt). */
@@ -73,55 +82,16 @@ export function rowsFromJson(json: unknown): ListRow[] | null {
   for (let i = 0; i < json.length; i++) {
     const item: unknown = json[i];
     if (!isPacked(item)) return null;
-    const [
-      name,
-      status,
-      succeeded,
-      startTime,
-      startMs,
-      configuration,
-      target,
-      completionTime,
-      job,
-      layers,
-      tags,
-    ] = item;
-    rows[i] = {
-      name,
-      status,
-      succeeded,
-      startTime,
-      startMs,
-      configuration,
-      target,
-      completionTime,
-      job,
-      layers,
-      tags,
-    };
+    const row: Record<string, unknown> = {};
+    for (let j = 0; j < FIELDS.length; j++) row[FIELDS[j]![0]] = item[j];
+    rows[i] = row as unknown as ListRow;
   }
   return rows;
 }
 
-/** The shape rowsToJson writes (plain checks: this runs for every row of every list). */
-function isPacked(item: unknown): item is Packed {
-  if (!Array.isArray(item) || item.length !== 11) return false;
-  const tags: unknown = item[10];
-  return (
-    isText(item, [0, 1, 2, 5, 6, 9], false) &&
-    isText(item, [3, 7, 8], true) &&
-    (item[4] === null || typeof item[4] === "number") &&
-    typeof tags === "object" &&
-    tags !== null &&
-    !Array.isArray(tags)
-  );
-}
-
-/** True when every item at `at` is a string (or null, when `nullable`). */
-function isText(item: readonly unknown[], at: readonly number[], nullable: boolean): boolean {
-  for (const i of at) {
-    const value = item[i];
-    if (typeof value !== "string" && !(nullable && value === null)) return false;
-  }
+/** The shape rowsToJson writes (plain loops: this runs for every row of every list). */
+function isPacked(item: unknown): item is unknown[] {
+  if (!Array.isArray(item) || item.length !== FIELDS.length) return false;
+  for (let j = 0; j < FIELDS.length; j++) if (!HOLDS[FIELDS[j]![1]](item[j])) return false;
   return true;
 }

@@ -7,6 +7,7 @@
 import { SESSION_STATUSES, SUCCEEDED_VALUES, type SessionStatus, type Succeeded } from "../api/index.js";
 import { parseDuration } from "../plan/duration.js";
 import { CliError } from "./errors.js";
+import { parseTime } from "./output-flags.js";
 import type { SessionSummary } from "./session-summary.js";
 
 /** A parsed filter; null fields do not filter. */
@@ -135,8 +136,8 @@ export function matchesSessionFilter(record: SessionSummary, filter: SessionFilt
 
 function matchesAge(startTime: string | null, filter: SessionFilter, now: Date): boolean {
   if (filter.minAgeMs === null && filter.maxAgeMs === null) return true;
-  const started = Date.parse(startTime ?? "");
-  if (Number.isNaN(started)) return false;
+  const started = parseTime(startTime);
+  if (started === null) return false;
   const age = now.getTime() - started;
   if (filter.minAgeMs !== null && age < filter.minAgeMs) return false;
   return filter.maxAgeMs === null || age <= filter.maxAgeMs;

@@ -103,14 +103,14 @@ export interface ListedRows {
 export async function listRows(context: ListContext, at?: Tips): Promise<ListedRows> {
   if (cacheOff(context)) return rowsOf(await listSessions(context));
   const tips = at ?? (await readTips(context));
-  const file = listCacheFile(context, "rows");
-  const format = formatOf(context);
-  const kept = rowsAt(await readCacheFile(file, format), tips);
-  if (kept !== null) return kept;
-  const listed = rowsOf(await listSessionsCached(context, tips));
-  const value = { ...tips, rows: rowsToJson(listed.rows), problems: listed.problems };
-  await writeCacheFile({ file, format, value });
-  return listed;
+  return keptAnswer({
+    context,
+    kind: "rows",
+    tips,
+    compute: async () => rowsOf(await listSessionsCached(context, tips)),
+    encode: (listed) => ({ rows: rowsToJson(listed.rows), problems: listed.problems }),
+    decode: rowsFrom,
+  });
 }
 
 /**
@@ -122,13 +122,38 @@ export async function listRows(context: ListContext, at?: Tips): Promise<ListedR
 export async function defaultTable(context: ListContext): Promise<TableTemplate | null> {
   if (cacheOff(context)) return null;
   const tips = await readTips(context);
-  const file = listCacheFile(context, "table");
+  return keptAnswer({
+    context,
+    kind: "table",
+    tips,
+    compute: async () => templateOf(await listRows(context, tips)),
+    encode: (template) => ({ template }),
+    decode: (json) => templateFrom(json["template"]),
+  });
+}
+
+/**
+ * An answer kept in its cache file with the two tips it was computed at: read back while they
+ * are the tips now (and the body decodes), else computed and kept for the next list.
+ */
+async function keptAnswer<T>(input: {
+  context: ListContext;
+  kind: "rows" | "table";
+  tips: Tips;
+  compute: () => Promise<T>;
+  encode: (value: T) => Record<string, unknown>;
+  decode: (json: Record<string, unknown>) => T | null;
+}): Promise<T> {
+  const { context, tips } = input;
+  const file = listCacheFile(context, input.kind);
   const format = formatOf(context);
-  const kept = templateAt(await readCacheFile(file, format), tips);
+  const json = (await readCacheFile(file, format)) as Record<string, unknown> | null;
+  const atTips = json !== null && typeof json === "object" && json["status"] === tips.status;
+  const kept = atTips && json["watched"] === tips.watched ? input.decode(json) : null;
   if (kept !== null) return kept;
-  const template = templateOf(await listRows(context, tips));
-  await writeCacheFile({ file, format, value: { ...tips, template } });
-  return template;
+  const value = await input.compute();
+  await writeCacheFile({ file, format, value: { ...tips, ...input.encode(value) } });
+  return value;
 }
 
 function templateOf(listed: ListedRows): TableTemplate {
@@ -139,17 +164,9 @@ function templateOf(listed: ListedRows): TableTemplate {
   });
 }
 
-/** The kept template when it was made at `tips` and has the shape written; null otherwise. */
-function templateAt(body: unknown, tips: Tips): TableTemplate | null {
-  const json = body as Partial<Record<"status" | "watched" | "template", unknown>> | null;
-  if (
-    json === null ||
-    typeof json !== "object" ||
-    json.status !== tips.status ||
-    json.watched !== tips.watched
-  )
-    return null;
-  const template = json.template as Partial<TableTemplate> | null;
+/** The kept template when it has the shape written; null otherwise. */
+function templateFrom(body: unknown): TableTemplate | null {
+  const template = body as Partial<TableTemplate> | null;
   if (template === null || typeof template !== "object" || !isTemplateLine(template.header, false))
     return null;
   const lines = template.lines;
@@ -174,14 +191,11 @@ function rowsOf(listed: ListedSessions): ListedRows {
   return { rows: listed.sessions.map(listRowOf), problems: listed.problems };
 }
 
-/** The kept rows when they were computed at `tips`; null otherwise (or when the body is not theirs). */
-function rowsAt(body: unknown, tips: Tips): ListedRows | null {
-  const json = body as Partial<Record<"status" | "watched" | "rows" | "problems", unknown>> | null;
-  if (json === null || typeof json !== "object") return null;
-  if (json.status !== tips.status || json.watched !== tips.watched || !Array.isArray(json.problems))
-    return null;
-  const rows = rowsFromJson(json.rows);
-  return rows === null ? null : { rows, problems: json.problems as ProblemRecord[] };
+/** The kept rows and problems when the body has the shape written; null otherwise. */
+function rowsFrom(json: Record<string, unknown>): ListedRows | null {
+  const problems = json["problems"];
+  const rows = Array.isArray(problems) ? rowsFromJson(json["rows"]) : null;
+  return rows === null ? null : { rows, problems: problems as ProblemRecord[] };
 }
 
 /** Where the caches of these branches live: the listing's state, the rows and the table of its last answer. */

@@ -120,8 +120,8 @@ Examples:
   });
 }
 
-/** One rendering of `sessions list`, and the note for stderr (more pages). */
-async function listText(input: {
+/** One `sessions list` as asked: the repository, the flags and what was parsed of them. */
+interface ListRequest {
   context: RepoContext;
   io: CliIo;
   flags: ListFlags;
@@ -129,12 +129,15 @@ async function listText(input: {
   filter: SessionFilter;
   invalidOnly: boolean;
   limit: number | null;
-}): Promise<{ text: string; note: string }> {
+}
+
+/** One rendering of `sessions list`, and the note for stderr (more pages). */
+async function listText(input: ListRequest): Promise<{ text: string; note: string }> {
   const { io, flags, filter, invalidOnly, limit } = input;
   const now = io.now();
   const template = isDefaultTable(input) ? await defaultTable(input.context) : null;
   if (template !== null) return { text: renderTableTemplate(template, now), note: "" };
-  const { listed, problems, names } = await listedPage({ ...input, now, after: flags.after ?? null });
+  const { listed, problems, names } = await listedPage({ ...input, now });
   const invalid = invalidSessions({ problems, recorded: names }).filter((session) =>
     invalidMatches(session.name, { filter, invalidOnly, after: flags.after }),
   );
@@ -150,14 +153,7 @@ async function listText(input: {
 }
 
 /** A bare `sessions list` (a whole table with headers, no colour): answered from its template. */
-function isDefaultTable(input: {
-  io: CliIo;
-  flags: ListFlags;
-  output: (typeof LIST_OUTPUTS)[number];
-  filter: SessionFilter;
-  invalidOnly: boolean;
-  limit: number | null;
-}): boolean {
+function isDefaultTable(input: ListRequest): boolean {
   const { flags } = input;
   const whole =
     input.limit === null && flags.after === undefined && !input.invalidOnly && isNoFilter(input.filter);
@@ -169,17 +165,11 @@ function isDefaultTable(input: {
  * tables and names only rows, which a list whose branches did not move reads from its answer
  * cache (listRows).
  */
-async function listedPage(input: {
-  context: RepoContext;
-  output: (typeof LIST_OUTPUTS)[number];
-  filter: SessionFilter;
-  invalidOnly: boolean;
-  limit: number | null;
-  after: string | null;
-  now: Date;
-}): Promise<{ listed: ListedPage; problems: ProblemRecord[]; names: Set<string> }> {
+async function listedPage(
+  input: ListRequest & { now: Date },
+): Promise<{ listed: ListedPage; problems: ProblemRecord[]; names: Set<string> }> {
   const { context, output, filter, invalidOnly, now } = input;
-  const paging = { limit: input.limit, after: input.after };
+  const paging = { limit: input.limit, after: input.flags.after ?? null };
   if (output === "json" || output === "yaml") {
     const all = await listSessions(context);
     const matching = invalidOnly ? [] : all.sessions.filter((r) => matchesSessionFilter(r, filter, now));
