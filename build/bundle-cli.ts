@@ -8,30 +8,95 @@
  * (`chunks/meta.json`) says which source module is in which chunk; test/e2e/cli-module-loading
  * reads it. Runs after `tsc` (`npm run build`).
  */
-import { build } from "esbuild";
-import { rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { build, type BuildOptions, type Plugin } from "esbuild";
+import { randomBytes } from "node:crypto";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const cliDir = join(root, "dist", "src", "cli");
 const chunksDir = join(cliDir, "chunks");
 
-await rm(chunksDir, { recursive: true, force: true }); // the chunks of an older build
-const result = await build({
+const manifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
+  dependencies: Record<string, string>;
+};
+const external = Object.keys(manifest.dependencies)
+  .filter((name) => name !== "commander")
+  .flatMap((name) => [name, `${name}/*`]);
+// One id for the whole build: caches stamped by one of its files are read by the others.
+const buildId = `${Date.now().toString(36)}.${randomBytes(4).toString("hex")}`;
+const common = {
   absWorkingDir: root,
+  define: { __CFS_GITOPS_BUILD__: JSON.stringify(buildId) },
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  external,
+  // commander is CommonJS: bundled into an ES module, its require() of node: modules needs this.
+  banner: {
+    js: 'import { createRequire as __cfsCreateRequire } from "node:module"; const require = __cfsCreateRequire(import.meta.url);',
+  },
+  sourcemap: true,
+  metafile: true,
+  logLevel: "warning",
+} satisfies BuildOptions;
+
+await rm(chunksDir, { recursive: true, force: true }); // the chunks of an older build
+const cli = await build({
+  ...common,
   entryPoints: { main: join(cliDir, "main.js") },
   outdir: cliDir,
   entryNames: "[name]",
   chunkNames: "chunks/[name]-[hash]",
   allowOverwrite: true,
-  bundle: true,
   splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  packages: "external",
-  sourcemap: true,
-  metafile: true,
-  logLevel: "warning",
+  plugins: [apart("quick.js")],
 });
-await writeFile(join(chunksDir, "meta.json"), JSON.stringify(result.metafile));
+// quick.ts answers before anything else loads: one file, not the forty chunks its modules are
+// shared in. What it imports only now and then (a list computed anew, the parser) stays outside,
+// loaded from tsc's files when it is needed.
+const quickFile = join(cliDir, "quick.js");
+const quick = await build({
+  ...common,
+  entryPoints: [quickFile],
+  outfile: quickFile,
+  allowOverwrite: true,
+  plugins: [dynamicImportsApart()],
+});
+const inputs = { ...cli.metafile.inputs, ...quick.metafile.inputs };
+await writeFile(
+  join(chunksDir, "meta.json"),
+  JSON.stringify({ inputs, outputs: { ...cli.metafile.outputs, ...quick.metafile.outputs } }),
+);
+
+/** Leaves `file` (next to main.js, which imports it) out of the bundle: it is built on its own. */
+function apart(file: string): Plugin {
+  return {
+    name: "apart",
+    setup(on) {
+      on.onResolve({ filter: new RegExp(`^\\./${file.replace(".", "\\.")}$`) }, (args) =>
+        resolve(args.resolveDir, args.path) === join(cliDir, file)
+          ? { path: `./${file}`, external: true }
+          : undefined,
+      );
+    },
+  };
+}
+
+/**
+ * Keeps the dynamic imports of the modules quick.ts loads as imports of tsc's files, by their
+ * path from cliDir (quick.ts's own are bundled: they are what it runs).
+ */
+function dynamicImportsApart(): Plugin {
+  return {
+    name: "dynamic-imports-apart",
+    setup(on) {
+      on.onResolve({ filter: /^\./ }, (args) => {
+        if (args.kind !== "dynamic-import" || args.importer === quickFile) return undefined;
+        const path = relative(cliDir, resolve(args.resolveDir, args.path));
+        return { path: path.startsWith(".") ? path : `./${path}`, external: true };
+      });
+    },
+  };
+}

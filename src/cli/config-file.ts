@@ -9,7 +9,7 @@ import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { yaml } from "../manifest/yaml-library.js";
-import { ConfigError } from "./config.js";
+import { ConfigError } from "./config-error.js";
 
 /** The file keys and the environment variable each one stands in for. */
 export const CONFIG_FILE_KEYS = {

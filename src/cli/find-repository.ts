@@ -1,12 +1,11 @@
 /**
  * The repository a command works on when `--repo` names none, found the way git finds it: the
  * nearest folder, from the current one upwards, holding `.git` (a folder, or a file in a linked
- * work tree or submodule). And, for a work tree, the remote it follows: its branch's upstream
- * remote, else `origin`.
+ * work tree or submodule). Files only, no git process (clone-remote.ts asks git for a work
+ * tree's remote).
  */
-import { existsSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { runGit } from "../git/run-git.js";
+import { existsSync, realpathSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 
 /** The work tree (or bare repository) at or above `start`; null when there is none. */
 export function findRepository(start: string): string | null {
@@ -22,38 +21,18 @@ function isBareRepository(dir: string): boolean {
   return ["HEAD", "objects", "refs"].every((name) => existsSync(join(dir, name)));
 }
 
-/** The remote a clone follows. */
-export interface CloneRemote {
-  /** The remote's name (`origin`). */
-  name: string;
-  /** Its fetch URL as git would use it (`url.<base>.insteadOf` applied); a path is absolute. */
-  url: string;
-}
-
 /**
- * The remote of a work tree: the checked-out branch's upstream remote, else `origin`; null for a
- * bare repository (it is served, not worked in) or a work tree without that remote.
+ * The git directory of `path` when it is plainly a bare repository (the usual `--repo
+ * /srv/site.git`): looks like one, has no `.git` and is no linked work tree's (no `commondir`).
+ * Its real path, as `git rev-parse --git-common-dir` would say, found without starting git; null
+ * when it is not that plain (then ask git).
  */
-export async function findCloneRemote(path: string): Promise<CloneRemote | null> {
-  const head = await git(path, ["rev-parse", "--is-bare-repository", "--show-toplevel"]);
-  const [bare, top] = head.split("\n");
-  if (bare !== "false" || !top) return null;
-  const branch = await git(path, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
-  const upstream = branch === "" ? "" : await git(path, ["config", "--get", `branch.${branch}.remote`]);
-  const name = upstream !== "" && upstream !== "." ? upstream : "origin";
-  const names = (await git(path, ["remote"])).split("\n");
-  if (!names.includes(name)) return null;
-  const url = await git(path, ["ls-remote", "--get-url", name]);
-  return { name, url: absoluteRemote(url, top) };
-}
-
-/** A remote given as a relative path is relative to the work tree, as git reads it there. */
-function absoluteRemote(url: string, top: string): string {
-  if (url.includes("://") || isAbsolute(url) || /^[^/]+:/.test(url)) return url;
-  return resolve(top, url);
-}
-
-async function git(cwd: string, args: string[]): Promise<string> {
-  const { stdout } = await runGit({ cwd, args, okExitCodes: [1, 2, 128] });
-  return stdout.toString("utf8").trim();
+export function plainBareGitDir(path: string): string | null {
+  if (existsSync(join(path, ".git")) || existsSync(join(path, "commondir")) || !isBareRepository(path))
+    return null;
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
 }

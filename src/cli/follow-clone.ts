@@ -7,8 +7,8 @@ import { splitUrlCredentials } from "../git/credentials.js";
 import { GitAuthError, GitFetchError } from "../git/errors.js";
 import { redactUrl } from "../git/scrub-secrets.js";
 import { CliError } from "./errors.js";
-import { defaultDataDir, type RepoConfig } from "./config.js";
-import { findCloneRemote } from "./find-repository.js";
+import { defaultDataDir, type RepoConfig } from "./repo-settings.js";
+import { findCloneRemote } from "./clone-remote.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 

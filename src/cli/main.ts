@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 /**
  * The `cfs-gitops` command. Only this small module loads before the command line is read:
- * `--version` answers from here, and everything else loads the program (run-cli.ts), which in
- * turn loads only the command that runs (command-table.ts). Tests run commands in-process
- * through `runCli`.
+ * `--version` answers from here, and runCli (run-cli.ts) loads what the command needs: a
+ * cache's answer (quick.ts), else the parser and only the command that runs (program.ts,
+ * command-table.ts). Tests run commands in-process through `runCli`.
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { enableCompileCache } from "./compile-cache.js";
+import { snapshotEnvironment } from "./environment.js";
+import { runCli } from "./run-cli.js";
 import { VERSION } from "./version.js";
 
 function isEntryPoint(): boolean {
@@ -27,12 +30,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const { enableCompileCache } = await import("./compile-cache.js");
   enableCompileCache(); // before the command's modules load (see compile-cache.ts)
-  const [{ snapshotEnvironment }, { runCli }] = await Promise.all([
-    import("./environment.js"),
-    import("./run-cli.js"),
-  ]);
   snapshotEnvironment();
   // `cfs-gitops sessions list | head`: a reader that stops early ends the output quietly.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {

@@ -6,7 +6,7 @@ import { createRemoteSource } from "../git/remote-source.js";
 import { createStatusStore } from "../git/status-store.js";
 import type { CommitSigning } from "../git/sign-commit.js";
 import type { ConfigSource, StatusStore } from "../git/types.js";
-import type { RepoConfig } from "./config.js";
+import type { RepoConfig } from "./repo-settings.js";
 
 /** An open repository; `close` releases its git processes and watchers. */
 export interface OpenRepository {

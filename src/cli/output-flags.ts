@@ -30,6 +30,9 @@ export function addOutputOptions(
   return command;
 }
 
+/** The outputs of `sessions describe` (json, the default, as cray prints). */
+export const DESCRIBE_OUTPUTS = ["json", "yaml"] as const;
+
 /** The chosen output among `allowed` (the first is the default); exit code 2 otherwise. */
 export function parseOutput<T extends string>(flags: OutputFlags, allowed: readonly T[]): T {
   if (flags.output !== undefined && flags.format !== undefined && flags.output !== flags.format)
@@ -91,6 +94,10 @@ export function renderColumns(input: {
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
 
+const HOUR = 3_600;
+const DAY = 86_400;
+const YEAR = 365 * DAY;
+
 /** kubectl's AGE: `45s`, `12m`, `5h`, `3d`, `2y` (the largest unit that fits); `-` when unknown. */
 export function formatAge(since: string | null, now: Date): string {
   return formatAgeOf(parseTime(since), now);
@@ -102,16 +109,13 @@ export function parseTime(text: string | null): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
-/** formatAge of a time already parsed (parseTime). */
+/** formatAge of a time already parsed (parseTime). A list computes 10,000 of them: plain arithmetic. */
 export function formatAgeOf(start: number | null, now: Date): string {
   if (start === null) return "-";
   const seconds = Math.max(0, Math.floor((now.getTime() - start) / 1000));
-  const units: Array<[number, string]> = [
-    [365 * 86_400, "y"],
-    [86_400, "d"],
-    [3_600, "h"],
-    [60, "m"],
-  ];
-  for (const [size, unit] of units) if (seconds >= size) return `${Math.floor(seconds / size)}${unit}`;
+  if (seconds >= YEAR) return `${Math.floor(seconds / YEAR)}y`;
+  if (seconds >= DAY) return `${Math.floor(seconds / DAY)}d`;
+  if (seconds >= HOUR) return `${Math.floor(seconds / HOUR)}h`;
+  if (seconds >= 60) return `${Math.floor(seconds / 60)}m`;
   return `${seconds}s`;
 }

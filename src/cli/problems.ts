@@ -6,8 +6,8 @@
  * replaces it.
  */
 import { manifestStem, type ManifestError, type ProblemRecord } from "../api/index.js";
-import { formatManifestError } from "../manifest/index.js";
-import { isManifestPath } from "./repo-tree.js";
+import { formatManifestError } from "../manifest/format-manifest-error.js";
+import { isManifestPath } from "./manifest-path.js";
 import type { LoadedSessions } from "./session-source.js";
 import type { StatusReader } from "./status-reader.js";
 

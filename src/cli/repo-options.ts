@@ -1,16 +1,16 @@
 /** The repository options every repository command takes, and opening the repository they name. */
-import { isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { ConfigSource, StatusStore } from "../git/types.js";
 import { parseDuration } from "../plan/duration.js";
-import { ConfigError, resolveRepoConfig, type RepoConfig, type RepoFlags } from "./config.js";
+import { ConfigError } from "./config-error.js";
+import type { RepoConfig, RepoFlags } from "./repo-settings.js";
 import { withConfigFile } from "./config-file.js";
 import { processIo, type CliIo } from "./io.js";
 import { createLazyLogger } from "./lazy-logger.js";
 import { openRepository } from "./open-repo.js";
 import { explainClone, followClone } from "./follow-clone.js";
-import { findRepository } from "./find-repository.js";
+import { resolveCliRepoConfig } from "./repo-config.js";
 
 /** Flags shared by repository commands. */
 export interface GlobalFlags extends RepoFlags {
@@ -58,31 +58,6 @@ export interface RepoContext {
   /** The repository's git directory (local), or the bare cache of a remote. */
   gitDir: string;
   io: CliIo;
-}
-
-/**
- * The repository configuration from flags, environment and config file (in that order of
- * precedence), else the repository the command's folder is in (as git finds it); a relative
- * `--repo` is relative to the command's folder.
- */
-export function resolveCliRepoConfig(flags: RepoFlags, io: CliIo): Readonly<RepoConfig> {
-  const env = withConfigFile({ cwd: io.cwd, env: io.env });
-  const local = (path: string | undefined): string | undefined =>
-    path === undefined || /^[a-z][a-z0-9+.-]*:\/\//i.test(path) || isAbsolute(path)
-      ? path
-      : resolve(io.cwd, path);
-  const repo = local(flags.repo ?? (env.CFS_GITOPS_REPO ? undefined : (findRepository(io.cwd) ?? undefined)));
-  const dataDir = local(flags.dataDir);
-  const credentials = local(flags.gitCredentialsFile);
-  return resolveRepoConfig(
-    {
-      ...flags,
-      ...(repo === undefined ? {} : { repo }),
-      ...(dataDir === undefined ? {} : { dataDir }),
-      ...(credentials === undefined ? {} : { gitCredentialsFile: credentials }),
-    },
-    env,
-  );
 }
 
 /** Opens the repository named by the flags, runs `work`, and always releases it. */

@@ -3,14 +3,13 @@
  * way the controller does, optionally with proposed changes laid over them: what the write commands
  * validate against, and what `diff` compares.
  */
-import { KIND_DIRS, kindOfPath, MAX_MANIFEST_BYTES, type DirKind } from "../api/index.js";
+import { KIND_DIRS, MAX_MANIFEST_BYTES, type DirKind } from "../api/index.js";
+import { isManifestPath } from "./manifest-path.js";
 import type { ChangedFile, ConfigSource } from "../git/types.js";
-import {
-  formatManifestError,
-  isRegularFileMode,
-  locateManifestPointer,
-  parseManifest,
-} from "../manifest/index.js";
+import { isRegularFileMode } from "../manifest/file-mode.js";
+import { formatManifestError } from "../manifest/format-manifest-error.js";
+import { locateManifestPointer } from "../manifest/locate-manifest-pointer.js";
+import type { parseManifest } from "../manifest/parse-manifest.js";
 import { assembleDesired } from "../plan/desired.js";
 import type { DesiredState, RepoFile } from "../plan/index.js";
 import { mayStayUnread } from "../controller/source-state.js";
@@ -65,6 +64,7 @@ export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTr
   );
   const kept = unread.size === 0 ? present : present.filter((entry) => !unread.has(entry));
   const known = await readKept({ source: input.source, kept, cache: input.cache ?? sharedParseCache });
+  const proposed = await parseOverlay(overlay);
   const blobs = new Map<string, string>();
   const texts = new Map<string, string>();
   const files: RepoFile[] = [];
@@ -75,9 +75,7 @@ export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTr
   };
   for (const [i, entry] of kept.entries()) add(entry.path, entry.oid ?? "", known[i]!);
   for (const entry of unread) blobs.set(entry.path, entry.oid ?? "");
-  for (const [path, content] of overlay) {
-    if (content !== null) add(path, PROPOSED_BLOB, parseFile({ path, bytes: content, mode: "100644" }));
-  }
+  for (const [path, manifest] of proposed) add(path, PROPOSED_BLOB, manifest);
   const desired = assembleDesired({
     commit: input.commit,
     files,
@@ -87,6 +85,18 @@ export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTr
   });
   const replaced = new Set(entries.filter((entry) => overlay.has(entry.path)).map((entry) => entry.path));
   return { commit: input.commit, blobs, replaced, texts, files, desired };
+}
+
+/** The text and parse of each file the overlay adds or changes. */
+async function parseOverlay(
+  overlay: ReadonlyMap<string, Buffer | null>,
+): Promise<Map<string, CachedManifest>> {
+  const parse = overlay.size === 0 ? null : await loadParser();
+  const out = new Map<string, CachedManifest>();
+  for (const [path, content] of overlay)
+    if (content !== null && parse !== null)
+      out.set(path, parseFile(parse, { path, bytes: content, mode: "100644" }));
+  return out;
 }
 
 /** The text and parse of each of `kept`, in order: from the cache, else read (together) and parsed. */
@@ -105,30 +115,37 @@ async function readKept(input: {
     return key === null ? undefined : cache.get(key);
   });
   const missing = kept.filter((entry, i) => cached[i] === undefined && keyOf(entry) !== null);
-  const read = await input.source.readBlobs(
-    missing.map((entry) => entry.oid ?? ""),
-    MAX_MANIFEST_BYTES,
-  );
+  const [read, parse] = await Promise.all([
+    input.source.readBlobs(
+      missing.map((entry) => entry.oid ?? ""),
+      MAX_MANIFEST_BYTES,
+    ),
+    cached.every((hit) => hit !== undefined) ? null : loadParser(),
+  ]);
+  if (parse === null) return cached.flatMap((hit) => (hit === undefined ? [] : [hit])); // all kept
   return kept.map((entry, i) => {
     const hit = cached[i];
     if (hit !== undefined) return hit;
     const blob = entry.oid === null ? undefined : read.get(entry.oid);
     const bytes = isRegularFileMode(entry.mode) ? (blob?.data ?? null) : new Uint8Array();
-    const parsed = parseFile({ path: entry.path, bytes, mode: entry.mode, ...sizeOf(blob) });
+    const parsed = parseFile(parse, { path: entry.path, bytes, mode: entry.mode, ...sizeOf(blob) });
     const key = keyOf(entry);
     if (key !== null && blob !== undefined) cache.set(key, parsed);
     return parsed;
   });
 }
 
-function parseFile(file: {
-  path: string;
-  bytes: Uint8Array | null;
-  size?: number;
-  mode: string;
-}): CachedManifest {
+/** The parser (and the schemas and YAML library it loads): only when a file is to be parsed. */
+function loadParser(): Promise<typeof parseManifest> {
+  return import("../manifest/parse-manifest.js").then((module) => module.parseManifest);
+}
+
+function parseFile(
+  parse: typeof parseManifest,
+  file: { path: string; bytes: Uint8Array | null; size?: number; mode: string },
+): CachedManifest {
   const text = file.bytes === null ? "" : Buffer.from(file.bytes).toString("utf8");
-  const parsed = parseManifest({ path: file.path, bytes: file.bytes, mode: file.mode, ...sizeOf(file) });
+  const parsed = parse({ path: file.path, bytes: file.bytes, mode: file.mode, ...sizeOf(file) });
   return { text, parsed };
 }
 
@@ -155,11 +172,6 @@ export function configurationProblem(tree: ManifestTree, name: string): string |
   const [path] = configurationManifestPaths(tree, name);
   const first = path === undefined ? undefined : tree.desired.problems.get(path)?.errors[0];
   return path === undefined || first === undefined ? null : formatManifestError(path, first);
-}
-
-/** Paths the controller reads: manifests, and anything odd under sessions/ (it reports those as problems). */
-export function isManifestPath(path: string): boolean {
-  return kindOfPath(path) !== null || (path.startsWith("sessions/") && /\.ya?ml$/.test(path));
 }
 
 function sizeOf(blob: { size?: number } | undefined): { size?: number } {

@@ -15,29 +15,17 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  sessionNameOfRecordPath,
-  type ExpiredRecord,
-  type ProblemRecord,
-  type SessionRecord,
-} from "../api/index.js";
-import type { ChangedFile } from "../git/types.js";
-import type { ParsedFile } from "../plan/index.js";
+import type { ProblemRecord, SessionRecord } from "../api/index.js";
+import { readBranchFromFiles } from "../git/ref-files.js";
 import { readCacheFile, writeCacheFile } from "./cache-file.js";
 import { listRowOf, rowsFromJson, rowsToJson, type ListRow } from "./list-rows.js";
-import { tableTemplate, type TableTemplate } from "./session-list.js";
-import { ManifestParseCache, type CachedManifest } from "./manifest-parse-cache.js";
-import { invalidSessions, mergeProblems, problemsOf } from "./problems.js";
+import { isTableTemplate, tableTemplate, type TableTemplate } from "./session-list.js";
+import { invalidSessions } from "./problems.js";
 import type { RepoContext } from "./repo-options.js";
-import { isManifestPath, readManifestTree, type ManifestTree } from "./repo-tree.js";
-import { compareNames } from "./session-filters.js";
-import { summarizeSession, type SessionSummary } from "./session-summary.js";
-import { sessionViews } from "./session-view.js";
-import { settledSessions } from "./settled-sessions.js";
-import { loadSessions } from "./session-source.js";
+import type { SessionSummary } from "./session-summary.js";
 
 /** Bump when what the cache holds, or how a manifest or record is read, changes. */
-export const LIST_CACHE_FORMAT = 1;
+export const LIST_CACHE_FORMAT = 2;
 
 /** The sessions and problems `sessions list` shows. */
 export interface ListedSessions {
@@ -48,34 +36,13 @@ export interface ListedSessions {
   whole(items: readonly SessionSummary[]): Promise<SessionRecord[]>;
 }
 
-type ListContext = Pick<RepoContext, "source" | "status" | "gitDir" | "io"> & {
-  config: Pick<RepoContext["config"], "branch" | "statusBranch">;
+export type ListContext = Pick<RepoContext, "source" | "status" | "gitDir" | "io"> & {
+  config: Pick<RepoContext["config"], "branch" | "statusBranch" | "kind">;
 };
 
-interface Tips {
+export interface Tips {
   status: string | null;
   watched: string | null;
-}
-
-interface Kept<T> {
-  blob: string;
-  value: T;
-}
-
-interface ManifestEntry {
-  blob: string;
-  mode: string;
-  parse: CachedManifest | null;
-}
-
-/** What the cache holds (see the module comment). */
-interface ListState {
-  statusTip: string | null;
-  watchedTip: string | null;
-  records: Map<string, Kept<SessionSummary>>;
-  expired: Map<string, Kept<ExpiredRecord>>;
-  problems: Map<string, Kept<ProblemRecord>>;
-  manifests: Map<string, ManifestEntry>;
 }
 
 /**
@@ -83,10 +50,8 @@ interface ListState {
  * every record and manifest (the answer is the same; the switch is for comparing and debugging).
  */
 export async function listSessions(context: ListContext): Promise<ListedSessions> {
-  if (!cacheOff(context)) return listSessionsCached(context);
-  const loaded = await loadSessions(context);
-  const problems = await problemsOf(loaded);
-  return { sessions: loaded.sessions, problems, whole: (items) => Promise.resolve(items as SessionRecord[]) };
+  const state = await import("./session-list-state.js"); // parsing and git diffs: only when used
+  return cacheOff(context) ? state.listSessionsUncached(context) : state.listSessionsCached(context);
 }
 
 /** The rows and problems `sessions list` prints as a table or as names. */
@@ -102,12 +67,14 @@ export interface ListedRows {
  */
 export async function listRows(context: ListContext, at?: Tips): Promise<ListedRows> {
   if (cacheOff(context)) return rowsOf(await listSessions(context));
-  const tips = at ?? (await readTips(context));
   return keptAnswer({
     context,
     kind: "rows",
-    tips,
-    compute: async () => rowsOf(await listSessionsCached(context, tips)),
+    ...(at === undefined ? {} : { tips: at }),
+    compute: async (tips) => {
+      const { listSessionsCached } = await import("./session-list-state.js");
+      return rowsOf(await listSessionsCached(context, tips));
+    },
     encode: (listed) => ({ rows: rowsToJson(listed.rows), problems: listed.problems }),
     decode: rowsFrom,
   });
@@ -116,47 +83,94 @@ export async function listRows(context: ListContext, at?: Tips): Promise<ListedR
 /**
  * The template of the table a bare `sessions list` prints (session-list.ts), kept in a third file
  * stamped with the two tips: while neither branch moves, that list reads only this file (0.9 MB
- * for 10,000 sessions) and computes the ages. Null with CFS_GITOPS_LIST_CACHE=off: the table is
- * then rendered from rows, as every other list (and tests compare the two byte for byte).
+ * for 10,000 sessions) and computes the ages. Null with CFS_GITOPS_LIST_CACHE=off, or when the
+ * table has no template (tableTemplate): it is then rendered from rows, as every other list (and
+ * tests compare the two byte for byte).
  */
 export async function defaultTable(context: ListContext): Promise<TableTemplate | null> {
   if (cacheOff(context)) return null;
-  const tips = await readTips(context);
   return keptAnswer({
     context,
     kind: "table",
-    tips,
-    compute: async () => templateOf(await listRows(context, tips)),
+    compute: async (tips) => templateOf(await listRows(context, tips)),
     encode: (template) => ({ template }),
-    decode: (json) => templateFrom(json["template"]),
+    decode: templateFrom,
   });
 }
 
 /**
  * An answer kept in its cache file with the two tips it was computed at: read back while they
- * are the tips now (and the body decodes), else computed and kept for the next list.
+ * are the tips now (and the body decodes), else computed at the tips now (`tips`, or read) and
+ * kept for the next list. A local repository's ref files are asked first: when they still name
+ * the kept tips, no git process starts (ref-files.ts).
  */
 async function keptAnswer<T>(input: {
   context: ListContext;
   kind: "rows" | "table";
-  tips: Tips;
-  compute: () => Promise<T>;
+  tips?: Tips;
+  compute: (tips: Tips) => Promise<T>;
   encode: (value: T) => Record<string, unknown>;
-  decode: (json: Record<string, unknown>) => T | null;
+  /** The kept answer; undefined when the body is not one. */
+  decode: (json: Record<string, unknown>) => T | undefined;
 }): Promise<T> {
-  const { context, tips } = input;
-  const file = listCacheFile(context, input.kind);
-  const format = formatOf(context);
-  const json = (await readCacheFile(file, format)) as Record<string, unknown> | null;
-  const atTips = json !== null && typeof json === "object" && json["status"] === tips.status;
-  const kept = atTips && json["watched"] === tips.watched ? input.decode(json) : null;
-  if (kept !== null) return kept;
-  const value = await input.compute();
-  await writeCacheFile({ file, format, value: { ...tips, ...input.encode(value) } });
+  const { context } = input;
+  const kept = await readKept(context, input.kind);
+  const keptAt = (tips: Tips | null): T | undefined => {
+    const json = kept.at(tips);
+    return json === undefined ? undefined : input.decode(json);
+  };
+  const unchanged = input.tips === undefined ? keptAt(await tipsFromRefFiles(context)) : undefined;
+  if (unchanged !== undefined) return unchanged;
+  const tips = input.tips ?? (await readTips(context));
+  const known = keptAt(tips);
+  if (known !== undefined) return known;
+  const value = await input.compute(tips);
+  await writeCacheFile({ file: kept.file, format: kept.format, value: { ...tips, ...input.encode(value) } });
   return value;
 }
 
-function templateOf(listed: ListedRows): TableTemplate {
+/** What a kept answer needs of the command: where the repository is and how it is configured. */
+type KeptContext = Pick<ListContext, "gitDir" | "io" | "config">;
+
+/** A kept answer's file, and its body when it was computed at `tips` (undefined otherwise). */
+async function readKept(
+  context: KeptContext,
+  kind: "rows" | "table",
+): Promise<{ file: string; format: string; at(tips: Tips | null): Record<string, unknown> | undefined }> {
+  const file = listCacheFile(context, kind);
+  const format = formatOf(context);
+  const json = (await readCacheFile(file, format)) as Record<string, unknown> | null;
+  const at = (tips: Tips | null): Record<string, unknown> | undefined =>
+    tips !== null && json !== null && json["status"] === tips.status && json["watched"] === tips.watched
+      ? json
+      : undefined;
+  return { file, format, at };
+}
+
+/**
+ * The kept table of a bare `sessions list` when the ref files still name the tips it was computed
+ * at, read without a git process and without opening the repository (quick.ts); null otherwise.
+ */
+export async function keptTableAtRefs(context: KeptContext): Promise<TableTemplate | null> {
+  if (cacheOff(context)) return null;
+  const json = (await readKept(context, "table")).at(await tipsFromRefFiles(context));
+  return (json === undefined ? undefined : templateFrom(json)) ?? null;
+}
+
+/**
+ * The two tips as a local repository's ref files hold them; null when the repository is a
+ * remote's cache (its tips come from a fetch) or the files cannot tell (ref-files.ts).
+ */
+async function tipsFromRefFiles(context: KeptContext): Promise<Tips | null> {
+  if (context.config.kind !== "local") return null;
+  const [status, watched] = await Promise.all([
+    readBranchFromFiles(context.gitDir, context.config.statusBranch),
+    readBranchFromFiles(context.gitDir, context.config.branch),
+  ]);
+  return status === undefined || watched === undefined ? null : { status, watched };
+}
+
+function templateOf(listed: ListedRows): TableTemplate | null {
   const recorded = new Set(listed.rows.map((row) => row.name));
   return tableTemplate({
     rows: listed.rows,
@@ -164,26 +178,13 @@ function templateOf(listed: ListedRows): TableTemplate {
   });
 }
 
-/** The kept template when it has the shape written; null otherwise. */
-function templateFrom(body: unknown): TableTemplate | null {
-  const template = body as Partial<TableTemplate> | null;
-  if (template === null || typeof template !== "object" || !isTemplateLine(template.header, false))
-    return null;
-  const lines = template.lines;
-  if (!Array.isArray(lines) || !lines.every((line) => isTemplateLine(line, true))) return null;
-  return template as TableTemplate;
+/** The kept template (or that there is none) when it has the shape written; undefined otherwise. */
+function templateFrom(json: Record<string, unknown>): TableTemplate | null | undefined {
+  const template = json["template"];
+  return template === null ? null : isTableTemplate(template) ? template : undefined;
 }
 
-function isTemplateLine(line: unknown, withStart: boolean): boolean {
-  if (!Array.isArray(line) || line.length !== (withStart ? 3 : 2)) return false;
-  const [before, middle, after] = line as unknown[];
-  if (!withStart) return typeof before === "string" && typeof middle === "string";
-  return (
-    typeof before === "string" && (middle === null || typeof middle === "number") && typeof after === "string"
-  );
-}
-
-function cacheOff(context: ListContext): boolean {
+function cacheOff(context: Pick<ListContext, "io">): boolean {
   return context.io.env["CFS_GITOPS_LIST_CACHE"] === "off";
 }
 
@@ -191,280 +192,43 @@ function rowsOf(listed: ListedSessions): ListedRows {
   return { rows: listed.sessions.map(listRowOf), problems: listed.problems };
 }
 
-/** The kept rows and problems when the body has the shape written; null otherwise. */
-function rowsFrom(json: Record<string, unknown>): ListedRows | null {
+/** The kept rows and problems when the body has the shape written; undefined otherwise. */
+function rowsFrom(json: Record<string, unknown>): ListedRows | undefined {
   const problems = json["problems"];
   const rows = Array.isArray(problems) ? rowsFromJson(json["rows"]) : null;
-  return rows === null ? null : { rows, problems: problems as ProblemRecord[] };
+  return rows === null ? undefined : { rows, problems: problems as ProblemRecord[] };
 }
 
 /** Where the caches of these branches live: the listing's state, the rows and the table of its last answer. */
-export function listCacheFile(context: ListContext, kind: "state" | "rows" | "table" = "state"): string {
+export function listCacheFile(
+  context: Pick<ListContext, "gitDir" | "config">,
+  kind: "state" | "rows" | "table" = "state",
+): string {
   const name = `${context.config.branch}\0${context.config.statusBranch}`;
   const id = Buffer.from(name).toString("base64url");
   return join(context.gitDir, "cfs-gitops", `sessions-${id}${kind === "state" ? "" : `.${kind}`}.json`);
 }
 
 /** The two tips, one after the other (in a clone each may fetch, and fetches into one repository queue). */
-async function readTips(context: ListContext): Promise<Tips> {
+export async function readTips(context: ListContext): Promise<Tips> {
   const status = context.status.headTip ? await context.status.headTip() : (await context.status.load()).tip;
   return { status, watched: await context.source.fetchTip() };
 }
 
-/** The sessions and problems to list, from the cache brought up to date (and saved when it changed). */
-export async function listSessionsCached(context: ListContext, at?: Tips): Promise<ListedSessions> {
-  const tips = at ?? (await readTips(context));
-  const file = listCacheFile(context);
-  const format = formatOf(context);
-  const old = fromJson(await readCacheFile(file, format));
-  let state: ListState;
-  try {
-    state = await advance(old ?? emptyState(), { context, tips });
-  } catch (error) {
-    if (old === null) throw error;
-    state = await advance(emptyState(), { context, tips }); // the old tips are gone (gc, force push)
-  }
-  const { listed, reparsed } = await compute(state, context);
-  if (old === null || reparsed || old.statusTip !== tips.status || old.watchedTip !== tips.watched)
-    await writeCacheFile({ file, format, value: toJson(state) });
-  return listed;
-}
-
 /**
- * The format line: the cache's format, the build of the CLI (this file's size and time: a new
- * build may read manifests differently) and the branches.
+ * The format line: the cache's format, the build of the CLI (a new build may read manifests
+ * differently) and the branches.
  */
-function formatOf(context: ListContext): string {
+export function formatOf(context: Pick<ListContext, "config">): string {
+  return `cfs-gitops sessions-list ${LIST_CACHE_FORMAT} ${buildStamp()} ${context.config.branch} ${context.config.statusBranch}`;
+}
+
+/** Set by build/bundle-cli.ts: one id for every file of one build (quick.js and the chunks). */
+declare const __CFS_GITOPS_BUILD__: string | undefined;
+
+/** The build's id; unbundled (tsc's files, tests), this file's size and time. */
+function buildStamp(): string {
+  if (typeof __CFS_GITOPS_BUILD__ === "string") return __CFS_GITOPS_BUILD__;
   const stat = statSync(fileURLToPath(import.meta.url), { throwIfNoEntry: false });
-  const build = stat ? `${stat.size}.${Math.trunc(stat.mtimeMs)}` : "unknown";
-  return `cfs-gitops sessions-list ${LIST_CACHE_FORMAT} ${build} ${context.config.branch} ${context.config.statusBranch}`;
-}
-
-function emptyState(): ListState {
-  return {
-    statusTip: null,
-    watchedTip: null,
-    records: new Map(),
-    expired: new Map(),
-    problems: new Map(),
-    manifests: new Map(),
-  };
-}
-
-/** Brings `state` to `tips`: only the files that changed are read. */
-async function advance(state: ListState, input: { context: ListContext; tips: Tips }): Promise<ListState> {
-  const { context, tips } = input;
-  if (state.statusTip !== tips.status) {
-    if (tips.status === null) clearStatus(state);
-    else
-      await applyStatus(state, { context, changes: await context.source.diff(state.statusTip, tips.status) });
-  }
-  if (state.watchedTip !== tips.watched) {
-    if (tips.watched === null) state.manifests.clear();
-    else applyManifests(state, await context.source.diff(state.watchedTip, tips.watched));
-  }
-  state.statusTip = tips.status;
-  state.watchedTip = tips.watched;
-  return state;
-}
-
-function clearStatus(state: ListState): void {
-  state.records.clear();
-  state.expired.clear();
-  state.problems.clear();
-}
-
-/** Which kind of status file a path is (as StatusReader and recordedProblems tell them). */
-function statusKind(path: string): "record" | "expired" | "problem" | null {
-  if (sessionNameOfRecordPath(path) !== null) return "record";
-  if (path.startsWith("expired/")) return "expired";
-  if (path.startsWith("problems/") && path.endsWith(".json")) return "problem";
-  return null;
-}
-
-async function applyStatus(
-  state: ListState,
-  input: { context: ListContext; changes: ChangedFile[] },
-): Promise<void> {
-  const changes = input.changes.filter((change) => statusKind(change.path) !== null);
-  const oids = changes.flatMap((change) => (change.oid === null ? [] : [change.oid]));
-  const blobs = await input.context.status.readBlobs(oids);
-  for (const change of changes) {
-    const data = change.oid === null ? undefined : blobs.get(change.oid);
-    const value = data === undefined ? undefined : parseJson(data);
-    const blob = change.oid ?? "";
-    const kind = statusKind(change.path);
-    const map = kind === "record" ? state.records : kind === "expired" ? state.expired : state.problems;
-    if (value === undefined) map.delete(change.path);
-    else if (kind === "record") state.records.set(change.path, { blob, value: summarizeSession(value) });
-    else (map as Map<string, Kept<unknown>>).set(change.path, { blob, value });
-  }
-}
-
-function applyManifests(state: ListState, changes: ChangedFile[]): void {
-  for (const change of changes) {
-    if (!isManifestPath(change.path)) continue;
-    if (change.oid === null) {
-      state.manifests.delete(change.path);
-      continue;
-    }
-    state.manifests.set(change.path, { blob: change.oid, mode: change.mode, parse: null });
-  }
-}
-
-/** The list from the state; `reparsed` when manifests were read (or forgotten), so the cache changed. */
-async function compute(
-  state: ListState,
-  context: ListContext,
-): Promise<{ listed: ListedSessions; reparsed: boolean }> {
-  const records = byPath(state.records)
-    .map(([, kept]) => kept.value)
-    .sort((a, b) => compareNames(a.name, b.name));
-  const expired = byPath(state.expired).map(([, kept]) => kept.value);
-  const settled = settledSessions({ records, expired });
-  const tip = state.watchedTip;
-  const tree = tip === null ? null : await readTree(state, { context, tip, settled });
-  const reparsed = tree !== null && keepParses(state, tree);
-  const views = sessionViews<SessionSummary>({
-    records,
-    desired: tree?.desired ?? null,
-    expired: new Map(expired.map((record) => [record.name, record])),
-  });
-  const problems = mergeProblems({
-    computed: tree?.desired.problems ?? null,
-    recorded: byPath(state.problems).map(([, kept]) => kept.value),
-    blobs: tree?.blobs ?? null,
-  });
-  const blobOf = new Map<SessionSummary, string>(
-    [...state.records.values()].map((kept) => [kept.value, kept.blob]),
-  );
-  const whole = async (items: readonly SessionSummary[]): Promise<SessionRecord[]> => {
-    const blobs = await context.status.readBlobs(items.flatMap((item) => blobOf.get(item) ?? []));
-    return items.map((item) => {
-      const blob = blobOf.get(item);
-      const data = blob === undefined ? undefined : blobs.get(blob);
-      return (data === undefined ? item : parseJson(data)) as SessionRecord;
-    });
-  };
-  return { listed: { sessions: views, problems, whole }, reparsed };
-}
-
-/** The watched branch's manifests through readManifestTree, with the kept parses as its parse cache. */
-function readTree(
-  state: ListState,
-  input: { context: ListContext; tip: string; settled: (path: string, blob: string) => boolean },
-): Promise<ManifestTree> {
-  const entries: ChangedFile[] = byPath(state.manifests).map(([path, entry]) => ({
-    path,
-    status: "added",
-    oid: entry.blob,
-    oldOid: null,
-    mode: entry.mode,
-  }));
-  const cache = new ManifestParseCache({
-    maxEntries: entries.length + 1,
-    maxTextChars: Number.MAX_SAFE_INTEGER,
-  });
-  for (const [path, entry] of state.manifests)
-    if (entry.parse !== null) cache.set({ blob: entry.blob, path, mode: entry.mode }, entry.parse);
-  const source = input.context.source;
-  return readManifestTree({
-    source: { diff: () => Promise.resolve(entries), readBlobs: (oids, max) => source.readBlobs(oids, max) },
-    commit: input.tip,
-    settled: input.settled,
-    leaveSettledUnread: true,
-    cache,
-  });
-}
-
-/** Keeps the parse of every file the tree read and drops those of files left unread; true if any changed. */
-function keepParses(state: ListState, tree: ManifestTree): boolean {
-  let changed = false;
-  const read = new Set<string>();
-  for (const file of tree.files) {
-    read.add(file.path);
-    const entry = state.manifests.get(file.path);
-    if (entry === undefined || entry.parse !== null) continue;
-    entry.parse = { text: tree.texts.get(file.path) ?? "", parsed: file.parsed };
-    changed = true;
-  }
-  for (const [path, entry] of state.manifests) {
-    if (entry.parse === null || read.has(path)) continue;
-    entry.parse = null;
-    changed = true;
-  }
-  return changed;
-}
-
-/** Entries in the order of `git ls-tree` (byte order of paths), as a read without the cache sees them. */
-function byPath<T>(map: ReadonlyMap<string, T>): Array<[string, T]> {
-  return [...map].sort(([a], [b]) => compareNames(a, b));
-}
-
-function parseJson(data: Buffer): unknown {
-  try {
-    return JSON.parse(data.toString("utf8")) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The state as JSON: arrays of [path, blob, value], and [path, blob, mode, text, parse]. */
-function toJson(state: ListState): unknown {
-  const kept = <T>(map: Map<string, Kept<T>>) => [...map].map(([path, k]) => [path, k.blob, k.value]);
-  return {
-    statusTip: state.statusTip,
-    watchedTip: state.watchedTip,
-    records: kept(state.records),
-    expired: kept(state.expired),
-    problems: kept(state.problems),
-    manifests: [...state.manifests].map(([path, e]) => [
-      path,
-      e.blob,
-      e.mode,
-      e.parse?.text ?? null,
-      e.parse?.parsed ?? null,
-    ]),
-  };
-}
-
-type Row = [string, string, ...unknown[]];
-
-/** The state of a checked cache body; null when its shape is not the one written (then rebuilt). */
-function fromJson(body: unknown): ListState | null {
-  const json = body as Record<string, unknown> | null;
-  if (json === null || typeof json !== "object") return null;
-  const { statusTip, watchedTip } = json;
-  const lists = [json.records, json.expired, json.problems, json.manifests];
-  if (!isTip(statusTip) || !isTip(watchedTip) || !lists.every(isRows)) return null;
-  const kept = <T>(rows: unknown) =>
-    new Map((rows as Row[]).map(([path, blob, value]) => [path, { blob, value: value as T }]));
-  return {
-    statusTip,
-    watchedTip,
-    records: kept<SessionSummary>(json.records),
-    expired: kept<ExpiredRecord>(json.expired),
-    problems: kept<ProblemRecord>(json.problems),
-    manifests: new Map(
-      (json.manifests as Row[]).map(([path, blob, mode, text, parsed]) => [
-        path,
-        {
-          blob,
-          mode: String(mode),
-          parse: parsed === null ? null : { text: String(text), parsed: parsed as ParsedFile },
-        },
-      ]),
-    ),
-  };
-}
-
-function isTip(value: unknown): value is string | null {
-  return value === null || typeof value === "string";
-}
-
-function isRows(value: unknown): boolean {
-  return (
-    Array.isArray(value) &&
-    value.every((row) => Array.isArray(row) && typeof row[0] === "string" && typeof row[1] === "string")
-  );
+  return stat ? `${stat.size}.${Math.trunc(stat.mtimeMs)}` : "unknown";
 }

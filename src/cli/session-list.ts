@@ -72,22 +72,41 @@ function tableRows(input: {
 
 /**
  * `sessions list` as most often typed (a table of every session, headers, no colour), split
- * where the clock changes it: each line's cells before AGE (padded, with the separator after
- * them), its start, and the cells after AGE. A list whose branches did not move prints this
- * again with only the ages computed (renderTableTemplate): the same text as renderSessionList.
+ * where the clock changes it: a list whose branches did not move prints it again with only the
+ * ages computed (renderTableTemplate), the same text as renderSessionList. Its lines are one text
+ * with a mark where each AGE cell goes, so a 10,000-line table reads back as one string and
+ * prints with one replace: no small strings to make, parse or collect.
  */
 export interface TableTemplate {
+  /** The header's cells before and after AGE. */
   header: [string, string];
-  lines: Array<[string, number | null, string]>;
+  /**
+   * Every line, AGE cell left out: the cells before AGE (padded, with their separators), a mark,
+   * then the cells after AGE (end-trimmed) and a newline. The mark is AGE_THEN_CELLS, or AGE_LAST
+   * when no cell follows (the line ends with its age, as a trimmed line does).
+   */
+  text: string;
+  /** Each line's start time (ms); any number for a line in `unstarted`. */
+  starts: number[];
+  /** The lines without a start (their AGE is `-`). */
+  unstarted: number[];
 }
+
+/** The marks of TableTemplate.text; a table with either in a cell has no template. */
+const AGE_THEN_CELLS = "\u0001";
+const AGE_LAST = "\u0002";
+const MARKS = new RegExp(`[${AGE_THEN_CELLS}${AGE_LAST}]`, "g");
 
 const AGE = HEADERS.indexOf("AGE");
 
-/** The template of the whole table of `rows` and `invalid` (see TableTemplate). Pure. */
+/**
+ * The template of the whole table of `rows` and `invalid` (see TableTemplate); null when a cell
+ * holds one of its marks (a file name may: such a table is rendered from rows). Pure.
+ */
 export function tableTemplate(input: {
   rows: readonly ListRow[];
   invalid: readonly InvalidSession[];
-}): TableTemplate {
+}): TableTemplate | null {
   // Any time will do: the AGE cell is left out, each line keeps its start instead.
   const rows = tableRows({ ...input, output: "table", now: new Date(0) });
   const widths = HEADERS.slice(0, AGE).map((header) => header.length);
@@ -98,26 +117,56 @@ export function tableTemplate(input: {
       .slice(0, AGE)
       .map((text, i) => `${text}${" ".repeat(widths[i]! - text.length)}  `)
       .join(""),
-    texts.slice(AGE + 1).join("  "),
+    texts
+      .slice(AGE + 1)
+      .join("  ")
+      .trimEnd(),
   ];
-  return {
-    header: split(HEADERS),
-    lines: rows.map((row) => {
-      const [before, after] = split(row.cells.map((cell) => cell.text));
-      return [before, row.startMs, after];
-    }),
-  };
+  const template: TableTemplate = { header: split(HEADERS), text: "", starts: [], unstarted: [] };
+  const lines: string[] = [];
+  rows.forEach((row, i) => {
+    const [before, after] = split(row.cells.map((cell) => cell.text));
+    lines.push(`${before}${after === "" ? AGE_LAST : AGE_THEN_CELLS}${after}\n`);
+    template.starts.push(row.startMs ?? 0);
+    if (row.startMs === null) template.unstarted.push(i);
+  });
+  template.text = lines.join("");
+  const marks = template.text.match(MARKS)?.length ?? 0;
+  return marks === rows.length ? template : null;
+}
+
+/** True when `value` has the shape of a TableTemplate (as kept in a cache file), one mark a line. Pure. */
+export function isTableTemplate(value: unknown): value is TableTemplate {
+  const template = value as Partial<TableTemplate> | null;
+  if (template === null || typeof template !== "object" || typeof template.text !== "string") return false;
+  const { header, starts, unstarted } = template;
+  const strings = (list: unknown): boolean => Array.isArray(list) && list.every((x) => typeof x === "string");
+  const numbers = (list: unknown): list is number[] =>
+    Array.isArray(list) && list.every((x) => typeof x === "number");
+  if (!strings(header) || header?.length !== 2 || !numbers(starts) || !numbers(unstarted)) return false;
+  const lines = starts.length;
+  if (!unstarted.every((i) => Number.isInteger(i) && i >= 0 && i < lines)) return false;
+  return (template.text.match(MARKS)?.length ?? 0) === lines; // else lines would print without ages
 }
 
 /** The table of a template at `now`. Pure. */
 export function renderTableTemplate(template: TableTemplate, now: Date): string {
-  const ages = template.lines.map(([, start]) => formatAgeOf(start, now));
+  const ages = template.starts.map((start) => formatAgeOf(start, now));
+  for (const i of template.unstarted) ages[i] = formatAgeOf(null, now);
   const width = ages.reduce((most, age) => Math.max(most, age.length), "AGE".length);
-  const line = (before: string, age: string, after: string): string =>
-    `${before}${age}${" ".repeat(width - age.length)}  ${after}`.trimEnd();
-  const lines = template.lines.map(([before, , after], i) => line(before, ages[i]!, after));
-  lines.unshift(line(template.header[0], "AGE", template.header[1]));
-  return `${lines.join("\n")}\n`;
+  const padded = new Map<string, string>(); // few distinct ages: one string each
+  const pad = (age: string): string => {
+    let text = padded.get(age);
+    if (text === undefined) padded.set(age, (text = `${age}${" ".repeat(width - age.length)}  `));
+    return text;
+  };
+  const [before, after] = template.header;
+  let line = 0;
+  const body = template.text.replace(MARKS, (mark) => {
+    const age = ages[line++]!;
+    return mark === AGE_LAST ? age : pad(age);
+  });
+  return `${`${before}${pad("AGE")}${after}`.trimEnd()}\n${body}`;
 }
 
 function rowCells(row: ListRow, now: Date, output: OutputFormat): Cell[] {

@@ -12,7 +12,7 @@
 import type { Logger } from "pino";
 import { MAX_MANIFEST_BYTES, ansibleConfigNameOfPath, kindOfPath } from "../api/index.js";
 import type { ConfigSource, ChangedFile } from "../git/types.js";
-import { isRegularFileMode } from "../manifest/index.js";
+import { isRegularFileMode } from "../manifest/file-mode.js";
 import type { ParsedFile, RepoFile } from "../plan/index.js";
 
 const MAX_ANSIBLE_CONFIG_BYTES = 256 * 1024;

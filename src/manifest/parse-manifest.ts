@@ -2,6 +2,7 @@
  * Parse and validate one manifest file of the configuration repository. Every way a file can be
  * unusable becomes a positioned ManifestError; nothing here throws.
  */
+import { isRegularFileMode } from "./file-mode.js";
 import type { Document, LineCounter } from "yaml";
 import {
   API_VERSION,
@@ -73,13 +74,6 @@ export interface ParseManifestInput {
   size?: number;
   /** Git mode ("100644", or the number a tree walk gives); absent for files not read from Git. */
   mode?: string | number;
-}
-
-const REGULAR_MODES: ReadonlySet<string> = new Set(["100644", "100755"]);
-
-/** True for the git modes of a regular file (100644, 100755): the only files a manifest may be. */
-export function isRegularFileMode(mode: string): boolean {
-  return REGULAR_MODES.has(mode);
 }
 
 const KINDS: readonly Kind[] = ["Session", "Configuration", "Component", "Options", "Source"];

@@ -5,7 +5,8 @@ import { CliError } from "../errors.js";
 import { followClone } from "../follow-clone.js";
 import { withConfigFile } from "../config-file.js";
 import type { CliIo } from "../io.js";
-import { addRepoOptions, resolveCliRepoConfig, type GlobalFlags } from "../repo-options.js";
+import { addRepoOptions, type GlobalFlags } from "../repo-options.js";
+import { resolveCliRepoConfig } from "../repo-config.js";
 
 /** The signal a controller takes as "reconcile now". */
 export const RECONCILE_SIGNAL = "SIGHUP";

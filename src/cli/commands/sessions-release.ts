@@ -10,7 +10,6 @@ import type { Command } from "commander";
 import { CliError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { addRepoOptions, withRepo, type GlobalFlags } from "../repo-options.js";
-import { findSession, loadSessions } from "../session-source.js";
 
 /** The file whose creation ends a debug wait (see runners/local/debug-wait.ts). */
 const RELEASE_FILE = "complete";
@@ -39,6 +38,7 @@ Example:
     await withRepo(
       flags,
       async (context) => {
+        const { findSession, loadSessions } = await import("../session-source.js"); // the parser: when it runs
         const record = findSession((await loadSessions(context)).sessions, name);
         const debug = record.status.debug;
         if (debug === undefined)

@@ -8,7 +8,6 @@ import { parseDuration } from "../../plan/duration.js";
 import { CliError } from "../errors.js";
 import type { CliIo } from "../io.js";
 import { addRepoOptions, withRepo, type GlobalFlags } from "../repo-options.js";
-import { findSession, loadSessions } from "../session-source.js";
 
 type WaitFlags = GlobalFlags & { timeout?: string; pollInterval: string };
 
@@ -37,6 +36,7 @@ Examples:
     await withRepo(
       flags,
       async (context) => {
+        const { findSession, loadSessions } = await import("../session-source.js"); // the parser: when it runs
         const record = findSession((await loadSessions(context)).sessions, name);
         // wait.js loads the local runner's modules (for live step logs): only when a wait runs.
         const { waitForSession } = await import("../wait.js");

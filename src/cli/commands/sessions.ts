@@ -1,21 +1,25 @@
 /**
  * `cfs-gitops sessions ...`: the verbs of `cray cfs v3 sessions`, over Git. Reads come from the
- * status branch (and the watched branch, for sessions not recorded yet); writes are commits.
+ * status branch (and the watched branch, for sessions not recorded yet); writes are commits. What
+ * only one verb uses loads in its action: a `sessions list` answered from its cache loads no
+ * parser, and `describe` no list.
  */
 import type { Command } from "commander";
 import type { ProblemRecord } from "../../api/index.js";
 import { CliError } from "../errors.js";
 import { processIo, type CliIo } from "../io.js";
-import { followLogs, printLogs } from "../session-logs.js";
-import { addOutputOptions, colourOn, paintFor, parseOutput, type OutputFlags } from "../output-flags.js";
+import {
+  addOutputOptions,
+  colourOn,
+  DESCRIBE_OUTPUTS,
+  paintFor,
+  parseOutput,
+  type OutputFlags,
+} from "../output-flags.js";
 import { parseFormatOf, renderData, renderTable } from "../output.js";
-import { errorCount, invalidSessions, problemLines } from "../problems.js";
+import { invalidSessions } from "../problems.js";
 import { renderSessionList, renderTableTemplate, type ListedPage } from "../session-list.js";
 import { addRepoOptions, withRepo, type GlobalFlags, type RepoContext } from "../repo-options.js";
-import { timelineRows } from "../history.js";
-import { readSessionHistory } from "../session-history.js";
-import { findSession } from "../session-source.js";
-import { readOneSession } from "../read-one-session.js";
 import { defaultTable, listRows, listSessions } from "../session-list-cache.js";
 import {
   compareNames,
@@ -220,8 +224,6 @@ function cfsFilterParams(flags: SessionFilterFlags): Record<string, string | nul
   };
 }
 
-const DESCRIBE_OUTPUTS = ["json", "yaml"] as const;
-
 function registerDescribe(sessions: Command, io: CliIo): void {
   addRepoOptions(
     addOutputOptions(
@@ -244,20 +246,10 @@ Examples:
     ),
   ).action(async (name: string, flags: GlobalFlags & OutputFlags) => {
     const output = parseOutput(flags, DESCRIBE_OUTPUTS);
+    const loading = import("../describe-session.js"); // loads while the repository opens
     await withRepo(
       flags,
-      async (context) => {
-        const { view, problems } = await readOneSession({ context, name });
-        if (view === null && problems.length > 0) {
-          io.stdout.write(problemLines(problems));
-          const count = errorCount(problems);
-          throw new CliError(
-            `session ${name} cannot be used: ${count} problem${count === 1 ? "" : "s"} in ${problems.map((p) => p.path).join(", ")} (fix the file, or delete it)`,
-          );
-        }
-        io.stdout.write(renderData(findSession(view === null ? [] : [view], name), output));
-        if (problems.length > 0) io.stderr.write(problemLines(problems));
-      },
+      async (context) => (await loading).describeSession({ context, name, output, io }),
       io,
     );
   });
@@ -284,6 +276,7 @@ Examples:
     await withRepo(
       flags,
       async (context) => {
+        const { followLogs, printLogs } = await import("../session-logs.js");
         const input = { context, name, step: flags.step ?? null };
         if (flags.follow) await followLogs({ ...input, intervalMs: 1_000 });
         else await printLogs(input);
@@ -313,6 +306,10 @@ Example:
     await withRepo(
       flags,
       async (context) => {
+        const [{ readSessionHistory }, { timelineRows }] = await Promise.all([
+          import("../session-history.js"),
+          import("../history.js"),
+        ]);
         const statusTip = (await context.status.load()).tip;
         const watchedTip = await context.source.fetchTip();
         const events = await readSessionHistory({ gitDir: context.gitDir, name, watchedTip, statusTip });

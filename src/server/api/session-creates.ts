@@ -8,7 +8,7 @@
  * still gets the answer a lone create would have had.
  */
 import { jobName, type SessionManifest, type SessionRecord } from "../../api/index.js";
-import { assertCreatable } from "../../cli/commands/sessions-write.js";
+import { assertCreatable } from "../../cli/session-writes.js";
 import type { ManifestTree } from "../../cli/repo-tree.js";
 import { manifestYaml, sessionPath } from "../../cli/session-flags.js";
 import { StatusReader } from "../../cli/status-reader.js";

@@ -1,5 +1,5 @@
 /** How the REST API's writes say how they came and how the write path's refusals become answers. */
-import { SessionExistsError } from "../../cli/commands/sessions-write.js";
+import { SessionExistsError } from "../../cli/session-writes.js";
 import { CliError } from "../../cli/errors.js";
 import { BranchConflictError } from "../../git/branch-writer.js";
 import { ApiError, badRequest } from "./api-error.js";
