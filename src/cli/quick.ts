@@ -3,9 +3,11 @@
  * and every command's options load (issue 14: start-up under 150 ms) on a local bare repository
  * (a clone or a URL fetches first: the CLI proper does that):
  *
- * - `sessions list [--repo PATH]`: the kept table, when the ref files say the branches have not
- *   moved since the last list (session-list-cache.ts); no git process starts.
- * - `sessions describe NAME [--repo PATH] [-o json|yaml]`: as the command does (describe-session.ts).
+ * - `sessions list`: the kept table, when the ref files say the branches have not moved since the
+ *   last list (session-list-cache.ts); no git process starts.
+ * - `sessions describe NAME [-o json|yaml]`: as the command does (describe-session.ts).
+ *
+ * Both with the repository options (--repo, --branch, --status-branch, --data-dir) and nothing else.
  *
  * A quick path answers only when it is sure to print what the command would, and prints only
  * once it has the whole answer: for anything else (other flags, colours on a terminal, no kept
@@ -15,13 +17,21 @@
 import type { CliIo, CliOutput } from "./io.js";
 import { colourOn, DESCRIBE_OUTPUTS, parseOutput, type OutputFlags } from "./output-flags.js";
 import { resolveCliRepoConfig } from "./repo-config.js";
+import type { RepoFlags } from "./repo-settings.js";
 import { plainBareGitDir } from "./find-repository.js";
 import type { keptTableAtRefs } from "./session-list-cache.js";
 
 /** A command line a quick path may answer. */
 type Quick =
-  | { verb: "list"; flags: { repo?: string } }
-  | { verb: "describe"; name: string; flags: { repo?: string } & OutputFlags };
+  { verb: "list"; flags: RepoFlags } | { verb: "describe"; name: string; flags: RepoFlags & OutputFlags };
+
+/** The repository options a quick path takes, by the name commander gives them. */
+const REPO_OPTIONS: Readonly<Record<string, keyof RepoFlags>> = {
+  "--repo": "repo",
+  "--branch": "branch",
+  "--status-branch": "statusBranch",
+  "--data-dir": "dataDir",
+};
 
 /** Prints the answer of `argv` and returns true, or returns false having printed nothing. */
 export async function answerQuickly(argv: readonly string[], io: CliIo): Promise<boolean> {
@@ -90,12 +100,12 @@ function quickCommand(argv: readonly string[]): Quick | null {
   const [command, verb, ...rest] = argv;
   if (command !== "sessions") return null;
   if (verb === "list") {
-    const flags = quickFlags(rest, ["--repo"]);
-    return flags === null ? null : { verb, flags: repoFlag(flags) };
+    const flags = quickFlags(rest, Object.keys(REPO_OPTIONS));
+    return flags === null ? null : { verb, flags: repoFlags(flags) };
   }
   const [name, ...options] = rest;
   if (verb !== "describe" || name === undefined || name.startsWith("-")) return null;
-  const flags = quickFlags(options, ["--repo", "-o", "--output", "--format"]);
+  const flags = quickFlags(options, [...Object.keys(REPO_OPTIONS), "-o", "--output", "--format"]);
   return flags === null ? null : describeCommand(name, flags);
 }
 
@@ -107,16 +117,18 @@ function describeCommand(name: string, flags: Record<string, string>): Quick | n
     verb: "describe",
     name,
     flags: {
-      ...repoFlag(flags),
+      ...repoFlags(flags),
       ...(output === undefined ? {} : { output }),
       ...(format === undefined ? {} : { format }),
     },
   };
 }
 
-function repoFlag(flags: Record<string, string>): { repo?: string } {
-  const repo = flags["--repo"];
-  return repo === undefined ? {} : { repo };
+function repoFlags(flags: Record<string, string>): RepoFlags {
+  const out: RepoFlags = {};
+  for (const [option, key] of Object.entries(REPO_OPTIONS))
+    if (flags[option] !== undefined) out[key] = flags[option];
+  return out;
 }
 
 /** `--flag value` and `--flag=value` pairs, each flag once and among `allowed`; null otherwise. */
