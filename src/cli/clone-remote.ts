@@ -4,7 +4,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { runGit } from "../git/run-git.js";
-import { plainBareGitDir } from "./find-repository.js";
+import { plainBareGitDir } from "../git/plain-repository.js";
 
 /** The remote a clone follows. */
 export interface CloneRemote {

@@ -4,7 +4,7 @@
  * work tree or submodule). Files only, no git process (clone-remote.ts asks git for a work
  * tree's remote).
  */
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 /** The work tree (or bare repository) at or above `start`; null when there is none. */
@@ -19,20 +19,4 @@ export function findRepository(start: string): string | null {
 /** A bare repository looks like one: HEAD, objects/ and refs/ side by side. */
 function isBareRepository(dir: string): boolean {
   return ["HEAD", "objects", "refs"].every((name) => existsSync(join(dir, name)));
-}
-
-/**
- * The git directory of `path` when it is plainly a bare repository (the usual `--repo
- * /srv/site.git`): looks like one, has no `.git` and is no linked work tree's (no `commondir`).
- * Its real path, as `git rev-parse --git-common-dir` would say, found without starting git; null
- * when it is not that plain (then ask git).
- */
-export function plainBareGitDir(path: string): string | null {
-  if (existsSync(join(path, ".git")) || existsSync(join(path, "commondir")) || !isBareRepository(path))
-    return null;
-  try {
-    return realpathSync(path);
-  } catch {
-    return null;
-  }
 }

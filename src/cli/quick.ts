@@ -18,7 +18,7 @@ import type { CliIo, CliOutput } from "./io.js";
 import { colourOn, DESCRIBE_OUTPUTS, parseOutput, type OutputFlags } from "./output-flags.js";
 import { resolveCliRepoConfig } from "./repo-config.js";
 import type { RepoFlags } from "./repo-settings.js";
-import { plainBareGitDir } from "./find-repository.js";
+import { plainBareGitDir } from "../git/plain-repository.js";
 import type { keptTableAtRefs } from "./session-list-cache.js";
 
 /** A command line a quick path may answer. */

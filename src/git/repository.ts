@@ -2,6 +2,7 @@
 import { mkdir, realpath } from "node:fs/promises";
 import { dirname } from "node:path";
 import { GitCommandError } from "./errors.js";
+import { plainRepositoryInfo } from "./plain-repository.js";
 import { runGit } from "./run-git.js";
 
 /** The all-zero id git uses for "no object" (a ref that does not exist yet). */
@@ -34,7 +35,8 @@ const known = new Map<string, RepositoryInfo>();
 
 /**
  * The repository at `path` (a work tree, a linked work tree or a bare repository), from one
- * `git rev-parse`; never looks above `path`. Remembered for the process: the source and the
+ * `git rev-parse` (or, for a plain bare repository, from its files: plain-repository.ts); never
+ * looks above `path`. Remembered for the process: the source and the
  * status store of one command ask for the same repository (a CLI start-up pays one process).
  */
 export async function repositoryInfo(path: string): Promise<RepositoryInfo> {
@@ -44,8 +46,11 @@ export async function repositoryInfo(path: string): Promise<RepositoryInfo> {
   } catch {
     throw new GitCommandError(`${path} does not exist`, { path });
   }
-  const remembered = known.get(real);
-  if (remembered) return remembered;
+  const remembered = known.get(real) ?? plainRepositoryInfo(real); // a plain bare one: no git process
+  if (remembered) {
+    known.set(real, remembered);
+    return remembered;
+  }
   let lines: string[];
   try {
     const { stdout } = await runGit({
