@@ -75,6 +75,8 @@ export async function listRows(context: ListContext, at?: Tips): Promise<ListedR
       const { listSessionsCached } = await import("./session-list-state.js");
       return rowsOf(await listSessionsCached(context, tips));
     },
+    forward: async (kept, from, to) =>
+      (await import("./rows-after-records.js")).rowsAfterRecords({ context, kept, from, to }),
     encode: (listed) => ({ rows: rowsToJson(listed.rows), problems: listed.problems }),
     decode: rowsFrom,
   });
@@ -100,15 +102,18 @@ export async function defaultTable(context: ListContext): Promise<TableTemplate 
 
 /**
  * An answer kept in its cache file with the two tips it was computed at: read back while they
- * are the tips now (and the body decodes), else computed at the tips now (`tips`, or read) and
- * kept for the next list. A local repository's ref files are asked first: when they still name
- * the kept tips, no git process starts (ref-files.ts).
+ * are the tips now (and the body decodes), else brought forward from them (`forward`, when it
+ * can), else computed at the tips now (`tips`, or read), and kept for the next list. A local
+ * repository's ref files are asked first: when they still name the kept tips, no git process
+ * starts (ref-files.ts).
  */
 async function keptAnswer<T>(input: {
   context: ListContext;
   kind: "rows" | "table";
   tips?: Tips;
   compute: (tips: Tips) => Promise<T>;
+  /** The kept answer (computed at `from`) as it is at `to`; undefined when it cannot say. */
+  forward?: (kept: T, from: Tips, to: Tips) => Promise<T | undefined>;
   encode: (value: T) => Record<string, unknown>;
   /** The kept answer; undefined when the body is not one. */
   decode: (json: Record<string, unknown>) => T | undefined;
@@ -124,7 +129,14 @@ async function keptAnswer<T>(input: {
   const tips = input.tips ?? (await readTips(context));
   const known = keptAt(tips);
   if (known !== undefined) return known;
-  const value = await input.compute(tips);
+  const older = input.forward && kept.json !== null ? input.decode(kept.json) : undefined;
+  const from = kept.json === null ? null : tipsOf(kept.json);
+  // An error bringing it forward (the old tip pruned, say) is no answer: it is computed anew.
+  const forwarded =
+    older === undefined || from === null
+      ? undefined
+      : await input.forward?.(older, from, tips).catch(() => undefined);
+  const value = forwarded ?? (await input.compute(tips));
   await writeCacheFile({ file: kept.file, format: kept.format, value: { ...tips, ...input.encode(value) } });
   return value;
 }
@@ -136,7 +148,13 @@ type KeptContext = Pick<ListContext, "gitDir" | "io" | "config">;
 async function readKept(
   context: KeptContext,
   kind: "rows" | "table",
-): Promise<{ file: string; format: string; at(tips: Tips | null): Record<string, unknown> | undefined }> {
+): Promise<{
+  file: string;
+  format: string;
+  /** The kept body, whatever its tips; null when there is none. */
+  json: Record<string, unknown> | null;
+  at(tips: Tips | null): Record<string, unknown> | undefined;
+}> {
   const file = listCacheFile(context, kind);
   const format = formatOf(context);
   const json = (await readCacheFile(file, format)) as Record<string, unknown> | null;
@@ -144,7 +162,14 @@ async function readKept(
     tips !== null && json !== null && json["status"] === tips.status && json["watched"] === tips.watched
       ? json
       : undefined;
-  return { file, format, at };
+  return { file, format, json, at };
+}
+
+/** The two tips a kept body names; null when they are not two tips. */
+function tipsOf(json: Record<string, unknown>): Tips | null {
+  const { status, watched } = json;
+  const tip = (value: unknown): value is string | null => value === null || typeof value === "string";
+  return tip(status) && tip(watched) ? { status, watched } : null;
 }
 
 /**

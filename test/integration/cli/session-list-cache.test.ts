@@ -183,7 +183,8 @@ describe("sessions list through its cache in the git directory", () => {
       return { ...body, rows: rowsToJson(decoded) };
     });
     expect((await list(["-o", "wide"], true)).stdout).toContain("configuration-only-in-the-rows-file");
-    await repo.writeStatus({ "notes/unrelated.txt": "x" }); // the status tip moves: computed again
+    await repo.push({ "sessions/s-x.yaml": sessionManifest("s-x") }); // the watched tip moves: computed again
+    texts.set("s-x", sessionManifest("s-x"));
     const again = await list(["-o", "wide"], true);
     expect(again.stdout).not.toContain("configuration-only-in-the-rows-file");
     expect(again).toEqual(await list(["-o", "wide"], false));
@@ -191,8 +192,7 @@ describe("sessions list through its cache in the git directory", () => {
 
   it("answers a bare list from the table's template alone while neither branch moves", async () => {
     await list([], true);
-    rmSync(cacheFile(".json"));
-    rmSync(cacheFile(".rows.json"));
+    for (const file of cacheFiles()) if (!file.endsWith(".table.json")) rmSync(file);
     await doctor(cacheFile(".table.json"), (body) => {
       // The first line's cells after AGE: from its mark to the end of the line.
       const template = body["template"] as { text: string };
@@ -238,6 +238,22 @@ describe("sessions list through its cache in the git directory", () => {
     },
     120_000,
   );
+
+  it("brings the rows forward when only records changed since (the state is not read)", async () => {
+    await list(["-o", "wide"], true);
+    rmSync(cacheFile(".json")); // the listing's state: not needed to bring rows forward
+    const name = texts.has("s-b") ? "s-b" : "s-a";
+    const text = texts.get(name) ?? `name: ${name}\n`;
+    await repo.writeStatus({ [sessionRecordPath(name)]: sessionRecord({ name, status: "running", text }) });
+    const forwarded = await list(["-o", "wide"], true);
+    expect(cacheFiles().some((file) => file.endsWith(".rows.json"))).toBe(true);
+    expect(cacheFiles().filter((file) => /\/sessions-[^.]*\.json$/.test(file))).toEqual([]); // not rebuilt
+    expect(forwarded).toEqual(await list(["-o", "wide"], false));
+    await repo.push({ "sessions/s-y.yaml": sessionManifest("s-y") }); // the watched branch moves
+    texts.set("s-y", sessionManifest("s-y"));
+    expect(await list(["-o", "wide"], true)).toEqual(await list(["-o", "wide"], false));
+    expect(cacheFiles().filter((file) => /\/sessions-[^.]*\.json$/.test(file))).toHaveLength(1); // computed anew
+  }, 120_000);
 
   it("reads the tips from packed refs as from loose ones (git pack-refs, as gc does)", async () => {
     await list([], true);
