@@ -99,7 +99,12 @@ async function writeContext(input: {
   const watchedTip = target === watched ? targetTip : await writer.tip(watched);
   const base = targetTip ?? watchedTip;
   if (base === null) throw new CliError(`branch ${watched} does not exist in ${context.source.description}`);
-  const identity = await resolveIdentity({ env: context.io.env, gitDir: context.gitDir });
+  // In a clone, its own user.name and user.email (its config, then the user's): not the cache's.
+  const identity = await resolveIdentity({
+    env: context.io.env,
+    gitDir: context.gitDir,
+    workTree: context.config.clone?.path ?? null,
+  });
   return { ...context, writer, watched, target, base, targetExists: targetTip !== null, identity };
 }
 
@@ -186,15 +191,18 @@ function explainWriteError(error: unknown, context: WriteContext): unknown {
 }
 
 /**
- * Who the commit is from: GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL, else git's user.name/user.email,
- * else the login name at this host.
+ * Who the commit is from: GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL, else git's user.name/user.email (as
+ * git reads them in the work tree the command runs in, when it runs in a clone; else in the
+ * repository written), else the login name at this host.
  */
 export async function resolveIdentity(input: {
   env: Readonly<Record<string, string | undefined>>;
   gitDir: string;
+  workTree?: string | null;
 }): Promise<Identity> {
-  const name = input.env["GIT_AUTHOR_NAME"] || (await gitConfig(input.gitDir, "user.name"));
-  const email = input.env["GIT_AUTHOR_EMAIL"] || (await gitConfig(input.gitDir, "user.email"));
+  const where = input.workTree ? { cwd: input.workTree } : { gitDir: input.gitDir };
+  const name = input.env["GIT_AUTHOR_NAME"] || (await gitConfig(where, "user.name"));
+  const email = input.env["GIT_AUTHOR_EMAIL"] || (await gitConfig(where, "user.email"));
   const login = safeLogin();
   return {
     name: clean(name || login),
@@ -202,8 +210,8 @@ export async function resolveIdentity(input: {
   };
 }
 
-async function gitConfig(gitDir: string, key: string): Promise<string> {
-  const { stdout } = await runGit({ gitDir, args: ["config", "--get", key], okExitCodes: [1] });
+async function gitConfig(where: { gitDir: string } | { cwd: string }, key: string): Promise<string> {
+  const { stdout } = await runGit({ ...where, args: ["config", "--get", key], okExitCodes: [1] });
   return stdout.toString("utf8").trim();
 }
 

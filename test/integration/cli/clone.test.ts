@@ -63,30 +63,37 @@ const run = (argv: string[], options: RunOptions = {}) =>
 
 describe("the CLI inside a clone of the site repository", () => {
   it("pushes a session to the remote, follows the remote's status branch to the end, and reads the real status", async () => {
-    const created = await run([
-      "sessions",
-      "create",
-      "--name",
-      "from-clone",
-      "--configuration-name",
-      "good",
-      "--target-definition",
-      "spec",
-      "--target-group",
-      "test",
-      "localhost",
-      "--wait",
-      "--poll-interval",
-      "1s",
-      "--timeout",
-      "2m",
-    ]);
+    // The clone's own identity signs the commit (no GIT_AUTHOR_* here, no global config at HOME).
+    git(clone, ["config", "user.name", "Clone Admin"]);
+    git(clone, ["config", "user.email", "admin@clone.example"]);
+    const created = await run(
+      [
+        "sessions",
+        "create",
+        "--name",
+        "from-clone",
+        "--configuration-name",
+        "good",
+        "--target-definition",
+        "spec",
+        "--target-group",
+        "test",
+        "localhost",
+        "--wait",
+        "--poll-interval",
+        "1s",
+        "--timeout",
+        "2m",
+      ],
+      { unset: ["CFS_GITOPS_REPO", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"] },
+    );
     expect(created.stderr).toMatch(
       /^pushed [0-9a-f]{12} to main: Add session from-clone\n\(pushed to origin; git pull brings it into .*clone\)\n/,
     );
     expect(created.stdout).toMatch(/from-clone: complete, succeeded=true/);
     expect(created.code).toBe(0);
     expect(git(bare, ["show", "main:sessions/from-clone.yaml"])).toContain("name: from-clone");
+    expect(git(bare, ["log", "-1", "--format=%an <%ae>", "main"])).toBe("Clone Admin <admin@clone.example>");
     // The clone's own branch is the user's: it is not moved behind their back.
     expect(git(clone, ["ls-tree", "--name-only", "HEAD", "sessions/"])).toBe("");
 
