@@ -174,7 +174,14 @@ describe("sessions list through its cache in the git directory", () => {
     await writeCacheFile({ file, format: header.format, value: change(body) });
   }
 
+  /** A session listed for certain: the random edits above may have removed every one. */
+  async function addListed(name: string): Promise<void> {
+    await repo.push({ [`sessions/${name}.yaml`]: sessionManifest(name) });
+    texts.set(name, sessionManifest(name));
+  }
+
   it("answers a wide table or names from the rows of the last answer alone while neither branch moves", async () => {
+    await addListed("s-u");
     await list(["-o", "wide"], true);
     rmSync(cacheFile(".json")); // not read: the rows file answers
     await doctor(cacheFile(".rows.json"), (body) => {
@@ -191,6 +198,7 @@ describe("sessions list through its cache in the git directory", () => {
   }, 120_000);
 
   it("answers a bare list from the table's template alone while neither branch moves", async () => {
+    await addListed("s-t");
     await list([], true);
     for (const file of cacheFiles()) if (!file.endsWith(".table.json")) rmSync(file);
     await doctor(cacheFile(".table.json"), (body) => {
