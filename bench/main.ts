@@ -60,9 +60,26 @@ interface Cli {
   growthDays: number[];
 }
 
-function readCli(): Cli {
+const USAGE = `npm run bench -- [options]    (or: node dist/bench/main.js [options])
+
+Measures every scenario (or those of --only) beside its baseline and writes each one's section of
+bench/results.md, with the machine and load of its own run.
+
+  --quick               fewer runs of each scenario
+  --only=NAME,...       only these scenarios: ${SCENARIOS.map((scenario) => scenario.name).join(", ")}
+  --sessions=N          sessions in the big repository (default 10000; from 100000, 1,000
+                        configurations and 20,000 components)
+  --keep                keep the data folder (its path is printed)
+  --data=DIR            use and keep DIR, reusing a big repository of the same shape made there
+  --out=FILE            where the results go (default bench/results.md)
+  --growth-days=D,...   history lengths of the growth scenario (default 7,14)
+  -h, --help            this help
+`;
+
+function readCli(): Cli | null {
   const { values } = parseArgs({
     options: {
+      help: { type: "boolean", short: "h", default: false },
       quick: { type: "boolean", default: false },
       only: { type: "string" },
       sessions: { type: "string", default: "10000" },
@@ -72,6 +89,10 @@ function readCli(): Cli {
       "growth-days": { type: "string", default: "7,14" },
     },
   });
+  if (values.help) return null;
+  const only = values.only ? values.only.split(",") : null;
+  const unknown = only?.filter((name) => !SCENARIOS.some((scenario) => scenario.name === name)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only ${unknown.join(",")}: no such scenario (see --help)`);
   const sessions = Number(values.sessions);
   if (!Number.isInteger(sessions) || sessions < 1000)
     throw new Error("--sessions must be an integer >= 1000");
@@ -80,7 +101,7 @@ function readCli(): Cli {
     throw new Error("--growth-days must be integers >= 1, separated by commas");
   return {
     quick: values.quick,
-    only: values.only ? values.only.split(",") : null,
+    only,
     sessions,
     keep: values.keep || values.data !== undefined,
     data: values.data === undefined ? null : resolve(values.data),
@@ -122,6 +143,10 @@ async function readPrevious(file: string): Promise<string | null> {
 
 async function main(): Promise<void> {
   const cli = readCli();
+  if (cli === null) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const dataDir = cli.data ?? (await mkdtemp(join(tmpdir(), "cfs-bench-")));
   await mkdir(dataDir, { recursive: true });
   const huge = cli.sessions >= 100_000; // issue 16's site: 1,000 configurations, 20,000 components
@@ -146,4 +171,13 @@ async function main(): Promise<void> {
 }
 
 snapshotEnvironment(); // as the CLI does at start (src/cli/environment.ts)
-await main();
+try {
+  await main();
+} catch (error) {
+  // A mistyped option or value: one line and exit 2, as the CLI does; anything else keeps its stack.
+  const code = error instanceof Error && "code" in error ? String(error.code) : "";
+  const usage = error instanceof Error && (/^--/.test(error.message) || code.startsWith("ERR_PARSE_ARGS"));
+  if (!usage) throw error;
+  process.stderr.write(`bench: ${error.message}\n`);
+  process.exitCode = 2;
+}
