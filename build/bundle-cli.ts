@@ -16,6 +16,7 @@ import { join, relative, resolve } from "node:path";
 const root = resolve(import.meta.dirname, "..", "..");
 const cliDir = join(root, "dist", "src", "cli");
 const chunksDir = join(cliDir, "chunks");
+const quickFile = join(cliDir, "quick.js");
 
 const manifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
   dependencies: Record<string, string>;
@@ -51,12 +52,11 @@ const cli = await build({
   chunkNames: "chunks/[name]-[hash]",
   allowOverwrite: true,
   splitting: true,
-  plugins: [apart("quick.js")],
+  plugins: [quickApart()],
 });
 // quick.ts answers before anything else loads: one file, not the forty chunks its modules are
 // shared in. What it imports only now and then (a list computed anew, the parser) stays outside,
 // loaded from tsc's files when it is needed.
-const quickFile = join(cliDir, "quick.js");
 const quick = await build({
   ...common,
   entryPoints: [quickFile],
@@ -70,15 +70,13 @@ await writeFile(
   JSON.stringify({ inputs, outputs: { ...cli.metafile.outputs, ...quick.metafile.outputs } }),
 );
 
-/** Leaves `file` (next to main.js, which imports it) out of the bundle: it is built on its own. */
-function apart(file: string): Plugin {
+/** Leaves quick.js (next to main.js, which imports it) out of the bundle: it is built on its own. */
+function quickApart(): Plugin {
   return {
-    name: "apart",
+    name: "quick-apart",
     setup(on) {
-      on.onResolve({ filter: new RegExp(`^\\./${file.replace(".", "\\.")}$`) }, (args) =>
-        resolve(args.resolveDir, args.path) === join(cliDir, file)
-          ? { path: `./${file}`, external: true }
-          : undefined,
+      on.onResolve({ filter: /^\.\/quick\.js$/ }, (args) =>
+        resolve(args.resolveDir, args.path) === quickFile ? { path: args.path, external: true } : undefined,
       );
     },
   };

@@ -6,17 +6,13 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { looksBare } from "../git/plain-repository.js";
 
 /** The work tree (or bare repository) at or above `start`; null when there is none. */
 export function findRepository(start: string): string | null {
   for (let dir = resolve(start); ; dir = dirname(dir)) {
     if (existsSync(join(dir, ".git"))) return dir;
-    if (isBareRepository(dir)) return dir;
+    if (looksBare(dir)) return dir;
     if (dirname(dir) === dir) return null;
   }
-}
-
-/** A bare repository looks like one: HEAD, objects/ and refs/ side by side. */
-function isBareRepository(dir: string): boolean {
-  return ["HEAD", "objects", "refs"].every((name) => existsSync(join(dir, name)));
 }

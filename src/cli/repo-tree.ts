@@ -91,11 +91,11 @@ export async function readManifestTree(input: ReadTreeInput): Promise<ManifestTr
 async function parseOverlay(
   overlay: ReadonlyMap<string, Buffer | null>,
 ): Promise<Map<string, CachedManifest>> {
-  const parse = overlay.size === 0 ? null : await loadParser();
   const out = new Map<string, CachedManifest>();
+  if (overlay.size === 0) return out;
+  const parse = await loadParser();
   for (const [path, content] of overlay)
-    if (content !== null && parse !== null)
-      out.set(path, parseFile(parse, { path, bytes: content, mode: "100644" }));
+    if (content !== null) out.set(path, parseFile(parse, { path, bytes: content, mode: "100644" }));
   return out;
 }
 

@@ -9,7 +9,7 @@
 import { sessionNameOfRecordPath } from "../api/index.js";
 import type { ChangedFile } from "../git/types.js";
 import { listRowOf, type ListRow } from "./list-rows.js";
-import type { ListContext, ListedRows, Tips } from "./session-list-cache.js";
+import { statusKind, type ListContext, type ListedRows, type Tips } from "./session-list-cache.js";
 import { compareNames } from "./session-filters.js";
 import { summarizeSession } from "./session-summary.js";
 
@@ -45,8 +45,7 @@ export function withRows(rows: readonly ListRow[], changed: readonly ListRow[]):
 
 /** Files of the status branch a list reads (records, expiry notes, problems); step logs are not. */
 function isListed(change: ChangedFile): boolean {
-  const { path } = change;
-  return recordName(change) !== null || path.startsWith("expired/") || path.startsWith("problems/");
+  return statusKind(change.path) !== null;
 }
 
 function recordName(change: ChangedFile): string | null {

@@ -15,7 +15,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ProblemRecord, SessionRecord } from "../api/index.js";
+import { sessionNameOfRecordPath, type ProblemRecord, type SessionRecord } from "../api/index.js";
 import { readBranchFromFiles } from "../git/ref-files.js";
 import { readCacheFile, writeCacheFile } from "./cache-file.js";
 import { listRowOf, rowsFromJson, rowsToJson, type ListRow } from "./list-rows.js";
@@ -120,49 +120,45 @@ async function keptAnswer<T>(input: {
 }): Promise<T> {
   const { context } = input;
   const kept = await readKept(context, input.kind);
-  const keptAt = (tips: Tips | null): T | undefined => {
-    const json = kept.at(tips);
-    return json === undefined ? undefined : input.decode(json);
-  };
+  const keptAt = (tips: Tips | null): T | undefined =>
+    kept.body !== null && sameTips(kept.body.tips, tips) ? input.decode(kept.body.json) : undefined;
   const unchanged = input.tips === undefined ? keptAt(await tipsFromRefFiles(context)) : undefined;
   if (unchanged !== undefined) return unchanged;
   const tips = input.tips ?? (await readTips(context));
   const known = keptAt(tips);
   if (known !== undefined) return known;
-  const older = input.forward && kept.json !== null ? input.decode(kept.json) : undefined;
-  const from = kept.json === null ? null : tipsOf(kept.json);
+  const older = kept.body !== null && input.forward ? input.decode(kept.body.json) : undefined;
   // An error bringing it forward (the old tip pruned, say) is no answer: it is computed anew.
   const forwarded =
-    older === undefined || from === null
+    older === undefined || kept.body === null
       ? undefined
-      : await input.forward?.(older, from, tips).catch(() => undefined);
+      : await input.forward?.(older, kept.body.tips, tips).catch(() => undefined);
   const value = forwarded ?? (await input.compute(tips));
   await writeCacheFile({ file: kept.file, format: kept.format, value: { ...tips, ...input.encode(value) } });
   return value;
 }
 
+/** Which kind of status file a path is (as StatusReader and recordedProblems tell them). */
+export function statusKind(path: string): "record" | "expired" | "problem" | null {
+  if (sessionNameOfRecordPath(path) !== null) return "record";
+  if (path.startsWith("expired/")) return "expired";
+  if (path.startsWith("problems/") && path.endsWith(".json")) return "problem";
+  return null;
+}
+
 /** What a kept answer needs of the command: where the repository is and how it is configured. */
 type KeptContext = Pick<ListContext, "gitDir" | "io" | "config">;
 
-/** A kept answer's file, and its body when it was computed at `tips` (undefined otherwise). */
+/** A kept answer's file, and its body with the two tips it names (null when there is none). */
 async function readKept(
   context: KeptContext,
   kind: "rows" | "table",
-): Promise<{
-  file: string;
-  format: string;
-  /** The kept body, whatever its tips; null when there is none. */
-  json: Record<string, unknown> | null;
-  at(tips: Tips | null): Record<string, unknown> | undefined;
-}> {
+): Promise<{ file: string; format: string; body: { json: Record<string, unknown>; tips: Tips } | null }> {
   const file = listCacheFile(context, kind);
   const format = formatOf(context);
   const json = (await readCacheFile(file, format)) as Record<string, unknown> | null;
-  const at = (tips: Tips | null): Record<string, unknown> | undefined =>
-    tips !== null && json !== null && json["status"] === tips.status && json["watched"] === tips.watched
-      ? json
-      : undefined;
-  return { file, format, json, at };
+  const tips = json === null ? null : tipsOf(json);
+  return { file, format, body: json === null || tips === null ? null : { json, tips } };
 }
 
 /** The two tips a kept body names; null when they are not two tips. */
@@ -172,14 +168,19 @@ function tipsOf(json: Record<string, unknown>): Tips | null {
   return tip(status) && tip(watched) ? { status, watched } : null;
 }
 
+function sameTips(a: Tips, b: Tips | null): boolean {
+  return b !== null && a.status === b.status && a.watched === b.watched;
+}
+
 /**
  * The kept table of a bare `sessions list` when the ref files still name the tips it was computed
  * at, read without a git process and without opening the repository (quick.ts); null otherwise.
  */
 export async function keptTableAtRefs(context: KeptContext): Promise<TableTemplate | null> {
   if (cacheOff(context)) return null;
-  const json = (await readKept(context, "table")).at(await tipsFromRefFiles(context));
-  return (json === undefined ? undefined : templateFrom(json)) ?? null;
+  const { body } = await readKept(context, "table");
+  const unchanged = body !== null && sameTips(body.tips, await tipsFromRefFiles(context));
+  return (unchanged ? templateFrom(body.json) : undefined) ?? null;
 }
 
 /**

@@ -4,12 +4,7 @@
  * problems, and the watched branch's manifest files with the parse of each one that must be read.
  * Loaded only when a list is computed: a list whose answer is kept never parses or diffs.
  */
-import {
-  sessionNameOfRecordPath,
-  type ExpiredRecord,
-  type ProblemRecord,
-  type SessionRecord,
-} from "../api/index.js";
+import type { ExpiredRecord, ProblemRecord, SessionRecord } from "../api/index.js";
 import type { ChangedFile } from "../git/types.js";
 import type { ParsedFile } from "../plan/index.js";
 import { readCacheFile, writeCacheFile } from "./cache-file.js";
@@ -22,6 +17,7 @@ import {
   formatOf,
   listCacheFile,
   readTips,
+  statusKind,
   type ListContext,
   type ListedSessions,
   type Tips,
@@ -110,14 +106,6 @@ function clearStatus(state: ListState): void {
   state.records.clear();
   state.expired.clear();
   state.problems.clear();
-}
-
-/** Which kind of status file a path is (as StatusReader and recordedProblems tell them). */
-function statusKind(path: string): "record" | "expired" | "problem" | null {
-  if (sessionNameOfRecordPath(path) !== null) return "record";
-  if (path.startsWith("expired/")) return "expired";
-  if (path.startsWith("problems/") && path.endsWith(".json")) return "problem";
-  return null;
 }
 
 async function applyStatus(

@@ -11,10 +11,14 @@ import type { RepositoryInfo } from "./repository.js";
 /** A config larger than this is not plain (nor read). */
 const MAX_CONFIG_BYTES = 64 * 1024;
 
+/** A bare repository looks like one: HEAD, objects/ and refs/ side by side. */
+export function looksBare(dir: string): boolean {
+  return ["HEAD", "objects", "refs"].every((name) => existsSync(join(dir, name)));
+}
+
 /** The git directory of `path` (its real path) when it is plainly a bare repository; null otherwise. */
 export function plainBareGitDir(path: string): string | null {
-  const looksBare = ["HEAD", "objects", "refs"].every((name) => existsSync(join(path, name)));
-  if (!looksBare || existsSync(join(path, ".git")) || existsSync(join(path, "commondir"))) return null;
+  if (!looksBare(path) || existsSync(join(path, ".git")) || existsSync(join(path, "commondir"))) return null;
   try {
     return realpathSync(path);
   } catch {

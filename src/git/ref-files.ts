@@ -6,6 +6,7 @@
  * ref, a file it cannot read or parse, a huge packed-refs): the caller then asks git. It is the
  * oid the ref holds, not peeled: equal to a commit git resolved before means the branch is there.
  */
+import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -25,7 +26,7 @@ export async function readBranchFromFiles(
   branch: string,
 ): Promise<string | null | undefined> {
   if (!BRANCH.test(branch) || branch.split("/").includes("..")) return undefined;
-  if (await exists(join(gitDir, "reftable"))) return undefined;
+  if (existsSync(join(gitDir, "reftable"))) return undefined;
   const ref = `refs/heads/${branch}`;
   const loose = await readText(join(gitDir, ref));
   if (loose === undefined) return undefined;
@@ -59,14 +60,5 @@ async function readText(path: string, maxBytes = 4096): Promise<string | null | 
     return await readFile(path, "utf8");
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "ENOENT" ? null : undefined;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
