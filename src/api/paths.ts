@@ -31,6 +31,11 @@ export function expiredPath(name: string): string {
   return `expired/${name}.json`;
 }
 
+/** The session name of an expiry note's path (`expired/x.json` -> `x`), or null for any other path. */
+export function expiredNameOfPath(path: string): string | null {
+  return /^expired\/([^/]+)\.json$/.exec(path)?.[1] ?? null;
+}
+
 /** Status branch path of a component record. */
 export function componentRecordPath(id: string): string {
   return `components/${id}.json`;

@@ -130,6 +130,8 @@ export interface SessionRecord {
 export interface SettledSession {
   settled: true;
   name: string;
+  /** `status.session.completion_time` in ms since the epoch (NaN without one): expiry is checked every pass. */
+  completedMs: number;
   configuration: { name: string };
   status: { session: SessionRunStatus; source: SourceRef; reason: string | null };
 }

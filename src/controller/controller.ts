@@ -13,6 +13,7 @@ import {
   sessionNameOfRecordPath,
   sessionRecordPath,
   expiredPath,
+  expiredNameOfPath,
   failureClass,
   failureMessage,
   type FailureClass,
@@ -38,6 +39,7 @@ import {
   type FailureScope,
   type Locate,
   type PlanOutput,
+  type QuietSessions,
   type RecordedState,
 } from "../plan/index.js";
 import { locateManifestPointer, parseManifest } from "../manifest/index.js";
@@ -157,11 +159,19 @@ export class Controller {
    */
   private desired: {
     version: number;
+    baseVersion: number;
     settled: Array<[string, string, boolean]>;
     state: DesiredState;
   } | null = null;
-  /** Goes up whenever `recorded` changes (what isSettled answers can only change then). */
-  private recordsVersion = 0;
+  /**
+   * Sessions whose record (or expiry note) changed since the source state last asked: what
+   * isSettled answers can only change for them ("all" after the status branch was read whole).
+   */
+  private changedRecords: Set<string> | "all" = "all";
+  /** The same, since the planner last asked (it looks again only at those completed sessions). */
+  private recordsChangedForPlan: Set<string> | "all" = "all";
+  /** What the last plan found of the completed sessions (see QuietSessions). */
+  private quiet: QuietSessions | null = null;
   /** The status branch's tip as last read or written; null before. */
   private statusTip: string | null = null;
   /** Set by the resync timer: the next pass reads what others changed on the status branch. */
@@ -197,7 +207,7 @@ export class Controller {
       parse: options.parse ?? parseManifest,
       log: this.log,
       settled: (path, blob) => this.isSettled(path, blob),
-      settledVersion: () => this.recordsVersion,
+      settledChanges: () => this.takeChangedRecords(),
     });
   }
 
@@ -386,7 +396,8 @@ export class Controller {
     }
     const { state, snapshot } = await loadRecordedState(this.options.status, this.log);
     this.recorded = state;
-    this.recordsVersion += 1;
+    this.changedRecords = "all";
+    this.recordsChangedForPlan = "all";
     this.statusFiles = snapshot.files;
     this.statusTip = snapshot.tip;
     await this.componentRecords.load(snapshot.files);
@@ -417,7 +428,7 @@ export class Controller {
     }
     this.statusFiles = new Map(snapshot.files);
     this.statusTip = snapshot.tip;
-    this.recordsVersion += 1;
+    this.noteChangedRecords([...changed.map(([path]) => path), ...gone]);
     if (changed.length + gone.length > 0)
       this.log.info(
         { changed: changed.length, gone: gone.length },
@@ -426,21 +437,29 @@ export class Controller {
   }
 
   private plan(commit: string, observed: Map<string, RunObservation>): PlanOutput {
-    return this.componentRecords.plan({
+    const planned = this.componentRecords.plan({
       desired: this.desiredAt(commit),
       recorded: this.recorded,
       observed,
       now: this.now(),
+      quiet: {
+        previous: this.quiet,
+        changed: take(this.recordsChangedForPlan, (next) => (this.recordsChangedForPlan = next)),
+        presenceVersion: this.sourceState.presenceVersion,
+      },
     });
+    this.quiet = planned.quiet ?? null;
+    return planned;
   }
 
   /**
    * The desired state at `commit`, assembled again only when the source state changed (a new
-   * commit, or settled files read after all): assembling walks every manifest (10,000 sessions:
-   * ~15 ms of every pass that a runner change or the resync timer started).
+   * commit, or settled files read after all): assembling walks every manifest read (10,000
+   * sessions: ~15 ms of every pass that a runner change or the resync timer started). While no
+   * file outside `sessions/` changed, the base (20,000 components, their configurations) is kept.
    */
   private desiredAt(commit: string): DesiredState {
-    const version = this.sourceState.version;
+    const { version, baseVersion } = this.sourceState;
     const cached = this.desired;
     const same = cached?.settled.every(([path, blob, was]) => this.isSettled(path, blob) === was);
     if (cached?.version === version && same) return cached.state;
@@ -450,15 +469,31 @@ export class Controller {
       files: this.sourceState.files.values(),
       locate: this.locator(),
       ansibleConfigs: this.sourceState.ansibleConfigs,
-      settledPaths: this.sourceState.settledPaths,
+      presentPaths: this.sourceState.presentPaths,
       settled: (path, blob) => {
         const answer = this.isSettled(path, blob);
         settled.push([path, blob, answer]);
         return answer;
       },
+      ...(cached?.baseVersion === baseVersion ? { base: cached.state.base } : {}),
     });
-    this.desired = { version, settled, state };
+    this.desired = { version, baseVersion, settled, state };
     return state;
+  }
+
+  /** Notes the sessions whose record or expiry note is among these status paths. */
+  private noteChangedRecords(paths: Iterable<string>): void {
+    for (const path of paths) {
+      const name = sessionNameOfRecordPath(path) ?? expiredNameOfPath(path);
+      if (name === null) continue;
+      if (this.changedRecords !== "all") this.changedRecords.add(name);
+      if (this.recordsChangedForPlan !== "all") this.recordsChangedForPlan.add(name);
+    }
+  }
+
+  /** The sessions noted since the source state last asked (see changedRecords); starts noting afresh. */
+  private takeChangedRecords(): ReadonlySet<string> | "all" {
+    return take(this.changedRecords, (next) => (this.changedRecords = next));
   }
 
   /**
@@ -544,7 +579,7 @@ export class Controller {
     });
     this.lastCommitAt = this.now().getTime();
     if (!result) return null;
-    this.recordsVersion += 1;
+    this.noteChangedRecords(result.changes.keys());
     for (const [path, content] of result.changes) {
       // A record committed as we wrote it is kept as it is; one merged with another writer's is read back.
       const value = content === null ? undefined : values.get(content);
@@ -639,6 +674,12 @@ export class Controller {
       if (text !== null) changes.set(sessionLogPath(record.name, step.name), Buffer.from(tail(text)));
     }
   }
+}
+
+/** Hands out `noted` and starts noting afresh (`reset` puts an empty set in its place). */
+function take(noted: Set<string> | "all", reset: (next: Set<string>) => void): ReadonlySet<string> | "all" {
+  reset(new Set());
+  return noted;
 }
 
 /** `error` as an Error (a thrown non-Error is wrapped). */

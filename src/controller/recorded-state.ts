@@ -1,6 +1,7 @@
 /** The status branch as the controller holds it in memory: parsed records keyed as the planner wants them. */
 import type { Logger } from "pino";
 import {
+  expiredNameOfPath,
   sessionNameOfRecordPath,
   type ExpiredRecord,
   type ProblemRecord,
@@ -17,7 +18,6 @@ import {
   type RecordedState,
 } from "../plan/index.js";
 
-const EXPIRED_FILE = /^expired\/([^/]+)\.json$/;
 const PROBLEM_FILE = /^problems\/(.+)\.json$/;
 
 /**
@@ -129,8 +129,8 @@ export function applyRecordValue(state: RecordedState, path: string, value: obje
 function recordKind(path: string): { kind: "sessions" | "problems" | "expired"; key: string } | null {
   const session = sessionNameOfRecordPath(path);
   if (session) return { kind: "sessions", key: session };
-  const expired = EXPIRED_FILE.exec(path);
-  if (expired?.[1]) return { kind: "expired", key: expired[1] };
+  const expired = expiredNameOfPath(path);
+  if (expired) return { kind: "expired", key: expired };
   const problem = PROBLEM_FILE.exec(path);
   if (problem?.[1]) return { kind: "problems", key: problem[1] };
   return null;

@@ -10,10 +10,10 @@
  * 10,000 completed sessions so reads and parses none of them.
  */
 import type { Logger } from "pino";
-import { MAX_MANIFEST_BYTES, ansibleConfigNameOfPath, kindOfPath } from "../api/index.js";
+import { MAX_MANIFEST_BYTES, ansibleConfigNameOfPath, kindOfPath, manifestPath } from "../api/index.js";
 import type { ConfigSource, ChangedFile } from "../git/types.js";
 import { isRegularFileMode } from "../manifest/file-mode.js";
-import type { ParsedFile, RepoFile } from "../plan/index.js";
+import { isSessionsPath, type ParsedFile, type PathSet, type RepoFile } from "../plan/index.js";
 
 const MAX_ANSIBLE_CONFIG_BYTES = 256 * 1024;
 
@@ -26,6 +26,8 @@ export type SettledFn = (path: string, blob: string) => boolean;
 /** A manifest file with its bytes, kept for error positions across files. */
 export interface KnownFile extends RepoFile {
   bytes: Uint8Array;
+  /** Its git mode ("100644" for a regular file). */
+  mode: string;
 }
 
 /** The outcome of one sync: whether the branch moved and how many files were read. */
@@ -44,10 +46,11 @@ export interface SourceStateOptions {
   /** Which session files may stay unread (default: none). */
   settled?: SettledFn;
   /**
-   * Changes whenever what `settled` answers may have changed; unread files are checked again only
-   * then (default: at every sync). Checking is a walk over every unread file (10,000: ~5 ms).
+   * The session names whose records changed since it was last called ("all": any may have): only
+   * their unread files are checked again (default: every unread file at every sync). Checking
+   * every one is a walk over every unread file, ~50 ms for 100,000.
    */
-  settledVersion?: () => number;
+  settledChanges?: () => ReadonlySet<string> | "all";
 }
 
 /** A session file left unread, and the commit in which its blob was first seen at its path. */
@@ -61,18 +64,31 @@ export class SourceState {
   commit: string | null = null;
   /** Goes up whenever `files`, `settledPaths` or `ansibleConfigs` change. */
   version = 0;
+  /** Goes up whenever a file outside `sessions/` changes (the desired state's base is made again then). */
+  baseVersion = 0;
+  /** Goes up whenever a path leaves `presentPaths` (a file deleted). */
+  presenceVersion = 0;
   readonly files = new Map<string, KnownFile>();
   readonly ansibleConfigs = new Map<string, string>();
   private readonly parsedByBlob = new Map<string, ParsedFile>();
   private readonly unread = new Map<string, UnreadFile>();
-  /** settledVersion() when the unread files were last checked. */
-  private checkedVersion: number | null = null;
 
   constructor(private readonly options: SourceStateOptions) {}
 
   /** Paths of the session files present at `commit` that were left unread (settled). */
   get settledPaths(): Iterable<string> {
     return this.unread.keys();
+  }
+
+  /**
+   * Every manifest path present at `commit`, read or not (the keys of `files` and of the unread
+   * files, in one set: the planner looks up every completed session's path in it each pass).
+   */
+  private readonly present = new Set<string>();
+
+  /** See `present`; answers from the state as it is now. */
+  get presentPaths(): PathSet {
+    return this.present;
   }
 
   /**
@@ -88,16 +104,22 @@ export class SourceState {
     const read = await this.apply(changes, tip);
     this.commit = tip;
     this.version += 1;
+    if (changes.some((change) => !isSessionsPath(change.path))) this.baseVersion += 1;
     return { commit: tip, moved: true, changed: changes.length, read: read + due };
   }
 
-  /** Reads the unread files whose session is no longer settled (its record went away or changed). */
+  /**
+   * Reads the unread files whose session is no longer settled (its record went away or changed),
+   * and lets go of the read session files whose session settled (completed from that blob).
+   */
   private async readUnsettled(): Promise<number> {
     const settled = this.options.settled;
-    const version = this.options.settledVersion?.() ?? null;
-    if (!settled || this.unread.size === 0 || (version !== null && version === this.checkedVersion)) return 0;
-    this.checkedVersion = version;
-    const due = [...this.unread.values()].filter(({ change }) => !settled(change.path, change.oid ?? ""));
+    const changed = this.options.settledChanges?.() ?? "all";
+    if (!settled) return 0;
+    this.letGoSettled(changed, settled);
+    if (this.unread.size === 0) return 0;
+    const candidates = changed === "all" ? [...this.unread.values()] : this.unreadOf(changed);
+    const due = candidates.filter(({ change }) => !settled(change.path, change.oid ?? ""));
     if (due.length === 0) return 0;
     for (const { change } of due) this.unread.delete(change.path);
     const commits = new Map(due.map(({ change, commit }) => [change.path, commit]));
@@ -109,7 +131,37 @@ export class SourceState {
     return read;
   }
 
+  /** The unread files of these sessions (`sessions/<name>.yaml` or `.yml`). */
+  private unreadOf(names: ReadonlySet<string>): UnreadFile[] {
+    return sessionPathsOf(names).flatMap((path) => this.unread.get(path) ?? []);
+  }
+
+  /**
+   * Read session files whose session settled since become unread, as if a restart found them: their
+   * text and parse are let go (100,000 sessions run since a start are not all held), and only
+   * their presence is kept.
+   */
+  private letGoSettled(changed: ReadonlySet<string> | "all", settled: SettledFn): void {
+    const paths = changed === "all" ? [...this.files.keys()] : sessionPathsOf(changed);
+    let moved = false;
+    for (const path of paths) {
+      const file = this.files.get(path);
+      if (!file || !isSessionFile(file) || !settled(path, file.blob)) continue;
+      this.files.delete(path);
+      this.parsedByBlob.delete(parseKey(file.blob, path));
+      const change: ChangedFile = { path, status: "added", oid: file.blob, oldOid: null, mode: file.mode };
+      this.unread.set(path, { change, commit: file.commit });
+      moved = true;
+    }
+    if (moved) this.version += 1;
+  }
+
   private async apply(changes: ChangedFile[], commit: string): Promise<number> {
+    for (const change of changes) {
+      if (change.status === "deleted" || change.oid === null) {
+        if (this.present.delete(change.path)) this.presenceVersion += 1;
+      } else if (ansibleConfigNameOfPath(change.path) === null) this.present.add(change.path);
+    }
     const toRead = changes.filter((change) => !this.leaveUnread(change, commit));
     return this.read(toRead, () => commit);
   }
@@ -169,7 +221,14 @@ export class SourceState {
     }
     const previous = this.files.get(change.path);
     const firstSeen = previous?.blob === oid ? previous.commit : commit;
-    this.files.set(change.path, { path: change.path, blob: oid, commit: firstSeen, parsed, bytes });
+    this.files.set(change.path, {
+      path: change.path,
+      blob: oid,
+      commit: firstSeen,
+      parsed,
+      bytes,
+      mode: change.mode,
+    });
     if (!parsed.ok) {
       this.options.log.warn({ path: change.path, errors: parsed.errors.length }, "manifest cannot be used");
     }
@@ -197,8 +256,16 @@ export function mayStayUnread(change: ChangedFile, settled: SettledFn | undefine
   return change.oid !== null && isSessionFile(change) && settled?.(change.path, change.oid) === true;
 }
 
+/** The paths a session's file may have (`sessions/<name>.yaml` or `.yml`). */
+function sessionPathsOf(names: Iterable<string>): string[] {
+  return [...names].flatMap((name) => {
+    const path = manifestPath("Session", name);
+    return [path, path.replace(/\.yaml$/, ".yml")];
+  });
+}
+
 /** A regular file that holds a Session manifest (the only kind that may be left unread). */
-function isSessionFile(change: ChangedFile): boolean {
+function isSessionFile(change: Pick<ChangedFile, "path" | "mode">): boolean {
   return isRegularFileMode(change.mode) && kindOfPath(change.path) === "Session";
 }
 

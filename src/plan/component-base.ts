@@ -8,12 +8,15 @@
 import { manifestPath, type ComponentRecord } from "../api/index.js";
 import { retryLimit } from "./component-status.js";
 import { componentFromManifest, matchesManifest } from "./component-state.js";
-import type { DesiredState } from "./desired.js";
+import type { DesiredBase, DesiredState } from "./desired.js";
 
 /** See the module comment. Never changed once made: a pass copies a made record before changing it. */
 export interface ComponentBase {
-  /** The desired state it was made from (compared by identity). */
-  desired: DesiredState;
+  /**
+   * The desired state's base it was made from (compared by identity): the component manifests,
+   * the options and which component files are present change only with a new base.
+   */
+  desiredBase: DesiredBase;
   /** The version of the component records it was made from. */
   version: number;
   /** Each component of the manifests: its recorded record when that still matches, else a new one. */
@@ -43,7 +46,7 @@ export function componentBase(input: ComponentBaseInput): ComponentBase {
   if (
     previous !== null &&
     input.version !== null &&
-    previous.desired === input.desired &&
+    previous.desiredBase === input.desired.base &&
     previous.version === input.version
   )
     return previous;
@@ -52,7 +55,14 @@ export function componentBase(input: ComponentBaseInput): ComponentBase {
   const gone = [...input.components.keys()].filter(
     (id) => !records.has(id) && !hasManifestFile(input.desired, id),
   );
-  return { desired: input.desired, version: input.version ?? -1, records, made, reconfigure, gone };
+  return {
+    desiredBase: input.desired.base,
+    version: input.version ?? -1,
+    records,
+    made,
+    reconfigure,
+    gone,
+  };
 }
 
 /**

@@ -55,9 +55,30 @@ export interface DesiredState {
   /** ansible.cfg texts by name (`ansible-configs/<name>.cfg`). */
   ansibleConfigs: Map<string, string>;
   /** Every manifest path present at the commit, valid or not. */
-  presentPaths: Set<string>;
+  presentPaths: PathSet;
   /** Problems by manifest path. */
   problems: Map<string, ProblemRecord>;
+  /** What the files outside `sessions/` gave: hand it to the next assembly while none of them changed. */
+  base: DesiredBase;
+}
+
+/** A set of paths as the planner asks it: is this path there? */
+export interface PathSet {
+  has(path: string): boolean;
+}
+
+/**
+ * What the manifests outside `sessions/` ask for (configurations, sources, components, options) and
+ * their problems. Sessions depend on it, never the other way round, so a commit that only adds or
+ * removes session files reuses it (20,000 component files are not walked again), and what is made
+ * from it (the components' base) is kept while it is the same object.
+ */
+export interface DesiredBase {
+  configurations: Map<string, ResolvedConfiguration>;
+  sources: Map<string, SourceManifest>;
+  components: ComponentManifest[];
+  options: OptionsManifest | null;
+  problems: ReadonlyMap<string, ProblemRecord>;
 }
 
 /** Inputs of assembleDesired. */
@@ -78,45 +99,93 @@ export interface AssembleInput {
    * only unfinished sessions hold a configuration back, as in CFS. Default: none is settled.
    */
   settled?: (path: string, blob: string) => boolean;
+  /**
+   * The base of an earlier assembly, when no file outside `sessions/` changed since: only the
+   * session files are assembled again. Default: assembled from `files`.
+   */
+  base?: DesiredBase;
+  /** Every path present, when the caller keeps them (default: `files` and `settledPaths`). */
+  presentPaths?: PathSet;
 }
+
+type AddError = (file: RepoFile, error: ManifestError) => void;
 
 /** Builds the desired state from every manifest file at a commit. */
 export function assembleDesired(input: AssembleInput): DesiredState {
+  const files = [...input.files];
+  const sessionFiles = files.filter((file) => isSessionsPath(file.path));
+  const base =
+    input.base ??
+    assembleBase(
+      files.filter((file) => !isSessionsPath(file.path)),
+      input.locate,
+    );
+  const problems = new Map(base.problems);
+  const addError = problemCollector(problems);
+  const valid = validFiles(sessionFiles, addError);
+  const unique = dropDuplicates(valid, input.locate, addError);
+  const sessions = collectSessions({
+    input,
+    files: unique.get("Session") ?? [],
+    configurations: base.configurations,
+    addError,
+  });
+  return {
+    commit: input.commit,
+    sessions,
+    configurations: base.configurations,
+    sources: base.sources,
+    components: base.components,
+    options: base.options,
+    ansibleConfigs: input.ansibleConfigs ?? new Map<string, string>(),
+    presentPaths:
+      input.presentPaths ?? new Set([...files.map((file) => file.path), ...(input.settledPaths ?? [])]),
+    problems,
+    base,
+  };
+}
+
+/** True for a path under `sessions/`: a session file, or anything odd there (its problem is the sessions'). */
+export function isSessionsPath(path: string): boolean {
+  return path.startsWith("sessions/");
+}
+
+/** The base from every file outside `sessions/`. */
+function assembleBase(files: RepoFile[], locate: Locate): DesiredBase {
   const problems = new Map<string, ProblemRecord>();
-  const addError = (file: RepoFile, error: ManifestError): void => {
+  const addError = problemCollector(problems);
+  const unique = dropDuplicates(validFiles(files, addError), locate, addError);
+  const sources = collect<SourceManifest>(unique, "Source");
+  const configurations = resolveConfigurations({ byKind: unique, sources, locate, addError });
+  reportComponentReferences({ byKind: unique, configurations, locate, addError });
+  const options = [...collect<OptionsManifest>(unique, "Options").values()][0] ?? null;
+  reportOptionsSource({ byKind: unique, sources, locate, addError });
+  return {
+    configurations,
+    sources,
+    components: [...collect<ComponentManifest>(unique, "Component").values()],
+    options,
+    problems,
+  };
+}
+
+/** Adds each error to the problem of its file in `problems`. */
+function problemCollector(problems: Map<string, ProblemRecord>): AddError {
+  return (file, error) => {
     const existing = problems.get(file.path);
     if (existing) existing.errors.push(error);
     else problems.set(file.path, { path: file.path, commit: file.commit, blob: file.blob, errors: [error] });
   };
-  const files = [...input.files];
+}
+
+/** The files that parsed; the errors of the others go to their problems. */
+function validFiles(files: RepoFile[], addError: AddError): RepoFile[] {
   const valid: RepoFile[] = [];
   for (const file of files) {
     if (file.parsed.ok) valid.push(file);
     else for (const error of file.parsed.errors) addError(file, error);
   }
-  const unique = dropDuplicates(valid, input.locate, addError);
-  const sources = collect<SourceManifest>(unique, "Source");
-  const configurations = resolveConfigurations({ byKind: unique, sources, locate: input.locate, addError });
-  const sessions = collectSessions({ input, files: unique.get("Session") ?? [], configurations, addError });
-  reportComponentReferences({
-    byKind: unique,
-    configurations,
-    locate: input.locate,
-    addError,
-  });
-  const options = [...collect<OptionsManifest>(unique, "Options").values()][0] ?? null;
-  reportOptionsSource({ byKind: unique, sources, locate: input.locate, addError });
-  return {
-    commit: input.commit,
-    sessions,
-    configurations,
-    sources,
-    components: [...collect<ComponentManifest>(unique, "Component").values()],
-    options,
-    ansibleConfigs: input.ansibleConfigs ?? new Map<string, string>(),
-    presentPaths: new Set([...files.map((file) => file.path), ...(input.settledPaths ?? [])]),
-    problems,
-  };
+  return valid;
 }
 
 /**

@@ -5,6 +5,7 @@ export * from "./duration.js";
 export * from "./fold-results.js";
 export * from "./layers.js";
 export * from "./plan-pass.js";
+export * from "./quiet-sessions.js";
 export * from "./record-shape.js";
 export * from "./records.js";
 export * from "./serialize.js";

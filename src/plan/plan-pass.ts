@@ -21,6 +21,7 @@ import { orderActions } from "./fold-results.js";
 import { selectLayers } from "./layers.js";
 import { applyObservation, completeRecord, effectiveAnsibleConfig, newSessionRecord } from "./records.js";
 import { inventoryComponents } from "./inventory-components.js";
+import { dueTime, quietSessions, type QuietHint, type QuietSessions } from "./quiet-sessions.js";
 import { sameJson } from "./serialize.js";
 import { effectiveAdditionalInventory, sourcesUsed } from "./resolve-sources.js";
 
@@ -49,6 +50,8 @@ export interface PlanInput {
   recorded: RecordedState;
   observed: Map<string, RunObservation>;
   now: Date;
+  /** What the previous pass found of the completed sessions, and what changed since (default: a walk of every record). */
+  quiet?: QuietHint;
 }
 
 /** Actions plus every status record that changed (null: delete it). */
@@ -59,6 +62,8 @@ export interface PlanOutput {
   expired: Map<string, ExpiredRecord | null>;
   /** Sessions that reached `complete` in this pass (their logs are committed with them). */
   completed: string[];
+  /** What planPass found of the completed sessions: hand it to the next pass (QuietHint). */
+  quiet?: QuietSessions;
 }
 
 interface Pass extends PlanInput {
@@ -67,8 +72,24 @@ interface Pass extends PlanInput {
   ttlMs: number | null;
 }
 
-/** Plans one reconcile pass. */
+/** Plans one reconcile pass; `quiet` is what it found of the completed sessions (give it to the next pass). */
 export function planPass(input: PlanInput): PlanOutput {
+  const quiet = quietSessions({
+    recorded: input.recorded.sessions,
+    present: input.desired.presentPaths,
+    base: input.desired.base,
+    now: input.now.getTime(),
+    ttlMs: ttlOf(input),
+    ...(input.quiet ? { hint: input.quiet } : {}),
+  });
+  return { ...planNames(input, namesToPlan(input, quiet)), quiet };
+}
+
+/**
+ * Plans one pass over the given session names (sorted): planPass plans the names that may change;
+ * planning every name gives the same output (a property test holds them to it).
+ */
+export function planNames(input: PlanInput, names: readonly string[]): PlanOutput {
   const out: PlanOutput = {
     actions: [],
     sessions: new Map(),
@@ -76,19 +97,37 @@ export function planPass(input: PlanInput): PlanOutput {
     expired: new Map(),
     completed: [],
   };
-  const ttl = input.desired.options?.session_ttl ?? DEFAULT_SESSION_TTL;
-  const pass: Pass = { ...input, out, problems: new Map(input.desired.problems), ttlMs: parseDuration(ttl) };
-  const names = new Set([
-    ...input.desired.sessions.keys(),
-    ...input.recorded.sessions.keys(),
-    ...input.observed.keys(),
-  ]);
-  for (const name of [...names].sort()) planSession(pass, name);
+  const pass: Pass = { ...input, out, problems: new Map(input.desired.problems), ttlMs: ttlOf(input) };
+  for (const name of names) planSession(pass, name);
   planExpired(pass);
   planUnreadable(pass);
   diffProblems(pass);
   out.actions = orderActions(out.actions, input.observed);
   return out;
+}
+
+function ttlOf(input: PlanInput): number | null {
+  return parseDuration(input.desired.options?.session_ttl ?? DEFAULT_SESSION_TTL);
+}
+
+/**
+ * Every session name of the pass, sorted, but those of completed records nothing can move this
+ * pass (quietSessions): most of a large site, for which planSession would do nothing. The session
+ * files read (edited, or not finished) are few and are all planned, as are runs no record knows.
+ */
+function namesToPlan(input: PlanInput, quiet: QuietSessions): string[] {
+  const { desired, recorded, observed } = input;
+  const names = new Set(desired.sessions.keys());
+  for (const name of quiet.active) names.add(name);
+  for (const name of observed.keys()) {
+    if (!names.has(name) && !recorded.sessions.has(name)) names.add(name);
+  }
+  return [...names].sort();
+}
+
+/** True when a completed session has outlived the session TTL (never without a TTL or a completion time). */
+function isDue(record: KeptSession, { now, ttlMs }: { now: number; ttlMs: number | null }): boolean {
+  return now >= dueTime(record, ttlMs);
 }
 
 /** Unreadable status files: each becomes a problem, and is replaced or removed. */
@@ -190,9 +229,7 @@ function advance(
 }
 
 function planComplete(pass: Pass, record: KeptSession): void {
-  const completed = Date.parse(record.status.session.completion_time ?? "");
-  if (pass.ttlMs === null || Number.isNaN(completed)) return;
-  if (pass.now.getTime() - completed < pass.ttlMs) return;
+  if (!isDue(record, { now: pass.now.getTime(), ttlMs: pass.ttlMs })) return;
   const { name } = record;
   pass.out.actions.push({ type: "remove", name, job: record.status.session.job ?? "", why: "expired" });
   pass.out.sessions.set(name, null);

@@ -163,6 +163,7 @@ export function settleRecord(record: KeptSession): KeptSession {
   return {
     settled: true,
     name: record.name,
+    completedMs: Date.parse(session.completion_time ?? ""),
     configuration: { name: record.configuration.name },
     status: { session, source, reason },
   };

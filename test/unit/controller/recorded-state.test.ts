@@ -73,6 +73,7 @@ describe("loadRecordedState", () => {
     expect(state.sessions.get("done")).toEqual({
       settled: true,
       name: "done",
+      completedMs: Date.parse("2026-11-21T12:00:00Z"),
       configuration: { name: done.configuration.name },
       status: { session: done.status.session, source: done.status.source, reason: "layer 0 failed" },
     });

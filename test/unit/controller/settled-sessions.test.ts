@@ -128,31 +128,41 @@ describe("SourceState", () => {
     expect(state.version).toBe(version + 1);
   });
 
-  it("checks unread files again only when settledVersion changes", async () => {
+  it("checks again only the unread files of the sessions whose records changed", async () => {
     const source = new MemorySource();
-    source.push({ "sessions/a.yaml": sessionText("a", "cfg") });
-    let settled = true;
-    let asked = 0;
-    let recordsVersion = 1;
+    source.push({ "sessions/a.yaml": sessionText("a", "cfg"), "sessions/b.yml": sessionText("b", "cfg") });
+    const settled = new Set(["sessions/a.yaml", "sessions/b.yml"]);
+    const asked: string[] = [];
+    let changed: ReadonlySet<string> | "all" = "all";
     const state = new SourceState({
       source,
       parse: parseManifest,
       log,
-      settled: () => {
-        asked += 1;
-        return settled;
+      settled: (path) => {
+        asked.push(path);
+        return settled.has(path);
       },
-      settledVersion: () => recordsVersion,
+      settledChanges: () => {
+        const names = changed;
+        changed = new Set();
+        return names;
+      },
     });
     await state.sync();
+    expect(asked.sort()).toEqual(["sessions/a.yaml", "sessions/b.yml"]); // when first seen
+    asked.length = 0;
     await state.sync();
     await state.sync();
-    expect(asked).toBe(2); // when first seen, then one check at version 1
-    settled = false;
+    expect(asked).toEqual([]);
+    settled.clear();
     expect(await state.sync()).toMatchObject({ read: 0 });
-    recordsVersion = 2;
+    changed = new Set(["b", "nobody"]);
     expect(await state.sync()).toMatchObject({ read: 1 });
-    expect(state.files.has("sessions/a.yaml")).toBe(true);
+    expect(asked).toEqual(["sessions/b.yml"]);
+    expect([...state.files.keys()]).toEqual(["sessions/b.yml"]);
+    changed = "all";
+    expect(await state.sync()).toMatchObject({ read: 1 });
+    expect([...state.files.keys()].sort()).toEqual(["sessions/a.yaml", "sessions/b.yml"]);
   });
 });
 

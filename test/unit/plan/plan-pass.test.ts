@@ -1,10 +1,19 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { isSettledSession, jobName, type KeptSession, type SessionRecord } from "../../../src/api/index.js";
+import {
+  isSettledSession,
+  jobName,
+  type KeptSession,
+  type OptionsManifest,
+  type SessionRecord,
+} from "../../../src/api/index.js";
 import {
   applyObservation,
+  assembleDesired,
+  type RepoFile,
   newSessionRecord,
   planPass,
+  planNames,
   settleRecord,
   statusRank,
   type RecordedState,
@@ -311,6 +320,69 @@ describe("planPass", () => {
     expect(out.problems.get("sessions/x.yaml")).toBeNull();
   });
 });
+
+describe("planPass over the names that may change", () => {
+  const record = fc.constantFrom("none", "pending", "running", "complete", "settled");
+  const completion = fc.constantFrom("2026-11-21T11:00:00Z", "2026-11-01T00:00:00Z", "not a time", null);
+  const manifest = fc.constantFrom("none", "same", "edited");
+  const run = fc.constantFrom("none", "same job", "other job");
+  const one = fc.record({ record, completion, manifest, present: fc.boolean(), run });
+  const ttl = fc.constantFrom("7d", "0", "1h", undefined);
+
+  it("plans exactly what planning every name plans (completed sessions nothing moves are left out)", () => {
+    fc.assert(
+      fc.property(fc.array(one, { maxLength: 12 }), ttl, (cases, sessionTtl) => {
+        const sessions = new Map<string, KeptSession>();
+        const observed = new Map<string, ReturnType<typeof observation>>();
+        const files = [configurationFile(configuration())];
+        const settled: string[] = [];
+        cases.forEach((c, i) => {
+          const name = `s${i}`;
+          const base = recordFor(name);
+          if (c.record !== "none") {
+            const status = c.record === "settled" ? "complete" : c.record;
+            const done = status === "complete";
+            const kept = withStatus(base, status, done ? "true" : "none", done ? c.completion : null);
+            sessions.set(name, c.record === "settled" ? settleRecord(kept) : kept);
+          }
+          if (c.manifest !== "none")
+            files.push(sessionFile(session(name), c.manifest === "same" ? `b-${name}` : "b-new"));
+          else if (c.present) settled.push(`sessions/${name}.yaml`);
+          if (c.run !== "none") {
+            const job = c.run === "same job" ? (base.status.session.job ?? "") : "cfs-other";
+            observed.set(name, observation(name, job, { phase: "complete", succeeded: "true" }));
+          }
+        });
+        const desired = assembleDesired({
+          commit: COMMIT,
+          files: sessionTtl === undefined ? files : [...files, optionsFile(sessionTtl)],
+          locate: () => ({ line: 1, column: 1 }),
+          settledPaths: settled,
+        });
+        const input = { desired, recorded: { ...empty(), sessions }, observed, now: NOW };
+        const every = [
+          ...new Set([...sessions.keys(), ...desired.sessions.keys(), ...observed.keys()]),
+        ].sort();
+        expect({ ...planPass(input), quiet: undefined }).toEqual(planNames(input, every));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+function optionsFile(sessionTtl: string): RepoFile {
+  const manifest = {
+    apiVersion: "cfs-gitops/v1",
+    kind: "Options",
+    session_ttl: sessionTtl,
+  } as OptionsManifest;
+  return {
+    path: "cfs.yaml",
+    blob: "b-options",
+    commit: COMMIT,
+    parsed: { ok: true, kind: "Options", name: "cfs", manifest },
+  };
+}
 
 describe("applyObservation", () => {
   const phases = fc.constantFrom<"pending" | "running" | "complete">("pending", "running", "complete");
