@@ -101,6 +101,11 @@ export function kindOfPath(path: string): Kind | null {
   return null;
 }
 
+/** True for a path under `sessions/`: a session file, or anything odd there (its problem is the sessions'). */
+export function isSessionsPath(path: string): boolean {
+  return path.startsWith("sessions/");
+}
+
 /** The file stem of a manifest path (`sessions/x.yaml` -> `x`). */
 export function manifestStem(path: string): string {
   const base = path.slice(path.lastIndexOf("/") + 1);

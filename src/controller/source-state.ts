@@ -10,10 +10,16 @@
  * 10,000 completed sessions so reads and parses none of them.
  */
 import type { Logger } from "pino";
-import { MAX_MANIFEST_BYTES, ansibleConfigNameOfPath, kindOfPath, manifestPath } from "../api/index.js";
+import {
+  MAX_MANIFEST_BYTES,
+  ansibleConfigNameOfPath,
+  isSessionsPath,
+  kindOfPath,
+  manifestPath,
+} from "../api/index.js";
 import type { ConfigSource, ChangedFile } from "../git/types.js";
 import { isRegularFileMode } from "../manifest/file-mode.js";
-import { isSessionsPath, type ParsedFile, type PathSet, type RepoFile } from "../plan/index.js";
+import type { ParsedFile, PathSet, RepoFile } from "../plan/index.js";
 
 const MAX_ANSIBLE_CONFIG_BYTES = 256 * 1024;
 

@@ -16,6 +16,7 @@ import type {
   SourceManifest,
   SourceRef,
 } from "../api/index.js";
+import { isSessionsPath } from "../api/index.js";
 import { selectLayers, selectsAllLayers } from "./layers.js";
 import { missingSourceMessage, resolveSources } from "./resolve-sources.js";
 
@@ -143,11 +144,6 @@ export function assembleDesired(input: AssembleInput): DesiredState {
     problems,
     base,
   };
-}
-
-/** True for a path under `sessions/`: a session file, or anything odd there (its problem is the sessions'). */
-export function isSessionsPath(path: string): boolean {
-  return path.startsWith("sessions/");
 }
 
 /** The base from every file outside `sessions/`. */
