@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseDiffTree, parseLsTree, treeAsAdded } from "../../../src/git/diff-tree.js";
+import { parseDiffTree, parseLsTree, splitNul, treeAsAdded } from "../../../src/git/diff-tree.js";
 
 const A = "a".repeat(40);
 const B = "b".repeat(40);
@@ -59,5 +60,16 @@ describe("parseLsTree", () => {
       oldOid: null,
       mode: "160000",
     });
+  });
+});
+
+describe("splitNul", () => {
+  it("gives the same fields from the bytes as from the text, each its own string", () => {
+    const field = fc.string({ unit: fc.constantFrom("a", "é", "\u{1F600}", "\0", " ", "\t") });
+    fc.assert(
+      fc.property(field, (text) => {
+        expect(splitNul(Buffer.from(text, "utf8"))).toEqual(splitNul(text));
+      }),
+    );
   });
 });
