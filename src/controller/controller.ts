@@ -43,6 +43,7 @@ import {
   type RecordedState,
 } from "../plan/index.js";
 import { locateManifestPointer, parseManifest } from "../manifest/index.js";
+import { ParsePool } from "./parse-pool.js";
 import { mapLimit } from "../runners/map-limit.js";
 import type { Runner } from "../runners/types.js";
 import { resolveBranchCommit } from "../git/resolve-branch.js";
@@ -51,11 +52,14 @@ import { ComponentRecords, type ResolveBranch } from "./component-records.js";
 import { logsOfDeleted } from "./deleted-logs.js";
 import { applyRecordFile, applyRecordValue, loadRecordedState } from "./recorded-state.js";
 import { WatchedBranchMissingError } from "./errors.js";
-import { SourceState, type ParseFn } from "./source-state.js";
+import { SourceState, type ParseFn, type ParseManyFn } from "./source-state.js";
 import { WakeTimer } from "./wake-timer.js";
 
 /** Largest tail of a step log kept on the status branch. */
 export const MAX_LOG_BYTES = 256 * 1024;
+
+/** What a ParseManyFn is given. */
+type ParseInputs = Parameters<ParseManyFn>[0];
 
 /** Counters a pass reports (for logs and metrics). */
 export interface PassReport {
@@ -74,6 +78,11 @@ export interface ControllerOptions {
   runner: Runner;
   /** Parses one manifest file; default: the manifest room's parseManifest. */
   parse?: ParseFn;
+  /**
+   * Parses the files of one read together; default with the default `parse`: a ParsePool (worker
+   * threads for reads of 1,000 files or more), else `parse` one after another.
+   */
+  parseMany?: ParseManyFn;
   /** Finds a JSON pointer's line and column in a manifest's text; default: locateManifestPointer. */
   locate?: (text: string, pointer: string) => { line: number; column: number };
   log: Logger;
@@ -178,6 +187,8 @@ export class Controller {
   private statusCheckDue = false;
   /** Components, configuration records and the batcher (issue 11). */
   private readonly componentRecords: ComponentRecords;
+  /** Parses large reads on worker threads (null when the caller brought its own parse). */
+  private readonly parsePool: ParsePool | null;
 
   constructor(private readonly options: ControllerOptions) {
     this.log = options.log.child({ component: "controller" });
@@ -202,9 +213,13 @@ export class Controller {
       log: this.log,
       trigger: (reason) => this.trigger(reason),
     });
+    const pool = options.parse || options.parseMany ? null : new ParsePool();
+    this.parsePool = pool;
+    const parseMany = options.parseMany ?? (pool ? (inputs: ParseInputs) => pool.parseMany(inputs) : null);
     this.sourceState = new SourceState({
       source: options.source,
       parse: options.parse ?? parseManifest,
+      ...(parseMany ? { parseMany } : {}),
       log: this.log,
       settled: (path, blob) => this.isSettled(path, blob),
       settledChanges: () => this.takeChangedRecords(),
@@ -290,6 +305,7 @@ export class Controller {
     this.componentRecords.stop();
     if (this.stopWatch) await this.stopWatch();
     if (this.running) await this.running;
+    await this.parsePool?.close();
   }
 
   private throwIfStalled(): void {

@@ -17,7 +17,7 @@ import {
   kindOfPath,
   manifestPath,
 } from "../api/index.js";
-import type { ConfigSource, ChangedFile } from "../git/types.js";
+import type { BlobRead, ConfigSource, ChangedFile } from "../git/types.js";
 import { isRegularFileMode } from "../manifest/file-mode.js";
 import type { ParsedFile, PathSet, RepoFile } from "../plan/index.js";
 
@@ -25,6 +25,11 @@ const MAX_ANSIBLE_CONFIG_BYTES = 256 * 1024;
 
 /** Parses one manifest file (the manifest room's parseManifest). */
 export type ParseFn = (input: { path: string; bytes: Uint8Array; mode?: string }) => ParsedFile;
+
+/** Parses many files at once, results in order (the manifest room's ParsePool, on worker threads). */
+export type ParseManyFn = (
+  inputs: Array<{ path: string; bytes: Uint8Array; mode?: string }>,
+) => Promise<ParsedFile[]>;
 
 /** True when the session file `path` needs no reading: its session completed from blob `blob`. */
 export type SettledFn = (path: string, blob: string) => boolean;
@@ -48,6 +53,10 @@ export interface SyncResult {
 export interface SourceStateOptions {
   source: ConfigSource;
   parse: ParseFn;
+  /** Parses the files of one read together (default: `parse`, one after another, on this thread). */
+  parseMany?: ParseManyFn;
+  /** With parseMany, files read at once: the next part is read while one is parsed (default 4,000). */
+  readPart?: number;
   log: Logger;
   /** Which session files may stay unread (default: none). */
   settled?: SettledFn;
@@ -194,20 +203,56 @@ export class SourceState {
     const wanted = changes.filter(
       (c) => c.oid !== null && isRegularFileMode(c.mode) && !this.parsedByBlob.has(parseKey(c.oid, c.path)),
     );
-    const blobs = await this.options.source.readBlobs(
-      wanted.map((c) => c.oid ?? ""),
-      MAX_MANIFEST_BYTES,
+    const blobs = new Map<string, BlobRead>();
+    const bytesOf = (change: ChangedFile): Uint8Array => {
+      const blob = blobs.get(change.oid ?? "");
+      return blob?.data ?? tooLargeMarker(blob?.size);
+    };
+    // In parts, each read while the one before is parsed: git reads and the parse workers work at once.
+    const parts = partsOf(
+      wanted,
+      this.options.parseMany ? (this.options.readPart ?? 4_000) : Number.POSITIVE_INFINITY,
     );
+    const readPart = (part: ChangedFile[]): Promise<Map<string, BlobRead>> =>
+      this.options.source.readBlobs(
+        part.map((c) => c.oid ?? ""),
+        MAX_MANIFEST_BYTES,
+      );
+    let next = parts[0] ? readPart(parts[0]) : null;
+    for (let i = 0; next; i += 1) {
+      for (const [oid, blob] of await next) blobs.set(oid, blob);
+      const part = parts[i + 1];
+      next = part ? readPart(part) : null;
+      await this.parseAhead(parts[i] ?? [], bytesOf);
+    }
     for (const change of changes) {
       if (change.status === "deleted" || change.oid === null) {
         this.forget(change.path);
         continue;
       }
-      const blob = blobs.get(change.oid);
-      const bytes = blob?.data ?? tooLargeMarker(blob?.size);
-      this.remember({ change, bytes, commit: commitOf(change) });
+      this.remember({ change, bytes: bytesOf(change), commit: commitOf(change) });
     }
     return wanted.length;
+  }
+
+  /** Parses the manifests of `wanted` together with parseMany, into the parse cache (remember finds them there). */
+  private async parseAhead(
+    wanted: ChangedFile[],
+    bytesOf: (change: ChangedFile) => Uint8Array,
+  ): Promise<void> {
+    const parseMany = this.options.parseMany;
+    const manifests = wanted.filter((change) => ansibleConfigNameOfPath(change.path) === null);
+    if (!parseMany || manifests.length === 0) return;
+    const inputs = manifests.map((change) => ({
+      path: change.path,
+      bytes: bytesOf(change),
+      mode: change.mode,
+    }));
+    const results = await parseMany(inputs);
+    manifests.forEach((change, i) => {
+      const parsed = results[i];
+      if (parsed) this.parsedByBlob.set(parseKey(change.oid ?? "", change.path), parsed);
+    });
   }
 
   private remember(input: { change: ChangedFile; bytes: Uint8Array; commit: string }): void {
@@ -260,6 +305,14 @@ function isInteresting(change: ChangedFile): boolean {
  */
 export function mayStayUnread(change: ChangedFile, settled: SettledFn | undefined): boolean {
   return change.oid !== null && isSessionFile(change) && settled?.(change.path, change.oid) === true;
+}
+
+/** `items` in parts of `size` (one part when `size` is infinite). */
+function partsOf<T>(items: T[], size: number): T[][] {
+  if (items.length <= size) return items.length > 0 ? [items] : [];
+  const parts: T[][] = [];
+  for (let start = 0; start < items.length; start += size) parts.push(items.slice(start, start + size));
+  return parts;
 }
 
 /** The paths a session's file may have (`sessions/<name>.yaml` or `.yml`). */

@@ -188,3 +188,34 @@ describe("Controller with the same file content at two paths", () => {
     expect(controller.records.problems.has("sessions/a.yaml")).toBe(false);
   });
 });
+
+describe("SourceState with parseMany", () => {
+  it("parses each part of a read together, and holds what parsing one by one holds", async () => {
+    const source = new MemorySource();
+    const files: Record<string, string> = { "configurations/cfg.yaml": configurationText("cfg") };
+    for (let i = 0; i < 23; i++)
+      files[`sessions/s${i}.yaml`] = sessionText(`s${i}`, i % 3 === 0 ? "cfg" : "x");
+    files["sessions/bad.yaml"] = "a: [";
+    files["ansible-configs/x.cfg"] = "[defaults]\n";
+    source.push(files);
+    const batches: number[] = [];
+    const together = new SourceState({
+      source,
+      parse: () => {
+        throw new Error("every file goes through parseMany");
+      },
+      parseMany: (inputs) => {
+        batches.push(inputs.length);
+        return Promise.resolve(inputs.map((input) => parseManifest(input)));
+      },
+      readPart: 10,
+      log,
+    });
+    const alone = new SourceState({ source, parse: parseManifest, log });
+    await together.sync();
+    await alone.sync();
+    expect(batches).toEqual([10, 10, 5]); // 26 files read in parts of 10: the ansible config is read, not parsed
+    expect([...together.files.values()]).toEqual([...alone.files.values()]);
+    expect(together.ansibleConfigs).toEqual(alone.ansibleConfigs);
+  });
+});
