@@ -79,8 +79,8 @@ export interface ControllerOptions {
   /** Parses one manifest file; default: the manifest room's parseManifest. */
   parse?: ParseFn;
   /**
-   * Parses the files of one read together; default with the default `parse`: a ParsePool (worker
-   * threads for reads of 1,000 files or more), else `parse` one after another.
+   * Parses the files of a large read together (see SourceStateOptions); default with the default
+   * `parse`: a ParsePool (worker threads), else `parse` one after another.
    */
   parseMany?: ParseManyFn;
   /** Finds a JSON pointer's line and column in a manifest's text; default: locateManifestPointer. */

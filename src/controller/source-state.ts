@@ -53,8 +53,13 @@ export interface SyncResult {
 export interface SourceStateOptions {
   source: ConfigSource;
   parse: ParseFn;
-  /** Parses the files of one read together (default: `parse`, one after another, on this thread). */
+  /**
+   * Parses the files of a large read together (worker threads), for reads of `manyFrom` files or
+   * more (default 20,000: below it, starting the workers costs about what they save, and their
+   * heaps add ~100 MiB at the peak). Default: `parse`, one after another, on this thread.
+   */
   parseMany?: ParseManyFn;
+  manyFrom?: number;
   /** With parseMany, files read at once: the next part is read while one is parsed (default 4,000). */
   readPart?: number;
   log: Logger;
@@ -203,36 +208,39 @@ export class SourceState {
     const wanted = changes.filter(
       (c) => c.oid !== null && isRegularFileMode(c.mode) && !this.parsedByBlob.has(parseKey(c.oid, c.path)),
     );
-    const blobs = new Map<string, BlobRead>();
-    const bytesOf = (change: ChangedFile): Uint8Array => {
-      const blob = blobs.get(change.oid ?? "");
-      return blob?.data ?? tooLargeMarker(blob?.size);
-    };
-    // In parts, each read while the one before is parsed: git reads and the parse workers work at once.
-    const parts = partsOf(
-      wanted,
-      this.options.parseMany ? (this.options.readPart ?? 4_000) : Number.POSITIVE_INFINITY,
-    );
-    const readPart = (part: ChangedFile[]): Promise<Map<string, BlobRead>> =>
-      this.options.source.readBlobs(
-        part.map((c) => c.oid ?? ""),
-        MAX_MANIFEST_BYTES,
-      );
-    let next = parts[0] ? readPart(parts[0]) : null;
-    for (let i = 0; next; i += 1) {
-      for (const [oid, blob] of await next) blobs.set(oid, blob);
-      const part = parts[i + 1];
-      next = part ? readPart(part) : null;
-      await this.parseAhead(parts[i] ?? [], bytesOf);
-    }
+    const blobs = await this.readBlobs(wanted);
     for (const change of changes) {
       if (change.status === "deleted" || change.oid === null) {
         this.forget(change.path);
         continue;
       }
-      this.remember({ change, bytes: bytesOf(change), commit: commitOf(change) });
+      this.remember({ change, bytes: bytesIn(blobs, change), commit: commitOf(change) });
     }
     return wanted.length;
+  }
+
+  /**
+   * The blobs of `wanted`. A large read (parseMany, manyFrom files or more) goes in parts, each
+   * read from git while the one before is parsed on the workers, into the parse cache.
+   */
+  private async readBlobs(wanted: ChangedFile[]): Promise<Map<string, BlobRead>> {
+    const readPart = (part: ChangedFile[]): Promise<Map<string, BlobRead>> =>
+      this.options.source.readBlobs(
+        part.map((c) => c.oid ?? ""),
+        MAX_MANIFEST_BYTES,
+      );
+    const many = this.options.parseMany && wanted.length >= (this.options.manyFrom ?? 20_000);
+    if (!many) return readPart(wanted);
+    const blobs = new Map<string, BlobRead>();
+    const parts = partsOf(wanted, this.options.readPart ?? 4_000);
+    let next = parts[0] ? readPart(parts[0]) : null;
+    for (let i = 0; next; i += 1) {
+      for (const [oid, blob] of await next) blobs.set(oid, blob);
+      const part = parts[i + 1];
+      next = part ? readPart(part) : null;
+      await this.parseAhead(parts[i] ?? [], (change) => bytesIn(blobs, change));
+    }
+    return blobs;
   }
 
   /** Parses the manifests of `wanted` together with parseMany, into the parse cache (remember finds them there). */
@@ -307,9 +315,8 @@ export function mayStayUnread(change: ChangedFile, settled: SettledFn | undefine
   return change.oid !== null && isSessionFile(change) && settled?.(change.path, change.oid) === true;
 }
 
-/** `items` in parts of `size` (one part when `size` is infinite). */
+/** `items` in parts of `size`. */
 function partsOf<T>(items: T[], size: number): T[][] {
-  if (items.length <= size) return items.length > 0 ? [items] : [];
   const parts: T[][] = [];
   for (let start = 0; start < items.length; start += size) parts.push(items.slice(start, start + size));
   return parts;
@@ -326,6 +333,12 @@ function sessionPathsOf(names: Iterable<string>): string[] {
 /** A regular file that holds a Session manifest (the only kind that may be left unread). */
 function isSessionFile(change: Pick<ChangedFile, "path" | "mode">): boolean {
   return isRegularFileMode(change.mode) && kindOfPath(change.path) === "Session";
+}
+
+/** The bytes of a changed file as read (see tooLargeMarker). */
+function bytesIn(blobs: ReadonlyMap<string, BlobRead>, change: ChangedFile): Uint8Array {
+  const blob = blobs.get(change.oid ?? "");
+  return blob?.data ?? tooLargeMarker(blob?.size);
 }
 
 /** A blob over the size limit is handed to the parser as a stand-in of its size, so it reports `too-large`. */

@@ -199,23 +199,34 @@ describe("SourceState with parseMany", () => {
     files["ansible-configs/x.cfg"] = "[defaults]\n";
     source.push(files);
     const batches: number[] = [];
+    let oneByOne = 0;
     const together = new SourceState({
       source,
-      parse: () => {
-        throw new Error("every file goes through parseMany");
+      parse: (input) => {
+        oneByOne += 1;
+        return parseManifest(input);
       },
       parseMany: (inputs) => {
         batches.push(inputs.length);
         return Promise.resolve(inputs.map((input) => parseManifest(input)));
       },
       readPart: 10,
+      manyFrom: 20,
       log,
     });
     const alone = new SourceState({ source, parse: parseManifest, log });
     await together.sync();
     await alone.sync();
     expect(batches).toEqual([10, 10, 5]); // 26 files read in parts of 10: the ansible config is read, not parsed
+    expect(oneByOne).toBe(0);
     expect([...together.files.values()]).toEqual([...alone.files.values()]);
     expect(together.ansibleConfigs).toEqual(alone.ansibleConfigs);
+    source.push({
+      "sessions/s1.yaml": sessionText("s1", "cfg"),
+      "sessions/new.yaml": sessionText("new", "cfg"),
+    });
+    await together.sync();
+    expect(batches).toEqual([10, 10, 5]); // a read under manyFrom uses parse, one file after another
+    expect(oneByOne).toBe(2);
   });
 });
