@@ -55,8 +55,9 @@ export interface SourceStateOptions {
   parse: ParseFn;
   /**
    * Parses the files of a large read together (worker threads), for reads of `manyFrom` files or
-   * more (default 20,000: below it, starting the workers costs about what they save, and their
-   * heaps add ~100 MiB at the peak). Default: `parse`, one after another, on this thread.
+   * more (default 50,000: the workers' heaps add ~100 MiB at the peak, and at 10,000 new sessions
+   * starting them costs about what they save; a restart of 100,000 sessions reads the 21,000 other
+   * manifests on this thread). Default: `parse`, one after another, on this thread.
    */
   parseMany?: ParseManyFn;
   manyFrom?: number;
@@ -229,7 +230,7 @@ export class SourceState {
         part.map((c) => c.oid ?? ""),
         MAX_MANIFEST_BYTES,
       );
-    const many = this.options.parseMany && wanted.length >= (this.options.manyFrom ?? 20_000);
+    const many = this.options.parseMany && wanted.length >= (this.options.manyFrom ?? 50_000);
     if (!many) return readPart(wanted);
     const blobs = new Map<string, BlobRead>();
     const parts = partsOf(wanted, this.options.readPart ?? 4_000);
