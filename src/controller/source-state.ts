@@ -7,7 +7,8 @@
  * is not read at all: sessions are immutable, so nothing the planner decides about it depends on its
  * content, only on its presence. Its path is kept in `settledPaths`; if its record goes away (say the
  * status branch was reset) the next sync reads it like any other file. A restart on a repository of
- * 10,000 completed sessions so reads and parses none of them.
+ * 10,000 completed sessions so reads and parses none of them, and a file read while its session ran
+ * is let go (its text and parse) once the session completes from it.
  */
 import type { Logger } from "pino";
 import {
@@ -26,7 +27,7 @@ const MAX_ANSIBLE_CONFIG_BYTES = 256 * 1024;
 /** Parses one manifest file (the manifest room's parseManifest). */
 export type ParseFn = (input: { path: string; bytes: Uint8Array; mode?: string }) => ParsedFile;
 
-/** Parses many files at once, results in order (the manifest room's ParsePool, on worker threads). */
+/** Parses many files at once, results in order (ParsePool: worker threads). */
 export type ParseManyFn = (
   inputs: Array<{ path: string; bytes: Uint8Array; mode?: string }>,
 ) => Promise<ParsedFile[]>;
@@ -93,6 +94,11 @@ export class SourceState {
   readonly ansibleConfigs = new Map<string, string>();
   private readonly parsedByBlob = new Map<string, ParsedFile>();
   private readonly unread = new Map<string, UnreadFile>();
+  /**
+   * Every manifest path present at `commit`, read or not (the keys of `files` and of the unread
+   * files, in one set: the planner looks up every completed session's path in it each pass).
+   */
+  private readonly present = new Set<string>();
 
   constructor(private readonly options: SourceStateOptions) {}
 
@@ -100,12 +106,6 @@ export class SourceState {
   get settledPaths(): Iterable<string> {
     return this.unread.keys();
   }
-
-  /**
-   * Every manifest path present at `commit`, read or not (the keys of `files` and of the unread
-   * files, in one set: the planner looks up every completed session's path in it each pass).
-   */
-  private readonly present = new Set<string>();
 
   /** See `present`; answers from the state as it is now. */
   get presentPaths(): PathSet {
