@@ -48,6 +48,7 @@ import { mapLimit } from "../runners/map-limit.js";
 import type { Runner } from "../runners/types.js";
 import { resolveBranchCommit } from "../git/resolve-branch.js";
 import { consecutiveStarts } from "./action-groups.js";
+import { ChangedNames } from "./changed-names.js";
 import { ComponentRecords, type ResolveBranch } from "./component-records.js";
 import { logsOfDeleted } from "./deleted-logs.js";
 import { applyRecordFile, applyRecordValue, loadRecordedState } from "./recorded-state.js";
@@ -174,11 +175,11 @@ export class Controller {
   } | null = null;
   /**
    * Sessions whose record (or expiry note) changed since the source state last asked: what
-   * isSettled answers can only change for them ("all" after the status branch was read whole).
+   * isSettled answers can only change for them.
    */
-  private changedRecords: Set<string> | "all" = "all";
+  private readonly changedForSource = new ChangedNames();
   /** The same, since the planner last asked (it looks again only at those completed sessions). */
-  private recordsChangedForPlan: Set<string> | "all" = "all";
+  private readonly changedForPlan = new ChangedNames();
   /** What the last plan found of the completed sessions (see QuietSessions). */
   private quiet: QuietSessions | null = null;
   /** The status branch's tip as last read or written; null before. */
@@ -222,7 +223,7 @@ export class Controller {
       ...(parseMany ? { parseMany } : {}),
       log: this.log,
       settled: (path, blob) => this.isSettled(path, blob),
-      settledChanges: () => this.takeChangedRecords(),
+      settledChanges: () => this.changedForSource.take(),
     });
   }
 
@@ -412,8 +413,8 @@ export class Controller {
     }
     const { state, snapshot } = await loadRecordedState(this.options.status, this.log);
     this.recorded = state;
-    this.changedRecords = "all";
-    this.recordsChangedForPlan = "all";
+    this.changedForSource.noteAll();
+    this.changedForPlan.noteAll();
     this.statusFiles = snapshot.files;
     this.statusTip = snapshot.tip;
     await this.componentRecords.load(snapshot.files);
@@ -460,7 +461,7 @@ export class Controller {
       now: this.now(),
       quiet: {
         previous: this.quiet,
-        changed: take(this.recordsChangedForPlan, (next) => (this.recordsChangedForPlan = next)),
+        changed: this.changedForPlan.take(),
         presenceVersion: this.sourceState.presenceVersion,
       },
     });
@@ -502,14 +503,9 @@ export class Controller {
     for (const path of paths) {
       const name = sessionNameOfRecordPath(path) ?? expiredNameOfPath(path);
       if (name === null) continue;
-      if (this.changedRecords !== "all") this.changedRecords.add(name);
-      if (this.recordsChangedForPlan !== "all") this.recordsChangedForPlan.add(name);
+      this.changedForSource.note(name);
+      this.changedForPlan.note(name);
     }
-  }
-
-  /** The sessions noted since the source state last asked (see changedRecords); starts noting afresh. */
-  private takeChangedRecords(): ReadonlySet<string> | "all" {
-    return take(this.changedRecords, (next) => (this.changedRecords = next));
   }
 
   /**
@@ -690,12 +686,6 @@ export class Controller {
       if (text !== null) changes.set(sessionLogPath(record.name, step.name), Buffer.from(tail(text)));
     }
   }
-}
-
-/** Hands out `noted` and starts noting afresh (`reset` puts an empty set in its place). */
-function take(noted: Set<string> | "all", reset: (next: Set<string>) => void): ReadonlySet<string> | "all" {
-  reset(new Set());
-  return noted;
 }
 
 /** `error` as an Error (a thrown non-Error is wrapped). */

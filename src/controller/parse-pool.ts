@@ -11,6 +11,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { parseManifest, type ParseManifestInput, type ParseResult } from "../manifest/index.js";
+import { chunk } from "../plan/chunk.js";
 import type { ParseRequest } from "./parse-worker.js";
 
 /** Options of ParsePool. */
@@ -159,11 +160,7 @@ export class ParsePool {
 }
 
 function chunksOf(inputs: readonly ParseManifestInput[], size: number): Chunk[] {
-  const chunks: Chunk[] = [];
-  for (let start = 0; start < inputs.length; start += size) {
-    chunks.push({ start, inputs: inputs.slice(start, start + size) });
-  }
-  return chunks;
+  return chunk(inputs, size).map((part, i) => ({ start: i * size, inputs: part }));
 }
 
 /**

@@ -20,6 +20,7 @@ import {
 } from "../api/index.js";
 import type { BlobRead, ConfigSource, ChangedFile } from "../git/types.js";
 import { isRegularFileMode } from "../manifest/file-mode.js";
+import { chunk } from "../plan/chunk.js";
 import type { ParsedFile, PathSet, RepoFile } from "../plan/index.js";
 
 const MAX_ANSIBLE_CONFIG_BYTES = 256 * 1024;
@@ -233,7 +234,7 @@ export class SourceState {
     const many = this.options.parseMany && wanted.length >= (this.options.manyFrom ?? 50_000);
     if (!many) return readPart(wanted);
     const blobs = new Map<string, BlobRead>();
-    const parts = partsOf(wanted, this.options.readPart ?? 4_000);
+    const parts = chunk(wanted, this.options.readPart ?? 4_000);
     let next = parts[0] ? readPart(parts[0]) : null;
     for (let i = 0; next; i += 1) {
       for (const [oid, blob] of await next) blobs.set(oid, blob);
@@ -314,13 +315,6 @@ function isInteresting(change: ChangedFile): boolean {
  */
 export function mayStayUnread(change: ChangedFile, settled: SettledFn | undefined): boolean {
   return change.oid !== null && isSessionFile(change) && settled?.(change.path, change.oid) === true;
-}
-
-/** `items` in parts of `size`. */
-function partsOf<T>(items: T[], size: number): T[][] {
-  const parts: T[][] = [];
-  for (let start = 0; start < items.length; start += size) parts.push(items.slice(start, start + size));
-  return parts;
 }
 
 /** The paths a session's file may have (`sessions/<name>.yaml` or `.yml`). */

@@ -18,6 +18,7 @@ import {
   type OptionsManifest,
   type SessionManifest,
 } from "../api/index.js";
+import { chunk } from "./chunk.js";
 
 /** What the batcher remembers between passes (in memory, as cfs-batcher: a restart starts afresh). */
 export interface BatcherMemory {
@@ -126,12 +127,6 @@ function groupByKey({ components, busy }: BatchInput): Map<string, ComponentReco
   }
   for (const list of groups.values()) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return groups;
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
-  return out;
 }
 
 /** The session of a batch: dynamic, limited to its members and to their pending layers. */
