@@ -18,13 +18,18 @@ export interface TreeEntry {
 
 /** Parse `git diff-tree -r -z --raw --no-renames` output (`:<m1> <m2> <o1> <o2> <S>\0<path>\0`...). */
 export function parseDiffTree(output: Buffer | string): ChangedFile[] {
-  const fields = splitNul(output);
+  const bytes = asBytes(output);
   const files: ChangedFile[] = [];
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const meta = fields[i] ?? "";
-    const path = fields[i + 1] ?? "";
-    if (!meta.startsWith(":")) throw new Error(`unexpected diff-tree record: ${JSON.stringify(meta)}`);
-    files.push(changedFile(meta.slice(1).split(" "), path));
+  for (let at = 0; at < bytes.length;) {
+    const metaEnd = fieldEnd(bytes, at);
+    if (metaEnd >= bytes.length) break;
+    if (bytes[at] !== COLON) {
+      throw new Error(`unexpected diff-tree record: ${JSON.stringify(bytes.toString("utf8", at, metaEnd))}`);
+    }
+    const pathEnd = fieldEnd(bytes, metaEnd + 1);
+    const meta = words(bytes, at + 1, metaEnd);
+    files.push(changedFile(meta, bytes.toString("utf8", metaEnd + 1, pathEnd)));
+    at = pathEnd + 1;
   }
   return files;
 }
@@ -45,13 +50,85 @@ function changedFile(meta: string[], path: string): ChangedFile {
 /** Parse `git ls-tree -r -z --full-tree` output (`<mode> <type> <oid>\t<path>\0`...). */
 export function parseLsTree(output: Buffer | string): TreeEntry[] {
   const entries: TreeEntry[] = [];
-  for (const record of splitNul(output)) {
-    const tab = record.indexOf("\t");
-    if (tab < 0) throw new Error(`unexpected ls-tree record: ${JSON.stringify(record)}`);
-    const [mode = "", type = "", oid = ""] = record.slice(0, tab).split(" ");
-    entries.push({ mode, type, oid, path: record.slice(tab + 1) });
-  }
+  visitLsTree(output, (mode, type, oid, path) => entries.push({ mode, type, oid, path }));
   return entries;
+}
+
+/** Hands each entry of `git ls-tree` output to `take`. */
+function visitLsTree(output: Buffer | string, take: TakeEntry): void {
+  const bytes = asBytes(output);
+  for (let at = 0; at < bytes.length;) {
+    const end = fieldEnd(bytes, at);
+    lsTreeRecord(bytes, at, end, take);
+    at = end + 1;
+  }
+}
+
+type TakeEntry = (mode: string, type: string, oid: string, path: string) => void;
+
+/** One record of `git ls-tree -z` (bytes [at, end)) to `take`, with nothing made in between. */
+function lsTreeRecord(bytes: Buffer, at: number, end: number, take: TakeEntry): void {
+  const typeAt = bytes.indexOf(SPACE, at) + 1;
+  const oidAt = typeAt > 0 ? bytes.indexOf(SPACE, typeAt) + 1 : 0;
+  const tab = bytes.indexOf(TAB, at);
+  if (typeAt === 0 || oidAt === 0 || tab < oidAt || tab > end) {
+    throw new Error(`unexpected ls-tree record: ${JSON.stringify(bytes.toString("utf8", at, end))}`);
+  }
+  const mode = shortWord(bytes, at, typeAt - 1);
+  const type = shortWord(bytes, typeAt, oidAt - 1);
+  take(mode, type, bytes.toString("latin1", oidAt, tab), bytes.toString("utf8", tab + 1, end));
+}
+
+/**
+ * Calls `take` for every file of `commit` (recursively): its mode, blob id and path. The listing is
+ * parsed as git writes it, never held whole (321,000 files are 35 MB of output), and each entry
+ * goes to `take` with no object or array made for it.
+ */
+export async function eachTreeEntry(
+  options: TreeReadOptions & { commit: string },
+  take: (mode: string, oid: string, path: string) => void,
+): Promise<void> {
+  const { gitDir, commit, signal } = options;
+  const args = ["ls-tree", "-r", "-z", "--full-tree", commit];
+  const fields = new NulFields((bytes, at, end) =>
+    lsTreeRecord(bytes, at, end, (mode, _type, oid, path) => take(mode, oid, path)),
+  );
+  // A record git wrote that cannot be read fails the listing once git is done (not mid-stream).
+  const read: { failure: Error | null } = { failure: null };
+  const onStdout = (chunk: Buffer): void => {
+    if (read.failure !== null) return;
+    try {
+      fields.push(chunk);
+    } catch (error) {
+      read.failure = error instanceof Error ? error : new Error(String(error));
+    }
+  };
+  await runGit({ gitDir, args, onStdout, ...(signal ? { signal } : {}) });
+  if (read.failure !== null) throw read.failure;
+  fields.end();
+}
+
+/** Splits output that comes in chunks into its NUL-terminated fields (a field may span chunks). */
+export class NulFields {
+  private rest: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly take: (bytes: Buffer, at: number, end: number) => void) {}
+
+  push(chunk: Buffer): void {
+    const bytes = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk;
+    let at = 0;
+    for (let end = bytes.indexOf(NUL, at); end >= 0; end = bytes.indexOf(NUL, at)) {
+      this.take(bytes, at, end);
+      at = end + 1;
+    }
+    this.rest = Buffer.from(bytes.subarray(at));
+  }
+
+  /** The output ended: a last field with no NUL after it is a field too. */
+  end(): void {
+    if (this.rest.length > 0) this.take(this.rest, 0, this.rest.length);
+    this.rest = Buffer.alloc(0);
+  }
 }
 
 /** Every entry of a tree as an added file. */
@@ -77,14 +154,55 @@ export function splitNul(output: Buffer | string): string[] {
     return fields;
   }
   const fields: string[] = [];
-  let start = 0;
-  while (start < output.length) {
-    const end = output.indexOf(0, start);
-    const stop = end < 0 ? output.length : end;
-    fields.push(output.toString("utf8", start, stop));
-    start = stop + 1;
+  for (let at = 0; at < output.length;) {
+    const end = fieldEnd(output, at);
+    fields.push(output.toString("utf8", at, end));
+    at = end + 1;
   }
   return fields;
+}
+
+const NUL = 0;
+const TAB = 9;
+const SPACE = 32;
+const COLON = 58;
+
+function asBytes(output: Buffer | string): Buffer {
+  return typeof output === "string" ? Buffer.from(output, "utf8") : output;
+}
+
+/** Where the field starting at `at` ends (its NUL, or the end of the output). */
+function fieldEnd(bytes: Buffer, at: number): number {
+  const end = bytes.indexOf(NUL, at);
+  return end < 0 ? bytes.length : end;
+}
+
+/**
+ * The space-separated words of bytes [start, end), each decoded on its own: a string of its own, not
+ * a slice of its record's text (see splitNul), so a kept blob id holds 40 bytes, not the record. A
+ * listing's modes and types are few, and repeat as one string each.
+ */
+function words(bytes: Buffer, start: number, end: number): string[] {
+  const out: string[] = [];
+  for (let at = start; at <= end;) {
+    let stop = bytes.indexOf(SPACE, at);
+    if (stop < 0 || stop > end) stop = end;
+    out.push(stop - at <= SHORT_WORD ? shortWord(bytes, at, stop) : bytes.toString("latin1", at, stop));
+    at = stop + 1;
+  }
+  return out;
+}
+
+/** Words this short (modes, types, status letters) are kept once each. */
+const SHORT_WORD = 8;
+const shortWords = new Map<string, string>();
+
+function shortWord(bytes: Buffer, start: number, end: number): string {
+  const text = bytes.toString("latin1", start, end);
+  const known = shortWords.get(text);
+  if (known !== undefined) return known;
+  if (shortWords.size < 256) shortWords.set(text, text);
+  return text;
 }
 
 /** Options of `diffCommits` / `listTree`. */
@@ -112,8 +230,13 @@ export async function diffCommits(
   options: TreeReadOptions & { from: string | null; to: string },
 ): Promise<ChangedFile[]> {
   const { gitDir, from, to, signal } = options;
-  if (from === null)
-    return treeAsAdded(await listTree({ gitDir, commit: to, ...(signal ? { signal } : {}) }));
+  if (from === null) {
+    const files: ChangedFile[] = [];
+    await eachTreeEntry({ gitDir, commit: to, ...(signal ? { signal } : {}) }, (mode, oid, path) => {
+      files.push({ path, status: "added", oid, oldOid: null, mode });
+    });
+    return files;
+  }
   if (from === to) return [];
   const args = ["diff-tree", "-r", "-z", "--no-renames", "--no-abbrev", "--raw", from, to];
   const { stdout } = await runGit({ gitDir, args, ...(signal ? { signal } : {}) });

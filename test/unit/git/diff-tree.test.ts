@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseDiffTree, parseLsTree, splitNul, treeAsAdded } from "../../../src/git/diff-tree.js";
+import { NulFields, parseDiffTree, parseLsTree, splitNul, treeAsAdded } from "../../../src/git/diff-tree.js";
 
 const A = "a".repeat(40);
 const B = "b".repeat(40);
@@ -63,12 +63,78 @@ describe("parseLsTree", () => {
   });
 });
 
+describe("parsing the bytes of a listing", () => {
+  const path = fc
+    .array(fc.string({ unit: fc.constantFrom("a", "é", "\u{1F600}", " ", "\t", "\n", "/", ":") }), {
+      minLength: 1,
+      maxLength: 3,
+    })
+    .map((parts) => parts.join("/") || "x");
+  const oid = fc.constantFrom(A, B);
+  const mode = fc.constantFrom("100644", "100755", "120000", "160000");
+
+  it("gives ls-tree's entries as its text split on NUL, tab and space gives them", () => {
+    const entry = fc.record({ mode, oid, path });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 8 }), (entries) => {
+        const text = entries.map((e) => `${e.mode} blob ${e.oid}\t${e.path}\0`).join("");
+        const expected = entries.map((e) => ({ mode: e.mode, type: "blob", oid: e.oid, path: e.path }));
+        expect(parseLsTree(Buffer.from(text, "utf8"))).toEqual(expected);
+      }),
+    );
+  });
+
+  it("gives diff-tree's records whatever their paths hold", () => {
+    const record = fc.record({ mode, from: oid, to: oid, path });
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 8 }), (records) => {
+        const text = records.map((r) => `:${r.mode} ${r.mode} ${r.from} ${r.to} M\0${r.path}\0`).join("");
+        const expected = records.map((r) => ({
+          path: r.path,
+          status: "modified",
+          oid: r.to,
+          oldOid: r.from,
+          mode: r.mode,
+        }));
+        expect(parseDiffTree(Buffer.from(text, "utf8"))).toEqual(expected);
+      }),
+    );
+  });
+});
+
 describe("splitNul", () => {
   it("gives the same fields from the bytes as from the text, each its own string", () => {
     const field = fc.string({ unit: fc.constantFrom("a", "é", "\u{1F600}", "\0", " ", "\t") });
     fc.assert(
       fc.property(field, (text) => {
         expect(splitNul(Buffer.from(text, "utf8"))).toEqual(splitNul(text));
+      }),
+    );
+  });
+});
+
+describe("NulFields", () => {
+  it("gives the fields of output cut anywhere into chunks, as splitNul gives them of the whole", () => {
+    const field = fc.string({ unit: fc.constantFrom("a", "é", "\u{1F600}", " ", "\t") });
+    const input = fc.record({
+      fields: fc.array(field, { maxLength: 10 }),
+      endsWithNul: fc.boolean(),
+      cuts: fc.array(fc.nat(), { maxLength: 6 }),
+    });
+    fc.assert(
+      fc.property(input, ({ fields, endsWithNul, cuts }) => {
+        const text = fields.join("\0") + (endsWithNul && fields.length > 0 ? "\0" : "");
+        const whole = Buffer.from(text, "utf8");
+        const points = [...new Set(cuts.map((cut) => cut % (whole.length + 1)))].sort((a, b) => a - b);
+        const seen: string[] = [];
+        const splitter = new NulFields((bytes, at, end) => seen.push(bytes.toString("utf8", at, end)));
+        let from = 0;
+        for (const point of [...points, whole.length]) {
+          splitter.push(whole.subarray(from, point));
+          from = point;
+        }
+        splitter.end();
+        expect(seen).toEqual(splitNul(whole));
       }),
     );
   });
