@@ -20,7 +20,7 @@ import {
   withoutUrlCredentials,
 } from "../api/index.js";
 import type { StatusStore } from "../git/types.js";
-import { RECORD_BATCH } from "./recorded-state.js";
+import { readStatusFiles } from "./recorded-state.js";
 import { StringPool } from "./string-pool.js";
 import {
   branchesToResolve,
@@ -81,18 +81,13 @@ export class ComponentRecords {
 
   /** Reads the component and configuration records among the status branch's files. */
   async load(files: ReadonlyMap<string, string>): Promise<void> {
-    const wanted = [...files].filter(([path]) => recordKind(path) !== null);
     const strings = new StringPool(); // 20,000 records repeat every layer's URL, commit and playbook
-    for (let start = 0; start < wanted.length; start += RECORD_BATCH) {
-      const batch = wanted.slice(start, start + RECORD_BATCH);
-      const blobs = await this.options.status.readBlobs(batch.map(([, oid]) => oid));
-      for (const [path, oid] of batch) {
-        const data = blobs.get(oid);
-        if (data) this.applyFile(path, data, undefined);
-        const kind = recordKind(path);
-        if (kind) strings.internDeep(this.mapOf(kind.kind).get(kind.key));
-      }
-    }
+    const isRecord = (path: string): boolean => recordKind(path) !== null;
+    await readStatusFiles(this.options.status, files, isRecord, (path, _oid, data) => {
+      if (data) this.applyFile(path, data, undefined);
+      const kind = recordKind(path);
+      if (kind) strings.internDeep(this.mapOf(kind.kind).get(kind.key));
+    });
   }
 
   /**

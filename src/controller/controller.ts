@@ -149,6 +149,10 @@ export class Controller {
   private readonly now: () => Date;
   private readonly sourceState: SourceState;
   private recorded: RecordedState = { sessions: new Map(), problems: new Map(), expired: new Map() };
+  /**
+   * The status branch's files other than logs (path -> blob id), as last read or written: what a
+   * reload compares against. Logs (two thirds of the files) are asked of the store when needed.
+   */
   private statusFiles = new Map<string, string>();
   private loaded = false;
   private running: Promise<void> | null = null;
@@ -224,6 +228,7 @@ export class Controller {
       log: this.log,
       settled: (path, blob) => this.isSettled(path, blob),
       settledChanges: () => this.changedForSource.take(),
+      heldSource: (path) => this.recorded.sessions.get(manifestStem(path))?.status.source,
     });
   }
 
@@ -415,9 +420,9 @@ export class Controller {
     this.recorded = state;
     this.changedForSource.noteAll();
     this.changedForPlan.noteAll();
-    this.statusFiles = snapshot.files;
+    this.statusFiles = withoutLogs(snapshot.files);
     this.statusTip = snapshot.tip;
-    await this.componentRecords.load(snapshot.files);
+    await this.componentRecords.load(this.statusFiles);
     this.loaded = true;
     this.log.info({ sessions: state.sessions.size, tip: snapshot.tip }, "status branch read");
   }
@@ -431,8 +436,9 @@ export class Controller {
     this.statusCheckDue = false;
     const snapshot = await this.options.status.load();
     if (snapshot.tip === this.statusTip) return;
-    const changed = [...snapshot.files].filter(([path, oid]) => this.statusFiles.get(path) !== oid);
-    const gone = [...this.statusFiles.keys()].filter((path) => !snapshot.files.has(path));
+    const files = withoutLogs(snapshot.files);
+    const changed = [...files].filter(([path, oid]) => this.statusFiles.get(path) !== oid);
+    const gone = [...this.statusFiles.keys()].filter((path) => !files.has(path));
     const blobs = await this.options.status.readBlobs(changed.map(([, oid]) => oid));
     for (const [path, oid] of changed) {
       const content = blobs.get(oid) ?? null;
@@ -443,7 +449,7 @@ export class Controller {
       applyRecordFile(this.recorded, { path, content: null }, this.log);
       this.componentRecords.applyFile(path, null, undefined);
     }
-    this.statusFiles = new Map(snapshot.files);
+    this.statusFiles = files;
     this.statusTip = snapshot.tip;
     this.noteChangedRecords([...changed.map(([path]) => path), ...gone]);
     if (changed.length + gone.length > 0)
@@ -598,8 +604,7 @@ export class Controller {
       if (value === undefined) applyRecordFile(this.recorded, { path, content }, this.log);
       else applyRecordValue(this.recorded, path, value);
       this.componentRecords.applyFile(path, content, value);
-      if (content === null) this.statusFiles.delete(path);
-      else this.statusFiles.set(path, gitBlobId(content));
+      this.noteWritten(path, content);
     }
     // Another writer moved the branch meanwhile: the next pass reads what it changed.
     if (result.retries === 0) this.statusTip = result.commit;
@@ -612,6 +617,13 @@ export class Controller {
       sessions: this.recorded.sessions,
     });
     return result.commit;
+  }
+
+  /** Keeps the blob id of a status file just written (logs are not kept: see statusFiles). */
+  private noteWritten(path: string, content: Buffer | null): void {
+    if (isLogPath(path)) return;
+    if (content === null) this.statusFiles.delete(path);
+    else this.statusFiles.set(path, gitBlobId(content));
   }
 
   /**
@@ -641,10 +653,13 @@ export class Controller {
       if (content !== null && value !== null) values.set(content, value);
       changes.set(path, content);
     };
+    const gone: string[] = [];
     for (const [name, record] of plan.sessions) {
       put(sessionRecordPath(name), record);
-      if (!record) this.deleteLogs(changes, name);
+      if (!record) gone.push(`${sessionLogDir(name)}/`);
     }
+    // The logs of removed records go with them: one walk of the store's list for all of them.
+    for (const path of await this.options.status.pathsUnder(gone)) changes.set(path, null);
     for (const [path, problem] of plan.problems) put(problemPath(path), problem);
     for (const [name, expired] of plan.expired) put(expiredPath(name), expired);
     this.componentRecords.addChanges(put);
@@ -668,14 +683,7 @@ export class Controller {
     });
     if (!result) return;
     this.lastCommitAt = this.now().getTime();
-    for (const [path, content] of result.changes)
-      if (content !== null) this.statusFiles.set(path, gitBlobId(content));
     if (result.retries === 0) this.statusTip = result.commit;
-  }
-
-  private deleteLogs(changes: Map<string, Buffer | null>, name: string): void {
-    const prefix = `${sessionLogDir(name)}/`;
-    for (const path of this.statusFiles.keys()) if (path.startsWith(prefix)) changes.set(path, null);
   }
 
   private async addLogs(changes: Map<string, Buffer | null>, record: SessionRecord | null): Promise<void> {
@@ -686,6 +694,20 @@ export class Controller {
       if (text !== null) changes.set(sessionLogPath(record.name, step.name), Buffer.from(tail(text)));
     }
   }
+}
+
+/** A step log's path on the status branch (`logs/<session>/<step>.log`). */
+function isLogPath(path: string): boolean {
+  return path.startsWith(LOGS_PREFIX);
+}
+
+const LOGS_PREFIX = sessionLogDir("");
+
+/** The status files other than logs, in a map of their own. */
+function withoutLogs(files: ReadonlyMap<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [path, oid] of files) if (!isLogPath(path)) out.set(path, oid);
+  return out;
 }
 
 /** `error` as an Error (a thrown non-Error is wrapped). */

@@ -38,19 +38,39 @@ export async function loadRecordedState(
     expired: new Map(),
     unreadable: new Map(),
   };
-  const wanted = [...snapshot.files].filter(([path]) => recordKind(path) !== null);
   const strings = new StringPool();
-  for (let start = 0; start < wanted.length; start += RECORD_BATCH) {
-    const batch = wanted.slice(start, start + RECORD_BATCH);
-    const blobs = await status.readBlobs(batch.map(([, oid]) => oid));
-    for (const [path, oid] of batch) {
-      const data = blobs.get(oid);
-      if (data) applyRecordFile(state, { path, content: data, oid, tip: snapshot.tip }, log);
-      const name = sessionNameOfRecordPath(path);
-      if (name !== null) strings.internDeep(state.sessions.get(name));
-    }
-  }
+  const isRecord = (path: string): boolean => recordKind(path) !== null;
+  await readStatusFiles(status, snapshot.files, isRecord, (path, oid, data) => {
+    if (data) applyRecordFile(state, { path, content: data, oid, tip: snapshot.tip }, log);
+    const name = sessionNameOfRecordPath(path);
+    if (name !== null) strings.internDeep(state.sessions.get(name));
+  });
   return { state, snapshot };
+}
+
+/**
+ * Reads the status files `wanted` picks, RECORD_BATCH at a time, and hands each to `take` with its
+ * content (undefined: not found). The file list is walked as it is, never copied: at 100,000
+ * sessions it holds 321,000 paths, and an array of its pairs was ~10 MiB at a start's peak.
+ */
+export async function readStatusFiles(
+  status: Pick<StatusStore, "readBlobs">,
+  files: ReadonlyMap<string, string>,
+  wanted: (path: string) => boolean,
+  take: (path: string, oid: string, content: Buffer | undefined) => void,
+): Promise<void> {
+  let batch: Array<[string, string]> = [];
+  const flush = async (): Promise<void> => {
+    const blobs = await status.readBlobs(batch.map(([, oid]) => oid));
+    for (const [path, oid] of batch) take(path, oid, blobs.get(oid));
+    batch = [];
+  };
+  for (const [path, oid] of files) {
+    if (!wanted(path)) continue;
+    batch.push([path, oid]);
+    if (batch.length >= RECORD_BATCH) await flush();
+  }
+  if (batch.length > 0) await flush();
 }
 
 /** A status file as read: its path, content (null: deleted), blob id and the tip it was read at. */
@@ -122,8 +142,11 @@ export function applyRecordValue(state: RecordedState, path: string, value: obje
   state.unreadable?.delete(path);
   const map = state[kind.kind] as Map<string, KeptSession | ProblemRecord | ExpiredRecord>;
   if (value === null) map.delete(kind.key);
-  else if (kind.kind === "sessions") map.set(kind.key, settleRecord(value as SessionRecord));
-  else map.set(kind.key, value as ProblemRecord | ExpiredRecord);
+  else if (kind.kind === "sessions") {
+    const kept = settleRecord(value as SessionRecord);
+    // Keyed by the record's own name (checked equal to the file's): one string per session, not two.
+    map.set(kept.name === kind.key ? kept.name : kind.key, kept);
+  } else map.set(kind.key, value as ProblemRecord | ExpiredRecord);
 }
 
 function recordKind(path: string): { kind: "sessions" | "problems" | "expired"; key: string } | null {

@@ -74,11 +74,21 @@ export interface SourceStateOptions {
    * every one is a walk over every unread file, ~50 ms for 100,000.
    */
   settledChanges?: () => ReadonlySet<string> | "all";
+  /**
+   * The path and blob id a settled session file's record holds (its source), if any: an unread
+   * entry keeps those strings rather than equal copies of its own (100,000 of each at a restart).
+   */
+  heldSource?: (path: string) => { path: string; blob: string } | undefined;
 }
 
-/** A session file left unread, and the commit in which its blob was first seen at its path. */
+/**
+ * A session file left unread (keyed by its path): its blob and mode, and the commit in which its
+ * blob was first seen at its path. One small object each: a restart of 100,000 sessions keeps
+ * 100,000 of them.
+ */
 interface UnreadFile {
-  change: ChangedFile;
+  oid: string;
+  mode: string;
   commit: string;
 }
 
@@ -140,13 +150,13 @@ export class SourceState {
     if (!settled) return 0;
     this.letGoSettled(changed, settled);
     if (this.unread.size === 0) return 0;
-    const candidates = changed === "all" ? [...this.unread.values()] : this.unreadOf(changed);
-    const due = candidates.filter(({ change }) => !settled(change.path, change.oid ?? ""));
+    const candidates = changed === "all" ? [...this.unread] : this.unreadOf(changed);
+    const due = candidates.filter(([path, file]) => !settled(path, file.oid));
     if (due.length === 0) return 0;
-    for (const { change } of due) this.unread.delete(change.path);
-    const commits = new Map(due.map(({ change, commit }) => [change.path, commit]));
+    for (const [path] of due) this.unread.delete(path);
+    const commits = new Map(due.map(([path, file]) => [path, file.commit]));
     const read = await this.read(
-      due.map(({ change }) => change),
+      due.map(([path, file]) => unreadChange(path, file)),
       (change) => commits.get(change.path) ?? "",
     );
     this.version += 1;
@@ -154,8 +164,11 @@ export class SourceState {
   }
 
   /** The unread files of these sessions (`sessions/<name>.yaml` or `.yml`). */
-  private unreadOf(names: ReadonlySet<string>): UnreadFile[] {
-    return sessionPathsOf(names).flatMap((path) => this.unread.get(path) ?? []);
+  private unreadOf(names: ReadonlySet<string>): Array<[string, UnreadFile]> {
+    return sessionPathsOf(names).flatMap((path) => {
+      const file = this.unread.get(path);
+      return file ? [[path, file] as [string, UnreadFile]] : [];
+    });
   }
 
   /**
@@ -171,36 +184,47 @@ export class SourceState {
       if (!file || !isSessionFile(file) || !settled(path, file.blob)) continue;
       this.files.delete(path);
       this.parsedByBlob.delete(parseKey(file.blob, path));
-      const change: ChangedFile = { path, status: "added", oid: file.blob, oldOid: null, mode: file.mode };
-      this.unread.set(path, { change, commit: file.commit });
+      this.unread.set(path, { oid: file.blob, mode: file.mode, commit: file.commit });
       moved = true;
     }
     if (moved) this.version += 1;
   }
 
   private async apply(changes: ChangedFile[], commit: string): Promise<number> {
+    const toRead: ChangedFile[] = [];
     for (const change of changes) {
       if (change.status === "deleted" || change.oid === null) {
         if (this.present.delete(change.path)) this.presenceVersion += 1;
-      } else if (ansibleConfigNameOfPath(change.path) === null) this.present.add(change.path);
+        this.unread.delete(change.path);
+        toRead.push(change);
+      } else if (!this.leaveUnread(change, commit)) {
+        if (ansibleConfigNameOfPath(change.path) === null) this.present.add(change.path);
+        toRead.push(change);
+      }
     }
-    const toRead = changes.filter((change) => !this.leaveUnread(change, commit));
     return this.read(toRead, () => commit);
   }
 
-  /** Records a settled session file as unread (true), or forgets an unread entry the change replaces. */
+  /**
+   * Records a settled session file as unread and present (true), or forgets an unread entry the
+   * change replaces (false).
+   */
   private leaveUnread(change: ChangedFile, commit: string): boolean {
     const previous = this.unread.get(change.path);
     this.unread.delete(change.path);
     if (!mayStayUnread(change, this.options.settled)) return false;
-    this.unread.set(change.path, { change, commit: this.firstSeen(change, previous, commit) });
+    const held = this.options.heldSource?.(change.path);
+    const path = held?.path === change.path ? held.path : change.path;
+    const oid = held?.blob === change.oid ? held.blob : (change.oid ?? "");
+    this.unread.set(path, { oid, mode: change.mode, commit: this.firstSeen(change, previous, commit) });
+    this.present.add(path);
     this.files.delete(change.path);
     return true;
   }
 
   /** The commit in which the blob of `change` was first seen at its path (`commit` if it is new there). */
   private firstSeen(change: ChangedFile, unread: UnreadFile | undefined, commit: string): string {
-    if (unread?.change.oid === change.oid) return unread.commit;
+    if (unread?.oid === change.oid) return unread.commit;
     const known = this.files.get(change.path);
     return known?.blob === change.oid ? known.commit : commit;
   }
@@ -315,6 +339,11 @@ function isInteresting(change: ChangedFile): boolean {
  */
 export function mayStayUnread(change: ChangedFile, settled: SettledFn | undefined): boolean {
   return change.oid !== null && isSessionFile(change) && settled?.(change.path, change.oid) === true;
+}
+
+/** An unread file as the change that reads it. */
+function unreadChange(path: string, file: UnreadFile): ChangedFile {
+  return { path, status: "added", oid: file.oid, oldOid: null, mode: file.mode };
 }
 
 /** The paths a session's file may have (`sessions/<name>.yaml` or `.yml`). */

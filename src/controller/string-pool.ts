@@ -7,10 +7,23 @@
 export class StringPool {
   private readonly strings = new Map<string, string>();
 
-  /** The pooled copy of `text` (the first one seen). */
+  /**
+   * At most `limit` strings are held: the pool starts again when full. Most strings of a record
+   * are its own (name, job, blob), and a pool of all of them grew to 500,000 entries over 100,000
+   * records, its tables garbage by the end; a repeated string is pooled again within a round.
+   */
+  constructor(private readonly limit = 65_536) {}
+
+  /** Strings held now. */
+  get size(): number {
+    return this.strings.size;
+  }
+
+  /** The pooled copy of `text` (the first one seen in this round). */
   intern(text: string): string {
     const known = this.strings.get(text);
     if (known !== undefined) return known;
+    if (this.strings.size >= this.limit) this.strings.clear();
     this.strings.set(text, text);
     return text;
   }

@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { createCatFileReader, type CatFileReader } from "./cat-file-reader.js";
 import { commitGraphOf, type CommitGraph } from "./commit-graph.js";
 import { splitUrlCredentials, type Credentials } from "./credentials.js";
-import { diffCommits, listTree } from "./diff-tree.js";
+import { diffCommits, eachTreeEntry } from "./diff-tree.js";
 import { REGULAR_FILE_MODE, planDirectoryTrees, type DirectoryTree } from "./directory-trees.js";
 import { GitCommandError, PushRejectedError } from "./errors.js";
 import { STATUS_IDENTITY, hashBlob, isValidStatusPath } from "./fast-import.js";
@@ -99,10 +99,15 @@ export async function createStatusStore(options: StatusStoreOptions): Promise<St
   return new GitStatusStore({ ...options, gitDir, format });
 }
 
-/** The snapshot this store builds on; `files` is owned here (callers get copies). */
+/**
+ * The snapshot this store builds on. `files` is handed to callers as it is (read-only): once handed
+ * out (`shared`), the next commit copies it before changing it, so what a caller holds stays the
+ * branch at the tip it was loaded at. (A copy per load was 321,000 entries at 100,000 sessions.)
+ */
 interface Snapshot {
   tip: string | null;
   files: Map<string, string>;
+  shared: boolean;
   /** Paths of `files` whose mode is not 100644 (someone else wrote them): never in a tree built here. */
   special: Set<string>;
 }
@@ -144,7 +149,8 @@ class GitStatusStore implements StatusStore {
   load(): Promise<StatusSnapshot> {
     return this.once(async () => {
       const snapshot = await this.refresh();
-      return { tip: snapshot.tip, files: new Map(snapshot.files) };
+      snapshot.shared = true;
+      return { tip: snapshot.tip, files: snapshot.files };
     });
   }
 
@@ -155,7 +161,8 @@ class GitStatusStore implements StatusStore {
   loadLocal(): Promise<StatusSnapshot> {
     return this.once(async () => {
       const snapshot = await this.refresh("local");
-      return { tip: snapshot.tip, files: new Map(snapshot.files) };
+      snapshot.shared = true;
+      return { tip: snapshot.tip, files: snapshot.files };
     });
   }
 
@@ -171,6 +178,14 @@ class GitStatusStore implements StatusStore {
     const out = new Map<string, Buffer>();
     for (const [oid, blob] of await this.reader.readBlobs(oids)) if (blob.data) out.set(oid, blob.data);
     return out;
+  }
+
+  pathsUnder(prefixes: readonly string[]): Promise<string[]> {
+    return this.once(async () => {
+      if (prefixes.length === 0) return [];
+      const snapshot = this.snapshot ?? (await this.refresh());
+      return [...snapshot.files.keys()].filter((path) => prefixes.some((prefix) => path.startsWith(prefix)));
+    });
   }
 
   commit(input: StatusCommitInput): Promise<StatusCommitResult | null> {
@@ -195,16 +210,20 @@ class GitStatusStore implements StatusStore {
     const tip = await (from === "local" ? this.publisher.localTip() : this.publisher.currentTip());
     const previous = this.snapshot;
     if (previous && previous.tip === tip) return previous;
-    if (tip === null) this.snapshot = { tip, files: new Map(), special: new Set() };
+    if (tip === null) this.snapshot = { tip, files: new Map(), special: new Set(), shared: false };
     else if (previous?.tip) this.snapshot = await this.applyDiff(previous, tip);
     else this.snapshot = await this.listAll(tip);
     return this.snapshot;
   }
 
   private async listAll(tip: string): Promise<Snapshot> {
-    const entries = await listTree({ gitDir: this.options.gitDir, commit: tip });
-    const special = new Set(entries.filter((e) => e.mode !== REGULAR_FILE_MODE).map((e) => e.path));
-    return { tip, files: new Map(entries.map((e) => [e.path, e.oid])), special };
+    const files = new Map<string, string>();
+    const special = new Set<string>();
+    await eachTreeEntry({ gitDir: this.options.gitDir, commit: tip }, (mode, oid, path) => {
+      files.set(path, oid);
+      if (mode !== REGULAR_FILE_MODE) special.add(path);
+    });
+    return { tip, files, special, shared: false };
   }
 
   private async applyDiff(previous: Snapshot, tip: string): Promise<Snapshot> {
@@ -216,7 +235,7 @@ class GitStatusStore implements StatusStore {
       if (change.oid !== null && change.mode !== REGULAR_FILE_MODE) special.add(change.path);
       else special.delete(change.path);
     }
-    return { tip, files, special };
+    return { tip, files, special, shared: false };
   }
 
   private async commitWithRetries(input: StatusCommitInput): Promise<StatusCommitResult | null> {
@@ -294,6 +313,10 @@ class GitStatusStore implements StatusStore {
 
   /** After a publish: the snapshot is the new commit, updated in place from the known blob ids. */
   private advance(base: Snapshot, commit: string, resolved: Resolved): void {
+    if (base.shared) {
+      base.files = new Map(base.files);
+      base.shared = false;
+    }
     for (const [path, oid] of resolved.oids) {
       if (oid === null) base.files.delete(path);
       else base.files.set(path, oid);

@@ -88,6 +88,7 @@ export function instrumentStatus(
   return {
     load: () => status.load(),
     readBlobs: (oids) => status.readBlobs(oids),
+    pathsUnder: (prefixes) => status.pathsUnder(prefixes),
     commit: async (commitInput) => {
       if (mayWrite && !mayWrite()) throw new NotLeaderError();
       const started = performance.now();

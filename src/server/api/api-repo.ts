@@ -278,6 +278,7 @@ function localReads(store: StatusStore): StatusStore {
     load: loadLocal ?? (() => store.load()),
     tip: localTip ?? (() => store.load().then((snapshot) => snapshot.tip)),
     readBlobs: (oids) => store.readBlobs(oids),
+    pathsUnder: (prefixes) => store.pathsUnder(prefixes),
     commit: (input) => store.commit(input),
     close: () => store.close(),
   };

@@ -96,6 +96,8 @@ export function memoryStatus(
         new Map(oids.flatMap((oid) => (texts.has(oid) ? [[oid, Buffer.from(texts.get(oid)!)]] : []))),
       );
     },
+    pathsUnder: (prefixes) =>
+      Promise.resolve([...files.keys()].filter((path) => prefixes.some((prefix) => path.startsWith(prefix)))),
     commit: (input) => {
       for (const [path, content] of input.changes) {
         if (content === null) files.delete(path);

@@ -28,6 +28,7 @@ function memoryStore(files: Map<string, string>): { store: StatusStore; batches:
         new Map(oids.flatMap((oid) => (byOid.has(oid) ? [[oid, byOid.get(oid)!]] : []))),
       );
     },
+    pathsUnder: () => Promise.resolve([]),
     commit: () => Promise.resolve(null),
     close: () => Promise.resolve(),
   };

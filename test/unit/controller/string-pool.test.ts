@@ -27,4 +27,13 @@ describe("StringPool", () => {
     expect(pool.internDeep(undefined)).toBeUndefined();
     expect(pool.internDeep(null)).toBeNull();
   });
+
+  it("holds at most its limit of strings, and pools again after starting over", () => {
+    const pool = new StringPool(4);
+    for (let i = 0; i < 10; i++) pool.intern(`s${i}`);
+    expect(pool.size).toBeLessThanOrEqual(4);
+    pool.intern("again");
+    expect(pool.size).toBeLessThanOrEqual(4);
+    expect(pool.intern("again")).toBe("again");
+  });
 });
