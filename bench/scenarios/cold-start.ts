@@ -49,7 +49,7 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
       limit: 3000,
       figure: measured(firsts.map((r) => r.lastStartMs ?? Number.NaN)),
       baseline: gitRead,
-      note: "Every manifest is read and parsed (YAML with positions, then JSON Schema), every session planned and started.",
+      note: "Every manifest is read and parsed (plain YAML without positions, or with them when the file has anything to report; then JSON Schema), every session planned and started.",
     },
     {
       scenario: `first start: to the status commit of ${count(n)} pending records`,
