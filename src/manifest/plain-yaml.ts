@@ -15,10 +15,12 @@ import { yaml } from "./yaml-library.js";
 
 /**
  * Characters that send a file to readYaml: tabs, carriage returns, backslashes (escapes), control
- * characters, and the characters YAML 1.1 took for line breaks or a byte order mark.
+ * characters, the characters YAML 1.1 took for line breaks or a byte order mark, and every other
+ * space JavaScript trims (YAML indents and separates with the space alone).
  */
-// eslint-disable-next-line no-control-regex
-const OUTSIDE = /[\x00-\x09\x0b-\x1f\x7f\\\u0085\u2028\u2029\ufeff]/;
+const OUTSIDE =
+  // eslint-disable-next-line no-control-regex
+  /[\x00-\x09\x0b-\x1f\x7f\\\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 
 /** Deepest nesting read here (deeper files go to readYaml, which has its own limit). */
 const MAX_DEPTH = 64;
@@ -87,9 +89,12 @@ function lineKind(text: string, indent: number, lastIndent: number): "content" |
 
 const KEY = /^([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?$/;
 
+/** The yaml library's core schema, made once (only its tags are read here). */
+let coreSchema: Schema | null = null;
+
 class BlockReader {
   at = 0;
-  private readonly schema: Schema = new (yaml().Schema)({ schema: "core" });
+  private readonly schema: Schema = (coreSchema ??= new (yaml().Schema)({ schema: "core" }));
 
   constructor(private readonly lines: Line[]) {}
 

@@ -74,6 +74,11 @@ const SCALARS = [
   "--- x",
   "...",
   "x # comment",
+  "a :b",
+  "a ,b",
+  "\u00a0x",
+  "x\u00a0",
+  "x\u2003y",
   "'q' # comment",
 ];
 
