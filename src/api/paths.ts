@@ -11,9 +11,17 @@ export function sessionNameOfRecordPath(path: string): string | null {
   return /^sessions\/([^/]+)\.json$/.exec(path)?.[1] ?? null;
 }
 
+/** Status branch folder holding every session's folder of step logs. */
+const LOGS_DIR = "logs";
+
 /** Status branch folder holding a session's step logs. */
 export function sessionLogDir(name: string): string {
-  return `logs/${name}`;
+  return `${LOGS_DIR}/${name}`;
+}
+
+/** True for a step log's path on the status branch (`logs/<session>/<step>.log`). */
+export function isLogPath(path: string): boolean {
+  return path.startsWith(`${LOGS_DIR}/`);
 }
 
 /** Status branch path of one step log. */

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import {
   manifestStem,
   problemPath,
+  isLogPath,
   sessionLogDir,
   sessionLogPath,
   sessionNameOfRecordPath,
@@ -695,13 +696,6 @@ export class Controller {
     }
   }
 }
-
-/** A step log's path on the status branch (`logs/<session>/<step>.log`). */
-function isLogPath(path: string): boolean {
-  return path.startsWith(LOGS_PREFIX);
-}
-
-const LOGS_PREFIX = sessionLogDir("");
 
 /** The status files other than logs, in a map of their own. */
 function withoutLogs(files: ReadonlyMap<string, string>): Map<string, string> {

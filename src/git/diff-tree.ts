@@ -50,18 +50,12 @@ function changedFile(meta: string[], path: string): ChangedFile {
 /** Parse `git ls-tree -r -z --full-tree` output (`<mode> <type> <oid>\t<path>\0`...). */
 export function parseLsTree(output: Buffer | string): TreeEntry[] {
   const entries: TreeEntry[] = [];
-  visitLsTree(output, (mode, type, oid, path) => entries.push({ mode, type, oid, path }));
+  const fields = new NulFields((bytes, at, end) =>
+    lsTreeRecord(bytes, at, end, (mode, type, oid, path) => entries.push({ mode, type, oid, path })),
+  );
+  fields.push(asBytes(output));
+  fields.end();
   return entries;
-}
-
-/** Hands each entry of `git ls-tree` output to `take`. */
-function visitLsTree(output: Buffer | string, take: TakeEntry): void {
-  const bytes = asBytes(output);
-  for (let at = 0; at < bytes.length;) {
-    const end = fieldEnd(bytes, at);
-    lsTreeRecord(bytes, at, end, take);
-    at = end + 1;
-  }
 }
 
 type TakeEntry = (mode: string, type: string, oid: string, path: string) => void;
@@ -154,11 +148,9 @@ export function splitNul(output: Buffer | string): string[] {
     return fields;
   }
   const fields: string[] = [];
-  for (let at = 0; at < output.length;) {
-    const end = fieldEnd(output, at);
-    fields.push(output.toString("utf8", at, end));
-    at = end + 1;
-  }
+  const splitter = new NulFields((bytes, at, end) => fields.push(bytes.toString("utf8", at, end)));
+  splitter.push(output);
+  splitter.end();
   return fields;
 }
 

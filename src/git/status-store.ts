@@ -56,6 +56,22 @@ export interface PublishAttempt {
   parent: string | null;
 }
 
+/**
+ * The paths under any of `folders` (each ending in "/"), found by each path's own folders: one walk
+ * of the list, however many folders (a pass that removes 1,000 sessions asks for 1,000).
+ */
+function filesUnder(paths: Iterable<string>, folders: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const path of paths) {
+    for (let slash = path.indexOf("/"); slash >= 0; slash = path.indexOf("/", slash + 1)) {
+      if (!folders.has(path.slice(0, slash + 1))) continue;
+      out.push(path);
+      break;
+    }
+  }
+  return out;
+}
+
 /** Options of `createStatusStore`. */
 export interface StatusStoreOptions {
   /**
@@ -184,7 +200,7 @@ class GitStatusStore implements StatusStore {
     return this.once(async () => {
       if (prefixes.length === 0) return [];
       const snapshot = this.snapshot ?? (await this.refresh());
-      return [...snapshot.files.keys()].filter((path) => prefixes.some((prefix) => path.startsWith(prefix)));
+      return filesUnder(snapshot.files.keys(), new Set(prefixes));
     });
   }
 
