@@ -34,6 +34,8 @@ export const RESULTS_DIR = `${WORK_DIR}/results`;
 export const RUN_SPEC_DIR = "/cfs/run";
 /** File (under RUN_SPEC_DIR) with the RunSpec JSON. */
 export const RUN_SPEC_FILE = "spec.json";
+/** Where a step container reads the RunSpec. */
+export const RUN_SPEC_PATH = `${RUN_SPEC_DIR}/${RUN_SPEC_FILE}`;
 /** Mount point of the inventory ConfigMap (a dynamic session's components) in the `inventory` container. */
 export const INVENTORY_DIR = "/cfs/inventory";
 /** Key (and file, under INVENTORY_DIR) of the inventory ConfigMap: the components JSON, gzip-compressed. */
@@ -51,17 +53,13 @@ export const GIT_SECRET_PASSWORD_KEY = "password";
 
 /** Environment variables the step command reads. */
 export const ENV = {
-  /** Session name. */
-  session: "CFS_SESSION",
-  /** Job name. */
+  /** Job name (the IMS cleanup Job's container: the Job whose IMS jobs it removes). */
   job: "CFS_JOB",
-  /** This container's name (`git-clone-0`, `ansible-2`, `teardown`, ...). */
-  step: "CFS_STEP",
-  /** The shared work directory. */
+  /** The shared work directory; default WORK_DIR (session Jobs leave the image's paths unset). */
   workDir: "CFS_WORK_DIR",
-  /** Directory of per-step result files. */
+  /** Directory of per-step result files; default RESULTS_DIR. */
   resultsDir: "CFS_RESULTS_DIR",
-  /** Path of the RunSpec JSON file. */
+  /** Path of the RunSpec JSON file; default RUN_SPEC_PATH. */
   runSpecFile: "CFS_RUN_SPEC_FILE",
   /** Path of the gzip-compressed components JSON (`inventory` of a dynamic session); replaces the RunSpec's. */
   componentsFile: "CFS_COMPONENTS_FILE",

@@ -8,6 +8,7 @@
 import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { CoreV1Api, V1Container, V1EnvVar, V1Pod, V1Volume } from "@kubernetes/client-node";
+import { ENV, RESULTS_DIR, RUN_SPEC_PATH, TERMINATION_MESSAGE_PATH, WORK_DIR } from "../../src/jobs/index.js";
 import { setPodContainerStates, type ContainerOutcome } from "./kube-kubelet.js";
 import { runContainerCommand } from "./kube-step-cli.js";
 
@@ -189,11 +190,23 @@ async function containerEnv(args: {
   terminationPath: string;
 }): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
+  // The image's paths, where this stand-in put the pod's volumes (a container sees them in place).
+  for (const [name, path] of imagePaths(args.container)) env[name] = hostPath(path, args);
   for (const variable of args.container.env ?? []) {
     const value = await envValue(args.input, variable);
     env[variable.name] = (await parentOfMounts(value, args)) ?? hostPath(value, args);
   }
   return env;
+}
+
+/** The paths a step reads by default (resolveStepConfig), by the variable that moves each. */
+function imagePaths(container: V1Container): Array<[string, string]> {
+  return [
+    [ENV.runSpecFile, RUN_SPEC_PATH],
+    [ENV.workDir, WORK_DIR],
+    [ENV.resultsDir, RESULTS_DIR],
+    [ENV.terminationMessagePath, container.terminationMessagePath ?? TERMINATION_MESSAGE_PATH],
+  ];
 }
 
 /**

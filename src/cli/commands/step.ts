@@ -1,8 +1,9 @@
 /** `cfs-gitops step <name>`: the entrypoint of every container of a session's Kubernetes Job. */
+import { access, constants } from "node:fs/promises";
 import type { Command } from "commander";
 import { ImsApi, createImsClient, createSshRunner, type ImageService } from "../../images/index.js";
 import { realSleep } from "../../git/sleep.js";
-import { ENV } from "../../jobs/index.js";
+import { ENV, RUN_SPEC_PATH, WORK_DIR } from "../../jobs/index.js";
 import {
   IMS_CLEANUP_STEP,
   STEP_KINDS,
@@ -31,8 +32,8 @@ export function registerStep(program: Command, io: CliIo = processIo()): void {
       `
 Steps: ${STEP_KINDS.join(", ")}; and ${IMS_CLEANUP_STEP}, the container of the Job that removes
 what a deleted image session left in IMS (its jobs and public key) when its teardown never ran.
-The Job the kubernetes runner creates sets the environment a step reads (${ENV.runSpecFile},
-${ENV.workDir}, ${ENV.resultsDir}, ...); git credentials come from the Secret named by
+The Job the kubernetes runner creates mounts the run spec at ${RUN_SPEC_PATH} and the work folder
+at ${WORK_DIR}, and sets the environment a step reads (${ENV.jobLayout}, ...); git credentials come from the Secret named by
 --git-credentials-secret and are never logged. Every step but the last records its result and
 exits 0; later steps skip themselves after a failure; the last (report, or teardown for image
 targets) exits 1 when any step failed. In the cfs layout (--job-layout cfs, ${ENV.jobLayout}=cfs)
@@ -56,6 +57,7 @@ async function runStepCommand(input: { name: string; flags: { layer?: string }; 
   }
   const config = resolveStepConfig({ kind: input.name, ...input.flags, env: io.env });
   if ("error" in config) throw new ConfigError(config.error);
+  await requireRunSpec(config.runSpecFile);
   const abort = new AbortController();
   const stop = (): void => abort.abort();
   process.once("SIGTERM", stop);
@@ -75,6 +77,17 @@ async function runStepCommand(input: { name: string; flags: { layer?: string }; 
   } finally {
     process.off("SIGTERM", stop);
     process.off("SIGINT", stop);
+  }
+}
+
+/** A step outside a session Job (no run spec mounted) stops at once with one line. */
+async function requireRunSpec(path: string): Promise<void> {
+  try {
+    await access(path, constants.R_OK);
+  } catch {
+    throw new ConfigError(
+      `no run spec at ${path}: steps run inside the Jobs the kubernetes runner creates (${ENV.runSpecFile} moves it)`,
+    );
   }
 }
 

@@ -237,7 +237,7 @@ describe("cfs-gitops step on the command line", () => {
       code: 2,
       stdout: "",
       stderr:
-        "cfs-gitops: CFS_RUN_SPEC_FILE, CFS_WORK_DIR, CFS_RESULTS_DIR not set: steps run inside the Jobs the kubernetes runner creates\n",
+        "cfs-gitops: no run spec at /cfs/run/spec.json: steps run inside the Jobs the kubernetes runner creates (CFS_RUN_SPEC_FILE moves it)\n",
     });
     expect((await cli(["ansible"], {})).stderr).toBe("cfs-gitops: step ansible needs --layer <index>\n");
   });
@@ -266,13 +266,6 @@ describe("resolveStepConfig", () => {
       error: "--layer -1: not a layer index (a whole number of at least 0)",
     },
     { kind: "report", layer: "1", env, error: "step report takes no --layer" },
-    {
-      kind: "inventory",
-      layer: undefined,
-      env: {},
-      error:
-        "CFS_RUN_SPEC_FILE, CFS_WORK_DIR, CFS_RESULTS_DIR not set: steps run inside the Jobs the kubernetes runner creates",
-    },
     {
       kind: "git-clone",
       layer: "0",
@@ -311,6 +304,21 @@ describe("resolveStepConfig", () => {
       cloneRetry: { attempts: 60, delayMs: 10_000, maxDelayMs: 10_000 },
       sourceDirs: null,
       debug: { releaseFile: "/tmp/complete", namespace: null, pod: null },
+    });
+  });
+
+  it("reads the image's paths unless the environment moves them", () => {
+    expect(resolveStepConfig({ kind: "report", env: {} })).toMatchObject({
+      runSpecFile: "/cfs/run/spec.json",
+      workDir: "/cfs/work",
+      resultsDir: "/cfs/work/results",
+      terminationMessagePath: "/dev/termination-log",
+    });
+    const moved = { [ENV.runSpecFile]: "/x/spec.json", [ENV.workDir]: "/w", [ENV.resultsDir]: "/w/r" };
+    expect(resolveStepConfig({ kind: "report", env: moved })).toMatchObject({
+      runSpecFile: "/x/spec.json",
+      workDir: "/w",
+      resultsDir: "/w/r",
     });
   });
 

@@ -178,7 +178,6 @@ describe("buildJob", () => {
       { path: "spec.json", fieldRef: { fieldPath: "metadata.annotations['cfs-gitops/run-spec']" } },
     ]);
     for (const container of allContainers(job)) {
-      expect(env(container, ENV.runSpecFile)?.value).toBe("/cfs/run/spec.json");
       expect(container.volumeMounts).toContainEqual({
         name: "run-spec",
         mountPath: "/cfs/run",
@@ -197,7 +196,16 @@ describe("buildJob", () => {
       expect(container.terminationMessagePolicy).toBe("File");
       expect(container.terminationMessagePath).toBe("/dev/termination-log");
       expect(env(container, ENV.terminationMessageBytes)?.value).toBe(String(Math.floor(12288 / 8)));
-      expect(env(container, ENV.step)?.value).toBe(container.name);
+    }
+  });
+
+  it("tells each container only what differs between Jobs, not the image's own paths", () => {
+    const job = buildJob(input({ layers: 2 }));
+    for (const container of allContainers(job)) {
+      const names = (container.env ?? []).map((variable) => variable.name);
+      expect(names.slice(0, 2)).toEqual([ENV.terminationMessageBytes, ENV.jobLayout]);
+      for (const name of [ENV.runSpecFile, ENV.workDir, ENV.resultsDir, ENV.terminationMessagePath])
+        expect(names).not.toContain(name);
     }
   });
 

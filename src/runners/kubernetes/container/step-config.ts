@@ -8,8 +8,11 @@ import {
   ENV,
   JOB_LAYOUTS,
   MAX_TERMINATION_MESSAGE_BYTES,
+  RESULTS_DIR,
+  RUN_SPEC_PATH,
   STEP_KINDS,
   TERMINATION_MESSAGE_PATH,
+  WORK_DIR,
   type JobLayout,
   type StepKind,
 } from "../../../jobs/index.js";
@@ -84,8 +87,7 @@ export function resolveStepConfig(input: StepConfigInput): Readonly<StepConfig> 
     return { error: `${ENV.jobLayout} ${input.env[ENV.jobLayout] ?? ""}: use ${JOB_LAYOUTS.join(" or ")}` };
   const layer = stepLayer({ kind, layout, text: input.layer });
   if (typeof layer === "string") return { error: layer };
-  const paths = requiredPaths(input.env);
-  if ("error" in paths) return paths;
+  const paths = stepPaths(input.env);
   const budget = messageBudget(input.env[ENV.terminationMessageBytes]);
   if (typeof budget === "string") return { error: budget };
   const credentials = gitCredentials(input.env);
@@ -168,21 +170,13 @@ function stepLayer(input: {
   return Number(text);
 }
 
-function requiredPaths(
-  env: StepConfigInput["env"],
-): Pick<StepConfig, "runSpecFile" | "workDir" | "resultsDir"> | { error: string } {
-  const runSpecFile = nonEmpty(env[ENV.runSpecFile]);
-  const workDir = nonEmpty(env[ENV.workDir]);
-  const resultsDir = nonEmpty(env[ENV.resultsDir]);
-  if (runSpecFile === null || workDir === null || resultsDir === null) {
-    const missing = [ENV.runSpecFile, ENV.workDir, ENV.resultsDir].filter(
-      (name) => nonEmpty(env[name]) === null,
-    );
-    return {
-      error: `${missing.join(", ")} not set: steps run inside the Jobs the kubernetes runner creates`,
-    };
-  }
-  return { runSpecFile, workDir, resultsDir };
+/** The image's paths (what a session Job mounts), unless the environment moves them (tests, a kubelet stand-in). */
+function stepPaths(env: StepConfigInput["env"]): Pick<StepConfig, "runSpecFile" | "workDir" | "resultsDir"> {
+  return {
+    runSpecFile: nonEmpty(env[ENV.runSpecFile]) ?? RUN_SPEC_PATH,
+    workDir: nonEmpty(env[ENV.workDir]) ?? WORK_DIR,
+    resultsDir: nonEmpty(env[ENV.resultsDir]) ?? RESULTS_DIR,
+  };
 }
 
 function messageBudget(text: string | undefined): number | string {
