@@ -6,9 +6,9 @@
 import {
   BatchV1Api,
   CoreV1Api,
-  Watch,
   type KubeConfig,
   type V1Job,
+  type V1ObjectMeta,
   type V1Pod,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -43,9 +43,17 @@ import { notifyListeners } from "../steps/index.js";
 import type { Runner } from "../types.js";
 import { apiError, apiStatus } from "./api-errors.js";
 import { compressComponents, ensureInventoryConfigMap } from "./ensure-inventory-config-map.js";
-import { Informer, type InformerEvent, type ListPage, type WatchClient } from "./informer.js";
+import {
+  Informer,
+  type InformerEvent,
+  type ListAnswer,
+  type ListPage,
+  type WatchClient,
+} from "./informer.js";
 import { DEFAULT_PROGRESS_INTERVAL_MS, LayerProgress } from "./layer-progress.js";
 import { JobObservations } from "./job-observations.js";
+import { ACCEPT_METADATA, requestJson, type JsonRequestOptions } from "./json-request.js";
+import { JsonWatch } from "./json-watch.js";
 import { KeepAliveClients } from "./keep-alive-clients.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { DEFAULT_KUBE_RATE, isValidRate, type TokenRate } from "./token-bucket.js";
@@ -79,7 +87,7 @@ export interface KubernetesRunnerOptions {
   watch?: KubernetesWatchOptions;
   /** How long to wait for the first list of Jobs and pods before giving up (default 60 s). */
   syncTimeoutMs?: number;
-  /** The watch client (default client-node's Watch on `kubeConfig`). */
+  /** The watch client (default JsonWatch on `kubeConfig`). */
   watchClient?: WatchClient;
   /** Called after start() created a Job (not for one that existed already): a metric's hook. */
   onJobCreated?: (spec: RunSpec) => void;
@@ -159,7 +167,7 @@ class KubernetesRunner implements Runner {
       now: () => this.now().getTime(),
       sleep: (ms) => this.sleep(ms),
     });
-    const watch = options.watchClient ?? new Watch(options.kubeConfig);
+    const watch = options.watchClient ?? new JsonWatch({ kubeConfig: options.kubeConfig });
     const namespace = options.namespace;
     const sleep = options.sleep;
     const common = {
@@ -173,10 +181,7 @@ class KubernetesRunner implements Runner {
       ...common,
       name: "jobs",
       path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
-      list: (page) =>
-        withApiErrors(`list Jobs in ${namespace}`, () =>
-          this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR, ...pageQuery(page) }),
-        )(),
+      list: (page) => this.listPage<V1Job>("Jobs", `/apis/batch/v1/namespaces/${namespace}/jobs`, page),
       onEvent: (event, job) => this.onJob(event, job),
       transform: slimJob,
     });
@@ -184,10 +189,7 @@ class KubernetesRunner implements Runner {
       ...common,
       name: "pods",
       path: `/api/v1/namespaces/${namespace}/pods`,
-      list: (page) =>
-        withApiErrors(`list pods in ${namespace}`, () =>
-          this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR, ...pageQuery(page) }),
-        )(),
+      list: (page) => this.listPage<V1Pod>("pods", `/api/v1/namespaces/${namespace}/pods`, page),
       onEvent: (event, pod) => this.onPod(event, pod),
       transform: slimPod,
     });
@@ -405,11 +407,51 @@ class KubernetesRunner implements Runner {
   private async createJob(body: V1Job): Promise<V1Job | null> {
     await this.limiter.take();
     try {
-      return await this.batch.createNamespacedJob({ namespace: this.options.namespace, body });
+      return await this.createJobJson(body);
     } catch (error) {
       if (apiStatus(error) === 409) return null;
       throw apiError(`create Job ${body.metadata?.name ?? "?"}`, error);
     }
+  }
+
+  /**
+   * POST the Job as the JSON it is, through the runner's connections. The API answers with the
+   * created Job's metadata only (its uid, resourceVersion, creationTimestamp): what the runner
+   * keeps of it until the watch delivers it is what it sent with that metadata.
+   */
+  private async createJobJson(body: V1Job): Promise<V1Job> {
+    const path = `/apis/batch/v1/namespaces/${encodeURIComponent(this.options.namespace)}/jobs`;
+    const answer = await requestJson(
+      { method: "POST", path, body, accept: ACCEPT_METADATA },
+      this.requests(),
+    );
+    const metadata = (answer as { metadata?: V1ObjectMeta } | null)?.metadata;
+    // Timestamps stay strings, as the watched Jobs have them (readers take both).
+    return metadata === undefined ? body : { ...body, metadata };
+  }
+
+  /** One page of a list, as plain JSON (the informer's ListAnswer). */
+  private async listPage<T>(what: string, path: string, page: ListPage): Promise<ListAnswer<T>> {
+    const query = { labelSelector: MANAGED_SELECTOR, limit: page.limit, continue: page.continue };
+    const answer = await withApiErrors(`list ${what} in ${this.options.namespace}`, () =>
+      requestJson({ method: "GET", path, query }, this.requests()),
+    )();
+    const list = answer as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
+    const meta = list.metadata ?? {};
+    return {
+      items: list.items ?? [],
+      metadata: {
+        ...(meta.resourceVersion === undefined ? {} : { resourceVersion: meta.resourceVersion }),
+        ...(meta.continue === undefined || meta.continue === "" ? {} : { _continue: meta.continue }),
+      },
+    };
+  }
+
+  /** How plain JSON requests go: the KubeConfig's authentication, the runner's keep-alive connections. */
+  private requests(): JsonRequestOptions {
+    const clients = this.clients;
+    const kubeConfig = this.options.kubeConfig;
+    return clients === null ? { kubeConfig } : { kubeConfig, agentFor: (made) => clients.agentFor(made) };
   }
 
   private onJob(event: InformerEvent, job: V1Job): void {
@@ -479,12 +521,6 @@ function withApiErrors<T>(action: string, call: () => Promise<T>): () => Promise
 }
 
 /** The query of one page of a list. */
-function pageQuery(page: ListPage): { limit: number; _continue?: string } {
-  return page.continue === undefined
-    ? { limit: page.limit }
-    : { limit: page.limit, _continue: page.continue };
-}
-
 /** The Job that owns a pod (its controller reference), or null. */
 function jobOfPod(pod: V1Pod): string | null {
   const owner = pod.metadata?.ownerReferences?.find((ref) => ref.kind === "Job" && ref.controller === true);

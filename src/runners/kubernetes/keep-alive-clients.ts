@@ -12,6 +12,7 @@
  * rate limiter), and node-fetch 2 (client-node's fetch) misreads a keep-alive socket handed
  * straight to a request queued in the agent as a "Premature close" (node-fetch#1767).
  */
+import type { Agent as HttpAgent } from "node:http";
 import { Agent, type AgentOptions } from "node:https";
 import {
   createConfiguration,
@@ -74,12 +75,20 @@ export class KeepAliveClients {
   private async authenticate(context: RequestContext): Promise<void> {
     await this.kubeConfig.applySecurityAuthentication(context);
     const made = context.getAgent();
-    if (made?.constructor !== Agent) return;
-    context.setAgent(this.agentLike(made));
+    if (made !== undefined) context.setAgent(this.agentFor(made));
+  }
+
+  /**
+   * The agent to send a request through, given the one the KubeConfig made for it: the kept
+   * keep-alive agent with the same TLS settings (made if there is none); any other agent (a
+   * proxy's) as it is.
+   */
+  agentFor(made: HttpAgent): HttpAgent {
+    return made instanceof Agent && made.constructor === Agent ? this.keptLike(made) : made;
   }
 
   /** The kept keep-alive agent with the TLS settings of `made`, made if there is none. */
-  private agentLike(made: Agent): Agent {
+  private keptLike(made: Agent): Agent {
     const kept = this.agents.find((agent) => sameTls(agent.options, made.options));
     if (kept !== undefined) return kept;
     const agent = new Agent({ ...made.options, keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });

@@ -1,13 +1,15 @@
 /**
- * The runner's informer against the real kube-apiserver: relist on 410 Gone, carry on after the
- * server ends a watch, and restart a watch that goes quiet (a connection that died silently).
+ * The runner's informer, with the runner's JsonWatch, against the real kube-apiserver: relist on
+ * 410 Gone, carry on after the server ends a watch, and restart a watch that goes quiet (a
+ * connection that died silently).
  */
-import { BatchV1Api, CoreV1Api, Watch, type V1Job } from "@kubernetes/client-node";
+import { BatchV1Api, CoreV1Api, type V1Job } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { buildJob } from "../../../src/jobs/index.js";
 import {
   Informer,
+  JsonWatch,
   MANAGED_SELECTOR,
   type ListAnswer,
   type WatchClient,
@@ -62,7 +64,7 @@ function jobInformer(input: {
     labelSelector: MANAGED_SELECTOR,
     list:
       input.list ?? (() => batch.listNamespacedJob({ namespace: input.ns, labelSelector: MANAGED_SELECTOR })),
-    watch: input.watch ?? new Watch(kubeConfig),
+    watch: input.watch ?? new JsonWatch({ kubeConfig }),
     log,
     onEvent: (event, job) => events.push(`${event} ${job.metadata?.name ?? ""}`),
     minRetryMs: 50,
@@ -128,7 +130,7 @@ describe("Informer", () => {
 
   it("restarts a watch that goes quiet, without relisting", async () => {
     const ns = await namespace("quiet");
-    const real = new Watch(kubeConfig);
+    const real = new JsonWatch({ kubeConfig });
     let watches = 0;
     const watch: WatchClient = {
       watch: (path, query, callback, done) => {
