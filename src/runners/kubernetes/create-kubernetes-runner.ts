@@ -520,7 +520,6 @@ function withApiErrors<T>(action: string, call: () => Promise<T>): () => Promise
     });
 }
 
-/** The query of one page of a list. */
 /** The Job that owns a pod (its controller reference), or null. */
 function jobOfPod(pod: V1Pod): string | null {
   const owner = pod.metadata?.ownerReferences?.find((ref) => ref.kind === "Job" && ref.controller === true);
