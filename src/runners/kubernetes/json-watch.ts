@@ -9,7 +9,8 @@
  * when the server ended the watch and with the error otherwise (its `statusCode` the HTTP status
  * when the server refused, 410 among them). A line that is not JSON, or longer than
  * MAX_WATCH_LINE_BYTES, ends the watch with an error rather than being skipped: the informer then
- * watches again from the last event it applied, so no change is lost.
+ * watches again from the last event it applied, so no change is lost. So does a callback that
+ * throws (client-node's Watch swallowed both).
  */
 import type { IncomingMessage } from "node:http";
 import type { WatchClient } from "./informer.js";
@@ -111,7 +112,12 @@ function readEvents(
       const event = parseEvent(line);
       if (event === null)
         return fail(new WatchError(`the watch sent a line that is not an event: ${preview(line)}`));
-      callback(event.type, event.object);
+      try {
+        callback(event.type, event.object);
+      } catch (error) {
+        // A callback that throws ends the watch (the informer starts another) rather than the process.
+        return fail(error instanceof Error ? error : new WatchError(String(error)));
+      }
     }
     if (from < chunk.length) {
       pending.push(chunk.subarray(from));

@@ -90,6 +90,23 @@ describe("JsonWatch", () => {
     );
   });
 
+  it("ends with the error of a callback that throws, and calls it no more", async () => {
+    const kubeConfig = await serve((res) => {
+      res.writeHead(200);
+      res.end(`${event("ADDED", "a")}\n${event("ADDED", "b")}\n`);
+    });
+    const seen: string[] = [];
+    const end = await new Promise<unknown>((resolve) => {
+      const callback = (type: string) => {
+        seen.push(type);
+        throw new Error("listener broke");
+      };
+      void new JsonWatch({ kubeConfig }).watch("/api/v1/pods", {}, callback, resolve);
+    });
+    expect(seen).toEqual(["ADDED"]);
+    expect(end).toMatchObject({ message: "listener broke" });
+  });
+
   it("refuses an event longer than MAX_WATCH_LINE_BYTES", async () => {
     const kubeConfig = await serve((res) => {
       res.writeHead(200);
