@@ -1,10 +1,10 @@
 /**
  * Parses many manifest files on worker threads, so a first start or a commit that changes
  * thousands of files uses every core (~35 µs a file on one core for plain YAML, ~130 µs for YAML
- * read with positions; on 2 cores the workers now about break even). Files go out in chunks, each to the next free worker, and
- * come back in order. Fewer files than `minFiles`, a machine with one core, or a build without the
- * worker's file (the tests run the sources) parse on this thread, as does a chunk whose worker
- * failed. Idle workers exit after `idleMs`, so their heaps do not outlive the burst.
+ * read with positions; on 2 cores the workers now about break even). Files go out in chunks, each
+ * to the next free worker, and come back in order. Fewer files than `minFiles`, a machine with one
+ * core, or a build without the worker's file (the tests run the sources) parse on this thread, as
+ * does a chunk whose worker failed. Idle workers exit after `idleMs`, so their heaps do not outlive the burst.
  */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";

@@ -59,7 +59,8 @@ export interface SourceStateOptions {
    * Parses the files of a large read together (worker threads), for reads of `manyFrom` files or
    * more (default 50,000: the workers' heaps add ~100 MiB at the peak, and below that starting them
    * costs about what they save; a restart of 100,000 sessions reads the 21,000 other manifests on
-   * this thread). Since plain YAML is read without positions, they about break even on 2 cores. Default: `parse`, one after another, on this thread.
+   * this thread). Since plain YAML is read without positions, they about break even on 2 cores.
+   * Default: `parse`, one after another, on this thread.
    */
   parseMany?: ParseManyFn;
   manyFrom?: number;

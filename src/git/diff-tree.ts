@@ -102,7 +102,12 @@ export async function eachTreeEntry(
   fields.end();
 }
 
-/** Splits output that comes in chunks into its NUL-terminated fields (a field may span chunks). */
+/**
+ * Splits output that comes in chunks into its NUL-terminated fields (a field may span chunks). The
+ * fields are handed over as bytes, for the caller to decode each on its own: fields of one decoded
+ * text would be slices of it (V8 keeps a substring as a view of its parent), so a path or blob id
+ * kept from a 321,000-entry listing would keep the whole 35 MB text alive.
+ */
 export class NulFields {
   private rest: Buffer = Buffer.alloc(0);
 
@@ -136,24 +141,6 @@ export function treeAsAdded(entries: readonly TreeEntry[]): ChangedFile[] {
   }));
 }
 
-/**
- * The NUL-separated fields of git's output. A Buffer is decoded field by field: the fields of one
- * decoded text would be slices of it (V8 keeps a substring as a view of its parent), so a path or
- * blob id kept from a 321,000-entry listing kept the whole 35 MB text alive.
- */
-export function splitNul(output: Buffer | string): string[] {
-  if (typeof output === "string") {
-    const fields = output.split("\0");
-    if (fields.at(-1) === "") fields.pop();
-    return fields;
-  }
-  const fields: string[] = [];
-  const splitter = new NulFields((bytes, at, end) => fields.push(bytes.toString("utf8", at, end)));
-  splitter.push(output);
-  splitter.end();
-  return fields;
-}
-
 const NUL = 0;
 const TAB = 9;
 const SPACE = 32;
@@ -171,7 +158,7 @@ function fieldEnd(bytes: Buffer, at: number): number {
 
 /**
  * The space-separated words of bytes [start, end), each decoded on its own: a string of its own, not
- * a slice of its record's text (see splitNul), so a kept blob id holds 40 bytes, not the record. A
+ * a slice of its record's text (see NulFields), so a kept blob id holds 40 bytes, not the record. A
  * listing's modes and types are few, and repeat as one string each.
  */
 function words(bytes: Buffer, start: number, end: number): string[] {

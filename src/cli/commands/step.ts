@@ -33,10 +33,10 @@ export function registerStep(program: Command, io: CliIo = processIo()): void {
 Steps: ${STEP_KINDS.join(", ")}; and ${IMS_CLEANUP_STEP}, the container of the Job that removes
 what a deleted image session left in IMS (its jobs and public key) when its teardown never ran.
 The Job the kubernetes runner creates mounts the run spec at ${RUN_SPEC_PATH} and the work folder
-at ${WORK_DIR}, and sets the environment a step reads (${ENV.jobLayout}, ...); git credentials come from the Secret named by
---git-credentials-secret and are never logged. Every step but the last records its result and
-exits 0; later steps skip themselves after a failure; the last (report, or teardown for image
-targets) exits 1 when any step failed. In the cfs layout (--job-layout cfs, ${ENV.jobLayout}=cfs)
+at ${WORK_DIR}, and sets the environment a step reads (${ENV.jobLayout}, ...); git credentials
+come from the Secret named by --git-credentials-secret and are never logged. Every step but the
+last records its result and exits 0; later steps skip themselves after a failure; the last
+(report, or teardown for image targets) exits 1 when any step failed. In the cfs layout (--job-layout cfs, ${ENV.jobLayout}=cfs)
 git-clone and ansible take no --layer: each does every layer, framing each in its log, and ansible
 is the last container of a node session.
 

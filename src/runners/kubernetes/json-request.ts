@@ -98,17 +98,22 @@ export async function prepareRequest(
 }
 
 async function readAnswer(res: IncomingMessage): Promise<{ status: number; text: string }> {
+  return { status: res.statusCode ?? 0, text: await readText(res, MAX_ANSWER_BYTES) };
+}
+
+/** The whole body as text; throws (and drops the connection) past `maxBytes`. */
+export async function readText(res: IncomingMessage, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of res as AsyncIterable<Buffer>) {
     bytes += chunk.length;
-    if (bytes > MAX_ANSWER_BYTES) {
+    if (bytes > maxBytes) {
       res.destroy();
-      throw new Error(`the API server answered more than ${MAX_ANSWER_BYTES} bytes`);
+      throw new Error(`the API server answered more than ${maxBytes} bytes`);
     }
     chunks.push(chunk);
   }
-  return { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") };
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** The answer as JSON without managedFields, or its text when it is not JSON (a proxy's error page). */

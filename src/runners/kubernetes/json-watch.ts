@@ -14,11 +14,14 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { WatchClient } from "./informer.js";
-import { parseAnswer, prepareRequest, type JsonRequestOptions } from "./json-request.js";
+import { parseAnswer, prepareRequest, readText, type JsonRequestOptions } from "./json-request.js";
 import { withoutManagedFields } from "./managed-fields.js";
 
 /** Longest watch event read (an object is at most etcd's 1.5 MiB; its JSON with managedFields, more). */
 export const MAX_WATCH_LINE_BYTES = 16 * 1024 * 1024;
+
+/** Longest refusal read for its message. */
+const MAX_REFUSAL_BYTES = 64 * 1024;
 
 /** Idle time after which TCP keep-alive probes a watch's connection (as client-node's Watch). */
 const TCP_KEEP_ALIVE_MS = 30_000;
@@ -150,20 +153,10 @@ function parseEvent(line: Buffer): { type: string; object: unknown } | null {
 /** The error of a refused watch: its status, and the API's message when it sent a Status. */
 async function refusal(res: IncomingMessage): Promise<WatchError> {
   const status = res.statusCode ?? 0;
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  try {
-    for await (const chunk of res as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      if (bytes > 64 * 1024) break;
-      chunks.push(chunk);
-    }
-  } catch {
-    // the status is enough
-  }
+  // A Status is small; a longer or broken answer leaves the status alone to tell.
+  const text = await readText(res, MAX_REFUSAL_BYTES).catch(() => "");
   res.destroy();
-  const body = parseAnswer(Buffer.concat(chunks).toString("utf8"));
-  const message = (body as { message?: unknown } | null)?.message;
+  const message = (parseAnswer(text) as { message?: unknown } | null)?.message;
   return new WatchError(
     `watch refused: ${status}${typeof message === "string" ? ` ${message}` : ""}`,
     status,
